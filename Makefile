@@ -1,0 +1,47 @@
+# config-service: `make run` starts the service on SQLite, `make test` runs every check.
+# Only Node.js and npm are assumed: a pinned Bun is fetched from npm when none is on PATH.
+
+BUN_VERSION := 1.4.5
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+TOOLS_BUN := .tools/node_modules/.bin/bun
+BUN := $(or $(shell command -v bun 2>/dev/null),$(TOOLS_BUN))
+BIN := node_modules/.bin
+DENO_FLAGS := --node-modules-dir=manual --allow-env --allow-net --allow-read --allow-write --allow-sys --allow-ffi
+
+.PHONY: help install run run-deno test check test-bun test-deno clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(TOOLS_BUN):
+	npm install --prefix .tools --no-save --no-package-lock --no-audit --no-fund bun@$(BUN_VERSION)
+
+node_modules/.installed: package.json bun.lock | $(BUN)
+	$(BUN) install --frozen-lockfile
+	@touch $@
+
+install: node_modules/.installed ## Install Bun (if missing) and the locked dependencies
+
+run: install ## Run the service on SQLite (./data/configs.db) at SERVE_PORT (4999)
+	$(BUN) src/main.ts
+
+run-deno: install ## Run the same service on Deno
+	$(BIN)/deno run $(DENO_FLAGS) src/main.deno.ts
+
+check: install ## Type-check (tsc, deno check) and lint/format-check (Biome)
+	$(BIN)/tsc --noEmit -p .
+	$(BIN)/deno check --no-config --node-modules-dir=manual src/main.deno.ts
+	$(BIN)/biome check .
+
+test-bun: install
+	$(BUN) test
+
+test-deno: install ## The black-box HTTP suite against a Deno-started server
+	TEST_RUNTIME=deno $(BUN) test test/http/api.test.ts
+
+test: check test-bun test-deno ## Every check and every test (what CI runs)
+
+clean: ## Remove installed tools and local data
+	rm -rf node_modules .tools data

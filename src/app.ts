@@ -1,0 +1,46 @@
+/**
+ * createApp composes the service from its parts. It uses no runtime-specific API, so the Bun
+ * and Deno entry points (and the tests, through app.handle) all serve the same app.
+ */
+import { Elysia } from 'elysia'
+import { configRoutes } from './configs/routes.ts'
+import { bearerGuard } from './http/auth.ts'
+import { type ErrorReporter, errorHandling, type RouteTable } from './http/errors.ts'
+import { readJsonBody } from './http/json-body.ts'
+import { routeTable } from './http/route-table.ts'
+import type { ConfigStore } from './store/config-store.ts'
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
+
+export interface AppDeps {
+  store: ConfigStore
+  apiToken?: string
+  maxBodyBytes: number
+  reportError?: ErrorReporter
+}
+
+export function createApp(deps: AppDeps) {
+  const authorize = bearerGuard(deps.apiToken)
+  const routes = new Elysia().use(configRoutes(deps.store))
+  // Route patterns are known only once every route is registered: build the table on first use.
+  let registered: () => { method: string; path: string }[] = () => []
+  let table: RouteTable | undefined
+  const lazyTable: RouteTable = {
+    allowedMethods: (path) => {
+      table ??= routeTable(registered())
+      return table.allowedMethods(path)
+    },
+  }
+
+  const app = new Elysia({ normalize: false })
+    .use(errorHandling(lazyTable, deps.reportError ?? (() => {})))
+    .onRequest(({ request }) => authorize(request))
+    .onParse({ as: 'global' }, ({ request }) =>
+      BODY_METHODS.has(request.method) ? readJsonBody(request, deps.maxBodyBytes) : undefined,
+    )
+    .use(routes)
+  registered = () => app.routes
+  return app
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,62 @@
+/**
+ * Query strings of List and Search: filters (`metadata.a.b=value`, `dcname=value`), paging
+ * (`limit`, `cursor`). Anything else is refused rather than silently ignored.
+ */
+import { badRequest } from '../http/problem.ts'
+import type { Filter, ListQuery } from '../store/config-store.ts'
+import { isDcname } from './model.ts'
+
+export const DEFAULT_LIMIT = 1000
+export const MAX_LIMIT = 10_000
+const SEGMENT = /^[A-Za-z0-9_-]{1,128}$/
+const MAX_FILTERS = 32
+const MAX_PATH = 17
+
+/** `watch` and `since` belong to the watch API; the list parser leaves them to it. */
+export function parseListQuery(params: URLSearchParams, ignore: readonly string[] = []): ListQuery {
+  const seen = new Set<string>()
+  const filters: Filter[] = []
+  let limit = DEFAULT_LIMIT
+  let after: string | undefined
+  for (const [key, value] of params) {
+    if (seen.has(key)) throw badRequest(`the query parameter ${JSON.stringify(key)} is given more than once`)
+    seen.add(key)
+    if (ignore.includes(key)) continue
+    if (key === 'limit') limit = parseLimit(value)
+    else if (key === 'cursor') after = decodeCursor(value)
+    else filters.push(parseFilter(key, value))
+  }
+  if (filters.length > MAX_FILTERS) throw badRequest(`at most ${MAX_FILTERS} filters are allowed`)
+  return { filters, limit, after }
+}
+
+function parseLimit(value: string): number {
+  const limit = /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN
+  if (!(limit >= 1 && limit <= MAX_LIMIT)) throw badRequest(`limit must be a whole number from 1 to ${MAX_LIMIT}`)
+  return limit
+}
+
+function parseFilter(key: string, value: string): Filter {
+  if (key === 'dcname') return { path: ['dcname'], value }
+  const path = key.split('.')
+  if (path[0] !== 'metadata' || path.length < 2) {
+    throw badRequest(
+      `unknown query parameter ${JSON.stringify(key)}: use limit, cursor, dcname or metadata.<path> filters`,
+    )
+  }
+  if (path.length > MAX_PATH || !path.every((segment) => SEGMENT.test(segment))) {
+    throw badRequest(`the filter ${JSON.stringify(key)} is not a path of letters, digits, "-" and "_" segments`)
+  }
+  return { path, value }
+}
+
+/** Cursors are opaque to clients; inside, the last dcname of the previous page. */
+export function encodeCursor(dcname: string): string {
+  return Buffer.from(dcname, 'utf8').toString('base64url')
+}
+
+function decodeCursor(value: string): string {
+  const dcname = /^[A-Za-z0-9_-]{1,400}$/.test(value) ? Buffer.from(value, 'base64url').toString('utf8') : ''
+  if (!isDcname(dcname)) throw badRequest('the cursor is not one this service handed out')
+  return dcname
+}

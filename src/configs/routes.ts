@@ -1,0 +1,148 @@
+/**
+ * The config API. Handlers parse, call the store, and map the outcome to a status;
+ * errors are thrown as typed errors and mapped to problem+json in one place (http/errors).
+ */
+import { Elysia, getSchemaValidator, t } from 'elysia'
+import { etag, noneMatch, writePrecondition } from '../http/conditional.ts'
+import { fieldErrors } from '../http/errors.ts'
+import { badRequest, ProblemError } from '../http/problem.ts'
+import type { ConfigStore } from '../store/config-store.ts'
+import { encodeCursor, parseListQuery } from './list-query.ts'
+import { applyMergePatch } from './merge-patch.ts'
+import {
+  type Config,
+  ConfigSchema,
+  DcName,
+  type FieldError,
+  isObject,
+  MergePatchSchema,
+  normalizeConfig,
+  ReplaceSchema,
+  structuralErrors,
+} from './model.ts'
+
+const configValidator = getSchemaValidator(ConfigSchema, { normalize: false, additionalProperties: false })
+
+/** Refuses prototype keys and deep nesting before the schema validator walks the body. */
+function guardStructure({ body }: { body: unknown }) {
+  const errors = structuralErrors(body)
+  if (errors.length > 0) throw badRequest('the body has refused keys or is nested too deeply', errors)
+}
+
+const Params = t.Object({ dcname: DcName })
+
+export function configRoutes(store: ConfigStore) {
+  const list = async ({ request, set }: { request: Request; set: { headers: Record<string, string | number> } }) => {
+    const url = new URL(request.url)
+    const query = parseListQuery(url.searchParams)
+    const page = await store.list(query)
+    set.headers['x-revision'] = String(page.revision)
+    const last = page.items.at(-1)
+    if (page.more && last) {
+      const next = new URLSearchParams(url.searchParams)
+      next.set('cursor', encodeCursor(last.config.dcname))
+      set.headers.link = `<${url.pathname}?${next}>; rel="next"`
+    }
+    return page.items.map((item) => item.config)
+  }
+
+  return new Elysia({ name: 'configs' })
+    .get('/configs', list, {
+      detail: { summary: 'List configs', description: 'Sorted by dcname; takes the filters of /search and paging.' },
+    })
+    .get('/search', list, {
+      detail: {
+        summary: 'Search configs',
+        description: 'Each `metadata.a.b=value` (and `dcname=value`) must match; `limit` and `cursor` page.',
+      },
+    })
+    .post(
+      '/configs',
+      async ({ body, set }) => {
+        const stored = await store.create(normalizeConfig(body as Config))
+        set.status = 201
+        set.headers.etag = etag(stored.revision)
+        set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
+        return stored.config
+      },
+      { body: ConfigSchema, transform: guardStructure, detail: { summary: 'Create a config' } },
+    )
+    .get(
+      '/configs/:dcname',
+      async ({ params, request, set }) => {
+        const stored = await store.get(params.dcname)
+        if (!stored) throw notFound(params.dcname)
+        set.headers.etag = etag(stored.revision)
+        if (!noneMatch(request.headers.get('if-none-match'), stored.revision)) {
+          return new Response(null, { status: 304, headers: { etag: etag(stored.revision) } })
+        }
+        return stored.config
+      },
+      { params: Params, detail: { summary: 'Get a config' } },
+    )
+    .put(
+      '/configs/:dcname',
+      async ({ params, body, request, set }) => {
+        if (body.dcname !== undefined && body.dcname !== params.dcname) {
+          throw badRequest('the dcname in the body differs from the one in the URL', [
+            { pointer: '/dcname', message: `must be ${JSON.stringify(params.dcname)} or left out` },
+          ])
+        }
+        const precondition = writePrecondition(request.headers, true)
+        const config = normalizeConfig({ dcname: params.dcname, metadata: body.metadata })
+        const { stored, created } = await store.replace(config, precondition)
+        set.status = created ? 201 : 200
+        set.headers.etag = etag(stored.revision)
+        if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
+        return stored.config
+      },
+      {
+        params: Params,
+        body: ReplaceSchema,
+        transform: guardStructure,
+        detail: { summary: 'Replace or create a config' },
+      },
+    )
+    .patch(
+      '/configs/:dcname',
+      async ({ params, body, request, set }) => {
+        if (body.dcname !== undefined && body.dcname !== params.dcname) {
+          throw badRequest('PATCH cannot change the dcname', [{ pointer: '/dcname', message: 'is immutable' }])
+        }
+        const precondition = writePrecondition(request.headers, false)
+        const stored = await store.update(params.dcname, (current) => mergeConfig(current, body), precondition)
+        set.headers.etag = etag(stored.revision)
+        return stored.config
+      },
+      {
+        params: Params,
+        body: MergePatchSchema,
+        transform: guardStructure,
+        detail: { summary: 'Patch a config (JSON Merge Patch, RFC 7396)' },
+      },
+    )
+    .delete(
+      '/configs/:dcname',
+      async ({ params, request, set }) => {
+        await store.delete(params.dcname, writePrecondition(request.headers, false))
+        set.status = 204
+        return new Response(null, { status: 204 })
+      },
+      { params: Params, detail: { summary: 'Delete a config' } },
+    )
+}
+
+/** The merged result must be a valid config, exactly as if it had been PUT. */
+function mergeConfig(current: Config, patch: unknown): Config {
+  const merged = applyMergePatch(current, patch)
+  const errors: FieldError[] = isObject(merged) ? structuralErrors(merged) : []
+  if (errors.length === 0 && !configValidator?.Check(merged)) {
+    errors.push(...fieldErrors(configValidator?.Errors(merged) ?? []))
+  }
+  if (errors.length > 0) throw badRequest('the patched config would not be valid', errors)
+  return normalizeConfig(merged as Config)
+}
+
+function notFound(dcname: string) {
+  return new ProblemError(404, 'not-found', `config ${JSON.stringify(dcname)} does not exist`)
+}

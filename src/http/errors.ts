@@ -1,0 +1,86 @@
+/**
+ * Every error becomes problem+json here, in one place: typed store errors, validation errors
+ * from Elysia, unknown routes (404) and known routes with the wrong method (405 with Allow).
+ * A real internal error is a 500 whose body says nothing of the internals.
+ */
+import { Elysia } from 'elysia'
+import type { FieldError } from '../configs/model.ts'
+import { ConflictError, NotFoundError, PreconditionFailedError, StoreUnavailableError } from '../store/config-store.ts'
+import { type Problem, ProblemError, problem, problemResponse } from './problem.ts'
+
+export interface RouteTable {
+  /** Methods served at a path, or undefined when no route matches it. */
+  allowedMethods(path: string): string[] | undefined
+}
+
+export type ErrorReporter = (error: unknown, request: Request) => void
+
+export function errorHandling(routes: RouteTable, report: ErrorReporter) {
+  return new Elysia({ name: 'error-handling' }).onError({ as: 'global' }, ({ code, error, request }) => {
+    if (code === 'NOT_FOUND') {
+      const path = new URL(request.url).pathname
+      const allowed = routes.allowedMethods(path)
+      if (allowed && !allowed.includes(request.method)) {
+        return problemResponse(problem(405, 'method-not-allowed', `${request.method} is not allowed on ${path}`), {
+          allow: allowed.join(', '),
+        })
+      }
+      return problemResponse(problem(404, 'no-route', `no route for ${request.method} ${path}`))
+    }
+    if (code === 'VALIDATION') return problemResponse(validationProblem(error))
+    // Errors thrown while parsing arrive wrapped; the body reader throws ProblemErrors.
+    const cause = code === 'PARSE' ? (error as Error).cause : error
+    if (code === 'PARSE' && !(cause instanceof ProblemError)) {
+      return problemResponse(problem(400, 'validation', 'the body could not be parsed'))
+    }
+    const mapped = mapKnownError(cause)
+    if (mapped) return problemResponse(mapped.problem, mapped.headers)
+    report(error, request)
+    return problemResponse(problem(500, 'internal', 'an internal error occurred; it has been logged'))
+  })
+}
+
+function mapKnownError(error: unknown): { problem: Problem; headers?: Record<string, string> } | undefined {
+  if (error instanceof ProblemError) return { problem: error.toProblem(), headers: error.headers }
+  if (error instanceof NotFoundError) return { problem: problem(404, 'not-found', error.message) }
+  if (error instanceof ConflictError) return { problem: problem(409, 'conflict', error.message) }
+  if (error instanceof PreconditionFailedError) {
+    return { problem: problem(412, 'precondition-failed', error.message) }
+  }
+  if (error instanceof StoreUnavailableError) {
+    return { problem: problem(503, 'store-unavailable', error.message), headers: { 'retry-after': '1' } }
+  }
+  return undefined
+}
+
+interface ValidationLike {
+  type?: string
+  all?: SchemaError[]
+}
+
+interface SchemaError {
+  path: string
+  message: string
+  summary?: string
+  schema?: { error?: unknown }
+}
+
+/** Schema errors as JSON Pointers, preferring the schema's own wording where it has one. */
+export function fieldErrors(errors: Iterable<SchemaError>, max = 20): FieldError[] {
+  const result: FieldError[] = []
+  for (const e of errors) {
+    const own = e.schema?.error
+    result.push({ pointer: e.path, message: typeof own === 'string' ? own : (e.summary ?? e.message) })
+    if (result.length >= max) break
+  }
+  return result
+}
+
+function validationProblem(error: unknown): Problem {
+  const { type, all = [] } = error as ValidationLike
+  const errors = fieldErrors(all)
+  if (type === 'body') return problem(400, 'validation', 'the body is not a valid config', errors)
+  const where = type === 'params' ? 'the URL path' : `the ${type ?? 'request'}`
+  const reasons = errors.map((e) => `${e.pointer.replace(/^\//, '') || 'value'}: ${e.message}`).join('; ')
+  return problem(400, 'validation', `${where} is not valid: ${reasons}`)
+}

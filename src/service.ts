@@ -1,0 +1,25 @@
+/**
+ * What both entry points share: settings -> logger -> store (seeded) -> app.
+ * Runtime-specific pieces (SQLite binding, the HTTP server, signals) stay in main*.ts.
+ */
+import { createApp } from './app.ts'
+import { SEED_CONFIGS } from './configs/model.ts'
+import { createLogger } from './observability/logger.ts'
+import type { Settings } from './settings.ts'
+import { openStore, type StoreRuntime } from './store/open-store.ts'
+
+export async function buildService(settings: Settings, runtime: StoreRuntime) {
+  const logger = createLogger(settings.logLevel)
+  const store = await openStore(settings.database, runtime)
+  if (settings.seed && (await store.seed(SEED_CONFIGS))) {
+    logger.info({ configs: SEED_CONFIGS.map((c) => c.dcname) }, 'seeded an empty store')
+  }
+  const app = createApp({
+    store,
+    apiToken: settings.apiToken,
+    maxBodyBytes: settings.maxBodyBytes,
+    reportError: (error, request) =>
+      logger.error({ err: error, method: request.method, url: request.url }, 'request failed'),
+  })
+  return { app, store, logger }
+}

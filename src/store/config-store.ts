@@ -1,0 +1,114 @@
+/**
+ * The storage contract. It speaks configs and revisions, never HTTP or SQL, so every
+ * backend (SQLite, PostgreSQL) passes the same contract suite in test/store.
+ */
+import type { Config } from '../configs/model.ts'
+
+export interface StoredConfig {
+  config: Config
+  /** Store-wide revision of the write that produced this state (etcd's mod_revision). */
+  revision: number
+}
+
+/** One `metadata.a.b=value` (or `dcname=value`) condition; all of a query must match. */
+export interface Filter {
+  /** Path below the config root, e.g. ['metadata', 'monitoring', 'enabled']. */
+  path: string[]
+  value: string
+}
+
+export interface ListQuery {
+  filters: Filter[]
+  limit: number
+  /** Return only configs whose dcname sorts after this one (the paging cursor). */
+  after?: string
+}
+
+export interface ListPage {
+  items: StoredConfig[]
+  /** True when configs beyond `limit` remain. */
+  more: boolean
+  /** The store's revision at the time of reading (as a Kubernetes list's resourceVersion). */
+  revision: number
+}
+
+export interface Precondition {
+  /** The stored revision must equal this; '*' means "must exist". */
+  ifMatch?: number | '*'
+  /** Only create: fail when the config exists. */
+  ifNoneMatch?: '*'
+}
+
+export interface ReplaceResult {
+  stored: StoredConfig
+  created: boolean
+}
+
+export interface ConfigStore {
+  readonly backend: 'sqlite' | 'postgres'
+  get(dcname: string): Promise<StoredConfig | undefined>
+  list(query: ListQuery): Promise<ListPage>
+  count(): Promise<number>
+  /** Fails with ConflictError when the dcname is taken. */
+  create(config: Config): Promise<StoredConfig>
+  /** Creates or replaces; fails with PreconditionFailedError when `precondition` does not hold. */
+  replace(config: Config, precondition: Precondition): Promise<ReplaceResult>
+  /**
+   * Read-modify-write as one atomic step: `change` sees the stored config and returns the next
+   * one (it may throw to refuse, and then nothing is written).
+   */
+  update(dcname: string, change: (current: Config) => Config, precondition: Precondition): Promise<StoredConfig>
+  /** Returns the revision of the deletion. */
+  delete(dcname: string, precondition: Precondition): Promise<number>
+  /** Stores `configs` only in a store that was never seeded; true when it did. */
+  seed(configs: Config[]): Promise<boolean>
+  /** A cheap round trip that fails when the store cannot serve. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export class NotFoundError extends Error {
+  constructor(readonly dcname: string) {
+    super(`config ${JSON.stringify(dcname)} does not exist`)
+    this.name = 'NotFoundError'
+  }
+}
+
+export class ConflictError extends Error {
+  constructor(readonly dcname: string) {
+    super(`config ${JSON.stringify(dcname)} already exists`)
+    this.name = 'ConflictError'
+  }
+}
+
+export class PreconditionFailedError extends Error {
+  constructor(
+    readonly dcname: string,
+    readonly currentRevision: number | undefined,
+  ) {
+    super(
+      currentRevision === undefined
+        ? `config ${JSON.stringify(dcname)} does not exist`
+        : `config ${JSON.stringify(dcname)} is at revision ${currentRevision}`,
+    )
+    this.name = 'PreconditionFailedError'
+  }
+}
+
+/** The store cannot be reached (database down, connection lost): a 503, not a 500. */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('the config store is unavailable', { cause })
+    this.name = 'StoreUnavailableError'
+  }
+}
+
+/** Shared by every backend so they agree on what a precondition means. */
+export function checkPrecondition(dcname: string, current: number | undefined, precondition: Precondition): void {
+  const { ifMatch, ifNoneMatch } = precondition
+  if (ifNoneMatch === '*' && current !== undefined) throw new PreconditionFailedError(dcname, current)
+  if (ifMatch === undefined) return
+  if (current === undefined || (ifMatch !== '*' && ifMatch !== current)) {
+    throw new PreconditionFailedError(dcname, current)
+  }
+}

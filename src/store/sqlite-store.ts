@@ -1,0 +1,251 @@
+/**
+ * ConfigStore on one SQLite file. Every write is one IMMEDIATE transaction that takes the next
+ * store-wide revision from the `events` table (which is also the watch history), so revisions
+ * strictly increase and a read-modify-write cannot interleave with another writer.
+ * WAL with synchronous=FULL: a write acknowledged to the client survives kill -9.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { Config } from '../configs/model.ts'
+import {
+  type ConfigStore,
+  ConflictError,
+  checkPrecondition,
+  type Filter,
+  type ListPage,
+  type ListQuery,
+  NotFoundError,
+  type Precondition,
+  type ReplaceResult,
+  type StoredConfig,
+  StoreUnavailableError,
+} from './config-store.ts'
+import type { OpenSqlite, SqliteDatabase, SqliteStatement, SqlValue } from './sqlite-driver.ts'
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS configs (
+     dcname TEXT PRIMARY KEY,
+     body TEXT NOT NULL,
+     revision INTEGER NOT NULL
+   ) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS events (
+     revision INTEGER PRIMARY KEY AUTOINCREMENT,
+     type TEXT NOT NULL CHECK (type IN ('ADDED', 'MODIFIED', 'DELETED')),
+     dcname TEXT NOT NULL,
+     body TEXT NOT NULL
+   )`,
+  `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID`,
+]
+
+export interface SqliteStoreOptions {
+  path: string
+  open: OpenSqlite
+  /** How many past events are kept for watch replay. */
+  historySize?: number
+}
+
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED'
+type Row = { body: string; revision: number }
+
+export class SqliteConfigStore implements ConfigStore {
+  readonly backend = 'sqlite'
+  private readonly db: SqliteDatabase
+  private readonly historySize: number
+  private readonly statements: ReturnType<typeof prepareStatements>
+  private readonly listStatements = new Map<string, SqliteStatement>()
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
+    this.db = options.open(options.path)
+    this.historySize = options.historySize ?? 10_000
+    this.db.exec('PRAGMA journal_mode = WAL')
+    this.db.exec('PRAGMA synchronous = FULL')
+    this.db.exec('PRAGMA busy_timeout = 5000')
+    for (const sql of SCHEMA) this.db.exec(sql)
+    this.statements = prepareStatements(this.db)
+  }
+
+  async get(dcname: string): Promise<StoredConfig | undefined> {
+    const row = this.statements.get.get(dcname) as Row | undefined | null
+    return row ? toStored(row) : undefined
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const { sql, params } = listSql(query)
+    let statement = this.listStatements.get(sql)
+    if (!statement) {
+      statement = this.db.prepare(sql)
+      // Filters come in few shapes; keep the cache bounded in case a client varies them.
+      if (this.listStatements.size < 256) this.listStatements.set(sql, statement)
+    }
+    return this.transaction('DEFERRED', () => {
+      const rows = statement.all(...params) as Row[]
+      const more = rows.length > query.limit
+      return { items: rows.slice(0, query.limit).map(toStored), more, revision: this.currentRevision() }
+    })
+  }
+
+  async count(): Promise<number> {
+    return Number((this.statements.count.get() as { n: number }).n)
+  }
+
+  async create(config: Config): Promise<StoredConfig> {
+    return this.transaction('IMMEDIATE', () => {
+      if (this.statements.revisionOf.get(config.dcname)) throw new ConflictError(config.dcname)
+      return this.write('ADDED', config)
+    })
+  }
+
+  async replace(config: Config, precondition: Precondition): Promise<ReplaceResult> {
+    return this.transaction('IMMEDIATE', () => {
+      const current = this.revisionOf(config.dcname)
+      checkPrecondition(config.dcname, current, precondition)
+      const created = current === undefined
+      return { stored: this.write(created ? 'ADDED' : 'MODIFIED', config), created }
+    })
+  }
+
+  async update(dcname: string, change: (current: Config) => Config, precondition: Precondition): Promise<StoredConfig> {
+    return this.transaction('IMMEDIATE', () => {
+      const row = this.statements.get.get(dcname) as Row | undefined | null
+      checkPrecondition(dcname, row?.revision, precondition)
+      if (!row) throw new NotFoundError(dcname)
+      return this.write('MODIFIED', change(JSON.parse(row.body) as Config))
+    })
+  }
+
+  async delete(dcname: string, precondition: Precondition): Promise<number> {
+    return this.transaction('IMMEDIATE', () => {
+      const row = this.statements.get.get(dcname) as Row | undefined | null
+      checkPrecondition(dcname, row?.revision, precondition)
+      if (!row) throw new NotFoundError(dcname)
+      const revision = this.appendEvent('DELETED', dcname, row.body)
+      this.statements.remove.run(dcname)
+      return revision
+    })
+  }
+
+  async seed(configs: Config[]): Promise<boolean> {
+    return this.transaction('IMMEDIATE', () => {
+      if (this.statements.getMeta.get('seeded')) return false
+      const empty = Number((this.statements.count.get() as { n: number }).n) === 0
+      if (empty) for (const config of configs) this.write('ADDED', config)
+      this.statements.setMeta.run('seeded', new Date().toISOString())
+      return empty
+    })
+  }
+
+  async ping(): Promise<void> {
+    this.transaction('DEFERRED', () => this.statements.ping.get())
+  }
+
+  async close(): Promise<void> {
+    this.db.close()
+  }
+
+  private write(type: EventType, config: Config): StoredConfig {
+    const body = JSON.stringify(config)
+    const revision = this.appendEvent(type, config.dcname, body)
+    this.statements.upsert.run(config.dcname, body, revision)
+    return { config, revision }
+  }
+
+  private appendEvent(type: EventType, dcname: string, body: string): number {
+    const { revision } = this.statements.appendEvent.get(type, dcname, body) as { revision: number }
+    this.statements.pruneEvents.run(revision - this.historySize)
+    return revision
+  }
+
+  private revisionOf(dcname: string): number | undefined {
+    const row = this.statements.revisionOf.get(dcname) as { revision: number } | undefined | null
+    return row?.revision
+  }
+
+  private currentRevision(): number {
+    const row = this.statements.currentRevision.get() as { seq: number } | undefined | null
+    return row ? Number(row.seq) : 0
+  }
+
+  /** Runs `work` synchronously inside one transaction, so nothing else can interleave. */
+  private transaction<T>(mode: 'DEFERRED' | 'IMMEDIATE', work: () => T): T {
+    try {
+      this.db.exec(`BEGIN ${mode}`)
+    } catch (error) {
+      throw unavailableOrRethrow(error)
+    }
+    try {
+      const result = work()
+      this.db.exec('COMMIT')
+      return result
+    } catch (error) {
+      this.db.exec('ROLLBACK')
+      throw unavailableOrRethrow(error)
+    }
+  }
+}
+
+function prepareStatements(db: SqliteDatabase) {
+  return {
+    get: db.prepare('SELECT body, revision FROM configs WHERE dcname = ?'),
+    revisionOf: db.prepare('SELECT revision FROM configs WHERE dcname = ?'),
+    count: db.prepare('SELECT count(*) AS n FROM configs'),
+    upsert: db.prepare(
+      `INSERT INTO configs (dcname, body, revision) VALUES (?, ?, ?)
+       ON CONFLICT (dcname) DO UPDATE SET body = excluded.body, revision = excluded.revision`,
+    ),
+    remove: db.prepare('DELETE FROM configs WHERE dcname = ?'),
+    appendEvent: db.prepare('INSERT INTO events (type, dcname, body) VALUES (?, ?, ?) RETURNING revision'),
+    pruneEvents: db.prepare('DELETE FROM events WHERE revision <= ?'),
+    currentRevision: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    ping: db.prepare('SELECT 1 AS ok'),
+  }
+}
+
+function toStored(row: Row): StoredConfig {
+  return { config: JSON.parse(row.body) as Config, revision: Number(row.revision) }
+}
+
+/**
+ * A filter matches a scalar leaf whose JSON text equals the value, or a string leaf whose
+ * content equals it (so `true` matches both true and "true").
+ */
+export function listSql(query: ListQuery): { sql: string; params: SqlValue[] } {
+  const where: string[] = []
+  const params: SqlValue[] = []
+  if (query.after !== undefined) {
+    where.push('dcname > ?')
+    params.push(query.after)
+  }
+  for (const filter of query.filters) {
+    if (filter.path.length === 1 && filter.path[0] === 'dcname') {
+      where.push('dcname = ?')
+      params.push(filter.value)
+      continue
+    }
+    const path = jsonPath(filter)
+    where.push(
+      `CASE json_type(body, ?) WHEN 'text' THEN json_extract(body, ?) = ?
+         WHEN 'object' THEN 0 WHEN 'array' THEN 0 ELSE (body -> ?) = ? END`,
+    )
+    params.push(path, path, filter.value, path, filter.value)
+  }
+  const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
+  params.push(query.limit + 1)
+  return { sql: `SELECT body, revision FROM configs ${clause} ORDER BY dcname LIMIT ?`, params }
+}
+
+function jsonPath(filter: Filter): string {
+  // Segments are restricted to [A-Za-z0-9_-] by the filter parser; quoting keeps '-' literal.
+  return `$${filter.path.map((segment) => `."${segment}"`).join('')}`
+}
+
+function unavailableOrRethrow(error: unknown): unknown {
+  const code = (error as { code?: string }).code ?? ''
+  const message = error instanceof Error ? error.message : ''
+  if (/SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY)/.test(`${code} ${message}`)) {
+    return new StoreUnavailableError(error)
+  }
+  return error
+}

@@ -1,0 +1,278 @@
+/**
+ * The ConfigStore contract, written once and run against every backend
+ * (sqlite.test.ts, postgres.test.ts). A backend passes when it behaves exactly like this.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
+import type { Config } from '../../src/configs/model.ts'
+import {
+  type ConfigStore,
+  ConflictError,
+  NotFoundError,
+  PreconditionFailedError,
+} from '../../src/store/config-store.ts'
+
+export interface StoreFixture {
+  /** Opens a new handle on the same, initially empty database. */
+  open(): Promise<ConfigStore>
+  /** Removes the database. */
+  dispose(): Promise<void>
+}
+
+const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
+
+export function describeConfigStoreContract(backend: string, makeFixture: () => Promise<StoreFixture>) {
+  describe(`ConfigStore contract: ${backend}`, () => {
+    let fixture: StoreFixture
+    let store: ConfigStore
+    const opened: ConfigStore[] = []
+    const open = async () => {
+      const handle = await fixture.open()
+      opened.push(handle)
+      return handle
+    }
+
+    beforeEach(async () => {
+      fixture = await makeFixture()
+      store = await open()
+    })
+    afterEach(async () => {
+      for (const handle of opened.splice(0)) await handle.close().catch(() => {})
+      await fixture.dispose()
+    })
+
+    it('when a config is created, then get returns it with a positive revision', async () => {
+      const created = await store.create(config('dc-a', { team: 'x' }))
+      expect(created.revision).toBeGreaterThan(0)
+      expect(await store.get('dc-a')).toEqual({ config: config('dc-a', { team: 'x' }), revision: created.revision })
+    })
+
+    it('when the dcname is taken, then create fails with ConflictError and nothing changes', async () => {
+      const first = await store.create(config('dc-a', { v: 1 }))
+      await expect(store.create(config('dc-a', { v: 2 }))).rejects.toBeInstanceOf(ConflictError)
+      expect(await store.get('dc-a')).toEqual(first)
+    })
+
+    it('when a config is missing, then get returns undefined', async () => {
+      expect(await store.get('nope')).toBeUndefined()
+    })
+
+    it('when writes happen, then revisions strictly increase across configs, including deletions', async () => {
+      const a = await store.create(config('a'))
+      const b = await store.create(config('b'))
+      const a2 = await store.replace(config('a', { v: 2 }), {})
+      const deleted = await store.delete('b', {})
+      const c = await store.update('a', (current) => ({ ...current, metadata: { v: 3 } }), {})
+      const revisions = [a.revision, b.revision, a2.stored.revision, deleted, c.revision]
+      expect([...revisions].sort((x, y) => x - y)).toEqual(revisions)
+      expect(new Set(revisions).size).toBe(revisions.length)
+    })
+
+    it('when replace targets a missing config, then it creates it', async () => {
+      const result = await store.replace(config('dc-new', { v: 1 }), {})
+      expect(result.created).toBe(true)
+      const again = await store.replace(config('dc-new', { v: 2 }), {})
+      expect(again.created).toBe(false)
+      expect((await store.get('dc-new'))?.config.metadata).toEqual({ v: 2 })
+    })
+
+    it('when If-Match differs from the stored revision, then replace fails and the config is unchanged', async () => {
+      const stored = await store.create(config('dc-a', { v: 1 }))
+      await expect(store.replace(config('dc-a', { v: 2 }), { ifMatch: stored.revision + 100 })).rejects.toBeInstanceOf(
+        PreconditionFailedError,
+      )
+      expect(await store.get('dc-a')).toEqual(stored)
+      const ok = await store.replace(config('dc-a', { v: 3 }), { ifMatch: stored.revision })
+      expect(ok.stored.revision).toBeGreaterThan(stored.revision)
+    })
+
+    it('when If-Match names a config that is gone, then replace, update and delete fail with 412 semantics', async () => {
+      await expect(store.replace(config('ghost'), { ifMatch: 1 })).rejects.toBeInstanceOf(PreconditionFailedError)
+      await expect(store.replace(config('ghost'), { ifMatch: '*' })).rejects.toBeInstanceOf(PreconditionFailedError)
+      await expect(store.update('ghost', (c) => c, { ifMatch: 1 })).rejects.toBeInstanceOf(PreconditionFailedError)
+      await expect(store.delete('ghost', { ifMatch: 1 })).rejects.toBeInstanceOf(PreconditionFailedError)
+      expect(await store.get('ghost')).toBeUndefined()
+    })
+
+    it('when If-None-Match is *, then replace only creates', async () => {
+      await store.replace(config('once', { v: 1 }), { ifNoneMatch: '*' })
+      await expect(store.replace(config('once', { v: 2 }), { ifNoneMatch: '*' })).rejects.toBeInstanceOf(
+        PreconditionFailedError,
+      )
+      expect((await store.get('once'))?.config.metadata).toEqual({ v: 1 })
+    })
+
+    it('when update runs, then the change sees the stored config and its result is stored', async () => {
+      await store.create(config('dc-a', { keep: true, n: 1 }))
+      const updated = await store.update(
+        'dc-a',
+        (current) => ({ ...current, metadata: { ...current.metadata, n: 2 } }),
+        {},
+      )
+      expect(updated.config).toEqual(config('dc-a', { keep: true, n: 2 }))
+      expect(await store.get('dc-a')).toEqual(updated)
+    })
+
+    it('when the change throws, then update writes nothing and the error reaches the caller', async () => {
+      const stored = await store.create(config('dc-a', { n: 1 }))
+      const refusal = new Error('refused')
+      await expect(
+        store.update(
+          'dc-a',
+          () => {
+            throw refusal
+          },
+          {},
+        ),
+      ).rejects.toBe(refusal)
+      expect(await store.get('dc-a')).toEqual(stored)
+      const next = await store.create(config('dc-b'))
+      expect(next.revision).toBe(stored.revision + 1)
+    })
+
+    it('when update or delete target a missing config, then they fail with NotFoundError', async () => {
+      await expect(store.update('ghost', (c) => c, {})).rejects.toBeInstanceOf(NotFoundError)
+      await expect(store.delete('ghost', {})).rejects.toBeInstanceOf(NotFoundError)
+    })
+
+    it('when a config is deleted with a matching If-Match, then it is gone', async () => {
+      const stored = await store.create(config('dc-a'))
+      await expect(store.delete('dc-a', { ifMatch: stored.revision + 1 })).rejects.toBeInstanceOf(
+        PreconditionFailedError,
+      )
+      const revision = await store.delete('dc-a', { ifMatch: stored.revision })
+      expect(revision).toBeGreaterThan(stored.revision)
+      expect(await store.get('dc-a')).toBeUndefined()
+      expect(await store.count()).toBe(0)
+    })
+
+    it('when many updates run concurrently, then none is lost', async () => {
+      await store.create(config('counter', { n: 0 }))
+      await Promise.all(
+        Array.from({ length: 50 }, () =>
+          store.update('counter', (c) => ({ ...c, metadata: { n: (c.metadata.n as number) + 1 } }), {}),
+        ),
+      )
+      expect((await store.get('counter'))?.config.metadata).toEqual({ n: 50 })
+    })
+
+    describe('list', () => {
+      beforeEach(async () => {
+        await store.create(config('b-2', { monitoring: { enabled: true }, tier: 'gold', size: 3 }))
+        await store.create(config('a-1', { monitoring: { enabled: 'true' }, tier: 'silver', nested: { x: { y: 1 } } }))
+        await store.create(config('c-3', { monitoring: { enabled: false }, tier: 'gold', list: [1, 2] }))
+        await store.create(config('B-0', { tier: null }))
+      })
+
+      const names = (page: { items: { config: Config }[] }) => page.items.map((i) => i.config.dcname)
+
+      it('when listing without filters, then configs come sorted by dcname (byte order)', async () => {
+        const page = await store.list({ filters: [], limit: 100 })
+        expect(names(page)).toEqual(['B-0', 'a-1', 'b-2', 'c-3'])
+        expect(page.more).toBe(false)
+      })
+
+      it('when a limit cuts the list, then more is set and `after` continues where it stopped', async () => {
+        const first = await store.list({ filters: [], limit: 3 })
+        expect(names(first)).toEqual(['B-0', 'a-1', 'b-2'])
+        expect(first.more).toBe(true)
+        const second = await store.list({ filters: [], limit: 3, after: 'b-2' })
+        expect(names(second)).toEqual(['c-3'])
+        expect(second.more).toBe(false)
+      })
+
+      it('when filtering on a boolean leaf, then true matches both true and "true"', async () => {
+        const page = await store.list({
+          filters: [{ path: ['metadata', 'monitoring', 'enabled'], value: 'true' }],
+          limit: 10,
+        })
+        expect(names(page)).toEqual(['a-1', 'b-2'])
+      })
+
+      it('when several filters are given, then all must match', async () => {
+        const page = await store.list({
+          filters: [
+            { path: ['metadata', 'tier'], value: 'gold' },
+            { path: ['metadata', 'monitoring', 'enabled'], value: 'false' },
+          ],
+          limit: 10,
+        })
+        expect(names(page)).toEqual(['c-3'])
+      })
+
+      it('when filtering on numbers, nested paths, null and dcname, then the JSON text must equal the value', async () => {
+        const by = async (path: string[], value: string) =>
+          names(await store.list({ filters: [{ path, value }], limit: 10 }))
+        expect(await by(['metadata', 'size'], '3')).toEqual(['b-2'])
+        expect(await by(['metadata', 'size'], '"3"')).toEqual([])
+        expect(await by(['metadata', 'nested', 'x', 'y'], '1')).toEqual(['a-1'])
+        expect(await by(['metadata', 'tier'], 'null')).toEqual(['B-0'])
+        expect(await by(['dcname'], 'c-3')).toEqual(['c-3'])
+        expect(await by(['metadata', 'missing'], 'gold')).toEqual([])
+      })
+
+      it('when the filter points at an object or array, then it does not match', async () => {
+        const page = await store.list({ filters: [{ path: ['metadata', 'list'], value: '[1,2]' }], limit: 10 })
+        expect(names(page)).toEqual([])
+        const objects = await store.list({
+          filters: [{ path: ['metadata', 'nested'], value: '{"x":{"y":1}}' }],
+          limit: 10,
+        })
+        expect(names(objects)).toEqual([])
+      })
+
+      it('when listing, then the page carries the store revision of the latest write', async () => {
+        const latest = await store.replace(config('z-9'), {})
+        const page = await store.list({ filters: [], limit: 1 })
+        expect(page.revision).toBe(latest.stored.revision)
+        const deleted = await store.delete('z-9', {})
+        expect((await store.list({ filters: [], limit: 1 })).revision).toBe(deleted)
+      })
+
+      it('when counting, then it reflects creations and deletions', async () => {
+        expect(await store.count()).toBe(4)
+        await store.delete('a-1', {})
+        expect(await store.count()).toBe(3)
+      })
+    })
+
+    describe('seed', () => {
+      const seeds = [config('seed-1', { v: 1 }), config('seed-2', { v: 2 })]
+
+      it('when the store is new, then seed stores the configs once', async () => {
+        expect(await store.seed(seeds)).toBe(true)
+        expect(await store.count()).toBe(2)
+        expect(await store.seed(seeds)).toBe(false)
+        expect(await store.count()).toBe(2)
+      })
+
+      it('when seeded configs were deleted, then seeding again (after a reopen) does not bring them back', async () => {
+        await store.seed(seeds)
+        await store.delete('seed-1', {})
+        await store.delete('seed-2', {})
+        await store.close()
+        const reopened = await open()
+        expect(await reopened.seed(seeds)).toBe(false)
+        expect(await reopened.count()).toBe(0)
+      })
+
+      it('when the store already holds configs, then seed leaves it alone', async () => {
+        await store.create(config('mine'))
+        expect(await store.seed(seeds)).toBe(false)
+        expect((await store.list({ filters: [], limit: 10 })).items.map((i) => i.config.dcname)).toEqual(['mine'])
+      })
+    })
+
+    it('when the store is reopened, then it keeps configs and continues revisions', async () => {
+      const stored = await store.create(config('durable', { v: 1 }))
+      await store.close()
+      const reopened = await open()
+      expect(await reopened.get('durable')).toEqual(stored)
+      const next = await reopened.create(config('next'))
+      expect(next.revision).toBeGreaterThan(stored.revision)
+    })
+
+    it('when pinged, then a working store answers', async () => {
+      await store.ping()
+    })
+  })
+}

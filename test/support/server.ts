@@ -1,0 +1,136 @@
+/**
+ * Starts the real service as a child process (Bun or Deno) on a free port and captures its
+ * stdout as JSON lines. Used by every test that needs a process: HTTP suite, durability,
+ * logs, shutdown, replicas.
+ */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { Subprocess } from 'bun'
+
+export const ROOT = resolve(import.meta.dir, '../..')
+export type Runtime = 'bun' | 'deno'
+
+export interface ServerOptions {
+  runtime?: Runtime
+  env?: Record<string, string>
+  /** Defaults to a fresh SQLite file in a new temp dir. */
+  databaseUrl?: string
+  startTimeoutMs?: number
+}
+
+export interface RunningServer {
+  url: string
+  port: number
+  process: Subprocess<'ignore', 'pipe', 'pipe'>
+  /** Every stdout line so far, parsed as JSON when it is JSON. */
+  lines: unknown[]
+  rawStdout: string[]
+  stderr: string[]
+  databaseUrl: string
+  /** Sends a signal and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number>
+}
+
+export function tempDir(prefix = 'config-service-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+export function runtimeCommand(runtime: Runtime): string[] {
+  if (runtime === 'deno') {
+    return [
+      join(ROOT, 'node_modules/.bin/deno'),
+      'run',
+      '--node-modules-dir=manual',
+      '--allow-env',
+      '--allow-net',
+      '--allow-read',
+      '--allow-write',
+      '--allow-sys',
+      '--allow-ffi',
+      join(ROOT, 'src/main.deno.ts'),
+    ]
+  }
+  return [process.execPath, join(ROOT, 'src/main.ts')]
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const runtime = options.runtime ?? ((process.env.TEST_RUNTIME as Runtime | undefined) || 'bun')
+  const databaseUrl = options.databaseUrl ?? `sqlite:${join(tempDir(), 'configs.db')}`
+  const child = Bun.spawn(runtimeCommand(runtime), {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      SERVE_PORT: '0',
+      DATABASE_URL: databaseUrl,
+      ...options.env,
+    },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const lines: unknown[] = []
+  const rawStdout: string[] = []
+  const stderr: string[] = []
+  let onLine: (() => void) | undefined
+  void pump(child.stdout, (line) => {
+    rawStdout.push(line)
+    try {
+      lines.push(JSON.parse(line))
+    } catch {
+      lines.push(line)
+    }
+    onLine?.()
+  })
+  void pump(child.stderr, (line) => stderr.push(line))
+
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`server did not start in time; stdout: ${rawStdout.join('\n')} stderr: ${stderr.join('\n')}`)),
+      options.startTimeoutMs ?? 30_000,
+    )
+    onLine = () => {
+      const listening = lines.find((l) => (l as { msg?: string }).msg === 'listening') as { port: number } | undefined
+      if (listening) {
+        clearTimeout(timer)
+        resolvePort(listening.port)
+      }
+    }
+    void child.exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited with ${code} before listening: ${stderr.join('\n')} ${rawStdout.join('\n')}`))
+    })
+  })
+  onLine = undefined
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    process: child,
+    lines,
+    rawStdout,
+    stderr,
+    databaseUrl,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      return child.exited
+    },
+  }
+}
+
+async function pump(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+  const decoder = new TextDecoder()
+  let buffer = ''
+  for await (const chunk of stream) {
+    buffer += decoder.decode(chunk, { stream: true })
+    let newline = buffer.indexOf('\n')
+    while (newline !== -1) {
+      const line = buffer.slice(0, newline)
+      buffer = buffer.slice(newline + 1)
+      if (line.trim() !== '') onLine(line)
+      newline = buffer.indexOf('\n')
+    }
+  }
+  if (buffer.trim() !== '') onLine(buffer)
+}

@@ -44,6 +44,17 @@ export interface ReplaceResult {
   created: boolean
 }
 
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED'
+
+/** One committed write, as watch clients see it. For DELETED, `config` is the last state. */
+export interface ChangeEvent {
+  type: ChangeType
+  config: Config
+  revision: number
+}
+
+export type ChangeListener = (event: ChangeEvent) => void
+
 export interface ConfigStore {
   readonly backend: 'sqlite' | 'postgres'
   get(dcname: string): Promise<StoredConfig | undefined>
@@ -62,6 +73,16 @@ export interface ConfigStore {
   delete(dcname: string, precondition: Precondition): Promise<number>
   /** Stores `configs` only in a store that was never seeded; true when it did. */
   seed(configs: Config[]): Promise<boolean>
+  /**
+   * Kept history after `since`, in revision order. Fails with HistoryCompactedError when
+   * events after `since` were already dropped from the bounded history.
+   */
+  eventsSince(since: number): Promise<ChangeEvent[]>
+  /**
+   * Calls `listener` with every committed change, in revision order, from the moment of the
+   * call (on PostgreSQL, changes made through any replica). Returns the unsubscribe function.
+   */
+  subscribe(listener: ChangeListener): () => void
   /** A cheap round trip that fails when the store cannot serve. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -92,6 +113,17 @@ export class PreconditionFailedError extends Error {
         : `config ${JSON.stringify(dcname)} is at revision ${currentRevision}`,
     )
     this.name = 'PreconditionFailedError'
+  }
+}
+
+/** `since` is older than the kept history: the client must list again (410 Gone). */
+export class HistoryCompactedError extends Error {
+  constructor(
+    readonly since: number,
+    readonly oldestAvailable: number,
+  ) {
+    super(`revision ${since} is older than the kept history (replay is possible from revision ${oldestAvailable})`)
+    this.name = 'HistoryCompactedError'
   }
 }
 

@@ -8,10 +8,14 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Config } from '../configs/model.ts'
 import {
+  type ChangeEvent,
+  type ChangeListener,
+  type ChangeType,
   type ConfigStore,
   ConflictError,
   checkPrecondition,
   type Filter,
+  HistoryCompactedError,
   type ListPage,
   type ListQuery,
   NotFoundError,
@@ -44,8 +48,8 @@ export interface SqliteStoreOptions {
   historySize?: number
 }
 
-type EventType = 'ADDED' | 'MODIFIED' | 'DELETED'
 type Row = { body: string; revision: number }
+type EventRow = { type: ChangeType; body: string; revision: number }
 
 export class SqliteConfigStore implements ConfigStore {
   readonly backend = 'sqlite'
@@ -53,6 +57,9 @@ export class SqliteConfigStore implements ConfigStore {
   private readonly historySize: number
   private readonly statements: ReturnType<typeof prepareStatements>
   private readonly listStatements = new Map<string, SqliteStatement>()
+  private readonly listeners = new Set<ChangeListener>()
+  /** Events of the running transaction, published only once it commits. */
+  private pending: ChangeEvent[] = []
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
@@ -119,7 +126,7 @@ export class SqliteConfigStore implements ConfigStore {
       const row = this.statements.get.get(dcname) as Row | undefined | null
       checkPrecondition(dcname, row?.revision, precondition)
       if (!row) throw new NotFoundError(dcname)
-      const revision = this.appendEvent('DELETED', dcname, row.body)
+      const revision = this.appendEvent('DELETED', JSON.parse(row.body) as Config, row.body)
       this.statements.remove.run(dcname)
       return revision
     })
@@ -135,6 +142,25 @@ export class SqliteConfigStore implements ConfigStore {
     })
   }
 
+  async eventsSince(since: number): Promise<ChangeEvent[]> {
+    return this.transaction('DEFERRED', () => {
+      const oldest = this.statements.oldestEvent.get() as { revision: number | null } | undefined | null
+      const compactedUpTo = oldest?.revision != null ? Number(oldest.revision) - 1 : this.currentRevision()
+      if (since < compactedUpTo) throw new HistoryCompactedError(since, compactedUpTo)
+      const rows = this.statements.eventsAfter.all(since) as EventRow[]
+      return rows.map((row) => ({
+        type: row.type,
+        config: JSON.parse(row.body) as Config,
+        revision: Number(row.revision),
+      }))
+    })
+  }
+
+  subscribe(listener: ChangeListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
   async ping(): Promise<void> {
     this.transaction('DEFERRED', () => this.statements.ping.get())
   }
@@ -143,17 +169,30 @@ export class SqliteConfigStore implements ConfigStore {
     this.db.close()
   }
 
-  private write(type: EventType, config: Config): StoredConfig {
+  private write(type: ChangeType, config: Config): StoredConfig {
     const body = JSON.stringify(config)
-    const revision = this.appendEvent(type, config.dcname, body)
+    const revision = this.appendEvent(type, config, body)
     this.statements.upsert.run(config.dcname, body, revision)
     return { config, revision }
   }
 
-  private appendEvent(type: EventType, dcname: string, body: string): number {
-    const { revision } = this.statements.appendEvent.get(type, dcname, body) as { revision: number }
+  private appendEvent(type: ChangeType, config: Config, body: string): number {
+    const { revision } = this.statements.appendEvent.get(type, config.dcname, body) as { revision: number }
     this.statements.pruneEvents.run(revision - this.historySize)
+    this.pending.push({ type, config, revision })
     return revision
+  }
+
+  private publish(events: ChangeEvent[]): void {
+    for (const event of events) {
+      for (const listener of this.listeners) {
+        try {
+          listener(event)
+        } catch {
+          // A failing watcher must never fail the write that already committed.
+        }
+      }
+    }
   }
 
   private revisionOf(dcname: string): number | undefined {
@@ -173,11 +212,16 @@ export class SqliteConfigStore implements ConfigStore {
     } catch (error) {
       throw unavailableOrRethrow(error)
     }
+    this.pending = []
     try {
       const result = work()
       this.db.exec('COMMIT')
+      const events = this.pending
+      this.pending = []
+      this.publish(events)
       return result
     } catch (error) {
+      this.pending = []
       this.db.exec('ROLLBACK')
       throw unavailableOrRethrow(error)
     }
@@ -196,6 +240,8 @@ function prepareStatements(db: SqliteDatabase) {
     remove: db.prepare('DELETE FROM configs WHERE dcname = ?'),
     appendEvent: db.prepare('INSERT INTO events (type, dcname, body) VALUES (?, ?, ?) RETURNING revision'),
     pruneEvents: db.prepare('DELETE FROM events WHERE revision <= ?'),
+    oldestEvent: db.prepare('SELECT min(revision) AS revision FROM events'),
+    eventsAfter: db.prepare('SELECT type, body, revision FROM events WHERE revision > ? ORDER BY revision'),
     currentRevision: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),

@@ -5,15 +5,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import type { Config } from '../../src/configs/model.ts'
 import {
+  type ChangeEvent,
   type ConfigStore,
   ConflictError,
+  HistoryCompactedError,
   NotFoundError,
   PreconditionFailedError,
 } from '../../src/store/config-store.ts'
 
 export interface StoreFixture {
   /** Opens a new handle on the same, initially empty database. */
-  open(): Promise<ConfigStore>
+  open(options?: { historySize?: number }): Promise<ConfigStore>
   /** Removes the database. */
   dispose(): Promise<void>
 }
@@ -25,8 +27,8 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
     let fixture: StoreFixture
     let store: ConfigStore
     const opened: ConfigStore[] = []
-    const open = async () => {
-      const handle = await fixture.open()
+    const open = async (options?: { historySize?: number }) => {
+      const handle = await fixture.open(options)
       opened.push(handle)
       return handle
     }
@@ -271,8 +273,62 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
       expect(next.revision).toBeGreaterThan(stored.revision)
     })
 
+    describe('changes', () => {
+      const summary = (events: ChangeEvent[]) => events.map((e) => [e.type, e.config.dcname, e.revision])
+
+      it('when writes commit, then subscribers get every change in revision order, and failed writes send nothing', async () => {
+        const seen: ChangeEvent[] = []
+        const unsubscribe = store.subscribe((event) => seen.push(event))
+        const a = await store.create(config('a', { v: 1 }))
+        await expect(store.create(config('a'))).rejects.toBeInstanceOf(ConflictError)
+        const a2 = await store.update('a', (c) => ({ ...c, metadata: { v: 2 } }), {})
+        const gone = await store.delete('a', {})
+        await waitFor(() => seen.length >= 3)
+        unsubscribe()
+        await store.create(config('after-unsubscribe'))
+        await Bun.sleep(50)
+        expect(summary(seen)).toEqual([
+          ['ADDED', 'a', a.revision],
+          ['MODIFIED', 'a', a2.revision],
+          ['DELETED', 'a', gone],
+        ])
+        expect(seen[1]?.config.metadata).toEqual({ v: 2 })
+        expect(seen[2]?.config.metadata).toEqual({ v: 2 })
+      })
+
+      it('when asked for events since a revision, then the history after it comes back in order', async () => {
+        const a = await store.create(config('a'))
+        const b = await store.replace(config('b'), {})
+        const c = await store.replace(config('a', { v: 2 }), {})
+        const events = await store.eventsSince(a.revision)
+        expect(summary(events)).toEqual([
+          ['ADDED', 'b', b.stored.revision],
+          ['MODIFIED', 'a', c.stored.revision],
+        ])
+        expect(await store.eventsSince(c.stored.revision)).toEqual([])
+      })
+
+      it('when the history is bounded, then a revision older than it is refused with HistoryCompactedError', async () => {
+        await store.close()
+        const small = await open({ historySize: 3 })
+        const revisions: number[] = []
+        for (let i = 0; i < 6; i++) revisions.push((await small.replace(config(`h-${i}`), {})).stored.revision)
+        await expect(small.eventsSince(0)).rejects.toBeInstanceOf(HistoryCompactedError)
+        const kept = await small.eventsSince(revisions[2] as number)
+        expect(kept.map((e) => e.revision)).toEqual(revisions.slice(3))
+      })
+    })
+
     it('when pinged, then a working store answers', async () => {
       await store.ping()
     })
   })
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition')
+    await Bun.sleep(10)
+  }
 }

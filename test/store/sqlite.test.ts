@@ -9,7 +9,7 @@ describeConfigStoreContract('sqlite (file)', async () => {
   const dir = tempDir('store-')
   const path = join(dir, 'nested', 'configs.db')
   return {
-    open: async () => new SqliteConfigStore({ path, open: openBunSqlite }),
+    open: async (options) => new SqliteConfigStore({ path, open: openBunSqlite, ...options }),
     dispose: async () => rmSync(dir, { recursive: true, force: true }),
   }
 })

@@ -38,8 +38,8 @@ check: install ## Type-check (tsc, deno check) and lint/format-check (Biome)
 test-bun: install
 	$(BUN) test
 
-test-deno: install ## The black-box HTTP suite against a Deno-started server
-	TEST_RUNTIME=deno $(BUN) test test/http/api.test.ts
+test-deno: install ## The black-box HTTP suites against Deno-started servers
+	TEST_RUNTIME=deno $(BUN) test test/http
 
 test: check test-bun test-deno ## Every check and every test (what CI runs)
 

@@ -246,7 +246,13 @@ const cases: Case[] = [
     pointer: '/dcname',
   },
   { name: 'URL-encoded traversal in the path', method: 'GET', path: '/configs/..%2F..%2Fetc%2Fpasswd', status: 400 },
-  { name: 'an encoded slash and dots in the path', method: 'PUT', path: '/configs/a%2F..%2F..', body: { metadata: {} }, status: 400 },
+  {
+    name: 'an encoded slash and dots in the path',
+    method: 'PUT',
+    path: '/configs/a%2F..%2F..',
+    body: { metadata: {} },
+    status: 400,
+  },
   { name: 'a unicode dcname in the path', method: 'DELETE', path: '/configs/d%C3%A7-1', status: 400 },
   { name: 'a 10,000-character dcname in the path', method: 'GET', path: `/configs/${'a'.repeat(10_000)}`, status: 400 },
   // Prototype pollution and nesting

@@ -60,6 +60,7 @@ export class SqliteConfigStore implements ConfigStore {
   private readonly listeners = new Set<ChangeListener>()
   /** Events of the running transaction, published only once it commits. */
   private pending: ChangeEvent[] = []
+  private closed = false
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
@@ -73,11 +74,13 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async get(dcname: string): Promise<StoredConfig | undefined> {
+    this.ensureOpen()
     const row = this.statements.get.get(dcname) as Row | undefined | null
     return row ? toStored(row) : undefined
   }
 
   async list(query: ListQuery): Promise<ListPage> {
+    this.ensureOpen()
     const { sql, params } = listSql(query)
     let statement = this.listStatements.get(sql)
     if (!statement) {
@@ -93,6 +96,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async count(): Promise<number> {
+    this.ensureOpen()
     return Number((this.statements.count.get() as { n: number }).n)
   }
 
@@ -166,7 +170,14 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
     this.db.close()
+  }
+
+  /** bun:sqlite statements on a closed database quietly return nothing: refuse instead. */
+  private ensureOpen(): void {
+    if (this.closed) throw new StoreUnavailableError(new Error('the store is closed'))
   }
 
   private write(type: ChangeType, config: Config): StoredConfig {
@@ -207,6 +218,7 @@ export class SqliteConfigStore implements ConfigStore {
 
   /** Runs `work` synchronously inside one transaction, so nothing else can interleave. */
   private transaction<T>(mode: 'DEFERRED' | 'IMMEDIATE', work: () => T): T {
+    this.ensureOpen()
     try {
       this.db.exec(`BEGIN ${mode}`)
     } catch (error) {

@@ -11,6 +11,7 @@ import {
   HistoryCompactedError,
   NotFoundError,
   PreconditionFailedError,
+  StoreUnavailableError,
 } from '../../src/store/config-store.ts'
 
 export interface StoreFixture {
@@ -317,6 +318,15 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
         const kept = await small.eventsSince(revisions[2] as number)
         expect(kept.map((e) => e.revision)).toEqual(revisions.slice(3))
       })
+    })
+
+    it('when the store is closed, then reads and writes fail with StoreUnavailableError', async () => {
+      await store.create(config('before-close'))
+      await store.close()
+      await expect(store.get('before-close')).rejects.toBeInstanceOf(StoreUnavailableError)
+      await expect(store.list({ filters: [], limit: 10 })).rejects.toBeInstanceOf(StoreUnavailableError)
+      await expect(store.create(config('after-close'))).rejects.toBeInstanceOf(StoreUnavailableError)
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError)
     })
 
     it('when pinged, then a working store answers', async () => {

@@ -3,9 +3,15 @@
  * store-wide revision from the `events` table (which is also the watch history), so revisions
  * strictly increase and a read-modify-write cannot interleave with another writer.
  * WAL with synchronous=FULL: a write acknowledged to the client survives kill -9.
+ *
+ * Group commit: writes queued during one turn of the event loop share one transaction, so
+ * concurrent writers share one fsync instead of waiting in line for one each. Every write runs in
+ * its own savepoint (one that fails is undone alone and fails alone), and no write is answered
+ * before the COMMIT that made it durable has returned.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { setImmediate } from 'node:timers'
 import type { Config } from '../configs/model.ts'
 import {
   type ChangeEvent,
@@ -49,6 +55,7 @@ export interface SqliteStoreOptions {
 }
 
 type Row = { body: string; revision: number }
+type QueuedWrite = { work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }
 type EventRow = { type: ChangeType; body: string; revision: number }
 
 export class SqliteConfigStore implements ConfigStore {
@@ -61,6 +68,8 @@ export class SqliteConfigStore implements ConfigStore {
   /** Events of the running transaction, published only once it commits. */
   private pending: ChangeEvent[] = []
   private closed = false
+  /** Writes waiting for the next group commit. */
+  private queued: QueuedWrite[] = []
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
@@ -101,14 +110,14 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async create(config: Config): Promise<StoredConfig> {
-    return this.transaction('IMMEDIATE', () => {
+    return this.enqueue(() => {
       if (this.statements.revisionOf.get(config.dcname)) throw new ConflictError(config.dcname)
       return this.write('ADDED', config)
     })
   }
 
   async replace(config: Config, precondition: Precondition): Promise<ReplaceResult> {
-    return this.transaction('IMMEDIATE', () => {
+    return this.enqueue(() => {
       const current = this.revisionOf(config.dcname)
       checkPrecondition(config.dcname, current, precondition)
       const created = current === undefined
@@ -117,7 +126,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async update(dcname: string, change: (current: Config) => Config, precondition: Precondition): Promise<StoredConfig> {
-    return this.transaction('IMMEDIATE', () => {
+    return this.enqueue(() => {
       const row = this.statements.get.get(dcname) as Row | undefined | null
       checkPrecondition(dcname, row?.revision, precondition)
       if (!row) throw new NotFoundError(dcname)
@@ -126,7 +135,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async delete(dcname: string, precondition: Precondition): Promise<number> {
-    return this.transaction('IMMEDIATE', () => {
+    return this.enqueue(() => {
       const row = this.statements.get.get(dcname) as Row | undefined | null
       checkPrecondition(dcname, row?.revision, precondition)
       if (!row) throw new NotFoundError(dcname)
@@ -137,7 +146,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async seed(configs: Config[]): Promise<boolean> {
-    return this.transaction('IMMEDIATE', () => {
+    return this.enqueue(() => {
       if (this.statements.getMeta.get('seeded')) return false
       const empty = Number((this.statements.count.get() as { n: number }).n) === 0
       if (empty) for (const config of configs) this.write('ADDED', config)
@@ -171,6 +180,7 @@ export class SqliteConfigStore implements ConfigStore {
 
   async close(): Promise<void> {
     if (this.closed) return
+    this.commitQueued()
     this.closed = true
     this.db.close()
   }
@@ -216,6 +226,64 @@ export class SqliteConfigStore implements ConfigStore {
     return row ? Number(row.seq) : 0
   }
 
+  /** Queues a write for the next group commit; settles once that commit is durable. */
+  private enqueue<T>(work: () => T): Promise<T> {
+    this.ensureOpen()
+    return new Promise<T>((resolve, reject) => {
+      if (this.queued.length === 0) setImmediate(() => this.commitQueued())
+      this.queued.push({ work, resolve: resolve as (value: unknown) => void, reject })
+    })
+  }
+
+  /** Runs every queued write in one IMMEDIATE transaction, each in its own savepoint. */
+  private commitQueued(): void {
+    const batch = this.queued
+    this.queued = []
+    if (batch.length === 0) return
+    const outcomes: { ok: boolean; value: unknown }[] = []
+    this.pending = []
+    try {
+      this.ensureOpen()
+      this.db.exec('BEGIN IMMEDIATE')
+    } catch (error) {
+      for (const write of batch) write.reject(unavailableOrRethrow(error))
+      return
+    }
+    try {
+      for (const write of batch) {
+        const published = this.pending.length
+        this.statements.savepoint.run()
+        try {
+          outcomes.push({ ok: true, value: write.work() })
+        } catch (error) {
+          this.statements.rollbackToSavepoint.run()
+          this.pending.length = published
+          outcomes.push({ ok: false, value: unavailableOrRethrow(error) })
+        }
+        this.statements.releaseSavepoint.run()
+      }
+      this.db.exec('COMMIT')
+    } catch (error) {
+      // The transaction itself failed (disk full, I/O error): nothing of the batch was stored.
+      this.pending = []
+      try {
+        this.db.exec('ROLLBACK')
+      } catch {
+        // SQLite already rolled it back.
+      }
+      for (const write of batch) write.reject(unavailableOrRethrow(error))
+      return
+    }
+    const events = this.pending
+    this.pending = []
+    this.publish(events)
+    batch.forEach((write, i) => {
+      const outcome = outcomes[i] as { ok: boolean; value: unknown }
+      if (outcome.ok) write.resolve(outcome.value)
+      else write.reject(outcome.value)
+    })
+  }
+
   /** Runs `work` synchronously inside one transaction, so nothing else can interleave. */
   private transaction<T>(mode: 'DEFERRED' | 'IMMEDIATE', work: () => T): T {
     this.ensureOpen()
@@ -258,6 +326,9 @@ function prepareStatements(db: SqliteDatabase) {
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     ping: db.prepare('SELECT 1 AS ok'),
+    savepoint: db.prepare('SAVEPOINT write'),
+    rollbackToSavepoint: db.prepare('ROLLBACK TO write'),
+    releaseSavepoint: db.prepare('RELEASE write'),
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { Elysia } from 'elysia'
 import { configRoutes } from './configs/routes.ts'
+import { WatchHub } from './configs/watch.ts'
 import { bearerGuard } from './http/auth.ts'
 import { type ErrorReporter, errorHandling, type RouteTable } from './http/errors.ts'
 import { readJsonBody } from './http/json-body.ts'
@@ -17,11 +18,13 @@ export interface AppDeps {
   apiToken?: string
   maxBodyBytes: number
   reportError?: ErrorReporter
+  /** Watch streams; one with default settings on `store` when left out (tests). */
+  watch?: WatchHub
 }
 
 export function createApp(deps: AppDeps) {
   const authorize = bearerGuard(deps.apiToken)
-  const routes = new Elysia().use(configRoutes(deps.store))
+  const routes = new Elysia().use(configRoutes(deps.store, deps.watch ?? new WatchHub(deps.store)))
   // Route patterns are known only once every route is registered: build the table on first use.
   let registered: () => { method: string; path: string }[] = () => []
   let table: RouteTable | undefined

@@ -16,6 +16,12 @@ export interface Settings {
   maxBodyBytes: number
   logLevel: LogLevel
   shutdownDelayMs: number
+  /** Past events kept for watch replay (`since`); older revisions answer 410. */
+  watchHistorySize: number
+  /** Interval of the `: heartbeat` comment on idle watch streams. */
+  watchHeartbeatMs: number
+  /** Events one watcher may have waiting before it is dropped with a final ERROR event. */
+  watchBufferEvents: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -30,6 +36,9 @@ export const SETTING_NAMES = [
   'MAX_BODY_BYTES',
   'LOG_LEVEL',
   'SHUTDOWN_DELAY_MS',
+  'WATCH_HISTORY_SIZE',
+  'WATCH_HEARTBEAT_MS',
+  'WATCH_BUFFER_EVENTS',
 ] as const
 
 export class SettingsError extends Error {
@@ -52,6 +61,9 @@ export function loadSettings(env: Env): Settings {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 65536, 1, 64 * 1024 * 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    watchHistorySize: integer(env, 'WATCH_HISTORY_SIZE', 10_000, 1, 10_000_000),
+    watchHeartbeatMs: integer(env, 'WATCH_HEARTBEAT_MS', 15_000, 10, 3_600_000),
+    watchBufferEvents: integer(env, 'WATCH_BUFFER_EVENTS', 1000, 1, 1_000_000),
   }
 }
 

@@ -20,6 +20,8 @@ import {
   ReplaceSchema,
   structuralErrors,
 } from './model.ts'
+import type { WatchHub } from './watch.ts'
+import { parseWatchRequest, wantsWatch } from './watch-query.ts'
 
 const configValidator = getSchemaValidator(ConfigSchema, { normalize: false, additionalProperties: false })
 
@@ -31,7 +33,7 @@ function guardStructure({ body }: { body: unknown }) {
 
 const Params = t.Object({ dcname: DcName })
 
-export function configRoutes(store: ConfigStore) {
+export function configRoutes(store: ConfigStore, watch: WatchHub) {
   const list = async ({ request, set }: { request: Request; set: { headers: Record<string, string | number> } }) => {
     const url = new URL(request.url)
     const query = parseListQuery(url.searchParams)
@@ -47,9 +49,23 @@ export function configRoutes(store: ConfigStore) {
   }
 
   return new Elysia({ name: 'configs' })
-    .get('/configs', list, {
-      detail: { summary: 'List configs', description: 'Sorted by dcname; takes the filters of /search and paging.' },
-    })
+    .get(
+      '/configs',
+      ({ request, set }) => {
+        const params = new URL(request.url).searchParams
+        if (!wantsWatch(params)) return list({ request, set })
+        return watch.open(parseWatchRequest(params, request.headers), request.signal)
+      },
+      {
+        detail: {
+          summary: 'List or watch configs',
+          description:
+            'Sorted by dcname; takes the filters of /search and paging. With `watch=true` (and optionally ' +
+            '`since=<revision>` or a `Last-Event-ID` header), a `text/event-stream` of ADDED, MODIFIED and ' +
+            'DELETED events instead; a `since` older than the kept history answers 410.',
+        },
+      },
+    )
     .get('/search', list, {
       detail: {
         summary: 'Search configs',

@@ -5,7 +5,13 @@
  */
 import { Elysia } from 'elysia'
 import type { FieldError } from '../configs/model.ts'
-import { ConflictError, NotFoundError, PreconditionFailedError, StoreUnavailableError } from '../store/config-store.ts'
+import {
+  ConflictError,
+  HistoryCompactedError,
+  NotFoundError,
+  PreconditionFailedError,
+  StoreUnavailableError,
+} from '../store/config-store.ts'
 import { type Problem, ProblemError, problem, problemResponse } from './problem.ts'
 
 export interface RouteTable {
@@ -47,6 +53,8 @@ function mapKnownError(error: unknown): { problem: Problem; headers?: Record<str
   if (error instanceof PreconditionFailedError) {
     return { problem: problem(412, 'precondition-failed', error.message) }
   }
+  // A watch from a revision the history no longer holds: the client must list again.
+  if (error instanceof HistoryCompactedError) return { problem: problem(410, 'gone', error.message) }
   if (error instanceof StoreUnavailableError) {
     return { problem: problem(503, 'store-unavailable', error.message), headers: { 'retry-after': '1' } }
   }

@@ -8,10 +8,20 @@ export interface StoreRuntime {
   openSqlite: OpenSqlite
 }
 
-export async function openStore(target: DatabaseTarget, runtime: StoreRuntime): Promise<ConfigStore> {
+/** What every backend takes, whatever its database. */
+export interface StoreOptions {
+  /** How many past events are kept for watch replay (WATCH_HISTORY_SIZE). */
+  historySize?: number
+}
+
+export async function openStore(
+  target: DatabaseTarget,
+  runtime: StoreRuntime,
+  options: StoreOptions = {},
+): Promise<ConfigStore> {
   switch (target.kind) {
     case 'sqlite':
-      return new SqliteConfigStore({ path: target.path, open: runtime.openSqlite })
+      return new SqliteConfigStore({ path: target.path, open: runtime.openSqlite, historySize: options.historySize })
     case 'postgres':
       throw new Error('the PostgreSQL store is not available in this build')
   }

@@ -1,0 +1,49 @@
+/**
+ * `GET /configs?watch=true[&since=<revision>][&<filters>]`: what a watch asks for.
+ * `Last-Event-ID` (sent by a reconnecting EventSource) overrides `since`, since it is the
+ * newer of the two: the URL keeps the `since` of the first connection.
+ */
+import { badRequest } from '../http/problem.ts'
+import type { Filter } from '../store/config-store.ts'
+import { parseListQuery } from './list-query.ts'
+
+export interface WatchRequest {
+  /** Replay kept history after this revision first; undefined means live events only. */
+  since?: number
+  filters: Filter[]
+}
+
+const WATCH_PARAMS = ['watch', 'since'] as const
+const REVISION = /^\d{1,15}$/
+
+/** True when the list request is a watch; refuses watch-only parameters on a plain list. */
+export function wantsWatch(params: URLSearchParams): boolean {
+  const value = params.get('watch')
+  if (value === null || value === 'false' || value === '0') {
+    if (params.has('since')) throw badRequest('since only applies to a watch: add watch=true')
+    return false
+  }
+  if (value === 'true' || value === '1') return true
+  throw badRequest(`watch must be true or false, got ${JSON.stringify(value.slice(0, 40))}`)
+}
+
+export function parseWatchRequest(params: URLSearchParams, headers: Headers): WatchRequest {
+  const { filters } = parseListQuery(params, WATCH_PARAMS)
+  if (params.has('limit') || params.has('cursor')) {
+    throw badRequest('a watch does not page: leave out limit and cursor')
+  }
+  const lastEventId = headers.get('last-event-id')
+  const since = params.get('since')
+  if (lastEventId !== null && lastEventId.trim() !== '')
+    return { since: revision(lastEventId, 'Last-Event-ID'), filters }
+  if (since !== null) return { since: revision(since, 'since'), filters }
+  return { filters }
+}
+
+function revision(value: string, name: string): number {
+  const trimmed = value.trim()
+  if (!REVISION.test(trimmed)) {
+    throw badRequest(`${name} must be a revision (a whole number), got ${JSON.stringify(value.slice(0, 40))}`)
+  }
+  return Number(trimmed)
+}

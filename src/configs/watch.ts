@@ -1,0 +1,100 @@
+/**
+ * The watch API: `GET /configs?watch=true[&since=<revision>]` as server-sent events, on top of
+ * the store's change stream (so on PostgreSQL a watcher sees writes made through any replica).
+ *
+ *   event: MODIFIED
+ *   id: 42
+ *   data: {"type":"MODIFIED","revision":42,"config":{"dcname":"dc-1","metadata":{...}}}
+ *
+ * Types are ADDED, MODIFIED and DELETED (with the config's last state), in revision order, and
+ * `: heartbeat` comments every `heartbeatMs`. A watcher that falls too far behind gets a final
+ * `event: ERROR` whose data is a problem+json object, and the stream ends.
+ *
+ * The hub counts open streams (`connected`, for the watchers gauge) and ends them all on
+ * shutdown (`closeAll`), after which new watches are refused with 503.
+ */
+import { ProblemError } from '../http/problem.ts'
+import { SSE_HEADERS } from '../http/sse.ts'
+import type { ConfigStore, Filter } from '../store/config-store.ts'
+import { MAX_LIMIT } from './list-query.ts'
+import type { WatchRequest } from './watch-query.ts'
+import { WatchView } from './watch-view.ts'
+import { Watcher, type WatcherOptions } from './watcher.ts'
+
+export type WatchOptions = WatcherOptions
+
+export const DEFAULT_WATCH_OPTIONS: WatchOptions = { heartbeatMs: 15_000, bufferEvents: 1000 }
+
+export class WatchHub {
+  private readonly watchers = new Set<Watcher>()
+  private closing = false
+
+  constructor(
+    private readonly store: ConfigStore,
+    private readonly options: WatchOptions = DEFAULT_WATCH_OPTIONS,
+  ) {}
+
+  /** Watch streams open right now. */
+  connected(): number {
+    return this.watchers.size
+  }
+
+  /**
+   * Opens a stream. Subscribes before reading the history, so nothing committed in between is
+   * lost; the watcher drops what the history already covered. Fails before any byte is sent
+   * (so with a proper status) when `since` is too old (HistoryCompactedError, 410) or the
+   * store is down.
+   */
+  async open(request: WatchRequest, signal?: AbortSignal): Promise<Response> {
+    this.refuseWhileClosing()
+    const watcher = new Watcher(this.options)
+    watcher.onEnd(this.store.subscribe((event) => watcher.receive(event)))
+    try {
+      const view = await this.viewFor(request.filters)
+      const history = request.since === undefined ? [] : await this.store.eventsSince(request.since)
+      this.refuseWhileClosing()
+      watcher.start(view, request.since, history)
+    } catch (error) {
+      watcher.end()
+      throw error
+    }
+    if (!watcher.ended) {
+      this.watchers.add(watcher)
+      watcher.onEnd(() => this.watchers.delete(watcher))
+    }
+    // The stream's cancel covers most disconnects; the signal covers runtimes that only abort.
+    signal?.addEventListener('abort', () => watcher.end(), { once: true })
+    if (signal?.aborted) watcher.end()
+    return new Response(watcher.stream, { status: 200, headers: SSE_HEADERS })
+  }
+
+  /** Ends every stream after what it has queued, and refuses new ones from now on. */
+  async closeAll(): Promise<void> {
+    this.closing = true
+    for (const watcher of [...this.watchers]) watcher.close()
+  }
+
+  private refuseWhileClosing(): void {
+    if (this.closing) {
+      throw new ProblemError(503, 'shutting-down', 'this instance is shutting down; watch again', undefined, {
+        'retry-after': '1',
+      })
+    }
+  }
+
+  /** A filtered watch starts from the set of configs matching now (see WatchView). */
+  private async viewFor(filters: Filter[]): Promise<WatchView> {
+    if (filters.length === 0) return WatchView.unfiltered()
+    const held = new Set<string>()
+    let revision = 0
+    let after: string | undefined
+    for (;;) {
+      const page = await this.store.list({ filters, limit: MAX_LIMIT, after })
+      for (const item of page.items) held.add(item.config.dcname)
+      revision = Math.max(revision, page.revision)
+      after = page.items.at(-1)?.config.dcname
+      if (!page.more || after === undefined) break
+    }
+    return new WatchView(filters, held, revision)
+  }
+}

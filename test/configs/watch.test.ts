@@ -1,0 +1,132 @@
+/**
+ * The WatchHub on a real SQLite store: how a watch starts while writes commit, how it counts
+ * streams, and how it ends them. Streams are read as a client reads them (SSE parser); where a
+ * socket matters (disconnects), the app is served on a real loopback port.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { createApp } from '../../src/app.ts'
+import type { Config } from '../../src/configs/model.ts'
+import { WatchHub } from '../../src/configs/watch.ts'
+import type { ConfigStore } from '../../src/store/config-store.ts'
+import { openBunSqlite } from '../../src/store/sqlite-bun.ts'
+import { SqliteConfigStore } from '../../src/store/sqlite-store.ts'
+import { tempDir } from '../support/server.ts'
+import { SseStream, watch } from '../support/sse.ts'
+
+const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
+
+describe('WatchHub', () => {
+  let dir: string
+  let store: SqliteConfigStore
+  let hub: WatchHub
+  const streams: SseStream[] = []
+
+  beforeEach(() => {
+    dir = tempDir('watch-')
+    store = new SqliteConfigStore({ path: join(dir, 'configs.db'), open: openBunSqlite })
+    hub = new WatchHub(store, { heartbeatMs: 60_000, bufferEvents: 100 })
+  })
+  afterEach(async () => {
+    for (const stream of streams.splice(0)) stream.close()
+    await hub.closeAll()
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const open = async (since?: number) => {
+    const stream = new SseStream(await hub.open({ since, filters: [] }))
+    streams.push(stream)
+    return stream
+  }
+
+  it('when writes commit while a watch start reads the history, then each arrives exactly once and in order', async () => {
+    const before = await store.create(config('before'))
+    // SQLite answers at once; a networked store does not. Writes land before and after the
+    // history read, while the watcher is already subscribed: they must neither go missing
+    // (subscribed too late) nor come twice (in the history and in the live buffer).
+    const slow = new WatchHub(slowHistory(store, 30), { heartbeatMs: 60_000, bufferEvents: 100 })
+    let opened = false
+    const opening = slow.open({ since: before.revision, filters: [] }).finally(() => {
+      opened = true
+    })
+    const written: number[] = []
+    let i = 0
+    while (!opened) written.push((await store.create(config(`during-${i++}`))).revision)
+    const stream = new SseStream(await opening)
+    streams.push(stream)
+    written.push((await store.create(config('after'))).revision)
+
+    expect(written.length).toBeGreaterThan(4)
+    const events = await stream.events(written.length)
+    expect(events.map((e) => e.revision)).toEqual(written)
+    await Bun.sleep(50)
+    expect(stream.messages.length).toBe(written.length)
+    await slow.closeAll()
+  })
+
+  it('when a stream is open, then connected counts it until it is cancelled', async () => {
+    const stream = await open()
+    expect(hub.connected()).toBe(1)
+    await open()
+    expect(hub.connected()).toBe(2)
+    stream.close()
+    await waitFor(() => hub.connected() === 1)
+  })
+
+  it('when closeAll runs, then every stream ends after what was queued and new watches get 503', async () => {
+    const first = await open()
+    const second = await open()
+    const last = await store.create(config('queued'))
+    await hub.closeAll()
+    for (const stream of [first, second]) {
+      await stream.until(() => stream.ended, 2000, 'the end of the stream')
+      expect(stream.messages.map((m) => Number(m.id))).toEqual([last.revision])
+    }
+    expect(hub.connected()).toBe(0)
+    await expect(hub.open({ filters: [] })).rejects.toMatchObject({ status: 503 })
+  })
+
+  it('when a client goes away over a real socket, then its watcher ends at once', async () => {
+    const app = createApp({ store, watch: hub, maxBodyBytes: 65536 })
+    const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: app.fetch })
+    try {
+      const base = `http://127.0.0.1:${server.port}`
+      const stream = await watch(base)
+      await store.create(config('first'))
+      await stream.events(1)
+      expect(hub.connected()).toBe(1)
+      stream.close()
+      await waitFor(() => hub.connected() === 0)
+    } finally {
+      await server.stop(true)
+    }
+  })
+})
+
+/** The same store, with a history read that takes `ms` before and after it, as over a network. */
+function slowHistory(store: ConfigStore, ms: number): ConfigStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'eventsSince') {
+        return async (since: number) => {
+          await Bun.sleep(ms)
+          const events = await target.eventsSince(since)
+          await Bun.sleep(ms)
+          return events
+        }
+      }
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition')
+    await Bun.sleep(10)
+  }
+}

@@ -18,6 +18,8 @@ export async function buildService(settings: Settings, runtime: StoreRuntime) {
   const watch = new WatchHub(store, {
     heartbeatMs: settings.watchHeartbeatMs,
     bufferEvents: settings.watchBufferEvents,
+    onFellBehind: (lastSent) =>
+      logger.warn({ lastSentRevision: lastSent, bufferEvents: settings.watchBufferEvents }, 'watcher fell behind'),
   })
   const app = createApp({
     store,

@@ -13,6 +13,8 @@ import { WatchView } from './watch-view.ts'
 export interface WatcherOptions {
   heartbeatMs: number
   bufferEvents: number
+  /** Told when a watcher is dropped for falling behind, with the last revision it was sent. */
+  onFellBehind?: (lastSent: number | undefined) => void
 }
 
 /** The `data` of ADDED, MODIFIED and DELETED events. For DELETED, `config` is the last state. */
@@ -134,11 +136,13 @@ export class Watcher {
   }
 
   private fallBehind(): void {
+    if (this.state === 'ended') return
     const resume = this.sent === undefined ? 'watch again' : `watch again with since=${this.sent}`
     const detail =
       `this watcher fell more than ${this.options.bufferEvents} events behind and was closed; ` +
       `${resume}, or list again if that answers 410`
     this.end(sseEvent('ERROR', JSON.stringify(fellBehindProblem(detail))))
+    this.options.onFellBehind?.(this.sent)
   }
 
   private async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {

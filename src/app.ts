@@ -5,10 +5,13 @@
 import { Elysia } from 'elysia'
 import { configRoutes } from './configs/routes.ts'
 import { WatchHub } from './configs/watch.ts'
+import { apiDocs, type RouteLike } from './http/api-docs.ts'
 import { bearerGuard } from './http/auth.ts'
 import { type ErrorReporter, errorHandling, type RouteTable } from './http/errors.ts'
+import { healthRoutes, Readiness } from './http/health.ts'
 import { readJsonBody } from './http/json-body.ts'
 import { routeTable } from './http/route-table.ts'
+import { type HttpObservabilityDeps, httpObservability } from './observability/http-observability.ts'
 import type { ConfigStore } from './store/config-store.ts'
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
@@ -18,15 +21,21 @@ export interface AppDeps {
   apiToken?: string
   maxBodyBytes: number
   reportError?: ErrorReporter
+  /** Turned to not-ready by the shutdown sequence; a fresh, ready one when left out (tests). */
+  readiness?: Readiness
+  /** Told why a readiness ping of the store failed (at most once a second). */
+  reportStoreDown?: (error: unknown) => void
   /** Watch streams; one with default settings on `store` when left out (tests). */
   watch?: WatchHub
+  /** Request metrics, access logs, traces and GET /metrics; left out, the app is not observed. */
+  observability?: Omit<HttpObservabilityDeps, 'routes'>
 }
 
 export function createApp(deps: AppDeps) {
   const authorize = bearerGuard(deps.apiToken)
   const routes = new Elysia().use(configRoutes(deps.store, deps.watch ?? new WatchHub(deps.store)))
   // Route patterns are known only once every route is registered: build the table on first use.
-  let registered: () => { method: string; path: string }[] = () => []
+  let registered: () => RouteLike[] = () => []
   let table: RouteTable | undefined
   const lazyTable: RouteTable = {
     allowedMethods: (path) => {
@@ -37,11 +46,20 @@ export function createApp(deps: AppDeps) {
 
   const app = new Elysia({ normalize: false })
     .use(errorHandling(lazyTable, deps.reportError ?? (() => {})))
+    .use(deps.observability ? httpObservability({ ...deps.observability, routes: () => registered() }) : new Elysia())
     .onRequest(({ request }) => authorize(request))
     .onParse({ as: 'global' }, ({ request }) =>
       BODY_METHODS.has(request.method) ? readJsonBody(request, deps.maxBodyBytes) : undefined,
     )
     .use(routes)
+    .use(
+      healthRoutes({
+        store: deps.store,
+        readiness: deps.readiness ?? new Readiness(),
+        onStoreDown: deps.reportStoreDown,
+      }),
+    )
+    .use(apiDocs({ routes: () => registered() }))
   registered = () => app.routes
   return app
 }

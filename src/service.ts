@@ -5,13 +5,26 @@
 import { createApp } from './app.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
 import { WatchHub } from './configs/watch.ts'
+import { Readiness } from './http/health.ts'
+import { instrumentStore } from './observability/instrumented-store.ts'
 import { createLogger } from './observability/logger.ts'
+import { createMetrics } from './observability/metrics.ts'
+import type { LineSink } from './observability/stdout-sink.ts'
+import { createTracing } from './observability/tracing.ts'
 import type { Settings } from './settings.ts'
 import { openStore, type StoreRuntime } from './store/open-store.ts'
 
-export async function buildService(settings: Settings, runtime: StoreRuntime) {
-  const logger = createLogger(settings.logLevel)
-  const store = await openStore(settings.database, runtime, { historySize: settings.watchHistorySize })
+/** `logSink` replaces stdout as the destination of log lines (tests read them from memory). */
+export async function buildService(settings: Settings, runtime: StoreRuntime, options: { logSink?: LineSink } = {}) {
+  const logger = createLogger(settings.logLevel, options.logSink)
+  const tracing = await createTracing(settings.tracing, logger)
+  const backendStore = await openStore(settings.database, runtime, {
+    historySize: settings.watchHistorySize,
+    postgres: settings.postgres,
+  })
+  // The gauge asks the backend directly: a scrape is no store operation worth timing or tracing.
+  const metrics = createMetrics({ configs: () => backendStore.count() })
+  const store = instrumentStore(backendStore, { metrics, tracing, logger })
   if (settings.seed && (await store.seed(SEED_CONFIGS))) {
     logger.info({ configs: SEED_CONFIGS.map((c) => c.dcname) }, 'seeded an empty store')
   }
@@ -21,13 +34,19 @@ export async function buildService(settings: Settings, runtime: StoreRuntime) {
     onFellBehind: (lastSent) =>
       logger.warn({ lastSentRevision: lastSent, bufferEvents: settings.watchBufferEvents }, 'watcher fell behind'),
   })
+  metrics.setWatcherSource(() => watch.connected())
+  const readiness = new Readiness()
   const app = createApp({
     store,
+    readiness,
+    reportStoreDown: (error) => logger.warn({ err: error }, 'readiness: the store failed its ping'),
     watch,
+    observability: { metrics, tracing, logger },
     apiToken: settings.apiToken,
     maxBodyBytes: settings.maxBodyBytes,
     reportError: (error, request) =>
       logger.error({ err: error, method: request.method, url: request.url }, 'request failed'),
   })
-  return { app, store, logger, watch }
+  // flushTraces exports the spans still buffered and stops the exporter: once, at shutdown.
+  return { app, store, logger, watch, readiness, metrics, flushTraces: () => tracing.shutdown() }
 }

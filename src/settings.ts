@@ -8,20 +8,52 @@ export type DatabaseTarget =
   | { kind: 'sqlite'; path: string } // path ':memory:' is an in-memory database
   | { kind: 'postgres'; url: string }
 
+/** How the PostgreSQL store connects; parsed (and checked) whichever store is chosen. */
+export interface PostgresSettings {
+  poolSize: number
+  /** 0 means no limit. */
+  statementTimeoutMs: number
+  connectTimeoutMs: number
+  /** Extra attempts at start-up while the database cannot be reached. */
+  connectRetries: number
+}
+
 export interface Settings {
   port: number
   database: DatabaseTarget
+  /** Used when `database` is PostgreSQL. */
+  postgres: PostgresSettings
   seed: boolean
   apiToken: string | undefined
   maxBodyBytes: number
   logLevel: LogLevel
   shutdownDelayMs: number
+  /** How long in-flight requests may run on after the listener closes before they are cut off. */
+  shutdownTimeoutMs: number
   /** Past events kept for watch replay (`since`); older revisions answer 410. */
   watchHistorySize: number
   /** Interval of the `: heartbeat` comment on idle watch streams. */
   watchHeartbeatMs: number
   /** Events one watcher may have waiting before it is dropped with a final ERROR event. */
   watchBufferEvents: number
+  tracing: TracingSettings
+}
+
+export const TRACES_EXPORTERS = ['none', 'otlp', 'jaeger', 'console'] as const
+export type TracesExporter = (typeof TRACES_EXPORTERS)[number]
+
+/** The OTEL_* variables this service honours, resolved once (OpenTelemetry's defaults otherwise). */
+export interface TracingSettings {
+  exporter: TracesExporter
+  serviceName: string
+  /** Full OTLP/HTTP traces URL; undefined leaves the exporter's default (localhost:4318/v1/traces). */
+  otlpTracesUrl: string | undefined
+  jaegerAgentHost: string | undefined
+  jaegerAgentPort: number | undefined
+  /** Jaeger collector URL (Thrift over HTTP); when set it is used instead of the UDP agent. */
+  jaegerEndpoint: string | undefined
+  /** How long finished spans wait before a batch is exported. */
+  batchDelayMs: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -36,9 +68,22 @@ export const SETTING_NAMES = [
   'MAX_BODY_BYTES',
   'LOG_LEVEL',
   'SHUTDOWN_DELAY_MS',
+  'DATABASE_POOL_SIZE',
+  'DATABASE_STATEMENT_TIMEOUT_MS',
+  'DATABASE_CONNECT_TIMEOUT_MS',
+  'DATABASE_CONNECT_RETRIES',
+  'SHUTDOWN_TIMEOUT_MS',
   'WATCH_HISTORY_SIZE',
   'WATCH_HEARTBEAT_MS',
   'WATCH_BUFFER_EVENTS',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_SERVICE_NAME',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_JAEGER_AGENT_HOST',
+  'OTEL_EXPORTER_JAEGER_AGENT_PORT',
+  'OTEL_EXPORTER_JAEGER_ENDPOINT',
+  'OTEL_BSP_SCHEDULE_DELAY',
 ] as const
 
 export class SettingsError extends Error {
@@ -56,14 +101,17 @@ export function loadSettings(env: Env): Settings {
   return {
     port: integer(env, 'SERVE_PORT', 4999, 0, 65535),
     database: databaseTarget(env.DATABASE_URL),
+    postgres: postgresSettings(env),
     seed: boolean(env, 'SEED', true),
     apiToken: apiToken(env.API_TOKEN),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 65536, 1, 64 * 1024 * 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     watchHistorySize: integer(env, 'WATCH_HISTORY_SIZE', 10_000, 1, 10_000_000),
     watchHeartbeatMs: integer(env, 'WATCH_HEARTBEAT_MS', 15_000, 10, 3_600_000),
     watchBufferEvents: integer(env, 'WATCH_BUFFER_EVENTS', 1000, 1, 1_000_000),
+    tracing: tracingSettings(env),
   }
 }
 
@@ -105,6 +153,15 @@ function apiToken(raw: string | undefined): string | undefined {
   return raw
 }
 
+function postgresSettings(env: Env): PostgresSettings {
+  return {
+    poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5000, 0, 3_600_000),
+    connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+    connectRetries: integer(env, 'DATABASE_CONNECT_RETRIES', 10, 0, 1000),
+  }
+}
+
 function databaseTarget(raw: string | undefined): DatabaseTarget {
   if (raw === undefined || raw.trim() === '') return { kind: 'sqlite', path: DEFAULT_SQLITE_PATH }
   const url = raw.trim()
@@ -124,4 +181,36 @@ function databaseTarget(raw: string | undefined): DatabaseTarget {
   }
   // Never echo the value: a mistyped URL may still carry a password.
   throw new SettingsError('DATABASE_URL', 'expected sqlite:<path>, sqlite::memory: or postgres://...')
+}
+
+function tracingSettings(env: Env): TracingSettings {
+  const base = httpUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT')
+  const agentPort = present(env, 'OTEL_EXPORTER_JAEGER_AGENT_PORT')
+  return {
+    exporter: oneOf(env, 'OTEL_TRACES_EXPORTER', TRACES_EXPORTERS, 'none'),
+    serviceName: present(env, 'OTEL_SERVICE_NAME') ?? 'config-service',
+    // As the OTLP spec says: the per-signal variable is used as is, the base one gets /v1/traces.
+    otlpTracesUrl:
+      httpUrl(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? (base && `${base.replace(/\/+$/, '')}/v1/traces`),
+    jaegerAgentHost: present(env, 'OTEL_EXPORTER_JAEGER_AGENT_HOST'),
+    jaegerAgentPort:
+      agentPort === undefined ? undefined : integer(env, 'OTEL_EXPORTER_JAEGER_AGENT_PORT', 6832, 1, 65535),
+    jaegerEndpoint: httpUrl(env, 'OTEL_EXPORTER_JAEGER_ENDPOINT'),
+    batchDelayMs: integer(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, 1, 600_000),
+  }
+}
+
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = present(env, name)
+  if (raw === undefined) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new SettingsError(name, 'expected an http:// or https:// URL')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new SettingsError(name, 'expected an http:// or https:// URL')
+  }
+  return raw
 }

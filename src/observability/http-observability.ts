@@ -1,0 +1,179 @@
+/**
+ * Observes every request from the outside of the Elysia pipeline (its `wrap` hook), so that
+ * whatever answers it (a handler, the error mapper's 404/405, a 401 from the auth guard) is seen
+ * with its final status: request metrics, one access log line, the `X-Request-Id` header and,
+ * when tracing is on, a server span that is active while the handler and the store run.
+ * Also serves `GET /metrics`.
+ *
+ * Per request this costs a few field reads, a route match against a handful of patterns and one
+ * buffered log line; with tracing off no span, context or header parsing happens at all.
+ */
+import { type Context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
+import {
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+  ATTR_USER_AGENT_ORIGINAL,
+} from '@opentelemetry/semantic-conventions'
+import { Elysia } from 'elysia'
+import type { Logger } from './logger.ts'
+import type { Metrics } from './metrics.ts'
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts'
+import { methodLabel, pathOf, type RoutePattern, routeMatcher } from './route-label.ts'
+import { REQUEST_ID_KEY, type Tracing } from './tracing.ts'
+
+export interface HttpObservabilityDeps {
+  metrics: Metrics
+  tracing: Tracing
+  logger: Logger
+  /** The app's routes, read once on the first request (when all are registered). */
+  routes: () => RoutePattern[]
+}
+
+type Handle = (request: Request) => Response | Promise<Response>
+
+interface InFlight {
+  start: number
+  method: string
+  path: string
+  route: string
+  requestId: string
+  userAgent: string | null
+  span: Span | undefined
+}
+
+/** Long client-supplied values are cut in log lines; they are evidence, not payload. */
+const MAX_LOGGED_LENGTH = 512
+
+export function httpObservability({ metrics, tracing, logger, routes }: HttpObservabilityDeps) {
+  const routeOf = routeMatcher(routes)
+
+  function observe(handle: Handle, request: Request): Response | Promise<Response> {
+    metrics.requestStarted()
+    const method = request.method
+    const path = pathOf(request.url)
+    const route = routeOf(path)
+    const headers = request.headers
+    const state: InFlight = {
+      start: performance.now(),
+      method,
+      path,
+      route,
+      requestId: requestIdFrom(headers.get(REQUEST_ID_HEADER)),
+      userAgent: headers.get('user-agent'),
+      span: undefined,
+    }
+    let pending: Response | Promise<Response>
+    try {
+      if (tracing.enabled) {
+        const parent = tracing.extract(headers)
+        const span = startServerSpan(request, state, parent)
+        state.span = span
+        pending = tracing.run(trace.setSpan(parent, span).setValue(REQUEST_ID_KEY, state.requestId), handle, request)
+      } else {
+        pending = handle(request)
+      }
+    } catch (error) {
+      record(500, state)
+      throw error
+    }
+    if (pending instanceof Promise) {
+      return pending.then(
+        (response) => respond(response, state),
+        (error: unknown) => {
+          record(500, state)
+          throw error
+        },
+      )
+    }
+    return respond(pending, state)
+  }
+
+  function startServerSpan(request: Request, state: InFlight, parent: Context): Span {
+    const url = new URL(request.url)
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
+    return tracing.tracer.startSpan(
+      `${state.method} ${state.route}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          [ATTR_HTTP_REQUEST_METHOD]: methodLabel(state.method) === 'OTHER' ? '_OTHER' : state.method,
+          [ATTR_URL_PATH]: state.path,
+          [ATTR_URL_SCHEME]: url.protocol.slice(0, -1),
+          [ATTR_HTTP_ROUTE]: state.route,
+          [ATTR_SERVER_ADDRESS]: url.hostname,
+          [ATTR_SERVER_PORT]: port,
+          ...(state.userAgent === null ? {} : { [ATTR_USER_AGENT_ORIGINAL]: state.userAgent }),
+        },
+      },
+      parent,
+    )
+  }
+
+  function respond(response: Response, state: InFlight): Response {
+    record(response.status, state)
+    return withRequestId(response, state.requestId)
+  }
+
+  /** Records the outcome (500 for a handler that threw past the error mapper). */
+  function record(status: number, state: InFlight): void {
+    const seconds = (performance.now() - state.start) / 1000
+    metrics.requestFinished()
+    metrics.observeRequest(methodLabel(state.method), state.route, status, seconds)
+    const line: Record<string, unknown> = {
+      method: state.method,
+      path: clip(state.path),
+      route: state.route,
+      status,
+      duration_ms: Math.round(seconds * 1e6) / 1000,
+      request_id: state.requestId,
+    }
+    const span = state.span
+    if (span) {
+      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
+      if (status >= 500) {
+        span.setAttribute('error.type', String(status))
+        span.setStatus({ code: SpanStatusCode.ERROR })
+      }
+      span.end()
+      const { traceId, spanId } = span.spanContext()
+      line.trace_id = traceId
+      line.span_id = spanId
+    }
+    if (state.userAgent !== null) line.user_agent = clip(state.userAgent)
+    logger.info(line, 'request')
+  }
+
+  return new Elysia()
+    .wrap(((handle: Handle) => (request: Request) => observe(handle, request)) as never)
+    .get(
+      '/metrics',
+      async () => new Response(await metrics.scrape(), { headers: { 'content-type': metrics.contentType } }),
+      {
+        detail: {
+          summary: 'Prometheus metrics',
+          description: 'Text exposition format 0.0.4: HTTP, store, watch and process metrics.',
+        },
+      },
+    )
+}
+
+function withRequestId(response: Response, requestId: string): Response {
+  try {
+    response.headers.set(REQUEST_ID_HEADER, requestId)
+    return response
+  } catch {
+    // Headers of some responses are immutable; a copy carries the header instead.
+    const copy = new Response(response.body, response)
+    copy.headers.set(REQUEST_ID_HEADER, requestId)
+    return copy
+  }
+}
+
+function clip(value: string): string {
+  return value.length > MAX_LOGGED_LENGTH ? `${value.slice(0, MAX_LOGGED_LENGTH)}…` : value
+}

@@ -1,0 +1,113 @@
+/**
+ * A ConfigStore decorator that observes every call from outside: its latency (by operation and
+ * backend), a child span of the request's span when tracing is on, and one log line per state
+ * change. Handlers and backends stay free of observability code, and every backend gets the
+ * same treatment.
+ */
+import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
+import type { Config } from '../configs/model.ts'
+import {
+  type ConfigStore,
+  ConflictError,
+  HistoryCompactedError,
+  type ListQuery,
+  NotFoundError,
+  type Precondition,
+  PreconditionFailedError,
+} from '../store/config-store.ts'
+import type { Logger } from './logger.ts'
+import type { Metrics } from './metrics.ts'
+import { REQUEST_ID_KEY, type Tracing } from './tracing.ts'
+
+export interface StoreObservers {
+  metrics: Metrics
+  tracing: Tracing
+  logger: Logger
+}
+
+type StateChange = 'created' | 'replaced' | 'patched' | 'deleted'
+
+export function instrumentStore(store: ConfigStore, { metrics, tracing, logger }: StoreObservers): ConfigStore {
+  const backend = store.backend
+  const dbSystem = backend === 'postgres' ? 'postgresql' : backend
+
+  async function observe<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    const start = performance.now()
+    const span = tracing.enabled ? startSpan(operation) : undefined
+    try {
+      return await call()
+    } catch (error) {
+      if (span) recordError(span, error)
+      throw error
+    } finally {
+      metrics.observeStoreOperation(operation, backend, (performance.now() - start) / 1000)
+      span?.end()
+    }
+  }
+
+  function startSpan(operation: string): Span {
+    const attributes: Attributes = {
+      'db.system': dbSystem,
+      'db.system.name': dbSystem,
+      'db.operation.name': operation,
+      'db.collection.name': 'configs',
+    }
+    // Named as the database conventions ask: "{operation} {collection}".
+    return tracing.tracer.startSpan(`${operation} configs`, { kind: SpanKind.CLIENT, attributes }, tracing.active())
+  }
+
+  function changed(change: StateChange, dcname: string, revision: number): void {
+    const line: Record<string, unknown> = { change, dcname, revision }
+    if (tracing.enabled) {
+      const context = tracing.active()
+      const requestId = context.getValue(REQUEST_ID_KEY)
+      if (requestId !== undefined) line.request_id = requestId
+      const spanContext = trace.getSpanContext(context)
+      if (spanContext) line.trace_id = spanContext.traceId
+    }
+    logger.info(line, `config ${change}`)
+  }
+
+  return {
+    backend,
+    get: (dcname: string) => observe('get', () => store.get(dcname)),
+    list: (query: ListQuery) => observe('list', () => store.list(query)),
+    count: () => observe('count', () => store.count()),
+    async create(config: Config) {
+      const stored = await observe('create', () => store.create(config))
+      changed('created', stored.config.dcname, stored.revision)
+      return stored
+    },
+    async replace(config: Config, precondition: Precondition) {
+      const result = await observe('replace', () => store.replace(config, precondition))
+      changed(result.created ? 'created' : 'replaced', config.dcname, result.stored.revision)
+      return result
+    },
+    async update(dcname: string, change: (current: Config) => Config, precondition: Precondition) {
+      const stored = await observe('update', () => store.update(dcname, change, precondition))
+      changed('patched', dcname, stored.revision)
+      return stored
+    },
+    async delete(dcname: string, precondition: Precondition) {
+      const revision = await observe('delete', () => store.delete(dcname, precondition))
+      changed('deleted', dcname, revision)
+      return revision
+    },
+    seed: (configs: Config[]) => observe('seed', () => store.seed(configs)),
+    eventsSince: (since: number) => observe('events_since', () => store.eventsSince(since)),
+    subscribe: (...args: Parameters<ConfigStore['subscribe']>) => store.subscribe(...args),
+    ping: () => observe('ping', () => store.ping()),
+    close: () => store.close(),
+  }
+}
+
+/** Answers such as "not found" or "conflict" are the store working; only real failures are errors. */
+const EXPECTED = [NotFoundError, ConflictError, PreconditionFailedError, HistoryCompactedError]
+
+function recordError(span: Span, error: unknown): void {
+  const name = error instanceof Error ? error.name : typeof error
+  span.setAttribute('error.type', name)
+  if (EXPECTED.some((type) => error instanceof type)) return
+  span.recordException(error instanceof Error ? error : String(error))
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : undefined })
+}

@@ -36,6 +36,7 @@ check: install ## Type-check (tsc, deno check) and lint/format-check (Biome)
 	$(BIN)/biome check .
 
 test-bun: install
+	test/support/ensure-postgres.sh
 	$(BUN) test
 
 test-deno: install ## The black-box HTTP suites against Deno-started servers

@@ -81,8 +81,13 @@ export interface ConfigStore {
   /**
    * Calls `listener` with every committed change, in revision order, from the moment of the
    * call (on PostgreSQL, changes made through any replica). Returns the unsubscribe function.
+   * On PostgreSQL the first events may also include a few that committed on another replica
+   * just before the call (de-duplicate by revision when joining with `eventsSince`).
+   * `onLost` ends the subscription when the store can no longer deliver without a gap: a
+   * PostgreSQL replica cut off from its database for longer than the kept history. The
+   * subscriber is then dropped; its client must list again. (SQLite never calls it.)
    */
-  subscribe(listener: ChangeListener): () => void
+  subscribe(listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void): () => void
   /** A cheap round trip that fails when the store cannot serve. */
   ping(): Promise<void>
   close(): Promise<void>

@@ -1,5 +1,6 @@
-import type { DatabaseTarget } from '../settings.ts'
+import type { DatabaseTarget, PostgresSettings } from '../settings.ts'
 import type { ConfigStore } from './config-store.ts'
+import { PostgresConfigStore } from './postgres-store.ts'
 import type { OpenSqlite } from './sqlite-driver.ts'
 import { SqliteConfigStore } from './sqlite-store.ts'
 
@@ -12,6 +13,8 @@ export interface StoreRuntime {
 export interface StoreOptions {
   /** How many past events are kept for watch replay (WATCH_HISTORY_SIZE). */
   historySize?: number
+  /** Pool size, timeouts and start-up retries of the PostgreSQL store. */
+  postgres?: PostgresSettings
 }
 
 export async function openStore(
@@ -23,6 +26,6 @@ export async function openStore(
     case 'sqlite':
       return new SqliteConfigStore({ path: target.path, open: runtime.openSqlite, historySize: options.historySize })
     case 'postgres':
-      throw new Error('the PostgreSQL store is not available in this build')
+      return PostgresConfigStore.open({ url: target.url, ...options.postgres, historySize: options.historySize })
   }
 }

@@ -1,0 +1,74 @@
+/**
+ * The PostgreSQL schema, as numbered migrations applied at start-up. Every replica runs them;
+ * a transaction-scoped advisory lock makes the ones that start at the same moment wait for the
+ * first, which then finds nothing left to do. DDL is transactional in PostgreSQL, so a migration
+ * that fails leaves no half-made schema behind.
+ */
+import type { Sql } from 'postgres'
+
+export interface Migration {
+  version: number
+  description: string
+  statements: string[]
+}
+
+/** Append only: a released migration is never edited, a new one is added after it. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'configs, the bounded event history, and the store-wide revision counter',
+    statements: [
+      // COLLATE "C": list order and paging cursors compare bytes, exactly as SQLite does.
+      // json (not jsonb) keeps each body's text as written, key order included.
+      `CREATE TABLE configs (
+         dcname text COLLATE "C" PRIMARY KEY,
+         body json NOT NULL,
+         revision bigint NOT NULL
+       )`,
+      `CREATE TABLE events (
+         revision bigint PRIMARY KEY,
+         type text NOT NULL CHECK (type IN ('ADDED', 'MODIFIED', 'DELETED')),
+         dcname text COLLATE "C" NOT NULL,
+         body json NOT NULL
+       )`,
+      // One row. Every write bumps `revision` in its own transaction: the row lock serializes
+      // writers, so revisions commit in order (a sequence would let 6 commit before 5 and a
+      // watcher reading "after 5" would skip it). Events at or below `compacted_through`
+      // may have been pruned.
+      `CREATE TABLE store_state (
+         singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+         revision bigint NOT NULL,
+         compacted_through bigint NOT NULL,
+         seeded_at timestamptz
+       )`,
+      'INSERT INTO store_state (revision, compacted_through) VALUES (0, 0)',
+    ],
+  },
+]
+
+/** Arbitrary, fixed: the key every replica of this service locks while migrating. */
+const MIGRATION_LOCK_KEY = 4_242_001_001
+
+/** Applies the migrations this database lacks; returns their versions. */
+export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  return (await sql.begin(async (tx) => {
+    // A later migration may be slow on a big table; the request statement timeout is not for it.
+    await tx`SET LOCAL statement_timeout = 0`
+    await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`
+    await tx`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      description text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`
+    const rows = await tx<{ version: number }[]>`SELECT version FROM schema_migrations`
+    const applied = new Set(rows.map((row) => row.version))
+    // Versions this build does not know belong to a newer build (a rolling update in progress
+    // or a rollback): they are additive by rule, so an older replica keeps working beside them.
+    const pending = migrations.filter((m) => !applied.has(m.version)).sort((a, b) => a.version - b.version)
+    for (const migration of pending) {
+      for (const statement of migration.statements) await tx.unsafe(statement)
+      await tx`INSERT INTO schema_migrations (version, description) VALUES (${migration.version}, ${migration.description})`
+    }
+    return pending.map((m) => m.version)
+  })) as number[]
+}

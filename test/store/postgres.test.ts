@@ -1,0 +1,238 @@
+/**
+ * The PostgreSQL store against a real, throwaway PostgreSQL server (one per file): the shared
+ * store contract (a new database per test), then what only PostgreSQL has: migrations raced
+ * by several replicas, changes across handles, and the database going away and coming back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import postgres from 'postgres'
+import type { Config } from '../../src/configs/model.ts'
+import { type ChangeEvent, HistoryCompactedError, StoreUnavailableError } from '../../src/store/config-store.ts'
+import { migrate } from '../../src/store/postgres-migrations.ts'
+import { PostgresConfigStore, type PostgresStoreOptions } from '../../src/store/postgres-store.ts'
+import { type PostgresServer, startPostgres } from '../support/postgres.ts'
+import { type RunningServer, startServer } from '../support/server.ts'
+import { describeConfigStoreContract } from './contract.ts'
+
+let server: PostgresServer
+beforeAll(async () => {
+  server = await startPostgres()
+}, 60_000)
+afterAll(async () => {
+  await server?.dispose()
+}, 30_000)
+
+const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
+const fast: Partial<PostgresStoreOptions> = { connectTimeoutMs: 2000, connectRetries: 0, feedRetryMs: 100 }
+const asRole = (url: string, role: string) => url.replace('//postgres@', `//${role}@`)
+
+describeConfigStoreContract('postgres', async () => {
+  const url = await server.createDatabase('contract')
+  return {
+    open: (options) => PostgresConfigStore.open({ url, ...fast, ...options }),
+    // Left in place: DROP DATABASE costs a checkpoint per test, and the whole cluster goes at the end.
+    dispose: async () => {},
+  }
+})
+
+describe('PostgreSQL store', () => {
+  it('when several replicas start at once on a new database, then the schema is migrated exactly once', async () => {
+    const url = await server.createDatabase('migrate')
+    const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresConfigStore.open({ url, ...fast })))
+    try {
+      const sql = postgres(url, { max: 1, onnotice: () => {} })
+      const versions = await sql<{ version: number }[]>`SELECT version FROM schema_migrations ORDER BY version`
+      expect(versions.map((v) => v.version)).toEqual([1])
+      expect(await migrate(sql)).toEqual([])
+      await sql.end()
+      const seeded = await Promise.all(stores.map((store) => store.seed([config('seed-1'), config('seed-2')])))
+      expect(seeded.filter(Boolean)).toHaveLength(1)
+      expect(await stores[0]?.count()).toBe(2)
+    } finally {
+      await Promise.all(stores.map((store) => store.close()))
+    }
+  }, 20_000)
+
+  it('when two handles write the same config concurrently with If-Match, then exactly one wins each round', async () => {
+    const url = await server.createDatabase('race')
+    const [a, b] = await Promise.all([
+      PostgresConfigStore.open({ url, ...fast }),
+      PostgresConfigStore.open({ url, ...fast }),
+    ])
+    try {
+      const first = await a.create(config('contended', { n: 0 }))
+      const results = await Promise.allSettled(
+        [a, b, a, b].map((store, i) => store.replace(config('contended', { n: i + 1 }), { ifMatch: first.revision })),
+      )
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+      const creators = await Promise.allSettled(
+        [a, b].map((store) => store.replace(config('new-one'), { ifNoneMatch: '*' })),
+      )
+      expect(creators.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    } finally {
+      await Promise.all([a.close(), b.close()])
+    }
+  }, 20_000)
+
+  it('when another handle writes, then a subscriber here gets its changes in order, each once', async () => {
+    const url = await server.createDatabase('feed')
+    const [reader, writer] = await Promise.all([
+      PostgresConfigStore.open({ url, ...fast }),
+      PostgresConfigStore.open({ url, ...fast }),
+    ])
+    try {
+      const seen: ChangeEvent[] = []
+      reader.subscribe((event) => seen.push(event))
+      const revisions: number[] = []
+      await Promise.all(
+        Array.from({ length: 5 }, async (_, worker) => {
+          for (let i = 0; i < 20; i++)
+            revisions.push((await writer.replace(config(`w-${worker}`, { i }), {})).stored.revision)
+        }),
+      )
+      await waitFor(() => seen.length >= 100)
+      await Bun.sleep(50)
+      expect(seen.map((e) => e.revision)).toEqual([...revisions].sort((x, y) => x - y))
+    } finally {
+      await Promise.all([reader.close(), writer.close()])
+    }
+  }, 20_000)
+
+  it('when a config is larger than a NOTIFY payload may be, then subscribers still get all of it', async () => {
+    const url = await server.createDatabase('large')
+    const store = await PostgresConfigStore.open({ url, ...fast })
+    try {
+      const seen: ChangeEvent[] = []
+      store.subscribe((event) => seen.push(event))
+      const big = config('big', { blob: 'x'.repeat(60_000) })
+      await store.create(big)
+      await waitFor(() => seen.length >= 1)
+      expect(seen[0]?.config).toEqual(big)
+    } finally {
+      await store.close()
+    }
+  }, 20_000)
+
+  it('when the connections of a subscribing handle are killed mid-stream, then it reconnects and misses nothing', async () => {
+    const url = await server.createDatabase('killed')
+    const role = await server.createRole('reader')
+    const reader = await PostgresConfigStore.open({ url: asRole(url, role), ...fast })
+    const writer = await PostgresConfigStore.open({ url, ...fast })
+    try {
+      const seen: ChangeEvent[] = []
+      reader.subscribe((event) => seen.push(event))
+      const revisions: number[] = []
+      for (let i = 0; i < 30; i++) {
+        revisions.push((await writer.replace(config(`k-${i % 3}`, { i }), {})).stored.revision)
+        if (i % 10 === 5) await server.terminateSessions(role)
+      }
+      await waitFor(() => seen.length >= revisions.length)
+      await Bun.sleep(50)
+      expect(seen.map((e) => e.revision)).toEqual(revisions)
+    } finally {
+      await Promise.all([reader.close(), writer.close()])
+    }
+  }, 20_000)
+
+  it('when a handle was cut off while more than its history was written, then subscribers are dropped with HistoryCompactedError', async () => {
+    const url = await server.createDatabase('behind')
+    const role = await server.createRole('cutoff')
+    const lagging = await PostgresConfigStore.open({ url: asRole(url, role), ...fast, historySize: 3 })
+    const writer = await PostgresConfigStore.open({ url, ...fast, historySize: 3 })
+    try {
+      const seen: ChangeEvent[] = []
+      let lost: unknown
+      lagging.subscribe(
+        (event) => seen.push(event),
+        (error) => {
+          lost = error
+        },
+      )
+      const first = await writer.create(config('c-0'))
+      await waitFor(() => seen.length === 1)
+      await server.lockOut(role, true)
+      for (let i = 1; i <= 5; i++) await writer.create(config(`c-${i}`))
+      await server.lockOut(role, false)
+      await waitFor(() => lost !== undefined)
+      expect(lost).toBeInstanceOf(HistoryCompactedError)
+      expect((lost as HistoryCompactedError).since).toBe(first.revision)
+      expect(seen).toHaveLength(1)
+      // The handle itself is fine: a new subscription gets what happens from now on.
+      const after: ChangeEvent[] = []
+      lagging.subscribe((event) => after.push(event))
+      const next = await writer.create(config('c-next'))
+      await waitFor(() => after.length >= 1)
+      expect(after.map((e) => e.revision)).toEqual([next.revision])
+    } finally {
+      await Promise.all([lagging.close(), writer.close()])
+    }
+  }, 20_000)
+})
+
+// Last, as it stops the server every other test here uses.
+describe('when the database goes away', () => {
+  let url: string
+  let store: PostgresConfigStore
+  let service: RunningServer
+  const seen: ChangeEvent[] = []
+
+  beforeAll(async () => {
+    url = await server.createDatabase('outage')
+    store = await PostgresConfigStore.open({ url, ...fast })
+    store.subscribe((event) => seen.push(event))
+    service = await startServer({ databaseUrl: url, env: { SEED: 'false', DATABASE_CONNECT_TIMEOUT_MS: '2000' } })
+  }, 30_000)
+  afterAll(async () => {
+    if (!server.running()) server.start()
+    await store?.close()
+    await service?.stop()
+  }, 30_000)
+
+  it('then requests answer 503 problem+json, readiness and ping fail, and all recover without a restart', async () => {
+    const before = await fetch(`${service.url}/configs/before`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata: { v: 1 } }),
+    })
+    expect(before.status).toBe(201)
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(200)
+
+    server.stop('fast')
+
+    const down = await fetch(`${service.url}/configs`)
+    expect(down.status).toBe(503)
+    expect(down.headers.get('content-type')).toContain('application/problem+json')
+    expect(((await down.json()) as { status: number }).status).toBe(503)
+    const write = await fetch(`${service.url}/configs/during`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata: {} }),
+    })
+    expect(write.status).toBe(503)
+    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 503)
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError)
+    await expect(store.get('before')).rejects.toBeInstanceOf(StoreUnavailableError)
+
+    server.start()
+
+    await waitFor(async () => (await fetch(`${service.url}/configs`)).status === 200)
+    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200)
+    await store.ping()
+    const after = await fetch(`${service.url}/configs/after`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata: { v: 2 } }),
+    })
+    expect(after.status).toBe(201)
+    // The subscriber's LISTEN came back too: it sees the write the service made after the outage.
+    await waitFor(() => seen.some((e) => e.config.dcname === 'after'))
+    expect(seen.map((e) => e.config.dcname)).toEqual(['before', 'after'])
+  }, 30_000)
+})
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition')
+    await Bun.sleep(20)
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * The watch API over real HTTP, written once and run on each store (watch.test.ts on SQLite,
+ * watch-postgres.test.ts on PostgreSQL): a real server process, fetch streaming, and the SSE
+ * parser of test/support/sse.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { client, expectProblem, type Reply, revisionOf, type Target } from '../support/http.ts'
+import { type RunningServer, type Runtime, startServer } from '../support/server.ts'
+import { openWatch, type SseStream, watch } from '../support/sse.ts'
+
+export interface ServeOptions {
+  env?: Record<string, string>
+  runtime?: Runtime
+  /** A new, empty database; a fresh SQLite file when undefined. */
+  databaseUrl?: string
+}
+
+export async function serve(options: ServeOptions = {}): Promise<Target> {
+  const token = `watch-token-${crypto.randomUUID()}`
+  const server: RunningServer = await startServer({
+    runtime: options.runtime,
+    databaseUrl: options.databaseUrl,
+    env: { API_TOKEN: token, SEED: 'false', ...options.env },
+  })
+  return { base: server.url, token, server, close: async () => void (await server.stop()) }
+}
+
+const streams: SseStream[] = []
+export async function track(stream: Promise<SseStream>): Promise<SseStream> {
+  const opened = await stream
+  streams.push(opened)
+  return opened
+}
+export function closeStreams() {
+  for (const stream of streams.splice(0)) stream.close()
+}
+
+/** `newDatabase` gives each server its own empty database (undefined: a fresh SQLite file). */
+export function describeWatchApi(backend: string, newDatabase: () => Promise<string | undefined>) {
+  describe(`watch (${backend})`, () => {
+    let target: Target
+    let request: ReturnType<typeof client>
+    let counter = 0
+    const unique = (label: string) => `${label}-${++counter}`
+
+    beforeAll(async () => {
+      target = await serve({ env: { WATCH_HEARTBEAT_MS: '100' }, databaseUrl: await newDatabase() })
+      request = client(target)
+    })
+    afterAll(async () => {
+      closeStreams()
+      await target.close()
+    })
+
+    const write = async (method: string, path: string, body?: unknown): Promise<Reply> => {
+      const headers: Record<string, string> =
+        method === 'PATCH' ? { 'content-type': 'application/merge-patch+json' } : { 'content-type': 'application/json' }
+      const reply = await request(method, path, { raw: body === undefined ? undefined : JSON.stringify(body), headers })
+      if (reply.status >= 300) throw new Error(`${method} ${path} answered ${reply.status}: ${reply.text}`)
+      return reply
+    }
+    const create = (dcname: string, metadata: Record<string, unknown> = {}) =>
+      write('POST', '/configs', { dcname, metadata })
+    const currentRevision = async () => Number((await request('GET', '/configs?limit=1')).headers.get('x-revision'))
+
+    it('when a watch opens, then it answers 200 text/event-stream that is not cached', async () => {
+      const stream = await track(watch(target.base))
+      expect(stream.response.headers.get('content-type')).toStartWith('text/event-stream')
+      expect(stream.response.headers.get('cache-control')).toBe('no-cache')
+      closeStreams()
+    })
+
+    it('when a config is created, replaced, patched and deleted, then the watcher gets each change in order with its body', async () => {
+      const stream = await track(watch(target.base))
+      const dcname = unique('life')
+      const created = await create(dcname, { team: 'a' })
+      const replaced = await write('PUT', `/configs/${dcname}`, { metadata: { team: 'b' } })
+      const patched = await write('PATCH', `/configs/${dcname}`, { metadata: { owner: 'sre' } })
+      await write('DELETE', `/configs/${dcname}`)
+      const deletedRevision = await currentRevision()
+
+      const messages = await Promise.all([1, 2, 3, 4].map(() => stream.next()))
+      expect(messages.map((m) => [m?.event, Number(m?.id)])).toEqual([
+        ['ADDED', revisionOf(created)],
+        ['MODIFIED', revisionOf(replaced)],
+        ['MODIFIED', revisionOf(patched)],
+        ['DELETED', deletedRevision],
+      ])
+      expect(messages.map((m) => JSON.parse(m?.data ?? 'null'))).toEqual([
+        { type: 'ADDED', revision: revisionOf(created), config: { dcname, metadata: { team: 'a' } } },
+        { type: 'MODIFIED', revision: revisionOf(replaced), config: { dcname, metadata: { team: 'b' } } },
+        { type: 'MODIFIED', revision: revisionOf(patched), config: { dcname, metadata: { team: 'b', owner: 'sre' } } },
+        { type: 'DELETED', revision: deletedRevision, config: { dcname, metadata: { team: 'b', owner: 'sre' } } },
+      ])
+      closeStreams()
+    })
+
+    it('when no since is given, then only changes after the watch opened arrive', async () => {
+      await create(unique('before'))
+      const stream = await track(watch(target.base))
+      const after = await create(unique('after'))
+      const [event] = await stream.events(1)
+      expect(event?.revision).toBe(revisionOf(after))
+      closeStreams()
+    })
+
+    it('when watching since a list revision while writes continue, then every later write arrives once, in order', async () => {
+      const listed = await request('GET', '/configs?limit=1')
+      const since = Number(listed.headers.get('x-revision'))
+      const names = Array.from({ length: 30 }, () => unique('race'))
+      const history = await Promise.all(names.slice(0, 10).map((n) => create(n)))
+      // The watch starts while the next writes commit: they land in history, in the live
+      // buffer, or both, and must come out exactly once.
+      const [stream, racing] = await Promise.all([
+        track(watch(target.base, `since=${since}`)),
+        Promise.all(names.slice(10, 20).map((n) => create(n))),
+      ])
+      const live = await Promise.all(names.slice(20).map((n) => create(n)))
+      const expected = [...history, ...racing, ...live].map(revisionOf).sort((a, b) => a - b)
+
+      const events = await stream.events(expected.length)
+      expect(events.map((e) => e.revision)).toEqual(expected)
+      await Bun.sleep(200)
+      expect(stream.messages.length).toBe(expected.length)
+      closeStreams()
+    })
+
+    it('when Last-Event-ID is sent, then it replaces since and the watch resumes after it', async () => {
+      const first = await create(unique('resume'))
+      const second = await create(unique('resume'))
+      const stream = await track(watch(target.base, 'since=0', { 'last-event-id': String(revisionOf(first)) }))
+      const [event] = await stream.events(1)
+      expect(event?.revision).toBe(revisionOf(second))
+      closeStreams()
+    })
+
+    it('when watch, since or Last-Event-ID are malformed, then the answer is 400 problem+json', async () => {
+      const cases: [string, Record<string, string>][] = [
+        ['watch=maybe', {}],
+        ['watch=true&since=-1', {}],
+        ['watch=true&since=abc', {}],
+        ['watch=true&since=', {}],
+        ['watch=true&since=1&since=2', {}],
+        ['since=3', {}],
+        ['watch=true&limit=5', {}],
+        ['watch=true&metadata=x', {}],
+        ['watch=true', { 'last-event-id': 'latest' }],
+      ]
+      for (const [query, headers] of cases) {
+        const reply = await request('GET', `/configs?${query}`, { headers })
+        expectProblem(reply, 400)
+      }
+    })
+
+    describe('filters', () => {
+      it('when filters are given, then configs entering the view arrive as ADDED and configs leaving it as DELETED', async () => {
+        const team = unique('team')
+        const stream = await track(watch(target.base, `metadata.team=${team}&metadata.monitoring.enabled=true`))
+        const inside = unique('in')
+        const outside = unique('out')
+        const a = await create(inside, { team, monitoring: { enabled: true } })
+        await create(outside, { team, monitoring: { enabled: false } })
+        const enters = await write('PATCH', `/configs/${outside}`, { metadata: { monitoring: { enabled: 'true' } } })
+        const leaves = await write('PATCH', `/configs/${inside}`, { metadata: { team: 'other' } })
+        await write('PATCH', `/configs/${inside}`, { metadata: { note: 'still outside' } })
+        await write('DELETE', `/configs/${outside}`)
+        const deleted = await currentRevision()
+
+        const events = await stream.events(4)
+        expect(events.map((e) => [e.type, e.config.dcname, e.revision])).toEqual([
+          ['ADDED', inside, revisionOf(a)],
+          ['ADDED', outside, revisionOf(enters)],
+          ['DELETED', inside, revisionOf(leaves)],
+          ['DELETED', outside, deleted],
+        ])
+        await Bun.sleep(200)
+        expect(stream.messages.length).toBe(4)
+        closeStreams()
+      })
+
+      it('when a config left the view in the replayed history, then the replay sends DELETED for it', async () => {
+        const team = unique('team')
+        const dcname = unique('leaver')
+        await create(dcname, { team })
+        const listed = await request('GET', `/configs?metadata.team=${team}`)
+        expect(listed.json.map((c: { dcname: string }) => c.dcname)).toEqual([dcname])
+        const leaves = await write('PUT', `/configs/${dcname}`, { metadata: { team: 'elsewhere' } })
+
+        const stream = await track(
+          watch(target.base, `metadata.team=${team}&since=${listed.headers.get('x-revision')}`),
+        )
+        const [event] = await stream.events(1)
+        expect([event?.type, event?.config.dcname, event?.revision]).toEqual(['DELETED', dcname, revisionOf(leaves)])
+        closeStreams()
+      })
+
+      it('when filtering on dcname, then only that config is watched', async () => {
+        const mine = unique('mine')
+        const stream = await track(watch(target.base, `dcname=${mine}`))
+        await create(unique('other'))
+        const created = await create(mine)
+        const [event] = await stream.events(1)
+        expect([event?.config.dcname, event?.revision]).toEqual([mine, revisionOf(created)])
+        closeStreams()
+      })
+    })
+
+    it('when a stream is idle, then heart-beat comments arrive every WATCH_HEARTBEAT_MS', async () => {
+      const stream = await track(watch(target.base))
+      const before = stream.comments.length
+      await stream.until(() => stream.comments.length >= before + 3, 2000, 'three heart-beats')
+      expect(stream.comments.slice(before).every((c) => c === 'heartbeat')).toBe(true)
+      expect(stream.messages).toEqual([])
+      closeStreams()
+    })
+  })
+
+  describe(`watch with a small history and buffer (${backend})`, () => {
+    let target: Target
+    let request: ReturnType<typeof client>
+
+    beforeAll(async () => {
+      target = await serve({
+        env: { WATCH_HISTORY_SIZE: '5', WATCH_BUFFER_EVENTS: '10', MAX_BODY_BYTES: String(2 << 20) },
+        databaseUrl: await newDatabase(),
+      })
+      request = client(target)
+    })
+    afterAll(async () => {
+      closeStreams()
+      await target.close()
+    })
+
+    const put = async (dcname: string, metadata: Record<string, unknown>) => {
+      const started = performance.now()
+      const reply = await request('PUT', `/configs/${dcname}`, { body: { metadata } })
+      return { status: reply.status, ms: performance.now() - started }
+    }
+
+    it('when since is older than the kept history, then the answer is 410 problem+json and the client must list again', async () => {
+      for (let i = 0; i < 8; i++) await put(`h-${i}`, {})
+      const reply = await openWatch(target.base, 'since=1')
+      if (!(reply instanceof Response)) throw new Error('expected a refusal, got a stream')
+      const text = await reply.text()
+      expectProblem({ status: reply.status, headers: reply.headers, text, json: JSON.parse(text) }, 410)
+      expect(JSON.parse(text).type).toContain('gone')
+    })
+
+    it('when a watcher stops reading, then writers keep getting prompt 2xx and the watcher is dropped with a final ERROR event', async () => {
+      const stream = await track(watch(target.base))
+      await stream.until(() => stream.comments.length > 0, 5000, 'the first chunk')
+      stream.pause()
+      // Big events fill the socket buffers (a few MB on loopback), then the watcher's own queue.
+      const blob = 'x'.repeat(256 * 1024)
+      const dropped = () =>
+        target.server?.lines.some((line) => (line as { msg?: string }).msg === 'watcher fell behind')
+      let slowest = 0
+      let writes = 0
+      while (!dropped() && writes < 200) {
+        const { status, ms } = await put(`big-${writes++}`, { blob })
+        expect(status).toBeLessThan(300)
+        slowest = Math.max(slowest, ms)
+      }
+      expect(dropped()).toBe(true)
+      expect(slowest).toBeLessThan(2000)
+      stream.resume()
+      await stream.until(() => stream.ended, 10_000, 'the end of the dropped stream')
+
+      const last = stream.messages.at(-1)
+      expect(last?.event).toBe('ERROR')
+      const problem = JSON.parse(last?.data ?? '{}')
+      expect(problem.type).toContain('watch-fell-behind')
+      const revisions = stream.messages.slice(0, -1).map((m) => Number(m.id))
+      expect(problem.detail).toContain(`since=${revisions.at(-1)}`)
+      expect(revisions.length).toBeLessThan(writes)
+      expect(revisions).toEqual([...revisions].sort((a, b) => a - b))
+    }, 60_000)
+  })
+}

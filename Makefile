@@ -37,6 +37,7 @@ check: install ## Type-check (tsc, deno check) and lint/format-check (Biome)
 
 test-bun: install
 	test/support/ensure-postgres.sh
+	test/support/ensure-chromium.sh
 	$(BUN) test
 
 test-deno: install ## The black-box HTTP suites against Deno-started servers
@@ -46,3 +47,27 @@ test: check test-bun test-deno ## Every check and every test (what CI runs)
 
 clean: ## Remove installed tools and local data
 	rm -rf node_modules .tools data
+
+# Container image and Kubernetes (kustomize/, README "Deploy to Kubernetes").
+IMAGE ?= config-service:dev
+.PHONY: docker-build deploy-minikube undeploy-minikube
+
+docker-build: ## Build the container image (IMAGE=config-service:dev; needs a Docker engine)
+	docker build -t $(IMAGE) .
+
+deploy-minikube: ## Build the image into minikube, apply kustomize/overlays/minikube, print URLs (JAEGER=1 adds Jaeger)
+	JAEGER=$(JAEGER) kustomize/minikube.sh deploy
+
+undeploy-minikube: ## Delete the minikube deployment, its PostgreSQL volume included
+	kustomize/minikube.sh undeploy
+
+# Load benchmarks (bench/README.md): the service and its baselines side by side in one run.
+.PHONY: bench bench-smoke
+
+bench: install ## Benchmarks vs a bare Bun.serve, etcd and the disk's fsync (BENCH_STORE=postgres for PostgreSQL)
+	bench/install-tools.sh
+	$(BUN) bench/run.ts
+
+bench-smoke: install ## A short benchmark run, only to see that it runs (CI runs it from test/bench)
+	bench/install-tools.sh
+	BENCH_SMOKE=1 $(BUN) bench/run.ts

@@ -120,7 +120,7 @@ describe('SQLite group commit', () => {
     expect(await store.get('guarded')).toEqual(guarded)
     const [first, last] = [results[0], results[5]].map((r) => (r?.status === 'fulfilled' ? r.value.revision : 0))
     expect(last).toBe((first as number) + 1)
-    expect(events.map((e) => [e.type, e.config.dcname, e.revision])).toEqual([
+    expect(events.map((e): unknown[] => [e.type, e.config.dcname, e.revision])).toEqual([
       ['ADDED', 'new-1', first],
       ['ADDED', 'new-2', last],
     ])

@@ -1,0 +1,361 @@
+/**
+ * `make bench`: the service and its baselines, side by side in one run.
+ * Server processes run on core 0, wrk on core 1; each scenario warms up, then alternates rounds
+ * (service, baseline, service, baseline, ...). Prints a table and writes bench/results/*.json.
+ *
+ * Environment: BENCH_STORE=sqlite|postgres, BENCH_SMOKE=1 (a short run for CI),
+ * BENCH_ROUNDS, BENCH_SECONDS (per round), BENCH_ONLY=get-one,search (a subset of scenarios),
+ * BENCH_BUN_FLAGS (extra flags for the service's bun, e.g. --cpu-prof).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
+import { join, resolve } from 'node:path'
+import { measureFsync, startEtcd } from './baselines.ts'
+import { datasetName, poolName, SEARCH_PATH, seed, WRITE_METADATA, WRITE_POOL } from './dataset.ts'
+import { startPostgres } from './postgres.ts'
+import { freePort, rssMiB, startPinned } from './processes.ts'
+import { median, num, type ScenarioResult, summarize, type Target, table, targetsTable } from './report.ts'
+import { CAPTURED_PATHS, CONNECTIONS, type SystemName, scenarios } from './scenarios.ts'
+import { type WrkRun, wrk } from './wrk.ts'
+
+const ROOT = resolve(import.meta.dir, '..')
+const env = process.env
+const smoke = env.BENCH_SMOKE === '1'
+const storeKind = env.BENCH_STORE === 'postgres' ? 'postgres' : 'sqlite'
+if (env.BENCH_STORE && !['sqlite', 'postgres'].includes(env.BENCH_STORE)) {
+  throw new Error(`BENCH_STORE must be sqlite or postgres, got ${env.BENCH_STORE}`)
+}
+const plan = {
+  rounds: Number(env.BENCH_ROUNDS ?? (smoke ? 1 : 5)),
+  seconds: Number(env.BENCH_SECONDS ?? (smoke ? 1 : 3)),
+  warmupSeconds: smoke ? 0 : 2,
+  // Smoke runs only check that everything runs: smaller data, one short round.
+  configs: smoke ? 1_000 : 10_000,
+  residentConfigs: smoke ? 2_000 : 100_000,
+  readyRuns: smoke ? 1 : 5,
+  fsyncSeconds: smoke ? 1 : 2,
+  only: env.BENCH_ONLY?.split(',').filter(Boolean),
+}
+const bunFlags = env.BENCH_BUN_FLAGS?.split(' ').filter(Boolean) ?? []
+
+const work = mkdtempSync(join(tmpdir(), 'config-service-bench-'))
+const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`)
+const cleanups: (() => Promise<void>)[] = []
+const startedAt = new Date()
+const loadBefore = loadavg()
+
+try {
+  await main()
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => log(`cleanup: ${error}`))
+  rmSync(work, { recursive: true, force: true })
+}
+
+async function main() {
+  log(`store ${storeKind}, ${plan.rounds} rounds of ${plan.seconds}s${smoke ? ' (smoke)' : ''}, work dir ${work}`)
+  const versions = await toolVersions()
+
+  // The disk's own rate first; in smoke mode alongside the set-up, which it only slows.
+  const fsyncRun = measureFsync(work, plan.fsyncSeconds)
+  if (!smoke) await fsyncRun
+
+  const pg = storeKind === 'postgres' ? await startPostgres() : undefined
+  if (pg) cleanups.push(() => pg.stop())
+  const databaseUrl = async (name: string) => (pg ? pg.createDatabase(name) : `sqlite:${join(work, `${name}.db`)}`)
+
+  const etcd = await startEtcd(work, join(work, 'etcd.log'))
+  cleanups.push(() => etcd.stop())
+  await etcd.fillPool('pool', WRITE_METADATA)
+
+  const serviceLog = join(work, 'service.log')
+  const service = await startService(await databaseUrl('bench_load'), serviceLog)
+  cleanups.push(() => service.stop())
+  log(`service ready on ${service.url} (ready check ${service.readyPath}); seeding ${plan.configs} configs`)
+  await seed(service.url, 0, plan.configs, datasetName)
+  await seed(service.url, 0, WRITE_POOL, poolName)
+  const observability = await observabilityCheck(service.url)
+
+  const ceilingPort = freePort()
+  writeFileSync(join(work, 'captured.json'), JSON.stringify(await capture(service.url)))
+  const ceiling = await startPinned({
+    command: [process.execPath, join(import.meta.dir, 'ceiling.ts'), String(ceilingPort), join(work, 'captured.json')],
+    port: ceilingPort,
+    readyPaths: [CAPTURED_PATHS[0] as string],
+    logFile: join(work, 'ceiling.log'),
+  })
+  cleanups.push(() => ceiling.stop())
+
+  const results: ScenarioResult[] = []
+  for (const scenario of scenarios({
+    service: service.url,
+    ceiling: ceiling.url,
+    etcd: etcd.url,
+    workDir: work,
+    configs: plan.configs,
+  })) {
+    if (plan.only && !plan.only.includes(scenario.id)) continue
+    for (const connections of CONNECTIONS) {
+      log(`${scenario.title} at ${connections} connection(s)`)
+      const runOnce = async (system: (typeof scenario.systems)[number], seconds: number) =>
+        wrk({
+          url: system.url,
+          connections,
+          durationSec: seconds,
+          script: system.script,
+          args: system.args ? await system.args() : undefined,
+          okStatuses: system.okStatuses,
+        })
+      if (plan.warmupSeconds > 0) for (const system of scenario.systems) await runOnce(system, plan.warmupSeconds)
+      const runs: Partial<Record<SystemName, WrkRun[]>> = {}
+      for (let round = 0; round < plan.rounds; round++) {
+        for (const system of scenario.systems) {
+          const run = await runOnce(system, plan.seconds)
+          runs[system.name] = [...(runs[system.name] ?? []), run]
+        }
+      }
+      const result = summarize({
+        scenario: scenario.id,
+        title: scenario.title,
+        connections,
+        baseline: scenario.baseline,
+        runs,
+      })
+      log(`  service ${num(result.medianRps.service ?? 0)} req/s, ratio ${num(result.medianRatio, 2)}x`)
+      results.push(result)
+    }
+  }
+  await ceiling.stop()
+  await etcd.stop()
+  const serviceLogStats = {
+    bytes: statSync(serviceLog).size,
+    lines: readFileSync(serviceLog, 'utf8').split('\n').length - 1,
+  }
+  await service.stop()
+
+  const resident = await residentAndStartup(await databaseUrl('bench_resident'))
+  const fsync = await fsyncRun
+  const targets = evaluate(results, resident)
+
+  const report = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command: commandLine(),
+    smoke,
+    store: storeKind,
+    plan,
+    machine: {
+      cpu: cpus()[0]?.model,
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      kernel: release(),
+      filesystem: (await Bun.$`stat -f -c %T ${work}`.text()).trim(),
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadavg(),
+      pinning: { servers: 'core 0', wrk: 'core 1' },
+    },
+    versions,
+    service: { ...observability, log: serviceLogStats, bunFlags },
+    baselines: { fsyncOpsPerSec: fsync.opsPerSec, pgTestFsync: fsync.raw },
+    scenarios: results,
+    resident,
+    targets,
+  }
+  const resultsDir = join(import.meta.dir, 'results')
+  mkdirSync(resultsDir, { recursive: true })
+  const file = join(
+    resultsDir,
+    `${startedAt.toISOString().replace(/[:.]/g, '-')}-${storeKind}${smoke ? '-smoke' : ''}.json`,
+  )
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`)
+
+  const fsyncLine = Object.entries(fsync.opsPerSec)
+    .map(([method, ops]) => `${method} ${num(ops)}/s`)
+    .join(', ')
+  console.log(`\nconfig-service benchmark: ${storeKind}, ${plan.rounds} rounds x ${plan.seconds}s, ${report.command}`)
+  console.log(
+    `machine: ${report.machine.cpu}, ${report.machine.cores} cores, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+  )
+  console.log(
+    `access log: ${serviceLogStats.lines} lines written to a file; metrics: ${observability.metrics}; ready check: ${resident.readyPath}\n`,
+  )
+  console.log(table(results))
+  console.log(`\ndisk fsync (pg_test_fsync, one 8 kB write): ${fsyncLine}`)
+  console.log(
+    `resident: ${num(resident.configs)} configs, RSS ${num(resident.rssAfterStartMiB, 1)} MiB after start, ` +
+      `${num(resident.rssAfterReadingAllMiB, 1)} MiB after reading them all; start to ready ${num(resident.readyMs, 1)} ms (median of ${resident.readyRunsMs.length})\n`,
+  )
+  console.log(targetsTable(targets))
+  console.log(`\nresults: ${file}`)
+}
+
+function startService(databaseUrl: string, logFile: string) {
+  const port = freePort()
+  return startPinned({
+    command: [process.execPath, ...bunFlags, join(ROOT, 'src/main.ts')],
+    cwd: work,
+    env: { SERVE_PORT: String(port), DATABASE_URL: databaseUrl, SEED: 'false', LOG_LEVEL: 'info' },
+    port,
+    readyPaths: ['/readyz', '/healthz', '/configs?limit=1'],
+    logFile,
+  })
+}
+
+/** The ceiling must answer with exactly what the service answers. */
+async function capture(serviceUrl: string) {
+  const captured: Record<string, { status: number; headers: Record<string, string>; body: string }> = {}
+  for (const path of CAPTURED_PATHS) {
+    const response = await fetch(serviceUrl + path)
+    const body = await response.text()
+    if (response.status !== 200) throw new Error(`${path} answered ${response.status}: ${body}`)
+    const headers: Record<string, string> = {}
+    for (const name of ['content-type', 'etag', 'x-revision', 'link']) {
+      const value = response.headers.get(name)
+      if (value !== null) headers[name] = value
+    }
+    captured[path] = { status: response.status, headers, body }
+  }
+  const matches = JSON.parse(captured[SEARCH_PATH]?.body ?? '[]') as unknown[]
+  if (matches.length === 0) throw new Error('the search scenario matches nothing')
+  return captured
+}
+
+async function observabilityCheck(url: string) {
+  const metrics = await fetch(`${url}/metrics`).then(async (r) => {
+    const text = await r.text()
+    return r.status === 200 && text.includes('http_request')
+      ? 'on (/metrics serves http_request metrics)'
+      : `absent (/metrics answered ${r.status})`
+  })
+  return { metrics }
+}
+
+/** A database with `residentConfigs` configs: RSS after start and after reading all, and start to ready. */
+async function residentAndStartup(databaseUrl: string) {
+  const logFile = join(work, 'service-resident.log')
+  const seeding = await startService(databaseUrl, logFile)
+  cleanups.push(() => seeding.stop())
+  log(`seeding ${plan.residentConfigs} configs for the resident-memory and start-up measurements`)
+  await seed(seeding.url, 0, plan.residentConfigs, datasetName)
+  await seeding.stop()
+
+  const readyRunsMs: number[] = []
+  const rssAfterStart: number[] = []
+  let rssAfterReadingAll = Number.NaN
+  let readyPath = ''
+  for (let i = 0; i < plan.readyRuns; i++) {
+    const service = await startService(databaseUrl, logFile)
+    cleanups.push(() => service.stop())
+    readyRunsMs.push(service.readyMs)
+    readyPath = service.readyPath
+    await Bun.sleep(200)
+    rssAfterStart.push(rssMiB(service.process.pid))
+    if (i === plan.readyRuns - 1) {
+      let count = 0
+      let next: string | null = '/configs?limit=10000'
+      while (next) {
+        const response: Response = await fetch(service.url + next)
+        count += ((await response.json()) as unknown[]).length
+        next = /<([^>]+)>; rel="next"/.exec(response.headers.get('link') ?? '')?.[1] ?? null
+      }
+      if (count !== plan.residentConfigs) throw new Error(`read ${count} configs, expected ${plan.residentConfigs}`)
+      await fetch(`${service.url}${SEARCH_PATH}`).then((r) => r.arrayBuffer())
+      Bun.gc?.(true)
+      await Bun.sleep(200)
+      rssAfterReadingAll = rssMiB(service.process.pid)
+    }
+    await service.stop()
+  }
+  return {
+    configs: plan.residentConfigs,
+    readyPath,
+    readyMs: median(readyRunsMs),
+    readyRunsMs,
+    rssAfterStartMiB: median(rssAfterStart),
+    rssAfterReadingAllMiB: rssAfterReadingAll,
+  }
+}
+
+function evaluate(results: ScenarioResult[], resident: Awaited<ReturnType<typeof residentAndStartup>>): Target[] {
+  const at32 = (id: string) => results.find((r) => r.scenario === id && r.connections === 32)
+  const getOne = at32('get-one')
+  const post = at32('post')
+  const put = at32('put-if-match')
+  const search = at32('search')
+  const search1 = results.find((r) => r.scenario === 'search' && r.connections === 1)
+  const scaled = resident.configs === 100_000 ? '' : ` (${num(resident.configs)} configs in this run)`
+  return [
+    {
+      name: 'GET one config vs Bun.serve ceiling (32 conns)',
+      goal: '>= 0.70x',
+      measured: getOne ? `${num(getOne.medianRatio, 2)}x` : 'not run',
+      met: getOne ? getOne.medianRatio >= 0.7 : null,
+    },
+    {
+      name: 'durable POST vs etcd put (32 conns)',
+      goal: '>= 2.00x',
+      measured: post ? `${num(post.medianRatio, 2)}x` : 'not run',
+      met: post ? post.medianRatio >= 2 : null,
+    },
+    {
+      name: 'durable PUT If-Match vs etcd put (32 conns)',
+      goal: '>= 2.00x',
+      measured: put ? `${num(put.medianRatio, 2)}x` : 'not run',
+      met: put ? put.medianRatio >= 2 : null,
+    },
+    {
+      name: `search over ${num(plan.configs)}: p99 (32 conns)`,
+      goal: '< 20 ms',
+      measured: search
+        ? `${num(search.latencyMs.p99, 2)} ms (1 conn: ${num(search1?.latencyMs.p99 ?? Number.NaN, 2)} ms)`
+        : 'not run',
+      met: search ? search.latencyMs.p99 < 20 : null,
+    },
+    {
+      name: `resident memory, 100,000 configs${scaled}`,
+      goal: '< 300 MB',
+      measured: `${num(resident.rssAfterReadingAllMiB, 1)} MiB`,
+      met: resident.rssAfterReadingAllMiB * 1.048576 < 300,
+    },
+    {
+      name: `start to ready${resident.readyPath === '/readyz' ? '' : ` (via ${resident.readyPath})`}`,
+      goal: '< 300 ms',
+      measured: `${num(resident.readyMs, 1)} ms`,
+      met: resident.readyMs < 300,
+    },
+  ]
+}
+
+async function toolVersions() {
+  const out = async (command: string[]) => {
+    const child = Bun.spawn(command, { stdout: 'pipe', stderr: 'pipe' })
+    const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()])
+    await child.exited
+    return `${stdout}${stderr}`.trim().split('\n')[0] ?? ''
+  }
+  const { Database } = await import('bun:sqlite')
+  const sqlite = new Database(':memory:')
+  const sqliteVersion = (sqlite.query('SELECT sqlite_version() AS v').get() as { v: string }).v
+  sqlite.close()
+  const pkg = (name: string) =>
+    (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+  return {
+    bun: Bun.version,
+    elysia: pkg('elysia'),
+    pino: pkg('pino'),
+    promClient: pkg('prom-client'),
+    sqlite: sqliteVersion,
+    wrk: await out(['wrk', '-v']),
+    etcd: await out(['etcd', '--version']),
+    pgTestFsync: await out(['/usr/lib/postgresql/15/bin/pg_test_fsync', '--version']),
+    git:
+      (await out(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD'])) +
+      ((await out(['git', '-C', ROOT, 'status', '--porcelain', 'src'])) ? ' (src modified)' : ''),
+  }
+}
+
+function commandLine(): string {
+  const vars = ['BENCH_STORE', 'BENCH_SMOKE', 'BENCH_ROUNDS', 'BENCH_SECONDS', 'BENCH_ONLY', 'BENCH_BUN_FLAGS']
+    .filter((name) => env[name])
+    .map((name) => `${name}=${env[name]}`)
+  return [smoke ? 'make bench-smoke' : 'make bench', ...vars].join(' ')
+}

@@ -17,6 +17,8 @@ export interface ServerOptions {
   /** Defaults to a fresh SQLite file in a new temp dir. */
   databaseUrl?: string
   startTimeoutMs?: number
+  /** Runs this instead of the runtime's entry point (the image sandbox does); it must log `listening` the same way. */
+  command?: string[]
 }
 
 export interface RunningServer {
@@ -57,7 +59,7 @@ export function runtimeCommand(runtime: Runtime): string[] {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const runtime = options.runtime ?? ((process.env.TEST_RUNTIME as Runtime | undefined) || 'bun')
   const databaseUrl = options.databaseUrl ?? `sqlite:${join(tempDir(), 'configs.db')}`
-  const child = Bun.spawn(runtimeCommand(runtime), {
+  const child = Bun.spawn(options.command ?? runtimeCommand(runtime), {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

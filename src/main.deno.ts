@@ -1,5 +1,6 @@
 /** Deno entry point: the same app as main.ts, served by Deno.serve, storage on node:sqlite. */
 import process from 'node:process'
+import { exitOnSignals, InFlightRequests, shutDown } from './lifecycle.ts'
 import { buildService } from './service.ts'
 import { loadSettings, SettingsError } from './settings.ts'
 import { openNodeSqlite } from './store/sqlite-node.ts'
@@ -20,21 +21,37 @@ try {
   process.exit(2)
 }
 
-const { app, store, logger } = await buildService(settings, { openSqlite: openNodeSqlite })
+const service = await buildService(settings, { openSqlite: openNodeSqlite })
+const { app, store, logger } = service
+const inFlight = new InFlightRequests()
 const server = Deno.serve(
   { port: settings.port, onListen: ({ port }) => logger.info({ port, store: store.backend }, 'listening') },
-  (request) => app.fetch(request),
+  inFlight.track(async (request) => app.fetch(request)),
 )
 
-let stopping = false
-const shutdown = async (signal: string) => {
-  if (stopping) return
-  stopping = true
-  logger.info({ signal }, 'shutting down')
-  await server.shutdown()
-  await store.close()
-  logger.info('stopped')
-  process.exit(0)
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'))
-process.on('SIGINT', () => void shutdown('SIGINT'))
+exitOnSignals(
+  (signal) =>
+    shutDown(
+      {
+        readiness: service.readiness,
+        delayMs: settings.shutdownDelayMs,
+        timeoutMs: settings.shutdownTimeoutMs,
+        server: {
+          // Handlers first, then the listener: Deno's shutdown() breaks request bodies still
+          // being read (see InFlightRequests). Meanwhile new requests get a 503.
+          stop: async () => {
+            await inFlight.close()
+            await server.shutdown()
+          },
+          // Deno cannot cut connections off; the exit that follows does.
+          forceStop: () => {},
+        },
+        closeWatchStreams: () => service.watch.closeAll(),
+        flushTraces: service.flushTraces,
+        closeStore: () => store.close(),
+        logger,
+      },
+      signal,
+    ),
+  logger,
+)

@@ -1,4 +1,5 @@
 /** Bun entry point: settings, store, app, listen, signals. Nothing else. */
+import { exitOnSignals, shutDown } from './lifecycle.ts'
 import { buildService } from './service.ts'
 import { loadSettings, SettingsError } from './settings.ts'
 import { openBunSqlite } from './store/sqlite-bun.ts'
@@ -12,19 +13,26 @@ try {
   process.exit(2)
 }
 
-const { app, store, logger } = await buildService(settings, { openSqlite: openBunSqlite })
+const service = await buildService(settings, { openSqlite: openBunSqlite })
+const { app, store, logger } = service
 const server = Bun.serve({ port: settings.port, fetch: app.fetch, maxRequestBodySize: settings.maxBodyBytes * 2 })
 logger.info({ port: server.port, store: store.backend }, 'listening')
 
-let stopping = false
-const shutdown = async (signal: string) => {
-  if (stopping) return
-  stopping = true
-  logger.info({ signal }, 'shutting down')
-  await server.stop()
-  await store.close()
-  logger.info('stopped')
-  process.exit(0)
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'))
-process.on('SIGINT', () => void shutdown('SIGINT'))
+exitOnSignals(
+  (signal) =>
+    shutDown(
+      {
+        readiness: service.readiness,
+        delayMs: settings.shutdownDelayMs,
+        timeoutMs: settings.shutdownTimeoutMs,
+        // Without force, Bun's stop() lets requests in flight finish and resolves when they have.
+        server: { stop: () => server.stop(), forceStop: () => server.stop(true) },
+        closeWatchStreams: () => service.watch.closeAll(),
+        flushTraces: service.flushTraces,
+        closeStore: () => store.close(),
+        logger,
+      },
+      signal,
+    ),
+  logger,
+)

@@ -20,6 +20,7 @@ import {
   ReplaceSchema,
   structuralErrors,
 } from './model.ts'
+import { createDocs, deleteDocs, getDocs, listDocs, patchDocs, replaceDocs, searchDocs } from './route-docs.ts'
 import type { WatchHub } from './watch.ts'
 import { parseWatchRequest, wantsWatch } from './watch-query.ts'
 
@@ -56,22 +57,9 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
         if (!wantsWatch(params)) return list({ request, set })
         return watch.open(parseWatchRequest(params, request.headers), request.signal)
       },
-      {
-        detail: {
-          summary: 'List or watch configs',
-          description:
-            'Sorted by dcname; takes the filters of /search and paging. With `watch=true` (and optionally ' +
-            '`since=<revision>` or a `Last-Event-ID` header), a `text/event-stream` of ADDED, MODIFIED and ' +
-            'DELETED events instead; a `since` older than the kept history answers 410.',
-        },
-      },
+      { detail: listDocs },
     )
-    .get('/search', list, {
-      detail: {
-        summary: 'Search configs',
-        description: 'Each `metadata.a.b=value` (and `dcname=value`) must match; `limit` and `cursor` page.',
-      },
-    })
+    .get('/search', list, { detail: searchDocs })
     .post(
       '/configs',
       async ({ body, set }) => {
@@ -81,7 +69,7 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
         set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
         return stored.config
       },
-      { body: ConfigSchema, transform: guardStructure, detail: { summary: 'Create a config' } },
+      { body: ConfigSchema, transform: guardStructure, detail: createDocs },
     )
     .get(
       '/configs/:dcname',
@@ -94,7 +82,7 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
         }
         return stored.config
       },
-      { params: Params, detail: { summary: 'Get a config' } },
+      { params: Params, detail: getDocs },
     )
     .put(
       '/configs/:dcname',
@@ -116,7 +104,7 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
         params: Params,
         body: ReplaceSchema,
         transform: guardStructure,
-        detail: { summary: 'Replace or create a config' },
+        detail: replaceDocs,
       },
     )
     .patch(
@@ -134,7 +122,7 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
         params: Params,
         body: MergePatchSchema,
         transform: guardStructure,
-        detail: { summary: 'Patch a config (JSON Merge Patch, RFC 7396)' },
+        detail: patchDocs,
       },
     )
     .delete(
@@ -144,7 +132,7 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
         set.status = 204
         return new Response(null, { status: 204 })
       },
-      { params: Params, detail: { summary: 'Delete a config' } },
+      { params: Params, detail: deleteDocs },
     )
 }
 

@@ -3,7 +3,7 @@
  * stdout as JSON lines. Used by every test that needs a process: HTTP suite, durability,
  * logs, shutdown, replicas.
  */
-import { mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Subprocess } from 'bun'
@@ -38,10 +38,20 @@ export function tempDir(prefix = 'config-service-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
+/**
+ * The deno executable itself. node_modules/.bin/deno is a Node.js wrapper that runs it with
+ * spawnSync: a signal sent to the wrapper kills the wrapper and leaves Deno running, orphaned.
+ */
+export function denoBinary(): string {
+  const candidates = ['node_modules/deno/deno', `node_modules/@deno/${process.platform}-${process.arch}-glibc/deno`]
+  const found = candidates.map((path) => join(ROOT, path)).find((path) => existsSync(path))
+  return found ?? join(ROOT, 'node_modules/.bin/deno')
+}
+
 export function runtimeCommand(runtime: Runtime): string[] {
   if (runtime === 'deno') {
     return [
-      join(ROOT, 'node_modules/.bin/deno'),
+      denoBinary(),
       'run',
       '--node-modules-dir=manual',
       '--allow-env',

@@ -61,13 +61,15 @@ print_urls() {
     echo "Swagger UI:  <that URL>/swagger"
     return
   fi
-  local url
-  url=$(minikube service "$namespace" --profile "$profile" --namespace "$namespace" --url | head -n 1)
+  local url jaeger
+  url=$(minikube service "$namespace" --profile "$profile" --namespace "$namespace" --url)
+  url=${url%%$'\n'*} # one port, one line; keep only the first in any case
   echo "Service URL: $url"
   echo "Swagger UI:  $url/swagger"
   echo "Metrics:     $url/metrics"
   if [[ ${JAEGER:-0} == 1 ]]; then
-    echo "Jaeger UI:   $(minikube service jaeger-ui --profile "$profile" --namespace "$namespace" --url | head -n 1)"
+    jaeger=$(minikube service jaeger-ui --profile "$profile" --namespace "$namespace" --url)
+    echo "Jaeger UI:   ${jaeger%%$'\n'*}"
   fi
 }
 

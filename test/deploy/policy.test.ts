@@ -445,6 +445,23 @@ describe.skipIf(!kubectl)('manifest policy', () => {
   })
 })
 
+describe('kustomization files', () => {
+  it('when labels are added, then it is with `labels`, never the deprecated `commonLabels`', () => {
+    const files = Bun.spawnSync(['git', 'ls-files', '--cached', '--others', '--exclude-standard', 'kustomize'], {
+      cwd: ROOT,
+    })
+      .stdout.toString()
+      .trim()
+      .split('\n')
+      .filter((path) => path.endsWith('kustomization.yaml'))
+    expect(files.length).toBeGreaterThanOrEqual(4)
+    expect(files.filter((path) => /^commonLabels:/m.test(readFileSync(join(ROOT, path), 'utf8')))).toEqual([])
+    expect(files.filter((path) => /^labels:/m.test(readFileSync(join(ROOT, path), 'utf8')))).toContain(
+      'kustomize/base/kustomization.yaml',
+    )
+  })
+})
+
 function loadSettingsUrl(target: Target): string {
   const database = loadSettings(effectiveEnv(target)).database
   if (database.kind !== 'postgres') throw new Error(`${target} is not on PostgreSQL`)

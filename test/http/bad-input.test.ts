@@ -17,7 +17,7 @@ interface Case {
   /** A JSON value to send (content type application/json). */
   body?: unknown
   /** Bytes or text to send as they are. */
-  raw?: BodyInit
+  raw?: RequestInit['body']
   headers?: Record<string, string>
   auth?: boolean
   status: number

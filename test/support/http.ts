@@ -35,7 +35,7 @@ export interface Reply {
 export interface RequestOptions {
   body?: unknown
   /** Sent as is, with no content type added. */
-  raw?: BodyInit
+  raw?: RequestInit['body']
   headers?: Record<string, string>
   /** Writes carry the bearer token unless this is false. */
   auth?: boolean

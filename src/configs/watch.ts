@@ -48,12 +48,20 @@ export class WatchHub {
   async open(request: WatchRequest, signal?: AbortSignal): Promise<Response> {
     this.refuseWhileClosing()
     const watcher = new Watcher(this.options)
-    watcher.onEnd(this.store.subscribe((event) => watcher.receive(event)))
+    watcher.onEnd(
+      this.store.subscribe(
+        (event) => watcher.receive(event),
+        (error) => watcher.lost(error),
+      ),
+    )
     try {
-      const view = await this.viewFor(request.filters)
+      const { view, revision } = await this.viewFor(request.filters)
+      // Without `since`, the watch starts at the current revision: a store may still deliver a
+      // few changes that committed just before the subscription (PostgreSQL's feed does).
+      const from = request.since ?? revision ?? (await this.store.list({ filters: [], limit: 1 })).revision
       const history = request.since === undefined ? [] : await this.store.eventsSince(request.since)
       this.refuseWhileClosing()
-      watcher.start(view, request.since, history)
+      watcher.start(view, from, history)
     } catch (error) {
       watcher.end()
       throw error
@@ -82,9 +90,9 @@ export class WatchHub {
     }
   }
 
-  /** A filtered watch starts from the set of configs matching now (see WatchView). */
-  private async viewFor(filters: Filter[]): Promise<WatchView> {
-    if (filters.length === 0) return WatchView.unfiltered()
+  /** A filtered watch starts from the set of configs matching now, read at `revision` (see WatchView). */
+  private async viewFor(filters: Filter[]): Promise<{ view: WatchView; revision?: number }> {
+    if (filters.length === 0) return { view: WatchView.unfiltered() }
     const held = new Set<string>()
     let revision = 0
     let after: string | undefined
@@ -95,6 +103,6 @@ export class WatchHub {
       after = page.items.at(-1)?.config.dcname
       if (!page.more || after === undefined) break
     }
-    return new WatchView(filters, held, revision)
+    return { view: new WatchView(filters, held, revision), revision }
   }
 }

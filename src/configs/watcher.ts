@@ -4,7 +4,7 @@
  * stream, so a client that stops reading stops the pulling). The queue is bounded: a watcher
  * more than `bufferEvents` behind is sent a final ERROR event and closed, and writers never wait.
  */
-import { type Problem, problem } from '../http/problem.ts'
+import { problem } from '../http/problem.ts'
 import { sseComment, sseEvent } from '../http/sse.ts'
 import type { ChangeEvent } from '../store/config-store.ts'
 import type { Config } from './model.ts'
@@ -14,7 +14,7 @@ export interface WatcherOptions {
   heartbeatMs: number
   bufferEvents: number
   /** Told when a watcher is dropped for falling behind, with the last revision it was sent. */
-  onFellBehind?: (lastSent: number | undefined) => void
+  onFellBehind?: (lastSent: number) => void
 }
 
 /** The `data` of ADDED, MODIFIED and DELETED events. For DELETED, `config` is the last state. */
@@ -40,7 +40,7 @@ export class Watcher {
   /** Highest revision taken into the queues: anything at or below it is a duplicate. */
   private cursor = 0
   /** Highest revision handed to the client, named in the final ERROR so it can resume. */
-  private sent: number | undefined
+  private sent = 0
   private fellBehind = false
   private heartbeatDue = false
   private readonly heartbeat: ReturnType<typeof setInterval>
@@ -85,13 +85,14 @@ export class Watcher {
   }
 
   /**
-   * Goes live: `history` (events after `since`) is sent first, then whatever arrived meanwhile,
-   * skipping revisions the history already covered, so there is no gap and no duplicate.
+   * Goes live from revision `from`: `history` (the kept events after it) is sent first, then
+   * whatever arrived meanwhile, skipping revisions already covered: no gap and no duplicate.
    */
-  start(view: WatchView, since: number | undefined, history: ChangeEvent[]): void {
+  start(view: WatchView, from: number, history: ChangeEvent[]): void {
+    if (this.state === 'ended') return
     this.view = view
-    this.cursor = since ?? 0
-    this.sent = since
+    this.cursor = from
+    this.sent = from
     for (const event of history) this.enqueue(event, this.replay)
     this.state = 'live'
     for (const event of this.early.splice(0)) this.enqueue(event, this.live)
@@ -135,13 +136,18 @@ export class Watcher {
     else this.wake?.()
   }
 
+  /** The store cannot deliver without a gap (see ConfigStore.subscribe): the client must list again. */
+  lost(error: Error): void {
+    const detail = `${error.message}; this watch cannot continue without a gap: list again, then watch`
+    this.end(sseEvent('ERROR', JSON.stringify(problem(410, 'gone', detail))))
+  }
+
   private fallBehind(): void {
     if (this.state === 'ended') return
-    const resume = this.sent === undefined ? 'watch again' : `watch again with since=${this.sent}`
     const detail =
       `this watcher fell more than ${this.options.bufferEvents} events behind and was closed; ` +
-      `${resume}, or list again if that answers 410`
-    this.end(sseEvent('ERROR', JSON.stringify(fellBehindProblem(detail))))
+      `watch again with since=${this.sent}, or list again if that answers 410`
+    this.end(sseEvent('ERROR', JSON.stringify(problem(410, 'watch-fell-behind', detail))))
     this.options.onFellBehind?.(this.sent)
   }
 
@@ -192,8 +198,4 @@ function eventFrame(event: ChangeEvent): string {
   }
   const data = `{"type":${JSON.stringify(event.type)},"revision":${event.revision},"config":${config}}`
   return sseEvent(event.type, data, event.revision)
-}
-
-function fellBehindProblem(detail: string): Problem {
-  return problem(410, 'watch-fell-behind', detail)
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { createApp } from '../../src/app.ts'
 import type { Config } from '../../src/configs/model.ts'
 import { WatchHub } from '../../src/configs/watch.ts'
-import type { ConfigStore } from '../../src/store/config-store.ts'
+import { type ChangeListener, type ConfigStore, HistoryCompactedError } from '../../src/store/config-store.ts'
 import { openBunSqlite } from '../../src/store/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
@@ -64,6 +64,34 @@ describe('WatchHub', () => {
     await Bun.sleep(50)
     expect(stream.messages.length).toBe(written.length)
     await slow.closeAll()
+  })
+
+  it('when the store can no longer deliver without a gap, then the stream ends with an ERROR event saying to list again', async () => {
+    // What a PostgreSQL replica does when cut off from its database for longer than the history.
+    const losses: ((error: HistoryCompactedError) => void)[] = []
+    const lossy = new Proxy<ConfigStore>(store, {
+      get(target, property) {
+        if (property === 'subscribe') {
+          return (listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void) => {
+            if (onLost) losses.push(onLost)
+            return target.subscribe(listener, onLost)
+          }
+        }
+        const value = Reflect.get(target, property, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    const hub = new WatchHub(lossy, { heartbeatMs: 60_000, bufferEvents: 100 })
+    const stream = new SseStream(await hub.open({ filters: [] }))
+    streams.push(stream)
+    expect(hub.connected()).toBe(1)
+    for (const lose of losses) lose(new HistoryCompactedError(3, 9))
+    await stream.until(() => stream.ended, 2000, 'the end of the stream')
+    expect(stream.messages.map((m) => m.event)).toEqual(['ERROR'])
+    const problem = JSON.parse(stream.messages[0]?.data ?? '{}')
+    expect([problem.status, problem.type]).toEqual([410, 'urn:config-service:problem:gone'])
+    expect(problem.detail).toContain('list again')
+    expect(hub.connected()).toBe(0)
   })
 
   it('when a stream is open, then connected counts it until it is cancelled', async () => {

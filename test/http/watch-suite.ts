@@ -4,6 +4,7 @@
  * parser of test/support/sse.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { parseExposition, sampleValue } from '../support/exposition-parser.ts'
 import { client, expectProblem, type Reply, revisionOf, type Target } from '../support/http.ts'
 import { type RunningServer, type Runtime, startServer } from '../support/server.ts'
 import { openWatch, type SseStream, watch } from '../support/sse.ts'
@@ -22,7 +23,17 @@ export async function serve(options: ServeOptions = {}): Promise<Target> {
     databaseUrl: options.databaseUrl,
     env: { API_TOKEN: token, SEED: 'false', ...options.env },
   })
-  return { base: server.url, token, server, close: async () => void (await server.stop()) }
+  let stopping = false
+  void server.process.exited.then((code) => {
+    if (stopping) return
+    const output = [...server.stderr, ...server.rawStdout.slice(-20)].join('\n')
+    console.error(`the service exited early (${code}):\n${output}`)
+  })
+  const close = async () => {
+    stopping = true
+    await server.stop()
+  }
+  return { base: server.url, token, server, close }
 }
 
 const streams: SseStream[] = []
@@ -79,7 +90,8 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
       await write('DELETE', `/configs/${dcname}`)
       const deletedRevision = await currentRevision()
 
-      const messages = await Promise.all([1, 2, 3, 4].map(() => stream.next()))
+      const messages = []
+      for (let i = 0; i < 4; i++) messages.push(await stream.next())
       expect(messages.map((m) => [m?.event, Number(m?.id)])).toEqual([
         ['ADDED', revisionOf(created)],
         ['MODIFIED', revisionOf(replaced)],
@@ -203,6 +215,30 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
         expect([event?.config.dcname, event?.revision]).toEqual([mine, revisionOf(created)])
         closeStreams()
       })
+    })
+
+    it('when watchers connect and go away, then /metrics watchers_connected follows', async () => {
+      const connected = async () => {
+        const reply = await request('GET', '/metrics')
+        return sampleValue(parseExposition(reply.text), 'watchers_connected')
+      }
+      const waitForConnected = async (expected: number) => {
+        const deadline = Date.now() + 5000
+        while ((await connected()) !== expected) {
+          if (Date.now() > deadline)
+            throw new Error(`watchers_connected stayed at ${await connected()}, not ${expected}`)
+          await Bun.sleep(20)
+        }
+      }
+      closeStreams()
+      await waitForConnected(0)
+      const first = await track(watch(target.base))
+      await track(watch(target.base, 'dcname=x'))
+      await waitForConnected(2)
+      first.close()
+      await waitForConnected(1)
+      closeStreams()
+      await waitForConnected(0)
     })
 
     it('when a stream is idle, then heart-beat comments arrive every WATCH_HEARTBEAT_MS', async () => {

@@ -22,7 +22,7 @@ export class SseStream {
   ended = false
   error: unknown
   private taken = 0
-  private notify: (() => void) | undefined
+  private readonly waiters = new Set<() => void>()
   private gate: Promise<void> | undefined
   private release: (() => void) | undefined
   private readonly reader: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> }
@@ -66,11 +66,13 @@ export class SseStream {
       const left = deadline - Date.now()
       if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 250))
-        this.notify = () => {
+        const wake = () => {
           clearTimeout(timer)
+          this.waiters.delete(wake)
           resolve()
         }
+        const timer = setTimeout(wake, left)
+        this.waiters.add(wake)
       })
     }
   }
@@ -91,6 +93,10 @@ export class SseStream {
   close(): void {
     this.abort.abort()
     this.reader.cancel().catch(() => {})
+  }
+
+  private notifyAll(): void {
+    for (const wake of [...this.waiters]) wake()
   }
 
   private async pump(): Promise<void> {
@@ -122,13 +128,13 @@ export class SseStream {
             else if (name === 'id') fields.id = value
           }
         }
-        this.notify?.()
+        this.notifyAll()
       }
     } catch (error) {
       if (!this.abort.signal.aborted) this.error = error
     }
     this.ended = true
-    this.notify?.()
+    this.notifyAll()
   }
 }
 

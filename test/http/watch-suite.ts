@@ -57,15 +57,15 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
     beforeAll(async () => {
       target = await serve({ env: { WATCH_HEARTBEAT_MS: '100' }, databaseUrl: await newDatabase() })
       request = client(target)
-    })
+    }, 60_000)
     afterAll(async () => {
       closeStreams()
       await target.close()
     })
 
     const write = async (method: string, path: string, body?: unknown): Promise<Reply> => {
-      const headers: Record<string, string> =
-        method === 'PATCH' ? { 'content-type': 'application/merge-patch+json' } : { 'content-type': 'application/json' }
+      const type = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json'
+      const headers: Record<string, string> = body === undefined ? {} : { 'content-type': type }
       const reply = await request(method, path, { raw: body === undefined ? undefined : JSON.stringify(body), headers })
       if (reply.status >= 300) throw new Error(`${method} ${path} answered ${reply.status}: ${reply.text}`)
       return reply
@@ -261,7 +261,7 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
         databaseUrl: await newDatabase(),
       })
       request = client(target)
-    })
+    }, 60_000)
     afterAll(async () => {
       closeStreams()
       await target.close()

@@ -2,15 +2,18 @@
  * Events per second one watcher receives: a real server process, one SSE watcher, N writes sent
  * as fast as C concurrent writers can, timed until the watcher holds them all. Then the same N
  * events replayed from history (`since`), which the writers' pace does not limit.
- * Usage: bun bench/watch-events.ts [writes=2000] [writers=32]   (DATABASE_URL selects the store)
+ * Usage: bun bench/watch-events.ts [writes=2000] [writers=32]
+ * (BENCH_STORE=postgres: on a throwaway PostgreSQL server instead of a SQLite file)
  */
+import { type PostgresServer, startPostgres } from '../test/support/postgres.ts'
 import { startServer } from '../test/support/server.ts'
 import { watch } from '../test/support/sse.ts'
 
 const writes = Number(process.argv[2] ?? 2000)
 const writers = Number(process.argv[3] ?? 32)
+const postgres: PostgresServer | undefined = process.env.BENCH_STORE === 'postgres' ? await startPostgres() : undefined
 const server = await startServer({
-  databaseUrl: process.env.DATABASE_URL,
+  databaseUrl: await postgres?.createDatabase('watch_bench'),
   env: { SEED: 'false', WATCH_BUFFER_EVENTS: String(writes * 2) },
 })
 
@@ -68,4 +71,5 @@ try {
   )
 } finally {
   await server.stop()
+  await postgres?.dispose()
 }

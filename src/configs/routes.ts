@@ -55,7 +55,7 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
       ({ request, set }) => {
         const params = new URL(request.url).searchParams
         if (!wantsWatch(params)) return list({ request, set })
-        return watch.open(parseWatchRequest(params, request.headers), request.signal)
+        return watch.open(parseWatchRequest(params, request.headers), request.signal, request.method === 'HEAD')
       },
       { detail: listDocs },
     )

@@ -43,9 +43,9 @@ export class WatchHub {
    * Opens a stream. Subscribes before reading the history, so nothing committed in between is
    * lost; the watcher drops what the history already covered. Fails before any byte is sent
    * (so with a proper status) when `since` is too old (HistoryCompactedError, 410) or the
-   * store is down.
+   * store is down. `headOnly` (HEAD) answers what GET would, without the never-ending body.
    */
-  async open(request: WatchRequest, signal?: AbortSignal): Promise<Response> {
+  async open(request: WatchRequest, signal?: AbortSignal, headOnly = false): Promise<Response> {
     this.refuseWhileClosing()
     const watcher = new Watcher(this.options)
     watcher.onEnd(
@@ -65,6 +65,10 @@ export class WatchHub {
     } catch (error) {
       watcher.end()
       throw error
+    }
+    if (headOnly) {
+      watcher.end()
+      return new Response(null, { status: 200, headers: SSE_HEADERS })
     }
     if (!watcher.ended) {
       this.watchers.add(watcher)

@@ -81,6 +81,16 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
       closeStreams()
     })
 
+    it('when HEAD asks for a watch, then it answers the headers of the stream at once, with no body', async () => {
+      const response = await fetch(`${target.base}/configs?watch=true`, {
+        method: 'HEAD',
+        signal: AbortSignal.timeout(5000),
+      })
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toStartWith('text/event-stream')
+      expect(await response.text()).toBe('')
+    })
+
     it('when a config is created, replaced, patched and deleted, then the watcher gets each change in order with its body', async () => {
       const stream = await track(watch(target.base))
       const dcname = unique('life')

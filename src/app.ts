@@ -48,8 +48,10 @@ export function createApp(deps: AppDeps) {
     .use(errorHandling(lazyTable, deps.reportError ?? (() => {})))
     .use(deps.observability ? httpObservability({ ...deps.observability, routes: () => registered() }) : new Elysia())
     .onRequest(({ request }) => authorize(request))
+    // Other methods carry no body we read; null (not undefined) stops Elysia's own parsers,
+    // which on Deno would try to parse an empty DELETE body sent with a JSON content type.
     .onParse({ as: 'global' }, ({ request }) =>
-      BODY_METHODS.has(request.method) ? readJsonBody(request, deps.maxBodyBytes) : undefined,
+      BODY_METHODS.has(request.method) ? readJsonBody(request, deps.maxBodyBytes) : null,
     )
     .use(routes)
     .use(

@@ -194,6 +194,14 @@ describe('Delete', () => {
     expectProblem(await request('GET', `/configs/${name('del')}`), 404)
     expectProblem(await request('DELETE', `/configs/${name('del')}`), 404)
   })
+
+  it('when DELETE carries a JSON content type but no body, then it still answers 204', async () => {
+    await create(name('del-typed'))
+    const reply = await request('DELETE', `/configs/${name('del-typed')}`, {
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(reply.status).toBe(204)
+  })
 })
 
 describe('Conditional writes', () => {

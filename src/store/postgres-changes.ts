@@ -147,7 +147,7 @@ export class PostgresChangeFeed {
       }
       const after = this.delivered
       const rows = await this.options.sql<EventRow[]>`
-        SELECT s.compacted_through, e.type, e.body::text, e.revision
+        SELECT s.revision AS current, s.compacted_through, e.type, e.body::text, e.revision
         FROM store_state s
         LEFT JOIN LATERAL (
           SELECT type, body, revision FROM events WHERE revision > ${after} ORDER BY revision LIMIT ${PAGE_SIZE}
@@ -157,8 +157,9 @@ export class PostgresChangeFeed {
       const compactedThrough = Number(rows[0]?.compacted_through ?? 0)
       if (compactedThrough > after) {
         this.dropEveryone(new HistoryCompactedError(after, compactedThrough))
-        this.delivered = compactedThrough
-        continue
+        // Whoever subscribes from now on starts from the present, not from the hole.
+        this.delivered = Number(rows[0]?.current ?? compactedThrough)
+        return
       }
       let count = 0
       for (const row of rows) {
@@ -207,6 +208,7 @@ export class PostgresChangeFeed {
 }
 
 type EventRow = {
+  current: string
   compacted_through: string
   type: ChangeType
   body: string | null

@@ -1,25 +1,27 @@
 /**
- * Three real service processes on different ports sharing one real PostgreSQL database, as
- * replicas behind a Kubernetes Service. They must behave as one store: reads see every write
+ * Three real service processes (two on Bun, one on Deno) on different ports sharing one real
+ * PostgreSQL database, as replicas behind a Kubernetes Service. They must behave as one store: reads see every write
  * at once, watchers see every change in order whichever replica made it, conditional writes
  * lose nothing across replicas, and a replica can be stopped under load and come back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { type PostgresServer, startPostgres } from '../support/postgres.ts'
-import { type RunningServer, startServer } from '../support/server.ts'
+import { type RunningServer, type Runtime, startServer } from '../support/server.ts'
 import { type SseStream, type WatchEvent, watch } from '../support/sse.ts'
 
 let postgres: PostgresServer
 let databaseUrl: string
 const replicas: RunningServer[] = []
 
-const startReplica = () => startServer({ databaseUrl, env: { SHUTDOWN_DELAY_MS: '500', WATCH_HEARTBEAT_MS: '1000' } })
+const startReplica = (runtime: Runtime = 'bun') =>
+  startServer({ runtime, databaseUrl, env: { SHUTDOWN_DELAY_MS: '500', WATCH_HEARTBEAT_MS: '1000' } })
 
 beforeAll(async () => {
   postgres = await startPostgres()
   databaseUrl = await postgres.createDatabase('replicas')
-  // All three start at once on the new database: they race to migrate and to seed it.
-  replicas.push(...(await Promise.all([startReplica(), startReplica(), startReplica()])))
+  // All three start at once on the new database: they race to migrate and to seed it. One runs
+  // on Deno: the same source, the same database client, one store.
+  replicas.push(...(await Promise.all([startReplica(), startReplica('deno'), startReplica()])))
 }, 60_000)
 
 afterAll(async () => {

@@ -25,11 +25,20 @@ const config = (dcname: string, metadata: Record<string, unknown> = {}): Config 
 const fast: Partial<PostgresStoreOptions> = { connectTimeoutMs: 2000, connectRetries: 0, feedRetryMs: 100 }
 const asRole = (url: string, role: string) => url.replace('//postgres@', `//${role}@`)
 
+// Each fixture gets a new database; the next one is created while the current test runs.
+let upcoming: Promise<string> | undefined
+const nextDatabase = () => {
+  const current = upcoming ?? server.createDatabase('contract')
+  upcoming = server.createDatabase('contract')
+  upcoming.catch(() => {})
+  return current
+}
+
 describeConfigStoreContract('postgres', async () => {
-  const url = await server.createDatabase('contract')
+  const url = await nextDatabase()
   return {
     open: (options) => PostgresConfigStore.open({ url, ...fast, ...options }),
-    // Left in place: DROP DATABASE costs a checkpoint per test, and the whole cluster goes at the end.
+    // Left in place (see createDatabase): the cluster goes as a whole after this file.
     dispose: async () => {},
   }
 })

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import postgres from 'postgres'
 import type { Config } from '../../src/configs/model.ts'
+import { loadSettings } from '../../src/settings.ts'
 import { type ChangeEvent, HistoryCompactedError, StoreUnavailableError } from '../../src/store/config-store.ts'
 import { migrate } from '../../src/store/postgres-migrations.ts'
 import { PostgresConfigStore, type PostgresStoreOptions } from '../../src/store/postgres-store.ts'
@@ -175,6 +176,47 @@ describe('PostgreSQL store', () => {
       await Promise.all([lagging.close(), writer.close()])
     }
   }, 20_000)
+
+  it('when a write waits for the write lock longer than the statement timeout, then it fails with StoreUnavailableError', async () => {
+    const url = await server.createDatabase('timeout')
+    const store = await PostgresConfigStore.open({ url, ...fast, statementTimeoutMs: 300 })
+    const blocker = postgres(url, { max: 1, onnotice: () => {} })
+    try {
+      const stored = await store.create(config('slow', { v: 1 }))
+      const holding = blocker.begin(async (tx) => {
+        await tx`UPDATE store_state SET revision = revision`
+        await Bun.sleep(1500)
+      })
+      await Bun.sleep(100)
+      const started = Date.now()
+      await expect(store.replace(config('slow', { v: 2 }), {})).rejects.toBeInstanceOf(StoreUnavailableError)
+      expect(Date.now() - started).toBeLessThan(1200)
+      await holding
+      expect(await store.get('slow')).toEqual(stored)
+    } finally {
+      await blocker.end()
+      await store.close()
+    }
+  }, 20_000)
+
+  it('when DATABASE_* settings are given, then they reach the store settings, and a bad one is named', () => {
+    const settings = loadSettings({
+      DATABASE_URL: 'postgres://u@db/c',
+      DATABASE_POOL_SIZE: '4',
+      DATABASE_STATEMENT_TIMEOUT_MS: '0',
+      DATABASE_CONNECT_TIMEOUT_MS: '1500',
+      DATABASE_CONNECT_RETRIES: '3',
+    })
+    expect(settings.postgres).toEqual({ poolSize: 4, statementTimeoutMs: 0, connectTimeoutMs: 1500, connectRetries: 3 })
+    expect(loadSettings({}).postgres).toEqual({
+      poolSize: 10,
+      statementTimeoutMs: 5000,
+      connectTimeoutMs: 5000,
+      connectRetries: 10,
+    })
+    expect(() => loadSettings({ DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE/)
+    expect(() => loadSettings({ DATABASE_CONNECT_RETRIES: 'many' })).toThrow(/DATABASE_CONNECT_RETRIES/)
+  })
 })
 
 // Last, as it stops the server every other test here uses.
@@ -235,6 +277,22 @@ describe('when the database goes away', () => {
     // The subscriber's LISTEN came back too: it sees the write the service made after the outage.
     await waitFor(() => seen.some((e) => e.config.dcname === 'after'))
     expect(seen.map((e) => e.config.dcname)).toEqual(['before', 'after'])
+  }, 30_000)
+
+  it('then a replica starting meanwhile waits for it (connect retries), or without retries fails with StoreUnavailableError', async () => {
+    server.stop('fast')
+    await expect(PostgresConfigStore.open({ url, ...fast, connectRetries: 0 })).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    )
+    const opening = PostgresConfigStore.open({ url, ...fast, connectRetries: 30 })
+    await Bun.sleep(300)
+    server.start()
+    const late = await opening
+    try {
+      expect((await late.get('after'))?.config.metadata).toEqual({ v: 2 })
+    } finally {
+      await late.close()
+    }
   }, 30_000)
 })
 

@@ -41,6 +41,7 @@ test-bun: install
 	$(BUN) test
 
 test-deno: install ## The black-box HTTP suites against Deno-started servers
+	test/support/ensure-postgres.sh
 	TEST_RUNTIME=deno $(BUN) test test/http
 
 test: check test-bun test-deno ## Every check and every test (what CI runs)

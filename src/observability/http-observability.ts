@@ -20,7 +20,7 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions'
 import { Elysia } from 'elysia'
-import type { Logger } from './logger.ts'
+import { infoLineWriter, type Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts'
 import { methodLabel, pathOf, type RoutePattern, routeMatcher } from './route-label.ts'
@@ -51,6 +51,7 @@ const MAX_LOGGED_LENGTH = 512
 
 export function httpObservability({ metrics, tracing, logger, routes }: HttpObservabilityDeps) {
   const routeOf = routeMatcher(routes)
+  const writeInfo = infoLineWriter(logger)
 
   function observe(handle: Handle, request: Request): Response | Promise<Response> {
     metrics.requestStarted()
@@ -124,14 +125,10 @@ export function httpObservability({ metrics, tracing, logger, routes }: HttpObse
     const seconds = (performance.now() - state.start) / 1000
     metrics.requestFinished()
     metrics.observeRequest(methodLabel(state.method), state.route, status, seconds)
-    const line: Record<string, unknown> = {
-      method: state.method,
-      path: clip(state.path),
-      route: state.route,
-      status,
-      duration_ms: Math.round(seconds * 1e6) / 1000,
-      request_id: state.requestId,
-    }
+    // Built as JSON text directly: this line is written once per request (see infoLineWriter).
+    let line =
+      `"method":${json(state.method)},"path":${json(clip(state.path))},"route":${json(state.route)}` +
+      `,"status":${status},"duration_ms":${Math.round(seconds * 1e6) / 1000},"request_id":${json(state.requestId)}`
     const span = state.span
     if (span) {
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
@@ -141,11 +138,10 @@ export function httpObservability({ metrics, tracing, logger, routes }: HttpObse
       }
       span.end()
       const { traceId, spanId } = span.spanContext()
-      line.trace_id = traceId
-      line.span_id = spanId
+      line += `,"trace_id":"${traceId}","span_id":"${spanId}"`
     }
-    if (state.userAgent !== null) line.user_agent = clip(state.userAgent)
-    logger.info(line, 'request')
+    if (state.userAgent !== null) line += `,"user_agent":${json(clip(state.userAgent))}`
+    writeInfo(line, 'request')
   }
 
   return new Elysia()
@@ -173,6 +169,8 @@ function withRequestId(response: Response, requestId: string): Response {
     return copy
   }
 }
+
+const json = JSON.stringify
 
 function clip(value: string): string {
   return value.length > MAX_LOGGED_LENGTH ? `${value.slice(0, MAX_LOGGED_LENGTH)}…` : value

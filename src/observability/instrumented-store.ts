@@ -31,6 +31,7 @@ export function instrumentStore(store: ConfigStore, { metrics, tracing, logger }
   const backend = store.backend
   const dbSystem = backend === 'postgres' ? 'postgresql' : backend
 
+  const latency = new Map<string, { observe(seconds: number): void }>()
   async function observe<T>(operation: string, call: () => Promise<T>): Promise<T> {
     const start = performance.now()
     const span = tracing.enabled ? startSpan(operation) : undefined
@@ -40,7 +41,12 @@ export function instrumentStore(store: ConfigStore, { metrics, tracing, logger }
       if (span) recordError(span, error)
       throw error
     } finally {
-      metrics.observeStoreOperation(operation, backend, (performance.now() - start) / 1000)
+      let series = latency.get(operation)
+      if (!series) {
+        series = metrics.storeOperation(operation, backend)
+        latency.set(operation, series)
+      }
+      series.observe((performance.now() - start) / 1000)
       span?.end()
     }
   }

@@ -4,8 +4,9 @@
  * stored count, connected watchers, requests in flight) are read at scrape time in collect().
  */
 import process from 'node:process'
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import pkg from '../../package.json' with { type: 'json' }
+import { SeriesHistogram } from './series-histogram.ts'
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
@@ -26,7 +27,8 @@ export interface Metrics {
   observeRequest(method: string, route: string, status: number, seconds: number): void
   requestStarted(): void
   requestFinished(): void
-  observeStoreOperation(operation: string, backend: string, seconds: number): void
+  /** The latency series of one store operation; callers keep it and call observe(seconds). */
+  storeOperation(operation: string, backend: string): { observe(seconds: number): void }
   /** Reads watchers from here on (for a watch hub built after the metrics). */
   setWatcherSource(watchers: () => number): void
   /** The whole exposition, text format 0.0.4. */
@@ -39,18 +41,23 @@ export function createMetrics(sources: MetricsSources): Metrics {
   let inFlight = 0
   let watchers = sources.watchers
 
-  const requests = new Counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests answered, by method, route pattern and status.',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers,
-  })
-  const duration = new Histogram({
+  const duration = new SeriesHistogram({
     name: 'http_request_duration_seconds',
     help: 'Time from receiving a request to its response being ready, by method, route pattern and status.',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: HTTP_BUCKETS,
     registers,
+  })
+  new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers,
+    // The same observations as the histogram's count, so one record per request feeds both.
+    collect() {
+      this.reset()
+      for (const series of duration.allSeries()) this.inc(series.labels, series.count)
+    },
   })
   new Gauge({
     name: 'http_requests_in_flight',
@@ -73,7 +80,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
       }
     },
   })
-  const storeDuration = new Histogram({
+  const storeDuration = new SeriesHistogram({
     name: 'store_operation_duration_seconds',
     help: 'Time of config store calls, by operation and backend.',
     labelNames: ['operation', 'backend'] as const,
@@ -100,9 +107,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   return {
     contentType: METRICS_CONTENT_TYPE,
     observeRequest(method, route, status, seconds) {
-      const labels = { method, route, status }
-      requests.inc(labels)
-      duration.observe(labels, seconds)
+      duration.series(`${method} ${route} ${status}`, () => ({ method, route, status })).observe(seconds)
     },
     requestStarted() {
       inFlight++
@@ -110,8 +115,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     requestFinished() {
       inFlight--
     },
-    observeStoreOperation(operation, backend, seconds) {
-      storeDuration.observe({ operation, backend }, seconds)
+    storeOperation(operation, backend) {
+      return storeDuration.series(`${operation} ${backend}`, () => ({ operation, backend }))
     },
     setWatcherSource(source) {
       watchers = source

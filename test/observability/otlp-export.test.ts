@@ -66,6 +66,25 @@ describe('OTLP export', () => {
     expect(storeSpan.attributes).toMatchObject({ 'db.system': 'sqlite', 'db.operation.name': 'get' })
   })
 
+  it('when the service is stopped with SIGTERM, then spans still waiting for their batch are exported before it exits', async () => {
+    // A batch delay far beyond the test: only the flush at shutdown can deliver this span.
+    const patient = await startServer({
+      env: {
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '600000',
+      },
+    })
+    const traceId = randomHex(16)
+    await fetch(`${patient.url}/configs/datacenter-1`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } })
+    await Bun.sleep(200)
+    expect(receiver.spans.some((s) => s.traceId === traceId)).toBe(false)
+    expect(await patient.stop('SIGTERM')).toBe(0)
+    expect(receiver.spans.filter((s) => s.traceId === traceId).map((s) => s.name)).toEqual(
+      expect.arrayContaining(['GET /configs/:dcname', 'get configs']),
+    )
+  })
+
   it('when a request fails with a client error, then its span is not marked as an error but carries the status', async () => {
     const traceId = randomHex(16)
     const response = await fetch(`${server.url}/configs/nope`, {

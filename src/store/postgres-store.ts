@@ -57,10 +57,15 @@ type WriteResult = StoredConfig | ReplaceResult | number | boolean
 export class PostgresConfigStore implements ConfigStore {
   readonly backend = 'postgres'
 
+  /** The end of this replica's queue of writes (see `write`). */
+  private writeTail: Promise<unknown> = Promise.resolve()
+
   private constructor(
     private readonly sql: Sql,
     private readonly feed: PostgresChangeFeed,
     private readonly historySize: number,
+    /** A write that waited this long in the queue gives up before it starts (0: never). */
+    private readonly queueTimeoutMs: number,
   ) {}
 
   /** Connects (retrying while the database is unreachable), migrates, and starts the change feed. */
@@ -101,7 +106,7 @@ export class PostgresConfigStore implements ConfigStore {
       }
       const listenSql = postgres(options.url, listenOptions)
       feed = new PostgresChangeFeed({ sql, listenSql, retryMs: options.feedRetryMs ?? 1000 }, from)
-      return new PostgresConfigStore(sql, feed, historySize)
+      return new PostgresConfigStore(sql, feed, historySize, statementTimeoutMs)
     } catch (error) {
       await sql.end({ timeout: 0 }).catch(() => {})
       throw unavailableOrRethrow(error)
@@ -224,9 +229,24 @@ export class PostgresConfigStore implements ConfigStore {
     await this.sql.end({ timeout: 5 })
   }
 
-  /** Runs `work` in one transaction; once it committed, this replica's subscribers hear of it. */
+  /**
+   * Runs `work` in one transaction; once it committed, this replica's subscribers hear of it.
+   * Writes of one replica queue here, one at a time: the database runs them one at a time
+   * anyway (the counter row), and a crowd of transactions all waiting on that one row lock
+   * hands it on more slowly than one per replica does (measured: about twice the writes per
+   * second with 16 concurrent writers on this 2-core machine). The queue wait counts against
+   * the statement timeout, so an overloaded replica still answers 503 rather than hanging.
+   */
   private async write<T extends WriteResult>(work: (tx: TransactionSql) => Promise<T>): Promise<T> {
-    const result = (await this.query(() => this.sql.begin(work))) as T
+    const queued = Date.now()
+    const run = this.writeTail.then(async () => {
+      if (this.queueTimeoutMs > 0 && Date.now() - queued > this.queueTimeoutMs) {
+        throw new StoreUnavailableError(new Error(`waited over ${this.queueTimeoutMs} ms for earlier writes`))
+      }
+      return (await this.query(() => this.sql.begin(work))) as T
+    })
+    this.writeTail = run.catch(() => {})
+    const result = await run
     this.feed.wake(committedRevision(result))
     return result
   }

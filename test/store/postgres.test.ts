@@ -177,7 +177,7 @@ describe('PostgreSQL store', () => {
     }
   }, 20_000)
 
-  it('when a write waits for the write lock longer than the statement timeout, then it fails with StoreUnavailableError', async () => {
+  it('when writes wait for the write lock longer than the statement timeout, then they fail with StoreUnavailableError', async () => {
     const url = await server.createDatabase('timeout')
     const store = await PostgresConfigStore.open({ url, ...fast, statementTimeoutMs: 300 })
     const blocker = postgres(url, { max: 1, onnotice: () => {} })
@@ -189,12 +189,40 @@ describe('PostgreSQL store', () => {
       })
       await Bun.sleep(100)
       const started = Date.now()
-      await expect(store.replace(config('slow', { v: 2 }), {})).rejects.toBeInstanceOf(StoreUnavailableError)
+      // The second waits in this replica's write queue behind the first: that wait counts too.
+      const outcomes = await Promise.allSettled([2, 3].map((v) => store.replace(config('slow', { v }), {})))
+      for (const outcome of outcomes) {
+        expect(outcome.status === 'rejected' && outcome.reason).toBeInstanceOf(StoreUnavailableError)
+      }
       expect(Date.now() - started).toBeLessThan(1200)
       await holding
       expect(await store.get('slow')).toEqual(stored)
     } finally {
       await blocker.end()
+      await store.close()
+    }
+  }, 20_000)
+
+  it('when a write waited in its replica queue longer than the statement timeout, then it fails without running', async () => {
+    const url = await server.createDatabase('queue')
+    const store = await PostgresConfigStore.open({ url, ...fast, statementTimeoutMs: 300 })
+    try {
+      await store.create(config('queued', { v: 1 }))
+      // The first write holds the queue (not the database) for 600 ms: its change is slow.
+      const slow = store.update(
+        'queued',
+        (current) => {
+          const until = Date.now() + 600
+          while (Date.now() < until) {}
+          return { ...current, metadata: { v: 2 } }
+        },
+        {},
+      )
+      const queued = store.replace(config('queued', { v: 3 }), {})
+      await slow
+      await expect(queued).rejects.toBeInstanceOf(StoreUnavailableError)
+      expect((await store.get('queued'))?.config.metadata).toEqual({ v: 2 })
+    } finally {
       await store.close()
     }
   }, 20_000)

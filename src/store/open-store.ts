@@ -1,6 +1,5 @@
 import type { DatabaseTarget, PostgresSettings } from '../settings.ts'
 import type { ConfigStore } from './config-store.ts'
-import { PostgresConfigStore } from './postgres-store.ts'
 import type { OpenSqlite } from './sqlite-driver.ts'
 import { SqliteConfigStore } from './sqlite-store.ts'
 
@@ -25,7 +24,10 @@ export async function openStore(
   switch (target.kind) {
     case 'sqlite':
       return new SqliteConfigStore({ path: target.path, open: runtime.openSqlite, historySize: options.historySize })
-    case 'postgres':
+    case 'postgres': {
+      // Loaded only when used: the driver is not part of a SQLite start-up.
+      const { PostgresConfigStore } = await import('./postgres-store.ts')
       return PostgresConfigStore.open({ url: target.url, ...options.postgres, historySize: options.historySize })
+    }
   }
 }

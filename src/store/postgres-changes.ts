@@ -33,6 +33,8 @@ export class PostgresChangeFeed {
   private readonly subscribers = new Set<Subscriber>()
   private delivered: number
   private listening = false
+  /** Counts closes of the listen connection, so a LISTEN that raced with one is not trusted. */
+  private disconnects = 0
   private listenAttempt: Promise<void> | undefined
   private pumping = false
   private pumpAgain = false
@@ -61,6 +63,7 @@ export class PostgresChangeFeed {
   /** The listen connection closed: LISTEN is gone with it until the timer re-establishes it. */
   disconnected(): void {
     this.listening = false
+    this.disconnects++
   }
 
   /** Something committed (`revision`, when known): deliver what this handle has not yet. */
@@ -86,10 +89,6 @@ export class PostgresChangeFeed {
     }
   }
 
-  isListening(): boolean {
-    return this.listening
-  }
-
   async close(): Promise<void> {
     this.closed = true
     clearInterval(this.timer)
@@ -105,9 +104,11 @@ export class PostgresChangeFeed {
 
   private listen(): Promise<void> {
     this.listenAttempt ??= (async () => {
+      const disconnects = this.disconnects
       try {
         await this.options.listenSql.unsafe(`LISTEN ${CHANGES_CHANNEL}`)
-        this.listening = !this.closed
+        // Had the connection closed meanwhile, the next tick listens again (LISTEN is idempotent).
+        this.listening = !this.closed && this.disconnects === disconnects
         // Whatever committed while nobody listened is in the table.
         this.wake()
       } catch {

@@ -39,7 +39,10 @@ export interface PostgresStoreOptions {
   historySize?: number
   /** Connections in the pool (one more is opened for LISTEN). */
   poolSize?: number
-  /** Server-side limit for one statement, waiting for the write lock included; 0 means none. */
+  /**
+   * Server-side limit for one statement, waiting for the write lock included; it also bounds
+   * how long a write waits behind the earlier writes of this handle. 0 means none.
+   */
   statementTimeoutMs?: number
   /** Limit for establishing one connection. */
   connectTimeoutMs?: number

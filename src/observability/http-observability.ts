@@ -6,7 +6,8 @@
  * Also serves `GET /metrics`.
  *
  * Per request this costs a few field reads, a route match against a handful of patterns and one
- * buffered log line; with tracing off no span, context or header parsing happens at all.
+ * buffered log line; with tracing off no span or context is made, and the access line takes the
+ * caller's trace id (or a fresh one) so logs still join up with traces upstream.
  */
 import { type Context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import {
@@ -24,6 +25,7 @@ import { infoLineWriter, type Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts'
 import { methodLabel, pathOf, type RoutePattern, routeMatcher } from './route-label.ts'
+import { incomingTraceId, randomId } from './trace-ids.ts'
 import { REQUEST_ID_KEY, type Tracing } from './tracing.ts'
 
 export interface HttpObservabilityDeps {
@@ -44,6 +46,8 @@ interface InFlight {
   requestId: string
   userAgent: string | null
   span: Span | undefined
+  /** Ids for the access line when no tracer runs. */
+  traceId: string | undefined
 }
 
 /** Long client-supplied values are cut in log lines; they are evidence, not payload. */
@@ -67,6 +71,7 @@ export function httpObservability({ metrics, tracing, logger, routes }: HttpObse
       requestId: requestIdFrom(headers.get(REQUEST_ID_HEADER)),
       userAgent: headers.get('user-agent'),
       span: undefined,
+      traceId: undefined,
     }
     let pending: Response | Promise<Response>
     try {
@@ -76,6 +81,7 @@ export function httpObservability({ metrics, tracing, logger, routes }: HttpObse
         state.span = span
         pending = tracing.run(trace.setSpan(parent, span).setValue(REQUEST_ID_KEY, state.requestId), handle, request)
       } else {
+        state.traceId = incomingTraceId(headers) ?? randomId(16)
         pending = handle(request)
       }
     } catch (error) {
@@ -139,6 +145,8 @@ export function httpObservability({ metrics, tracing, logger, routes }: HttpObse
       span.end()
       const { traceId, spanId } = span.spanContext()
       line += `,"trace_id":"${traceId}","span_id":"${spanId}"`
+    } else if (state.traceId) {
+      line += `,"trace_id":"${state.traceId}","span_id":"${randomId(8)}"`
     }
     if (state.userAgent !== null) line += `,"user_agent":${json(clip(state.userAgent))}`
     writeInfo(line, 'request')

@@ -120,16 +120,30 @@ describe('tracing', () => {
     expect(storeSpan(spans).status).toBe('ERROR')
   })
 
-  it('when tracing is off, then access lines carry no trace or span id and no span is made', async () => {
+  it('when tracing is off, then access lines carry the caller trace id and a span id, and no span is made', async () => {
     const service = await inProcessService()
     services.push(service)
+    const traceId = randomHex(16)
     await service.request('/configs/datacenter-1', {
-      headers: { traceparent: `00-${randomHex(16)}-${randomHex(8)}-01` },
+      headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` },
     })
     const line = service.accessLines().at(-1)
     expect(line?.status).toBe(200)
-    expect(line).not.toHaveProperty('trace_id')
-    expect(line).not.toHaveProperty('span_id')
+    expect(line?.trace_id).toBe(traceId)
+    expect(line?.span_id).toMatch(/^[0-9a-f]{16}$/)
     expect(service.lines.some((l) => 'span' in l)).toBe(false)
+  })
+
+  it('when tracing is off, then a Jaeger caller trace id is kept and a request without one gets a fresh id', async () => {
+    const service = await inProcessService()
+    services.push(service)
+    const jaegerTrace = randomHex(8)
+    await service.request('/configs', { headers: { 'uber-trace-id': `${jaegerTrace}:${randomHex(8)}:0:1` } })
+    expect(service.accessLines().at(-1)?.trace_id).toBe(jaegerTrace.padStart(32, '0'))
+    await service.request('/configs')
+    await service.request('/configs')
+    const [first, second] = service.accessLines().slice(-2)
+    expect(first?.trace_id).toMatch(/^[0-9a-f]{32}$/)
+    expect(first?.trace_id).not.toBe(second?.trace_id)
   })
 })

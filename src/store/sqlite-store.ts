@@ -79,6 +79,8 @@ export class SqliteConfigStore implements ConfigStore {
   private closed = false
   /** Writes waiting for the next group commit. */
   private queued: QueuedWrite[] = []
+  /** A read transaction is open for this turn of the event loop (see `read`). */
+  private reading = false
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
@@ -93,9 +95,10 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async get(dcname: string): Promise<StoredConfig | undefined> {
-    this.ensureOpen()
-    const row = this.statements.get.get(dcname) as Row | undefined | null
-    return row ? toStored(row) : undefined
+    return this.read(() => {
+      const row = this.statements.get.get(dcname) as Row | undefined | null
+      return row ? toStored(row) : undefined
+    })
   }
 
   async list(query: ListQuery): Promise<ListPage> {
@@ -107,7 +110,7 @@ export class SqliteConfigStore implements ConfigStore {
       // Filters come in few shapes; keep the cache bounded in case a client varies them.
       if (this.listStatements.size < 256) this.listStatements.set(sql, statement)
     }
-    return this.transaction('DEFERRED', () => {
+    return this.read(() => {
       const rows = statement.all(...params) as Row[]
       const more = rows.length > query.limit
       return { items: rows.slice(0, query.limit).map(toStored), more, revision: this.currentRevision() }
@@ -115,8 +118,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async count(): Promise<number> {
-    this.ensureOpen()
-    return Number((this.statements.count.get() as { n: number }).n)
+    return this.read(() => Number((this.statements.count.get() as { n: number }).n))
   }
 
   async create(config: Config): Promise<StoredConfig> {
@@ -167,7 +169,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async eventsSince(since: number): Promise<ChangeEvent[]> {
-    return this.transaction('DEFERRED', () => {
+    return this.read(() => {
       const oldest = this.statements.oldestEvent.get() as { revision: number | null } | undefined | null
       const compactedUpTo = oldest?.revision != null ? Number(oldest.revision) - 1 : this.currentRevision()
       if (since < compactedUpTo) throw new HistoryCompactedError(since, compactedUpTo)
@@ -186,12 +188,13 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async ping(): Promise<void> {
-    this.transaction('DEFERRED', () => this.statements.ping.get())
+    this.read(() => this.statements.ping.get())
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.commitQueued()
+    this.endRead()
     this.closed = true
     this.db.close()
   }
@@ -283,6 +286,7 @@ export class SqliteConfigStore implements ConfigStore {
     this.pending = []
     try {
       this.ensureOpen()
+      endReads()
       this.db.exec('BEGIN IMMEDIATE')
     } catch (error) {
       for (const write of batch) write.reject(unavailableOrRethrow(error))
@@ -334,9 +338,46 @@ export class SqliteConfigStore implements ConfigStore {
     return Number((this.statements.totalChanges.get() as { n: number }).n)
   }
 
+  /**
+   * Reads share one read transaction per turn of the event loop: taking and dropping SQLite's
+   * WAL read lock costs three system calls, more than the read itself, and under load a turn
+   * serves many requests. A turn's reads see one snapshot; every write in this process ends the
+   * open read transactions first (endReads), so a read after an acknowledged write sees it.
+   */
+  private read<T>(work: () => T): T {
+    this.ensureOpen()
+    if (!this.reading) {
+      try {
+        this.statements.begin.run()
+      } catch (error) {
+        throw unavailableOrRethrow(error)
+      }
+      this.reading = true
+      openReads.add(this)
+      setImmediate(() => this.endRead())
+    }
+    try {
+      return work()
+    } catch (error) {
+      throw unavailableOrRethrow(error)
+    }
+  }
+
+  private endRead(): void {
+    if (!this.reading) return
+    this.reading = false
+    openReads.delete(this)
+    try {
+      this.statements.commit.run()
+    } catch {
+      // Nothing was written in it: there is nothing to lose.
+    }
+  }
+
   /** Runs `work` synchronously inside one transaction, so nothing else can interleave. */
   private transaction<T>(mode: 'DEFERRED' | 'IMMEDIATE', work: () => T): T {
     this.ensureOpen()
+    endReads()
     try {
       this.db.exec(`BEGIN ${mode}`)
     } catch (error) {
@@ -358,8 +399,17 @@ export class SqliteConfigStore implements ConfigStore {
   }
 }
 
+/** Stores of this process with a read transaction open (see SqliteConfigStore.read). */
+const openReads = new Set<SqliteConfigStore>()
+
+function endReads(): void {
+  for (const store of openReads) (store as unknown as { endRead(): void }).endRead()
+}
+
 function prepareStatements(db: SqliteDatabase) {
   return {
+    begin: db.prepare('BEGIN'),
+    commit: db.prepare('COMMIT'),
     get: db.prepare('SELECT body, revision FROM configs WHERE dcname = ?'),
     revisionOf: db.prepare('SELECT revision FROM configs WHERE dcname = ?'),
     count: db.prepare('SELECT count(*) AS n FROM configs'),

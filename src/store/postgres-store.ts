@@ -310,10 +310,19 @@ export class PostgresConfigStore implements ConfigStore {
   private matches(filter: Filter) {
     if (filter.path.length === 1 && filter.path[0] === 'dcname') return this.sql`dcname = ${filter.value}`
     const path = textArray(filter.path)
-    return this.sql`(CASE json_typeof(body #> ${path}::text[])
+    const leaf = this.sql`(CASE json_typeof(body #> ${path}::text[])
       WHEN 'string' THEN (body #>> ${path}::text[]) = ${filter.value}
       WHEN 'object' THEN false WHEN 'array' THEN false
       ELSE (body #> ${path}::text[])::text = ${filter.value} END)`
+    // `#>` would index into an array with a numeric segment; SQLite and the watch filter walk
+    // objects only, so each parent that such a segment steps into must be an object here too.
+    return filter.path
+      .map((segment, i) => ({ segment, parent: filter.path.slice(0, i) }))
+      .filter(({ segment, parent }) => parent.length > 0 && /^-?\d+$/.test(segment))
+      .reduce(
+        (all, { parent }) => this.sql`${all} AND json_typeof(body #> ${textArray(parent)}::text[]) = 'object'`,
+        leaf,
+      )
   }
 
   private async query<T>(run: () => Promise<T>): Promise<T> {

@@ -223,6 +223,14 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
         expect(names(objects)).toEqual([])
       })
 
+      it('when a filter path has a numeric segment, then it names an object key and never an array item', async () => {
+        const item = await store.list({ filters: [{ path: ['metadata', 'list', '0'], value: '1' }], limit: 10 })
+        expect(names(item)).toEqual([])
+        await store.create(config('d-4', { byIndex: { '0': 'zero' } }))
+        const key = await store.list({ filters: [{ path: ['metadata', 'byIndex', '0'], value: 'zero' }], limit: 10 })
+        expect(names(key)).toEqual(['d-4'])
+      })
+
       it('when listing, then the page carries the store revision of the latest write', async () => {
         const latest = await store.replace(config('z-9'), {})
         const page = await store.list({ filters: [], limit: 1 })

@@ -53,7 +53,8 @@ const SCHEMA = [
      dcname TEXT NOT NULL,
      PRIMARY KEY (path, value, dcname)
    ) WITHOUT ROWID`,
-  'CREATE INDEX IF NOT EXISTS leaves_by_dcname ON leaves (dcname)',
+  // Old leaves are removed by their exact keys (from the old body): no second index to keep up.
+  'DROP INDEX IF EXISTS leaves_by_dcname',
 ]
 
 export interface SqliteStoreOptions {
@@ -64,6 +65,9 @@ export interface SqliteStoreOptions {
 }
 
 type Row = { body: string; revision: number }
+type Leaf = [path: string, value: string]
+/** Bumped whenever leavesOf changes what it indexes: databases then rebuild the index on open. */
+const LEAVES_VERSION = 'v2'
 type QueuedWrite = { work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }
 type EventRow = { type: ChangeType; body: string; revision: number }
 
@@ -130,10 +134,10 @@ export class SqliteConfigStore implements ConfigStore {
 
   async replace(config: Config, precondition: Precondition): Promise<ReplaceResult> {
     return this.enqueue(() => {
-      const current = this.revisionOf(config.dcname)
-      checkPrecondition(config.dcname, current, precondition)
-      const created = current === undefined
-      return { stored: this.write(created ? 'ADDED' : 'MODIFIED', config), created }
+      const row = this.statements.get.get(config.dcname) as Row | undefined | null
+      checkPrecondition(config.dcname, row?.revision, precondition)
+      const created = !row
+      return { stored: this.write(created ? 'ADDED' : 'MODIFIED', config, row?.body), created }
     })
   }
 
@@ -142,7 +146,7 @@ export class SqliteConfigStore implements ConfigStore {
       const row = this.statements.get.get(dcname) as Row | undefined | null
       checkPrecondition(dcname, row?.revision, precondition)
       if (!row) throw new NotFoundError(dcname)
-      return this.write('MODIFIED', change(JSON.parse(row.body) as Config))
+      return this.write('MODIFIED', change(JSON.parse(row.body) as Config), row.body)
     })
   }
 
@@ -151,9 +155,10 @@ export class SqliteConfigStore implements ConfigStore {
       const row = this.statements.get.get(dcname) as Row | undefined | null
       checkPrecondition(dcname, row?.revision, precondition)
       if (!row) throw new NotFoundError(dcname)
-      const revision = this.appendEvent('DELETED', JSON.parse(row.body) as Config, row.body)
+      const last = JSON.parse(row.body) as Config
+      const revision = this.appendEvent('DELETED', last, row.body)
       this.statements.remove.run(dcname)
-      this.statements.removeLeaves.run(dcname)
+      this.updateLeaves(dcname, leavesOf(last), [])
       return revision
     })
   }
@@ -204,34 +209,41 @@ export class SqliteConfigStore implements ConfigStore {
     if (this.closed) throw new StoreUnavailableError(new Error('the store is closed'))
   }
 
-  private write(type: ChangeType, config: Config): StoredConfig {
+  /** `previousBody`: the stored text this write replaces, whose leaves it takes out of the index. */
+  private write(type: ChangeType, config: Config, previousBody?: string): StoredConfig {
     const body = JSON.stringify(config)
     const revision = this.appendEvent(type, config, body)
     this.statements.upsert.run(config.dcname, body, revision)
-    this.indexLeaves(config)
+    const before = previousBody === undefined ? [] : leavesOf(JSON.parse(previousBody) as Config)
+    this.updateLeaves(config.dcname, before, leavesOf(config))
     return { config, revision }
   }
 
-  private indexLeaves(config: Config): void {
-    this.statements.removeLeaves.run(config.dcname)
-    for (const [path, value] of leavesOf(config)) this.statements.addLeaf.run(path, value, config.dcname)
+  /** Touches only the leaves that changed: a PUT that keeps a field keeps its index entry. */
+  private updateLeaves(dcname: string, before: Leaf[], after: Leaf[]): void {
+    const key = ([path, value]: Leaf) => `${path}\u0000${value}`
+    const kept = new Set(after.map(key))
+    const had = new Set(before.map(key))
+    for (const leaf of before) if (!kept.has(key(leaf))) this.statements.removeLeaf.run(leaf[0], leaf[1], dcname)
+    for (const leaf of after) if (!had.has(key(leaf))) this.statements.addLeaf.run(leaf[0], leaf[1], dcname)
   }
 
-  /** A database written before the filter index existed gets it built once, on first open. */
+  /** A database written before this version of the filter index gets it (re)built once, on open. */
   private indexLeavesOnce(): void {
-    if (this.statements.getMeta.get('leaves')) return
+    const built = () => (this.statements.getMeta.get('leaves') as { value: string } | undefined | null)?.value
+    if (built() === LEAVES_VERSION) return
     this.transaction('IMMEDIATE', () => {
-      if (this.statements.getMeta.get('leaves')) return
-      for (const row of this.statements.allBodies.all() as { body: string }[]) {
-        this.indexLeaves(JSON.parse(row.body) as Config)
+      if (built() === LEAVES_VERSION) return
+      this.statements.clearLeaves.run()
+      for (const row of this.statements.allBodies.all() as { dcname: string; body: string }[]) {
+        this.updateLeaves(row.dcname, [], leavesOf(JSON.parse(row.body) as Config))
       }
-      this.statements.setMeta.run('leaves', 'v1')
+      this.statements.setMeta.run('leaves', LEAVES_VERSION)
     })
   }
 
   private appendEvent(type: ChangeType, config: Config, body: string): number {
     const { revision } = this.statements.appendEvent.get(type, config.dcname, body) as { revision: number }
-    this.statements.pruneEvents.run(revision - this.historySize)
     this.pending.push({ type, config, revision })
     return revision
   }
@@ -246,11 +258,6 @@ export class SqliteConfigStore implements ConfigStore {
         }
       }
     }
-  }
-
-  private revisionOf(dcname: string): number | undefined {
-    const row = this.statements.revisionOf.get(dcname) as { revision: number } | undefined | null
-    return row?.revision
   }
 
   private currentRevision(): number {
@@ -311,6 +318,9 @@ export class SqliteConfigStore implements ConfigStore {
         }
         if (savepoints) this.statements.releaseSavepoint.run()
       }
+      // The history is trimmed once per batch, to the newest `historySize` events.
+      const newest = this.pending.at(-1)?.revision
+      if (newest !== undefined) this.statements.pruneEvents.run(newest - this.historySize)
       this.db.exec('COMMIT')
     } catch (error) {
       // The transaction itself failed (disk full, I/O error): nothing of the batch was stored.
@@ -418,9 +428,10 @@ function prepareStatements(db: SqliteDatabase) {
        ON CONFLICT (dcname) DO UPDATE SET body = excluded.body, revision = excluded.revision`,
     ),
     remove: db.prepare('DELETE FROM configs WHERE dcname = ?'),
-    removeLeaves: db.prepare('DELETE FROM leaves WHERE dcname = ?'),
+    removeLeaf: db.prepare('DELETE FROM leaves WHERE path = ? AND value = ? AND dcname = ?'),
     addLeaf: db.prepare('INSERT OR IGNORE INTO leaves (path, value, dcname) VALUES (?, ?, ?)'),
-    allBodies: db.prepare('SELECT body FROM configs'),
+    clearLeaves: db.prepare('DELETE FROM leaves'),
+    allBodies: db.prepare('SELECT dcname, body FROM configs'),
     appendEvent: db.prepare('INSERT INTO events (type, dcname, body) VALUES (?, ?, ?) RETURNING revision'),
     pruneEvents: db.prepare('DELETE FROM events WHERE revision <= ?'),
     oldestEvent: db.prepare('SELECT min(revision) AS revision FROM events'),
@@ -491,8 +502,8 @@ function leafPath(path: readonly string[]): string {
  * with a '.' is left out: no filter can name it (segments are letters, digits, '-' and '_'), and
  * indexed it would pose as a nested path.
  */
-export function leavesOf(config: Config): [path: string, value: string][] {
-  const leaves: [string, string][] = []
+export function leavesOf(config: Config): Leaf[] {
+  const leaves: Leaf[] = []
   const walk = (node: Record<string, unknown>, path: string[]) => {
     for (const key of Object.keys(node)) {
       const value = node[key]

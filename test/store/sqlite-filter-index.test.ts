@@ -66,6 +66,17 @@ describe('SQLite filter index', () => {
     expect(await names(store, 'metadata.team', 'b')).toEqual([])
   })
 
+  it('when a replace keeps some fields and changes others, then the kept ones still match and the old values do not', async () => {
+    const store = open()
+    await store.create({ dcname: 'x', metadata: { team: 'a', tier: 'gold' } })
+    await store.replace({ dcname: 'x', metadata: { team: 'a', tier: 'silver' } }, {})
+    await store.update('x', (current) => ({ ...current, metadata: { ...current.metadata, zone: 'z1' } }), {})
+    expect(await names(store, 'metadata.team', 'a')).toEqual(['x'])
+    expect(await names(store, 'metadata.tier', 'gold')).toEqual([])
+    expect(await names(store, 'metadata.tier', 'silver')).toEqual(['x'])
+    expect(await names(store, 'metadata.zone', 'z1')).toEqual(['x'])
+  })
+
   it('when a key holds a dot, then no filter path matches it as if it were nested', async () => {
     const store = open()
     await store.create({ dcname: 'dotted', metadata: { 'a.b': 'x' } })

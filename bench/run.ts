@@ -5,7 +5,8 @@
  *
  * Environment: BENCH_STORE=sqlite|postgres, BENCH_SMOKE=1 (a short run for CI),
  * BENCH_ROUNDS, BENCH_SECONDS (per round), BENCH_ONLY=get-one,search (a subset of scenarios),
- * BENCH_BUN_FLAGS (extra flags for the service's bun, e.g. --cpu-prof).
+ * BENCH_BUN_FLAGS (extra flags for the service's bun, e.g. --cpu-prof), BENCH_KEEP=1 (keep the
+ * work dir: service logs, profiles, databases).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
@@ -48,7 +49,8 @@ try {
   await main()
 } finally {
   for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => log(`cleanup: ${error}`))
-  rmSync(work, { recursive: true, force: true })
+  if (env.BENCH_KEEP === '1') log(`kept the work dir (logs, profiles, databases): ${work}`)
+  else rmSync(work, { recursive: true, force: true })
 }
 
 async function main() {

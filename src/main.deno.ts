@@ -2,7 +2,7 @@
 import process from 'node:process'
 import { exitOnSignals, InFlightRequests, shutDown } from './lifecycle.ts'
 import { buildService } from './service.ts'
-import { loadSettings, SettingsError } from './settings.ts'
+import { settingsOrExit } from './settings.ts'
 import { openNodeSqlite } from './store/sqlite-node.ts'
 
 declare const Deno: {
@@ -12,14 +12,7 @@ declare const Deno: {
   ): { shutdown(): Promise<void>; finished: Promise<void> }
 }
 
-let settings: ReturnType<typeof loadSettings>
-try {
-  settings = loadSettings(process.env)
-} catch (error) {
-  if (!(error instanceof SettingsError)) throw error
-  console.error(error.message)
-  process.exit(2)
-}
+const settings = settingsOrExit(process.env)
 
 const service = await buildService(settings, { openSqlite: openNodeSqlite })
 const { app, store, logger } = service
@@ -29,29 +22,14 @@ const server = Deno.serve(
   inFlight.track(async (request) => app.fetch(request)),
 )
 
-exitOnSignals(
-  (signal) =>
-    shutDown(
-      {
-        readiness: service.readiness,
-        delayMs: settings.shutdownDelayMs,
-        timeoutMs: settings.shutdownTimeoutMs,
-        server: {
-          // Handlers first, then the listener: Deno's shutdown() breaks request bodies still
-          // being read (see InFlightRequests). Meanwhile new requests get a 503.
-          stop: async () => {
-            await inFlight.close()
-            await server.shutdown()
-          },
-          // Deno cannot cut connections off; the exit that follows does.
-          forceStop: () => {},
-        },
-        closeWatchStreams: () => service.watch.closeAll(),
-        flushTraces: service.flushTraces,
-        closeStore: () => store.close(),
-        logger,
-      },
-      signal,
-    ),
-  logger,
-)
+const plan = service.shutdownPlan({
+  // Handlers first, then the listener: Deno's shutdown() breaks request bodies still being read
+  // (see InFlightRequests). Meanwhile new requests get a 503.
+  stop: async () => {
+    await inFlight.close()
+    await server.shutdown()
+  },
+  // Deno cannot cut connections off; the exit that follows does.
+  forceStop: () => {},
+})
+exitOnSignals((signal) => shutDown(plan, signal), logger)

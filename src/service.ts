@@ -6,6 +6,7 @@ import { createApp } from './app.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
 import { WatchHub } from './configs/watch.ts'
 import { Readiness } from './http/health.ts'
+import type { ShutdownPlan, StoppableServer } from './lifecycle.ts'
 import { instrumentStore } from './observability/instrumented-store.ts'
 import { createLogger } from './observability/logger.ts'
 import { createMetrics } from './observability/metrics.ts'
@@ -48,5 +49,17 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
       logger.error({ err: error, method: request.method, url: request.url }, 'request failed'),
   })
   // flushTraces exports the spans still buffered and stops the exporter: once, at shutdown.
-  return { app, store, logger, watch, readiness, metrics, flushTraces: () => tracing.shutdown() }
+  const flushTraces = () => tracing.shutdown()
+  /** The shutdown sequence of this service around the runtime's server (src/lifecycle.ts). */
+  const shutdownPlan = (server: StoppableServer): ShutdownPlan => ({
+    readiness,
+    delayMs: settings.shutdownDelayMs,
+    timeoutMs: settings.shutdownTimeoutMs,
+    server,
+    closeWatchStreams: () => watch.closeAll(),
+    flushTraces,
+    closeStore: () => store.close(),
+    logger,
+  })
+  return { app, store, logger, watch, readiness, metrics, flushTraces, shutdownPlan }
 }

@@ -35,6 +35,8 @@ describe('when SIGTERM arrives while slow uploads are in flight', () => {
     await Bun.sleep(200)
     signalledAt = performance.now()
     server.process.kill('SIGTERM')
+    // A signal is handled a moment after it is sent; a probe answered before that proves nothing.
+    await Bun.sleep(50)
     const polling = pollReadiness(server.url, server.port, 4000)
     uploads = await Promise.all(pending)
     ;({ polls, refusedAt } = await polling)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { DEFAULT_SQLITE_PATH, loadSettings, SettingsError } from '../src/settings.ts'
+import { DEFAULT_SQLITE_PATH, loadSettings, SETTING_NAMES, SettingsError } from '../src/settings.ts'
 
 describe('loadSettings', () => {
   it('when nothing is set, then the documented defaults apply', () => {
@@ -52,5 +52,17 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ SEED: 'sometimes' })).toThrow(/SEED/)
     expect(() => loadSettings({ DATABASE_URL: 'sqlite:' })).toThrow(/DATABASE_URL/)
     expect(() => loadSettings({ MAX_BODY_BYTES: '0' })).toThrow(/MAX_BODY_BYTES/)
+  })
+
+  it('when settings are loaded, then exactly the variables of SETTING_NAMES are read', () => {
+    const read = new Set<string>()
+    const env = new Proxy({} as Record<string, string | undefined>, {
+      get(_target, name) {
+        if (typeof name === 'string') read.add(name)
+        return undefined
+      },
+    })
+    loadSettings(env)
+    expect([...read].sort()).toEqual([...SETTING_NAMES].sort())
   })
 })

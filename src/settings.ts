@@ -159,7 +159,9 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 }
 
 function apiToken(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw === '') return undefined
+  if (raw === undefined) return undefined
+  // Set but empty is most likely a Secret that came out empty: leaving writes open would be silent.
+  if (raw.trim() === '') throw new SettingsError('API_TOKEN', 'is set but empty; unset it to leave writes open')
   // A token with spaces or control characters cannot travel in a Bearer header intact.
   if (!/^[\x21-\x7e]+$/.test(raw)) throw new SettingsError('API_TOKEN', 'must be printable ASCII without spaces')
   return raw

@@ -2,7 +2,8 @@
 import process from 'node:process'
 import { exitOnSignals, InFlightRequests, shutDown } from './lifecycle.ts'
 import { buildService } from './service.ts'
-import { settingsOrExit } from './settings.ts'
+import { loadSettings } from './settings.ts'
+import { listeningFields, listenOrExit, startupStep } from './startup.ts'
 import { openNodeSqlite } from './store/sqlite-node.ts'
 
 declare const Deno: {
@@ -12,14 +13,19 @@ declare const Deno: {
   ): { shutdown(): Promise<void>; finished: Promise<void> }
 }
 
-const settings = settingsOrExit(process.env)
+const settings = await startupStep(() => loadSettings(process.env))
 
-const service = await buildService(settings, { openSqlite: openNodeSqlite })
+const service = await startupStep(() => buildService(settings, { openSqlite: openNodeSqlite }))
 const { app, store, logger } = service
 const inFlight = new InFlightRequests()
-const server = Deno.serve(
-  { port: settings.port, onListen: ({ port }) => logger.info({ port, store: store.backend }, 'listening') },
-  inFlight.track(async (request) => app.fetch(request)),
+const server = await listenOrExit(settings.port, () =>
+  Deno.serve(
+    {
+      port: settings.port,
+      onListen: ({ port }) => logger.info(listeningFields(settings, port, store.backend), 'listening'),
+    },
+    inFlight.track(async (request) => app.fetch(request)),
+  ),
 )
 
 const plan = service.shutdownPlan({

@@ -22,6 +22,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   const backendStore = await openStore(settings.database, runtime, {
     historySize: settings.watchHistorySize,
     postgres: settings.postgres,
+    onConnectRetry: (retry) => logger.warn(retry, 'database unavailable at start-up: retrying'),
   })
   // The gauge asks the backend directly: a scrape is no store operation worth timing or tracing.
   const metrics = createMetrics({ configs: () => backendStore.count() })

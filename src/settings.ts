@@ -1,9 +1,8 @@
 /**
  * Environment -> typed settings, read and checked once at start-up.
  * A bad value throws a SettingsError whose message is one line naming the variable,
- * so the entry point can print it and exit without a stack trace.
+ * so the entry point can print it and exit without a stack trace (src/startup.ts).
  */
-import process from 'node:process'
 
 export type DatabaseTarget =
   | { kind: 'sqlite'; path: string } // path ':memory:' is an in-memory database
@@ -97,17 +96,6 @@ export class SettingsError extends Error {
 type Env = Record<string, string | undefined>
 
 export const DEFAULT_SQLITE_PATH = './data/configs.db'
-
-/** For the entry points: the settings, or their one-line complaint on stderr and exit code 2. */
-export function settingsOrExit(env: Env): Settings {
-  try {
-    return loadSettings(env)
-  } catch (error) {
-    if (!(error instanceof SettingsError)) throw error
-    console.error(error.message)
-    process.exit(2)
-  }
-}
 
 export function loadSettings(env: Env): Settings {
   return {

@@ -50,6 +50,19 @@ export interface PostgresStoreOptions {
   connectRetries?: number
   /** How often the change feed retries a lost LISTEN. */
   feedRetryMs?: number
+  /** Told of each failed start-up attempt that will be retried, so the wait is not silent. */
+  onConnectRetry?: (retry: ConnectRetry) => void
+}
+
+/** One failed attempt to reach the database at start-up, before the next one. */
+export interface ConnectRetry {
+  /** 1 for the first attempt. */
+  attempt: number
+  /** Attempts there will be at most: 1 + DATABASE_CONNECT_RETRIES. */
+  attempts: number
+  delayMs: number
+  /** The error's message, with the URL's password blanked out. */
+  cause: string
 }
 
 /** Bodies are read as text and parsed here, whatever type parsers the client has set up. */
@@ -91,7 +104,15 @@ export class PostgresConfigStore implements ConfigStore {
     }
     const sql = postgres(options.url, { ...common, max: options.poolSize ?? 10, idle_timeout: 60 })
     try {
-      const from = await withRetries(options.connectRetries ?? 10, async () => {
+      const retries = options.connectRetries ?? 10
+      const onRetry = (attempt: number, delayMs: number, error: unknown) =>
+        options.onConnectRetry?.({
+          attempt,
+          attempts: retries + 1,
+          delayMs,
+          cause: withoutPassword(error, options.url),
+        })
+      const from = await withRetries(retries, onRetry, async () => {
         await migrate(sql)
         return currentRevision(sql)
       })
@@ -359,15 +380,51 @@ function textArray(segments: string[]): string {
 }
 
 /** Start-up only: a database that is still starting (or restarting) is waited for, briefly. */
-async function withRetries<T>(retries: number, attempt: () => Promise<T>): Promise<T> {
+async function withRetries<T>(
+  retries: number,
+  onRetry: (attempt: number, delayMs: number, error: unknown) => void,
+  attempt: () => Promise<T>,
+): Promise<T> {
   for (let failures = 0; ; failures++) {
     try {
       return await attempt()
     } catch (error) {
       if (failures >= retries || !isUnavailable(error)) throw error
-      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** failures, 5000)))
+      const delayMs = Math.min(250 * 2 ** failures, 5000)
+      onRetry(failures + 1, delayMs, error)
+      await new Promise((resolve) => setTimeout(resolve, delayMs))
     }
   }
+}
+
+/**
+ * An error's message fit for a log line or the start-up failure line. Driver and server
+ * messages name hosts and users, not passwords; blanking the URL's password anyway keeps it
+ * so should one ever quote the URL.
+ */
+export function withoutPassword(error: unknown, url: string): string {
+  const code = (error as { code?: unknown } | null)?.code
+  let message = error instanceof Error && error.message !== '' ? error.message : String(code ?? error)
+  for (const secret of passwordsOf(url)) message = message.replaceAll(secret, '***')
+  return message
+}
+
+function passwordsOf(url: string): string[] {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return []
+  }
+  const candidates = [parsed.password, parsed.searchParams.get('password') ?? '']
+  for (const encoded of [...candidates]) {
+    try {
+      candidates.push(decodeURIComponent(encoded))
+    } catch {
+      // Not valid percent-encoding: the encoded form is blanked all the same.
+    }
+  }
+  return [...new Set(candidates.filter((secret) => secret !== ''))]
 }
 
 const CONNECTION_ERRORS = new Set([

@@ -1,0 +1,67 @@
+/**
+ * HTTP at its edges, spoken over bare sockets where fetch would hide the case: short Host
+ * headers (a Kubernetes Service named `api`), patch formats other than merge patch, and
+ * oversized bodies sent by clients that write the whole body before reading the answer.
+ * Runs against Bun, or Deno with TEST_RUNTIME=deno, like every suite in test/http.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { client, expectProblem, httpTarget, type Target, uniquePrefix } from '../support/http.ts'
+import { type RawReply, rawRequest } from '../support/raw-http.ts'
+
+let target: Target
+let request: ReturnType<typeof client>
+const p = uniquePrefix()
+const existing = `${p}-edge`
+
+beforeAll(async () => {
+  target = await httpTarget()
+  request = client(target)
+  const created = await request('POST', '/configs', {
+    body: { dcname: existing, metadata: { monitoring: { enabled: true } } },
+  })
+  expect(created.status).toBe(201)
+})
+afterAll(async () => {
+  await target.close()
+})
+
+function expectRawProblem(reply: RawReply, status: number): void {
+  expectProblem({ ...reply, headers: new Headers(reply.headers) }, status)
+}
+
+describe('Host header', () => {
+  const hosts = ['x', 'ab', 'cfg', 'api', 'x:80', 'ab:4999', 'cfg:1']
+
+  it.each(hosts)('when the Host header is %p, then every route is found as with any other host', async (host) => {
+    const get = await rawRequest(target.base, { method: 'GET', path: `/configs/${existing}?x=1`, host })
+    expect(get.status).toBe(200)
+    expect(get.json.dcname).toBe(existing)
+
+    const search = await rawRequest(target.base, { method: 'GET', path: `/search?dcname=${existing}`, host })
+    expect(search.status).toBe(200)
+    expect(search.json).toEqual([get.json])
+
+    const health = await rawRequest(target.base, { method: 'GET', path: '/healthz', host })
+    expect(health.status).toBe(200)
+
+    const patch = await rawRequest(target.base, {
+      method: 'PATCH',
+      path: `/configs/${existing}`,
+      host,
+      headers: { 'content-type': 'application/merge-patch+json', authorization: `Bearer ${target.token}` },
+      body: JSON.stringify({ metadata: { host } }),
+    })
+    expect(patch.status).toBe(200)
+    expect(patch.json.metadata.host).toBe(host)
+
+    const missing = await rawRequest(target.base, { method: 'GET', path: `/configs/${p}-missing`, host })
+    expectRawProblem(missing, 404)
+    expect(missing.json.type).toBe('urn:config-service:problem:not-found')
+  })
+
+  it('when the Host header carries the real port, then it is served the same', async () => {
+    const host = `a:${new URL(target.base).port}`
+    const reply = await rawRequest(target.base, { method: 'GET', path: `/configs/${existing}`, host })
+    expect(reply.status).toBe(200)
+  })
+})

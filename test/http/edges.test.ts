@@ -29,6 +29,12 @@ function expectRawProblem(reply: RawReply, status: number): void {
   expectProblem({ ...reply, headers: new Headers(reply.headers) }, status)
 }
 
+async function snapshot() {
+  const reply = await request('GET', '/configs?limit=10000')
+  expect(reply.status).toBe(200)
+  return { body: reply.text, revision: reply.headers.get('x-revision') }
+}
+
 describe('Host header', () => {
   const hosts = ['x', 'ab', 'cfg', 'api', 'x:80', 'ab:4999', 'cfg:1']
 
@@ -64,4 +70,39 @@ describe('Host header', () => {
     const reply = await rawRequest(target.base, { method: 'GET', path: `/configs/${existing}`, host })
     expect(reply.status).toBe(200)
   })
+})
+
+describe('PATCH formats', () => {
+  it('when a JSON Patch (application/json-patch+json) is sent, then it answers 415 naming merge patch, and nothing changes', async () => {
+    const before = await snapshot()
+    const reply = await request('PATCH', `/configs/${existing}`, {
+      raw: JSON.stringify([{ op: 'replace', path: '/metadata/monitoring/enabled', value: false }]),
+      headers: { 'content-type': 'application/json-patch+json' },
+    })
+    expectProblem(reply, 415)
+    expect(reply.json.detail).toContain('application/merge-patch+json')
+    expect(reply.json.detail).toContain('application/json-patch+json')
+    expect(reply.headers.get('accept-patch')).toBe('application/merge-patch+json')
+    expect(await snapshot()).toEqual(before)
+  })
+
+  it('when another JSON-based type is sent to PATCH, then it answers 415 too', async () => {
+    const reply = await request('PATCH', `/configs/${existing}`, {
+      raw: JSON.stringify({ metadata: { team: 'x' } }),
+      headers: { 'content-type': 'application/vnd.example+json' },
+    })
+    expectProblem(reply, 415)
+  })
+
+  it.each(['application/merge-patch+json', 'application/merge-patch+json; charset=utf-8', 'application/json'])(
+    'when a merge patch is sent as %p, then it is applied',
+    async (contentType) => {
+      const reply = await request('PATCH', `/configs/${existing}`, {
+        raw: JSON.stringify({ metadata: { format: contentType } }),
+        headers: { 'content-type': contentType },
+      })
+      expect(reply.status).toBe(200)
+      expect(reply.json.metadata.format).toBe(contentType)
+    },
+  )
 })

@@ -1,4 +1,5 @@
 /** Bun entry point: settings, store, app, listen, signals. Nothing else. */
+import { runtimeBodyLimit } from './http/json-body.ts'
 import { exitOnSignals, shutDown } from './lifecycle.ts'
 import { buildService } from './service.ts'
 import { settingsOrExit } from './settings.ts'
@@ -8,7 +9,8 @@ const settings = settingsOrExit(process.env)
 
 const service = await buildService(settings, { openSqlite: openBunSqlite })
 const { app, store, logger } = service
-const server = Bun.serve({ port: settings.port, fetch: app.fetch, maxRequestBodySize: settings.maxBodyBytes * 2 })
+const maxRequestBodySize = runtimeBodyLimit(settings.maxBodyBytes)
+const server = Bun.serve({ port: settings.port, fetch: app.fetch, maxRequestBodySize })
 logger.info({ port: server.port, store: store.backend }, 'listening')
 
 // Without force, Bun's stop() lets requests in flight finish and resolves when they have.

@@ -7,6 +7,22 @@ import { badRequest, ProblemError } from './problem.ts'
 
 const JSON_TYPES = /^application\/([a-z0-9.+-]+\+)?json$/
 
+/** Oversized bodies up to this size are still answered with the 413 problem (see runtimeBodyLimit). */
+const OVERSIZED_BODY_ANSWERED_BYTES = 1024 * 1024
+
+/**
+ * How much of a request body the runtime's server may take in (Bun's `maxRequestBodySize`).
+ * readJsonBody refuses anything over `maxBytes` with a 413 problem, but a client that writes
+ * its whole body before reading (Python's http.client, many SDKs) only gets to read that answer
+ * if the server takes in the rest of the body instead of closing the connection on it. Up to
+ * this bound the runtime reads and discards what the handler left unread; beyond it the runtime
+ * answers on its own and may cut the upload off. Twice `maxBytes` when that is more, so that a
+ * body just over a large limit is still answered here. (Deno sets no limit of its own.)
+ */
+export function runtimeBodyLimit(maxBytes: number): number {
+  return Math.max(2 * maxBytes, OVERSIZED_BODY_ANSWERED_BYTES)
+}
+
 export function isJsonContentType(header: string | null): boolean {
   const mediaType = mediaTypeOf(header)
   return mediaType !== undefined && JSON_TYPES.test(mediaType)

@@ -12,9 +12,11 @@ let target: Target
 let request: ReturnType<typeof client>
 const p = uniquePrefix()
 const existing = `${p}-edge`
+const MAX_BODY_BYTES = 65536
+const MiB = 1024 * 1024
 
 beforeAll(async () => {
-  target = await httpTarget()
+  target = await httpTarget({ MAX_BODY_BYTES: String(MAX_BODY_BYTES) })
   request = client(target)
   const created = await request('POST', '/configs', {
     body: { dcname: existing, metadata: { monitoring: { enabled: true } } },
@@ -105,4 +107,47 @@ describe('PATCH formats', () => {
       expect(reply.json.metadata.format).toBe(contentType)
     },
   )
+})
+
+describe('oversized bodies, written in full before the answer is read', () => {
+  const body = (bytes: number) => {
+    const head = `{"dcname":"${p}-big","metadata":{"x":"`
+    return `${head}${'y'.repeat(bytes - head.length - 3)}"}}`
+  }
+  const sizes: [string, number][] = [
+    ['one byte over MAX_BODY_BYTES', MAX_BODY_BYTES + 1],
+    ['twice MAX_BODY_BYTES plus one', 2 * MAX_BODY_BYTES + 1],
+    ['half a MiB', MiB / 2],
+    ['1 MiB', MiB],
+  ]
+
+  it.each(sizes)(
+    'when the body is %s, then the client reads the 413 problem and nothing is stored',
+    async (_, bytes) => {
+      const before = await snapshot()
+      const sent = body(bytes)
+      expect(sent.length).toBe(bytes)
+      const reply = await rawRequest(target.base, {
+        method: 'POST',
+        path: '/configs',
+        host: 'localhost',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${target.token}` },
+        body: sent,
+      })
+      expectRawProblem(reply, 413)
+      expect(reply.json.detail).toContain(String(MAX_BODY_BYTES))
+      expect(await snapshot()).toEqual(before)
+    },
+  )
+
+  it('when the body is exactly MAX_BODY_BYTES, then it is stored', async () => {
+    const reply = await rawRequest(target.base, {
+      method: 'POST',
+      path: '/configs',
+      host: 'localhost',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${target.token}` },
+      body: body(MAX_BODY_BYTES),
+    })
+    expect(reply.status).toBe(201)
+  })
 })

@@ -1,4 +1,5 @@
 /** Bun entry point: settings, store, app, listen, signals. Nothing else. */
+import { runtimeBodyLimit } from './http/json-body.ts'
 import { exitOnSignals, shutDown } from './lifecycle.ts'
 import { buildService } from './service.ts'
 import { loadSettings } from './settings.ts'
@@ -10,7 +11,7 @@ const settings = await startupStep(() => loadSettings(process.env))
 const service = await startupStep(() => buildService(settings, { openSqlite: openBunSqlite }))
 const { app, store, logger } = service
 const server = await listenOrExit(settings.port, () =>
-  Bun.serve({ port: settings.port, fetch: app.fetch, maxRequestBodySize: settings.maxBodyBytes * 2 }),
+  Bun.serve({ port: settings.port, fetch: app.fetch, maxRequestBodySize: runtimeBodyLimit(settings.maxBodyBytes) }),
 )
 logger.info(listeningFields(settings, server.port ?? settings.port, store.backend), 'listening')
 

@@ -1,7 +1,7 @@
 /**
  * How the config routes read in the OpenAPI document (their `detail`): summaries, query
  * parameters, responses with headers, error statuses and the seed configs as examples.
- * Request bodies come from the routes' own `body` schemas.
+ * Request bodies come from the routes' own `body` schemas (POST's example is a new config).
  */
 import {
   headerDocs,
@@ -12,7 +12,7 @@ import {
   schemaRef,
 } from '../http/openapi-docs.ts'
 import { DEFAULT_LIMIT, MAX_LIMIT } from './list-query.ts'
-import { exampleConfig, SEED_CONFIGS } from './model.ts'
+import { exampleConfig, NEW_CONFIG_EXAMPLE, SEED_CONFIGS } from './model.ts'
 
 const TAGS = ['configs']
 const ETAG = { ETag: 'The revision of this state, as a strong entity tag: `"<revision>"`' }
@@ -103,7 +103,10 @@ export const createDocs: OperationDocs = {
   operationId: 'createConfig',
   summary: 'Create a config',
   responses: {
-    201: jsonResponse('Created', schemaRef('Config'), { example: EXAMPLE, headers: { ...ETAG, ...LOCATION } }),
+    201: jsonResponse('Created', schemaRef('Config'), {
+      example: NEW_CONFIG_EXAMPLE,
+      headers: { ...ETAG, ...LOCATION },
+    }),
     ...problemResponses(400, 401, 409, 413, 415, 503),
   },
 }

@@ -7,6 +7,7 @@ import process from 'node:process'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import pkg from '../../package.json' with { type: 'json' }
 import { SeriesHistogram } from './series-histogram.ts'
+import { droppedStdoutLines } from './stdout-sink.ts'
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
@@ -101,6 +102,16 @@ export function createMetrics(sources: MetricsSources): Metrics {
     labelNames: ['version', 'runtime', 'runtime_version'] as const,
     registers,
   }).set({ version: pkg.version, ...runtimeInfo() }, 1)
+
+  new Counter({
+    name: 'log_lines_dropped_total',
+    help: 'Log lines given up because stdout stayed full past the queue bound, or was closed.',
+    registers,
+    collect() {
+      this.reset()
+      this.inc(droppedStdoutLines())
+    },
+  })
 
   const processMetrics = defaultMetrics()
 

@@ -1,6 +1,7 @@
 /** Deno entry point: the same app as main.ts, served by Deno.serve, storage on node:sqlite. */
 import process from 'node:process'
 import { exitOnSignals, InFlightRequests, shutDown } from './lifecycle.ts'
+import { startMetricsListener } from './observability/metrics-listener.ts'
 import { buildService } from './service.ts'
 import { settingsOrExit } from './settings.ts'
 import { openNodeSqlite } from './store/sqlite-node.ts'
@@ -9,13 +10,22 @@ declare const Deno: {
   serve(
     options: { port: number; onListen?: (addr: { port: number }) => void },
     handler: (request: Request) => Response | Promise<Response>,
-  ): { shutdown(): Promise<void>; finished: Promise<void> }
+  ): { shutdown(): Promise<void>; finished: Promise<void>; addr: { port: number } }
 }
 
 const settings = settingsOrExit(process.env)
 
 const service = await buildService(settings, { openSqlite: openNodeSqlite })
 const { app, store, logger } = service
+// Before the API's listener: whoever waits for `listening` finds the metrics port open too.
+if (settings.metricsPort !== undefined) {
+  startMetricsListener(
+    settings.metricsPort,
+    service.metrics,
+    logger,
+    (port, fetch) => Deno.serve({ port, onListen: () => {} }, fetch).addr.port,
+  )
+}
 const inFlight = new InFlightRequests()
 const server = Deno.serve(
   { port: settings.port, onListen: ({ port }) => logger.info({ port, store: store.backend }, 'listening') },

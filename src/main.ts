@@ -1,5 +1,6 @@
 /** Bun entry point: settings, store, app, listen, signals. Nothing else. */
 import { exitOnSignals, shutDown } from './lifecycle.ts'
+import { startMetricsListener } from './observability/metrics-listener.ts'
 import { buildService } from './service.ts'
 import { settingsOrExit } from './settings.ts'
 import { openBunSqlite } from './store/sqlite-bun.ts'
@@ -8,6 +9,15 @@ const settings = settingsOrExit(process.env)
 
 const service = await buildService(settings, { openSqlite: openBunSqlite })
 const { app, store, logger } = service
+// Before the API's listener: whoever waits for `listening` finds the metrics port open too.
+if (settings.metricsPort !== undefined) {
+  startMetricsListener(
+    settings.metricsPort,
+    service.metrics,
+    logger,
+    (port, fetch) => Bun.serve({ port, fetch }).port ?? port,
+  )
+}
 const server = Bun.serve({ port: settings.port, fetch: app.fetch, maxRequestBodySize: settings.maxBodyBytes * 2 })
 logger.info({ port: server.port, store: store.backend }, 'listening')
 

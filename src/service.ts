@@ -42,7 +42,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     readiness,
     reportStoreDown: (error) => logger.warn({ err: error }, 'readiness: the store failed its ping'),
     watch,
-    observability: { metrics, tracing, logger },
+    observability: { metrics, tracing, logger, serveMetrics: settings.metricsPort === undefined },
     apiToken: settings.apiToken,
     maxBodyBytes: settings.maxBodyBytes,
     reportError: (error, request) =>

@@ -32,8 +32,10 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   const watch = new WatchHub(store, {
     heartbeatMs: settings.watchHeartbeatMs,
     bufferEvents: settings.watchBufferEvents,
-    onFellBehind: (lastSent) =>
-      logger.warn({ lastSentRevision: lastSent, bufferEvents: settings.watchBufferEvents }, 'watcher fell behind'),
+    onFellBehind: (lastSent) => {
+      metrics.watcherDropped()
+      logger.warn({ lastSentRevision: lastSent, bufferEvents: settings.watchBufferEvents }, 'watcher fell behind')
+    },
   })
   metrics.setWatcherSource(() => watch.connected())
   const readiness = new Readiness()

@@ -70,6 +70,7 @@ print_urls() {
   echo "Service URL: $url"
   echo "Swagger UI:  $url/swagger"
   echo "Metrics:     $metrics/metrics"
+  echo "Smoke test:  make smoke URL=$url"
   if [[ ${JAEGER:-0} == 1 ]]; then
     jaeger=$(minikube service jaeger-ui --profile "$profile" --namespace "$namespace" --url)
     echo "Jaeger UI:   ${jaeger%%$'\n'*}"

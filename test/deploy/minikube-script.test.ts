@@ -127,6 +127,7 @@ describe('make deploy-minikube', () => {
       expect(result.stdout).toContain(`Service URL: ${NODE_URL}\n`)
       expect(result.stdout).toContain(`Swagger UI:  ${NODE_URL}/swagger\n`)
       expect(result.stdout).toContain(`Metrics:     ${NODE_URL}/metrics\n`)
+      expect(result.stdout).toContain(`Smoke test:  make smoke URL=${NODE_URL}\n`)
     },
     SLOW,
   )

@@ -1,6 +1,7 @@
 /** Deno entry point: the same app as main.ts, served by Deno.serve, storage on node:sqlite. */
 import process from 'node:process'
 import { exitOnSignals, InFlightRequests, shutDown } from './lifecycle.ts'
+import { metricsHandler } from './observability/metrics-listener.ts'
 import { buildService } from './service.ts'
 import { loadSettings } from './settings.ts'
 import { listeningFields, listenOrExit, startupStep } from './startup.ts'
@@ -10,15 +11,23 @@ declare const Deno: {
   serve(
     options: { port: number; onListen?: (addr: { port: number }) => void },
     handler: (request: Request) => Response | Promise<Response>,
-  ): { shutdown(): Promise<void>; finished: Promise<void> }
+  ): { shutdown(): Promise<void>; finished: Promise<void>; addr: { port: number } }
 }
 
 const settings = await startupStep(() => loadSettings(process.env))
 
 const service = await startupStep(() => buildService(settings, { openSqlite: openNodeSqlite }))
 const { app, store, logger } = service
+// Before the API's listener: whoever waits for `listening` finds the metrics port open too.
+const { metricsPort } = settings
+if (metricsPort !== undefined) {
+  const metricsServer = await listenOrExit('METRICS_PORT', metricsPort, () =>
+    Deno.serve({ port: metricsPort, onListen: () => {} }, metricsHandler(service.metrics)),
+  )
+  logger.info({ port: metricsServer.addr.port }, 'metrics listening')
+}
 const inFlight = new InFlightRequests()
-const server = await listenOrExit(settings.port, () =>
+const server = await listenOrExit('SERVE_PORT', settings.port, () =>
   Deno.serve(
     {
       port: settings.port,

@@ -20,6 +20,8 @@ export interface PostgresSettings {
 
 export interface Settings {
   port: number
+  /** When set, `/metrics` is served on this port only (and answers 404 on `port`). */
+  metricsPort: number | undefined
   database: DatabaseTarget
   /** Used when `database` is PostgreSQL. */
   postgres: PostgresSettings
@@ -62,6 +64,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number]
 /** Every variable this module reads; the Kubernetes manifests are checked against it. */
 export const SETTING_NAMES = [
   'SERVE_PORT',
+  'METRICS_PORT',
   'DATABASE_URL',
   'SEED',
   'API_TOKEN',
@@ -98,8 +101,10 @@ type Env = Record<string, string | undefined>
 export const DEFAULT_SQLITE_PATH = './data/configs.db'
 
 export function loadSettings(env: Env): Settings {
+  const port = integer(env, 'SERVE_PORT', 4999, 0, 65535)
   return {
-    port: integer(env, 'SERVE_PORT', 4999, 0, 65535),
+    port,
+    metricsPort: metricsPort(env, port),
     database: databaseTarget(env.DATABASE_URL),
     postgres: postgresSettings(env),
     seed: boolean(env, 'SEED', true),
@@ -144,6 +149,14 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
     throw new SettingsError(name, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`)
   }
   return raw as T
+}
+
+function metricsPort(env: Env, servePort: number): number | undefined {
+  if (present(env, 'METRICS_PORT') === undefined) return undefined
+  const port = integer(env, 'METRICS_PORT', 0, 0, 65535)
+  // 0 on both picks two free ports; the same fixed port twice cannot be listened on.
+  if (port !== 0 && port === servePort) throw new SettingsError('METRICS_PORT', `must differ from SERVE_PORT (${port})`)
+  return port
 }
 
 function apiToken(raw: string | undefined): string | undefined {

@@ -32,13 +32,16 @@ export async function startupStep<T>(step: () => T | Promise<T>): Promise<T> {
   }
 }
 
-/** Starts the runtime's listener (Bun.serve, Deno.serve); both throw at once when they cannot. */
-export function listenOrExit<T>(port: number, listen: () => T): Promise<T> {
+/**
+ * Starts one of the runtime's listeners (Bun.serve, Deno.serve); both throw at once when they
+ * cannot. `setting` names the variable that chose the port (SERVE_PORT, METRICS_PORT).
+ */
+export function listenOrExit<T>(setting: string, port: number, listen: () => T): Promise<T> {
   return startupStep(() => {
     try {
       return listen()
     } catch (error) {
-      throw listenFailure(error, port)
+      throw listenFailure(error, `${setting}=${port}`)
     }
   })
 }
@@ -48,10 +51,9 @@ export function listeningFields(settings: Settings, port: number, store: string)
   return { port, store, writesNeedToken: settings.apiToken !== undefined }
 }
 
-function listenFailure(error: unknown, port: number): unknown {
+function listenFailure(error: unknown, setting: string): unknown {
   // Bun and Deno both set Node's error codes on the errors of their listeners.
   const code = (error as { code?: unknown } | null)?.code
-  const setting = `SERVE_PORT=${port}`
   if (code === 'EADDRINUSE') return new StartupError(setting, 'the port is already in use')
   if (code === 'EACCES') return new StartupError(setting, 'permission denied (ports below 1024 need privileges)')
   if (code === 'EADDRNOTAVAIL') return new StartupError(setting, 'no such address on this host')

@@ -32,6 +32,8 @@ export interface Metrics {
   storeOperation(operation: string, backend: string): { observe(seconds: number): void }
   /** Reads watchers from here on (for a watch hub built after the metrics). */
   setWatcherSource(watchers: () => number): void
+  /** A watch stream the service ended because its client fell too far behind. */
+  watcherDropped(): void
   /** The whole exposition, text format 0.0.4. */
   scrape(): Promise<string>
 }
@@ -96,6 +98,11 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.set(watchers?.() ?? 0)
     },
   })
+  const watchersDropped = new Counter({
+    name: 'watchers_dropped_total',
+    help: 'Watch streams ended by the service because the client fell more than WATCH_BUFFER_EVENTS behind.',
+    registers,
+  })
   new Gauge({
     name: 'config_service_build_info',
     help: 'Always 1; the labels tell the version and the runtime serving it.',
@@ -131,6 +138,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
     setWatcherSource(source) {
       watchers = source
+    },
+    watcherDropped() {
+      watchersDropped.inc()
     },
     async scrape() {
       const own = await registry.metrics()

@@ -10,7 +10,7 @@ BUN := $(or $(shell command -v bun 2>/dev/null),$(TOOLS_BUN))
 BIN := node_modules/.bin
 DENO_FLAGS := --node-modules-dir=manual --allow-env --allow-net --allow-read --allow-write --allow-sys --allow-ffi
 
-.PHONY: help install run run-deno test check test-bun test-deno clean
+.PHONY: help install run run-deno test check test-bun test-deno readme clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ test-deno: install ## The black-box HTTP suites against Deno-started servers
 	TEST_RUNTIME=deno $(BUN) test test/http
 
 test: check test-bun test-deno ## Every check and every test (what CI runs)
+
+readme: install ## Rewrite the README's settings table from src/settings.ts (a test fails while it is stale)
+	$(BUN) scripts/readme-settings.ts
 
 clean: ## Remove installed tools and local data
 	rm -rf node_modules .tools data

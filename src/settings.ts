@@ -64,7 +64,7 @@ function setting<T>(declared: Declared<T, NoInfer<T>>): Setting<T>
 function setting<T>(declared: Declared<T, undefined>): Setting<T | undefined>
 function setting<T>(declared: Declared<T, T | undefined>): Setting<T | undefined> {
   const { env, type, doc } = declared
-  const shownDefault = declared.shownDefault ?? String(declared.default)
+  const shownDefault = declared.shownDefault ?? (declared.default === undefined ? 'unset' : String(declared.default))
   return new Setting(env, doc, type.accepts, shownDefault, (raw) => type.parse(raw) ?? declared.default)
 }
 
@@ -86,7 +86,7 @@ export const SETTINGS = {
     type: databaseUrl,
     default: { kind: 'sqlite', path: DEFAULT_SQLITE_PATH },
     shownDefault: `unset: the SQLite file \`${DEFAULT_SQLITE_PATH}\``,
-    doc: 'where configs are stored; a SQLite path may be relative, and missing directories are created',
+    doc: 'where configs are stored, e.g. `sqlite:./data/configs.db` (missing directories are created)',
   }),
   /** How the PostgreSQL store connects; parsed (and checked) whichever store is chosen. */
   postgres: {
@@ -171,7 +171,7 @@ export const SETTINGS = {
       env: 'OTEL_TRACES_EXPORTER',
       type: oneOf(TRACES_EXPORTERS),
       default: 'none',
-      doc: '`otlp` (OTLP/HTTP, JSON), `jaeger` (legacy Thrift), `console` (spans as JSON log lines), `none`',
+      doc: 'where spans go: `otlp` (OTLP/HTTP, JSON), `jaeger` (legacy Thrift), `console` (spans as JSON log lines), or nowhere',
     }),
     serviceName: setting({
       env: 'OTEL_SERVICE_NAME',

@@ -8,7 +8,6 @@ SHELL := /bin/bash
 TOOLS_BUN := .tools/node_modules/.bin/bun
 BUN := $(or $(shell command -v bun 2>/dev/null),$(TOOLS_BUN))
 BIN := node_modules/.bin
-DENO_FLAGS := --node-modules-dir=manual --allow-env --allow-net --allow-read --allow-write --allow-sys --allow-ffi
 
 .PHONY: help install run run-deno test check test-bun test-deno readme clean
 
@@ -27,8 +26,8 @@ install: node_modules/.installed ## Install Bun (if missing) and the locked depe
 run: install ## Run the service on SQLite (./data/configs.db) at SERVE_PORT (4999)
 	$(BUN) src/main.ts
 
-run-deno: install ## Run the same service on Deno
-	$(BIN)/deno run $(DENO_FLAGS) src/main.deno.ts
+run-deno: install ## Run the same service on Deno (package.json's start:deno, the one Deno command line)
+	$(BUN) run start:deno
 
 check: install ## Type-check (tsc, deno check) and lint/format-check (Biome)
 	$(BIN)/tsc --noEmit -p .

@@ -31,7 +31,7 @@ export class SettingsError extends Error {
 }
 
 /** One declared setting; `V` is the type its value has in `Settings`. */
-export class Setting<V> {
+class Setting<V> {
   constructor(
     readonly env: string,
     readonly doc: string,
@@ -68,18 +68,17 @@ function setting<T>(declared: Declared<T, T | undefined>): Setting<T | undefined
   return new Setting(env, doc, type.accepts, shownDefault, (raw) => type.parse(raw) ?? declared.default)
 }
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
-export const TRACES_EXPORTERS = ['none', 'otlp', 'jaeger', 'console'] as const
-export type TracesExporter = (typeof TRACES_EXPORTERS)[number]
+const TRACES_EXPORTERS = ['none', 'otlp', 'jaeger', 'console'] as const
 
 /**
  * Every setting, in the order the README lists them. A key holding settings (`postgres`,
  * `tracing`) becomes a sub-object of `Settings`. To add a setting, add one entry here and run
  * `make readme`.
  */
-export const SETTINGS = {
+const SETTINGS = {
   port: setting({ env: 'SERVE_PORT', type: integer(0, 65535), default: 4999, doc: 'listen port (0 picks a free one)' }),
   database: setting({
     env: 'DATABASE_URL',

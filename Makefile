@@ -8,9 +8,8 @@ SHELL := /bin/bash
 TOOLS_BUN := .tools/node_modules/.bin/bun
 BUN := $(or $(shell command -v bun 2>/dev/null),$(TOOLS_BUN))
 BIN := node_modules/.bin
-DENO_FLAGS := --node-modules-dir=manual --allow-env --allow-net --allow-read --allow-write --allow-sys --allow-ffi
 
-.PHONY: help install run run-deno test check test-bun test-deno clean
+.PHONY: help install run run-deno test check test-bun test-deno readme clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -27,8 +26,8 @@ install: node_modules/.installed ## Install Bun (if missing) and the locked depe
 run: install ## Run the service on SQLite (./data/configs.db) at SERVE_PORT (4999)
 	$(BUN) src/main.ts
 
-run-deno: install ## Run the same service on Deno
-	$(BIN)/deno run $(DENO_FLAGS) src/main.deno.ts
+run-deno: install ## Run the same service on Deno (package.json's start:deno, the one Deno command line)
+	$(BUN) run start:deno
 
 check: install ## Type-check (tsc, deno check) and lint/format-check (Biome)
 	$(BIN)/tsc --noEmit -p .
@@ -46,6 +45,9 @@ test-deno: install ## The black-box HTTP suites against Deno-started servers
 	TEST_RUNTIME=deno $(BUN) test test/http
 
 test: check test-bun test-deno ## Every check and every test (what CI runs)
+
+readme: install ## Rewrite the README's settings table from src/settings.ts (a test fails while it is stale)
+	$(BUN) scripts/readme-settings.ts
 
 clean: ## Remove installed tools and local data
 	rm -rf node_modules .tools data

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'bun:test'
-import { DEFAULT_SQLITE_PATH, loadSettings, SETTING_NAMES, SettingsError } from '../src/settings.ts'
+import { readFileSync } from 'node:fs'
+import { README, settingsTable, splitReadme } from '../scripts/readme-settings.ts'
+import { DEFAULT_SQLITE_PATH, loadSettings, SETTING_LIST, SETTING_NAMES, SettingsError } from '../src/settings.ts'
 
 describe('loadSettings', () => {
   it('when nothing is set, then the documented defaults apply', () => {
@@ -69,5 +71,32 @@ describe('loadSettings', () => {
     })
     loadSettings(env)
     expect([...read].sort()).toEqual([...SETTING_NAMES].sort())
+  })
+
+  it('when a variable is set to blank, then its default applies', () => {
+    const blank = Object.fromEntries(SETTING_NAMES.filter((name) => name !== 'API_TOKEN').map((name) => [name, ' ']))
+    expect(loadSettings(blank)).toEqual(loadSettings({}))
+  })
+})
+
+describe('the settings declaration', () => {
+  it('when the README lists the settings, then its table is the one generated from the declaration (make readme)', () => {
+    expect(splitReadme(readFileSync(README, 'utf8')).table).toBe(settingsTable())
+  })
+
+  it('when the README table is generated, then it has one row per variable read, with its default, values and doc', () => {
+    const rows = settingsTable().split('\n').slice(2)
+    expect(rows.map((row) => row.split(' | ')[0])).toEqual(SETTING_NAMES.map((name) => `| \`${name}\``))
+    for (const setting of SETTING_LIST) {
+      for (const text of [setting.shownDefault, setting.accepts, setting.doc]) expect(text.trim()).not.toBe('')
+    }
+  })
+
+  it('when a default is a plain value, then the README shows the value loadSettings gives', () => {
+    for (const setting of SETTING_LIST) {
+      const value = setting.read({})
+      if (value !== undefined && typeof value !== 'object')
+        expect([setting.env, setting.shownDefault]).toEqual([setting.env, String(value)])
+    }
   })
 })

@@ -3,7 +3,7 @@
  * stdout as JSON lines. Used by every test that needs a process: HTTP suite, durability,
  * logs, shutdown, replicas.
  */
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Subprocess } from 'bun'
@@ -48,21 +48,19 @@ export function denoBinary(): string {
   return found ?? join(ROOT, 'node_modules/.bin/deno')
 }
 
+/**
+ * The Deno command line is package.json's `start:deno` (which `make run-deno` runs too), with
+ * the deno executable itself in place of the `deno` on PATH.
+ */
+function denoCommand(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  const [deno, ...args] = String(scripts['start:deno']).trim().split(/\s+/)
+  if (deno !== 'deno') throw new Error(`package.json start:deno should start with deno, not ${deno}`)
+  return [denoBinary(), ...args.map((arg) => (arg.endsWith('.ts') ? join(ROOT, arg) : arg))]
+}
+
 export function runtimeCommand(runtime: Runtime): string[] {
-  if (runtime === 'deno') {
-    return [
-      denoBinary(),
-      'run',
-      '--node-modules-dir=manual',
-      '--allow-env',
-      '--allow-net',
-      '--allow-read',
-      '--allow-write',
-      '--allow-sys',
-      '--allow-ffi',
-      join(ROOT, 'src/main.deno.ts'),
-    ]
-  }
+  if (runtime === 'deno') return denoCommand()
   return [process.execPath, join(ROOT, 'src/main.ts')]
 }
 

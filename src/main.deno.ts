@@ -3,7 +3,7 @@ import process from 'node:process'
 import { exitOnSignals, InFlightRequests, shutDown } from './lifecycle.ts'
 import { buildService } from './service.ts'
 import { settingsOrExit } from './settings.ts'
-import { openNodeSqlite } from './store/sqlite-node.ts'
+import { openNodeSqlite } from './store/sqlite/sqlite-node.ts'
 
 declare const Deno: {
   serve(

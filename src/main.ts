@@ -2,7 +2,7 @@
 import { exitOnSignals, shutDown } from './lifecycle.ts'
 import { buildService } from './service.ts'
 import { settingsOrExit } from './settings.ts'
-import { openBunSqlite } from './store/sqlite-bun.ts'
+import { openBunSqlite } from './store/sqlite/sqlite-bun.ts'
 
 const settings = settingsOrExit(process.env)
 

@@ -4,8 +4,8 @@
  */
 import { createApp } from './app.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
-import { WatchHub } from './configs/watch.ts'
 import { Readiness } from './http/health.ts'
+import { WatchHub } from './http/watch/watch-hub.ts'
 import type { ShutdownPlan, StoppableServer } from './lifecycle.ts'
 import { instrumentStore } from './observability/instrumented-store.ts'
 import { createLogger } from './observability/logger.ts'

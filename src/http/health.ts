@@ -6,7 +6,7 @@
  *   shutting down; otherwise 503 problem+json whose detail says which.
  */
 import { Elysia, t } from 'elysia'
-import type { ConfigStore } from '../store/config-store.ts'
+import type { ConfigStore } from '../configs/config-store.ts'
 import { problemResponses } from './openapi-docs.ts'
 import { problem, problemResponse } from './problem.ts'
 

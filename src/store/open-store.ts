@@ -1,7 +1,7 @@
+import type { ConfigStore } from '../configs/config-store.ts'
 import type { DatabaseTarget, PostgresSettings } from '../settings.ts'
-import type { ConfigStore } from './config-store.ts'
-import type { OpenSqlite } from './sqlite-driver.ts'
-import { SqliteConfigStore } from './sqlite-store.ts'
+import type { OpenSqlite } from './sqlite/sqlite-driver.ts'
+import { SqliteConfigStore } from './sqlite/sqlite-store.ts'
 
 export interface StoreRuntime {
   /** The runtime's SQLite binding (bun:sqlite or node:sqlite). */
@@ -26,7 +26,7 @@ export async function openStore(
       return new SqliteConfigStore({ path: target.path, open: runtime.openSqlite, historySize: options.historySize })
     case 'postgres': {
       // Loaded only when used: the driver is not part of a SQLite start-up.
-      const { PostgresConfigStore } = await import('./postgres-store.ts')
+      const { PostgresConfigStore } = await import('./postgres/postgres-store.ts')
       return PostgresConfigStore.open({ url: target.url, ...options.postgres, historySize: options.historySize })
     }
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { exampleConfig, SEED_CONFIGS } from '../../src/configs/model.ts'
 import { buildService } from '../../src/service.ts'
 import { loadSettings } from '../../src/settings.ts'
-import { openBunSqlite } from '../../src/store/sqlite-bun.ts'
+import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { ROOT } from '../support/server.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: a parsed JSON document, walked freely by the assertions

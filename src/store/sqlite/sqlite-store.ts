@@ -12,7 +12,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { setImmediate } from 'node:timers'
-import type { Config } from '../configs/model.ts'
 import {
   type ChangeEvent,
   type ChangeListener,
@@ -29,7 +28,8 @@ import {
   type ReplaceResult,
   type StoredConfig,
   StoreUnavailableError,
-} from './config-store.ts'
+} from '../../configs/config-store.ts'
+import type { Config } from '../../configs/model.ts'
 import type { OpenSqlite, SqliteDatabase, SqliteStatement, SqlValue } from './sqlite-driver.ts'
 
 const SCHEMA = [

@@ -11,7 +11,6 @@
  * Commits wait for fsync, as PostgreSQL does by default: an acknowledged write is durable.
  */
 import postgres, { type Sql, type TransactionSql } from 'postgres'
-import type { Config } from '../configs/model.ts'
 import {
   type ChangeEvent,
   type ChangeListener,
@@ -28,7 +27,8 @@ import {
   type ReplaceResult,
   type StoredConfig,
   StoreUnavailableError,
-} from './config-store.ts'
+} from '../../configs/config-store.ts'
+import type { Config } from '../../configs/model.ts'
 import { CHANGES_CHANNEL, PostgresChangeFeed } from './postgres-changes.ts'
 import { migrate } from './postgres-migrations.ts'
 

@@ -4,11 +4,12 @@
  * stream, so a client that stops reading stops the pulling). The queue is bounded: a watcher
  * more than `bufferEvents` behind is sent a final ERROR event and closed, and writers never wait.
  */
-import { problem } from '../http/problem.ts'
-import { sseComment, sseEvent } from '../http/sse.ts'
-import type { ChangeEvent } from '../store/config-store.ts'
-import type { Config } from './model.ts'
-import { WatchView } from './watch-view.ts'
+
+import type { ChangeEvent } from '../../configs/config-store.ts'
+import type { Config } from '../../configs/model.ts'
+import { WatchView } from '../../configs/watch-view.ts'
+import { problem } from '../problem.ts'
+import { sseComment, sseEvent } from './sse.ts'
 
 export interface WatcherOptions {
   heartbeatMs: number

@@ -3,6 +3,9 @@
  * parameters, responses with headers, error statuses and the seed configs as examples.
  * Request bodies come from the routes' own `body` schemas.
  */
+
+import { exampleConfig, SEED_CONFIGS } from '../../configs/model.ts'
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../list-query.ts'
 import {
   headerDocs,
   jsonResponse,
@@ -10,9 +13,7 @@ import {
   type ParameterDoc,
   problemResponses,
   schemaRef,
-} from '../http/openapi-docs.ts'
-import { DEFAULT_LIMIT, MAX_LIMIT } from './list-query.ts'
-import { exampleConfig, SEED_CONFIGS } from './model.ts'
+} from '../openapi-docs.ts'
 
 const TAGS = ['configs']
 const ETAG = { ETag: 'The revision of this state, as a strong entity tag: `"<revision>"`' }

@@ -2,9 +2,10 @@
  * Query strings of List and Search: filters (`metadata.a.b=value`, `dcname=value`), paging
  * (`limit`, `cursor`). Anything else is refused rather than silently ignored.
  */
-import { badRequest } from '../http/problem.ts'
-import type { Filter, ListQuery } from '../store/config-store.ts'
-import { isDcname } from './model.ts'
+
+import type { Filter, ListQuery } from '../configs/config-store.ts'
+import { isDcname } from '../configs/model.ts'
+import { badRequest } from './problem.ts'
 
 export const DEFAULT_LIMIT = 1000
 export const MAX_LIMIT = 10_000

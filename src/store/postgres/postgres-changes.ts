@@ -9,8 +9,13 @@
  * once it listens again the feed catches up from the table, so nothing is missed meanwhile.
  */
 import type { Sql } from 'postgres'
-import type { Config } from '../configs/model.ts'
-import { type ChangeEvent, type ChangeListener, type ChangeType, HistoryCompactedError } from './config-store.ts'
+import {
+  type ChangeEvent,
+  type ChangeListener,
+  type ChangeType,
+  HistoryCompactedError,
+} from '../../configs/config-store.ts'
+import type { Config } from '../../configs/model.ts'
 
 export const CHANGES_CHANNEL = 'config_changes'
 const PAGE_SIZE = 500

@@ -4,11 +4,10 @@
  */
 
 import type { Filter, ListQuery } from '../configs/config-store.ts'
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../configs/list-limits.ts'
 import { isDcname } from '../configs/model.ts'
 import { badRequest } from './problem.ts'
 
-export const DEFAULT_LIMIT = 1000
-export const MAX_LIMIT = 10_000
 const SEGMENT = /^[A-Za-z0-9_-]{1,128}$/
 const MAX_FILTERS = 32
 const MAX_PATH = 17

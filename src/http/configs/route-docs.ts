@@ -4,8 +4,8 @@
  * Request bodies come from the routes' own `body` schemas.
  */
 
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../../configs/list-limits.ts'
 import { exampleConfig, SEED_CONFIGS } from '../../configs/model.ts'
-import { DEFAULT_LIMIT, MAX_LIMIT } from '../list-query.ts'
 import {
   headerDocs,
   jsonResponse,

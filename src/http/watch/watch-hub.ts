@@ -15,8 +15,8 @@
  */
 
 import type { ConfigStore, Filter } from '../../configs/config-store.ts'
+import { MAX_LIMIT } from '../../configs/list-limits.ts'
 import { WatchView } from '../../configs/watch-view.ts'
-import { MAX_LIMIT } from '../list-query.ts'
 import { ProblemError } from '../problem.ts'
 import { SSE_HEADERS } from './sse.ts'
 import type { WatchRequest } from './watch-query.ts'

@@ -30,10 +30,11 @@ run: install ## Run the service on SQLite (./data/configs.db) at SERVE_PORT (499
 run-deno: install ## Run the same service on Deno
 	$(BIN)/deno run $(DENO_FLAGS) src/main.deno.ts
 
-check: install ## Type-check (tsc, deno check) and lint/format-check (Biome)
+check: install ## Type-check (tsc, deno check), lint/format-check (Biome), dependency direction of src/
 	$(BIN)/tsc --noEmit -p .
 	$(BIN)/deno check --no-config --node-modules-dir=manual src/main.deno.ts
 	$(BIN)/biome check .
+	$(BUN) test/layout/check-layout.ts
 
 test-bun: install
 	test/support/ensure-postgres.sh

@@ -126,7 +126,7 @@ export function exitOnSignals(
  * 503. Deno needs it: its `server.shutdown()` (2.9) makes in-flight request bodies unreadable
  * (denoland/deno#36809), so main.deno.ts waits for this to drain before calling it.
  */
-export class InFlightRequests {
+export class RequestDrain {
   #count = 0
   #closed = false
   #idle: (() => void) | undefined

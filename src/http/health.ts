@@ -96,7 +96,7 @@ function notReady(detail: string): Response {
 function cachedPing(options: HealthOptions): () => Promise<string | undefined> {
   const { store, pingMaxAgeMs = 1000, pingTimeoutMs = 1000, onStoreDown } = options
   let settled: { at: number; failure: string | undefined } | undefined
-  let inFlight: Promise<string | undefined> | undefined
+  let runningPing: Promise<string | undefined> | undefined
 
   const check = async (): Promise<string | undefined> => {
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -119,11 +119,11 @@ function cachedPing(options: HealthOptions): () => Promise<string | undefined> {
 
   return () => {
     if (settled && Date.now() - settled.at < pingMaxAgeMs) return Promise.resolve(settled.failure)
-    inFlight ??= check().then((failure) => {
+    runningPing ??= check().then((failure) => {
       settled = { at: Date.now(), failure }
-      inFlight = undefined
+      runningPing = undefined
       return failure
     })
-    return inFlight
+    return runningPing
   }
 }

@@ -39,7 +39,7 @@ export class Watcher {
   private replay: ChangeEvent[] = []
   private live: ChangeEvent[] = []
   /** Highest revision taken into the queues: anything at or below it is a duplicate. */
-  private cursor = 0
+  private queuedUpTo = 0
   /** Highest revision handed to the client, named in the final ERROR so it can resume. */
   private sent = 0
   private fellBehind = false
@@ -92,7 +92,7 @@ export class Watcher {
   start(view: WatchView, from: number, history: ChangeEvent[]): void {
     if (this.state === 'ended') return
     this.view = view
-    this.cursor = from
+    this.queuedUpTo = from
     this.sent = from
     for (const event of history) this.enqueue(event, this.replay)
     this.state = 'live'
@@ -128,8 +128,8 @@ export class Watcher {
   }
 
   private enqueue(event: ChangeEvent, queue: ChangeEvent[]): void {
-    if (this.state === 'ended' || event.revision <= this.cursor) return
-    this.cursor = event.revision
+    if (this.state === 'ended' || event.revision <= this.queuedUpTo) return
+    this.queuedUpTo = event.revision
     const visible = this.view.see(event)
     if (visible === undefined) return
     queue.push(visible)

@@ -16,7 +16,7 @@ import { type HttpObservabilityDeps, httpObservability } from './observability/h
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
 
-export interface AppDeps {
+interface AppDeps {
   store: ConfigStore
   apiToken?: string
   maxBodyBytes: number
@@ -65,5 +65,3 @@ export function createApp(deps: AppDeps) {
   registered = () => app.routes
   return app
 }
-
-export type App = ReturnType<typeof createApp>

@@ -21,7 +21,7 @@ export interface StoppableServer {
   forceStop(): Promise<void> | void
 }
 
-export interface StepLogger {
+interface StepLogger {
   info(fields: object, message: string): void
   warn(fields: object, message: string): void
   error(fields: object, message: string): void

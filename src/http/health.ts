@@ -23,7 +23,7 @@ export class Readiness {
   }
 }
 
-export interface HealthOptions {
+interface HealthOptions {
   store: Pick<ConfigStore, 'ping'>
   readiness: Readiness
   /**

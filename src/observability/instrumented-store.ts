@@ -19,7 +19,7 @@ import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { REQUEST_ID_KEY, type Tracing } from './tracing.ts'
 
-export interface StoreObservers {
+interface StoreObservers {
   metrics: Metrics
   tracing: Tracing
   logger: Logger

@@ -25,7 +25,7 @@ interface Subscriber {
   onLost?: (error: HistoryCompactedError) => void
 }
 
-export interface ChangeFeedOptions {
+interface ChangeFeedOptions {
   /** The store's pool, for reading events. */
   sql: Sql
   /** A client of its own with at most one connection, which LISTENs and nothing else. */

@@ -11,7 +11,7 @@ import { unavailableOrRethrow } from './sqlite-errors.ts'
 
 type QueuedWrite = { work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }
 
-export interface GroupCommitHooks {
+interface GroupCommitHooks {
   /** Before each BEGIN: throws to refuse the batch (a closed store); ends open read snapshots. */
   beforeBegin(): void
   /** Inside the transaction, just before COMMIT, when the batch wrote events: trims the history. */

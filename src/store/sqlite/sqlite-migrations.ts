@@ -11,7 +11,7 @@
 import { FilterIndex } from './filter-index.ts'
 import type { SqliteDatabase } from './sqlite-driver.ts'
 
-export interface SqliteMigration {
+interface SqliteMigration {
   version: number
   description: string
   statements: string[]

@@ -33,7 +33,7 @@ import { SnapshotGroup, TurnSnapshot } from './read-snapshot.ts'
 import type { OpenSqlite, SqliteDatabase, SqliteStatement } from './sqlite-driver.ts'
 import { migrate } from './sqlite-migrations.ts'
 
-export interface SqliteStoreOptions {
+interface SqliteStoreOptions {
   path: string
   open: OpenSqlite
   /** How many past events are kept for watch replay. */

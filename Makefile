@@ -30,7 +30,7 @@ run: install ## Run the service on SQLite (./data/configs.db) at SERVE_PORT (499
 run-deno: install ## Run the same service on Deno
 	$(BIN)/deno run $(DENO_FLAGS) src/main.deno.ts
 
-check: install ## Type-check (tsc, deno check), lint/format-check (Biome), dependency direction of src/
+check: install ## Type-check (tsc, deno check), lint/format-check (Biome), src/ layout (dependency direction, file length)
 	$(BIN)/tsc --noEmit -p .
 	$(BIN)/deno check --no-config --node-modules-dir=manual src/main.deno.ts
 	$(BIN)/biome check .

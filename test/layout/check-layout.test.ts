@@ -1,6 +1,6 @@
 /**
  * The layout check of `make check`, run as make runs it on a copy of src/ with one bad import
- * planted: each kind of wrong import must fail it, with a line that names the import.
+ * (or an overlong file) planted: each must fail it, with a line that names the culprit.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { appendFileSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -84,6 +84,13 @@ describe('layout check', () => {
     expect(code).toBe(1)
     expect(stderr).toContain('layout: import cycle between folders: src/http/ -> src/http/watch/ (')
     expect(stderr).toContain('src/http/problem.ts imports src/http/watch/sse.ts')
+  })
+
+  it('when a file grows past 300 lines, then the check asks for it to be split', () => {
+    plant('configs/merge-patch.ts', Array.from({ length: 300 }, (_, i) => `// line ${i}`).join('\n'))
+    const { code, stderr } = runCheck(src)
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/layout: src\/configs\/merge-patch\.ts has \d+ lines: split it \(at most 300\)/)
   })
 
   it('when a new folder appears under src/, then the check asks for its place in the layout', () => {

@@ -7,9 +7,9 @@
  *   settings.ts                                imports nothing of ours
  *
  * Fails, one line per finding, on an import that points the wrong way, on a cycle between
- * folders (subfolders included, e.g. http/ and http/watch/), and on a folder that has no place
- * above yet (a new folder is placed here on purpose, not by accident). Type-only and dynamic
- * imports count too: they couple the code just the same.
+ * folders (subfolders included, e.g. http/ and http/watch/), on a folder that has no place
+ * above yet (a new folder is placed here on purpose, not by accident), and on a file too long to
+ * read in one sitting. Type-only and dynamic imports count too: they couple the code just the same.
  *
  *   bun test/layout/check-layout.ts [src-dir]
  */
@@ -28,6 +28,8 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
   observability: ['configs', 'settings'],
   wiring: ['settings', 'configs', 'http', 'store', 'observability'],
 }
+
+const MAX_LINES = 300
 
 const FOLDER_LAYERS: Record<string, Layer> = {
   configs: 'configs',
@@ -71,6 +73,10 @@ export function checkLayout(srcDir: string): string[] {
     }
   }
   for (const cycle of folderCycles(src, imports)) findings.push(`import cycle between folders: ${cycle}`)
+  for (const file of files) {
+    const lines = readFileSync(file, 'utf8').split('\n').length - 1
+    if (lines > MAX_LINES) findings.push(`${show(src, file)} has ${lines} lines: split it (at most ${MAX_LINES})`)
+  }
   return findings
 }
 

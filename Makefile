@@ -39,6 +39,7 @@ check: install ## Type-check (tsc, deno check), lint/format-check (Biome), src/ 
 test-bun: install
 	test/support/ensure-postgres.sh
 	test/support/ensure-chromium.sh
+	test/support/ensure-prometheus.sh
 	$(BUN) test
 
 test-deno: install ## The black-box HTTP suites against Deno-started servers
@@ -52,16 +53,21 @@ clean: ## Remove installed tools and local data
 
 # Container image and Kubernetes (kustomize/, README "Deploy to Kubernetes").
 IMAGE ?= config-service:dev
-.PHONY: docker-build deploy-minikube undeploy-minikube
+.PHONY: docker-build deploy-minikube undeploy-minikube smoke
 
 docker-build: ## Build the container image (IMAGE=config-service:dev; needs a Docker engine)
 	docker build -t $(IMAGE) .
 
-deploy-minikube: ## Build the image into minikube, apply kustomize/overlays/minikube, print URLs (JAEGER=1 adds Jaeger)
-	JAEGER=$(JAEGER) kustomize/minikube.sh deploy
+deploy-minikube: ## Build the image into minikube, apply kustomize/overlays/minikube, print URLs (JAEGER=1 adds Jaeger, MONITORING=1 monitoring)
+	JAEGER=$(JAEGER) MONITORING=$(MONITORING) kustomize/minikube.sh deploy
 
 undeploy-minikube: ## Delete the minikube deployment, its PostgreSQL volume included
 	kustomize/minikube.sh undeploy
+
+# The token, when the instance needs one, comes from the environment (SMOKE_TOKEN), not the command line.
+smoke: install ## Black-box smoke suite against a running instance: make smoke URL=http://host:port
+	@if [[ -z "$(URL)" ]]; then echo "usage: make smoke URL=http://host:port (and SMOKE_TOKEN=<api token> in the environment when writes need one)" >&2; exit 2; fi
+	SMOKE_URL='$(URL)' $(BUN) test test/smoke
 
 # Load benchmarks (bench/README.md): the service and its baselines side by side in one run.
 .PHONY: bench bench-smoke

@@ -3,9 +3,10 @@
 #
 #   kustomize/minikube.sh deploy     build the image into minikube, apply the overlay, wait, print URLs
 #   kustomize/minikube.sh undeploy   delete everything the overlay created, database volume included
-#   kustomize/minikube.sh secret     only write the overlay's database.env (if it is missing)
 #
-# JAEGER=1 uses overlays/minikube-jaeger (the same plus Jaeger all-in-one).
+# JAEGER=1 uses overlays/minikube-jaeger (the same plus Jaeger all-in-one); MONITORING=1 uses
+# overlays/minikube-monitoring (the same plus the monitoring component; needs the Prometheus
+# Operator's CRDs, see README). The overlays need nothing generated: `kubectl apply -k` works alone.
 # kubectl always targets minikube's own context, whatever the current context is.
 set -euo pipefail
 
@@ -13,9 +14,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 namespace=config-service
 image=config-service:dev
-secret_env=$here/overlays/minikube/database.env
+legacy_env=$here/overlays/minikube/database.env
 overlay=$here/overlays/minikube
+if [[ ${JAEGER:-0} == 1 && ${MONITORING:-0} == 1 ]]; then
+  echo "error: JAEGER=1 and MONITORING=1 are separate overlays; choose one" >&2
+  exit 64
+fi
 if [[ ${JAEGER:-0} == 1 ]]; then overlay=$here/overlays/minikube-jaeger; fi
+if [[ ${MONITORING:-0} == 1 ]]; then overlay=$here/overlays/minikube-monitoring; fi
 
 need() {
   local missing=()
@@ -28,18 +34,12 @@ need() {
   fi
 }
 
-# A random password, written once: PostgreSQL keeps the password it was initialised with, so
-# later deploys must reuse it. Never committed (.gitignore), readable only by you.
-write_secret() {
-  [[ -s $secret_env ]] && return 0
-  local password
-  password=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-  (
-    umask 077
-    printf 'POSTGRES_PASSWORD=%s\nDATABASE_URL=postgres://configs:%s@postgres:5432/configs\n' \
-      "$password" "$password" >"$secret_env"
-  )
-  echo "wrote a new PostgreSQL password to ${secret_env#"$root"/}"
+# Earlier versions wrote a random password there; a PostgreSQL volume initialised with it keeps it.
+note_legacy_password() {
+  [[ -e $legacy_env ]] || return 0
+  echo "note: ${legacy_env#"$root"/} is no longer read (the overlay's password is committed)." >&2
+  echo "      If the pods cannot log in to PostgreSQL, its volume still has the old password:" >&2
+  echo "      run make undeploy-minikube once (it deletes the database), then deploy again." >&2
 }
 
 running_profile() {
@@ -61,12 +61,16 @@ print_urls() {
     echo "Swagger UI:  <that URL>/swagger"
     return
   fi
-  local url jaeger
-  url=$(minikube service "$namespace" --profile "$profile" --namespace "$namespace" --url)
-  url=${url%%$'\n'*} # one port, one line; keep only the first in any case
+  local urls url metrics jaeger
+  # One line per Service port, in their order: http, then metrics when the overlay has it.
+  urls=$(minikube service "$namespace" --profile "$profile" --namespace "$namespace" --url)
+  url=${urls%%$'\n'*}
+  metrics=$url
+  if [[ $urls == *$'\n'* ]]; then metrics=$(sed -n 2p <<<"$urls"); fi
   echo "Service URL: $url"
   echo "Swagger UI:  $url/swagger"
-  echo "Metrics:     $url/metrics"
+  echo "Metrics:     $metrics/metrics"
+  echo "Smoke test:  make smoke URL=$url"
   if [[ ${JAEGER:-0} == 1 ]]; then
     jaeger=$(minikube service jaeger-ui --profile "$profile" --namespace "$namespace" --url)
     echo "Jaeger UI:   ${jaeger%%$'\n'*}"
@@ -78,7 +82,7 @@ deploy() {
   local profile
   profile=$(running_profile)
   local kc=(kubectl --context "$profile")
-  write_secret
+  note_legacy_password
 
   echo "building $image inside minikube"
   (cd "$root" && minikube image build --profile "$profile" -t "$image" .)
@@ -101,18 +105,16 @@ undeploy() {
   need minikube kubectl
   local profile
   profile=$(running_profile)
-  # The overlay needs database.env to render; its content does not matter for deleting.
-  write_secret
-  # The Jaeger overlay holds everything the plain one does, so deleting it removes either.
+  # The Jaeger overlay holds everything the plain one does, so deleting it removes either; the
+  # monitoring objects go with the namespace.
   kubectl --context "$profile" delete -k "$here/overlays/minikube-jaeger" --ignore-not-found --wait=true
 }
 
 case ${1:-} in
   deploy) deploy ;;
   undeploy) undeploy ;;
-  secret) write_secret ;;
   *)
-    echo "usage: $0 deploy|undeploy|secret" >&2
+    echo "usage: $0 deploy|undeploy" >&2
     exit 64
     ;;
 esac

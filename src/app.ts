@@ -44,7 +44,11 @@ export function createApp(deps: AppDeps) {
     },
   }
 
-  const app = new Elysia({ normalize: false })
+  // By default Elysia looks for the path from the 12th character of the URL on, which assumes a
+  // host of at least 4 characters: a Service named `api` (http://api/configs) would match no
+  // route. Both runtimes hand over plain `http://` URLs (no TLS is served here), so the path
+  // starts at the first '/' after the 7 characters of `http://`, whatever the Host header.
+  const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
     .use(errorHandling(lazyTable, deps.reportError ?? (() => {})))
     .use(deps.observability ? httpObservability({ ...deps.observability, routes: () => registered() }) : new Elysia())
     .onRequest(({ request }) => authorize(request))

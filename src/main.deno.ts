@@ -1,25 +1,40 @@
 /** Deno entry point: the same app as main.ts, served by Deno.serve, storage on node:sqlite. */
 import process from 'node:process'
 import { exitOnSignals, RequestDrain, shutDown } from './lifecycle.ts'
+import { metricsHandler } from './observability/metrics-listener.ts'
 import { buildService } from './service.ts'
-import { settingsOrExit } from './settings.ts'
+import { loadSettings } from './settings.ts'
+import { listeningFields, listenOrExit, startupStep } from './startup.ts'
 import { openNodeSqlite } from './store/sqlite/sqlite-node.ts'
 
 declare const Deno: {
   serve(
     options: { port: number; onListen?: (addr: { port: number }) => void },
     handler: (request: Request) => Response | Promise<Response>,
-  ): { shutdown(): Promise<void>; finished: Promise<void> }
+  ): { shutdown(): Promise<void>; finished: Promise<void>; addr: { port: number } }
 }
 
-const settings = settingsOrExit(process.env)
+const settings = await startupStep(() => loadSettings(process.env))
 
-const service = await buildService(settings, { openSqlite: openNodeSqlite })
+const service = await startupStep(() => buildService(settings, { openSqlite: openNodeSqlite }))
 const { app, store, logger } = service
+// Before the API's listener: whoever waits for `listening` finds the metrics port open too.
+const { metricsPort } = settings
+if (metricsPort !== undefined) {
+  const metricsServer = await listenOrExit('METRICS_PORT', metricsPort, () =>
+    Deno.serve({ port: metricsPort, onListen: () => {} }, metricsHandler(service.metrics)),
+  )
+  logger.info({ port: metricsServer.addr.port }, 'metrics listening')
+}
 const requests = new RequestDrain()
-const server = Deno.serve(
-  { port: settings.port, onListen: ({ port }) => logger.info({ port, store: store.backend }, 'listening') },
-  requests.track(async (request) => app.fetch(request)),
+const server = await listenOrExit('SERVE_PORT', settings.port, () =>
+  Deno.serve(
+    {
+      port: settings.port,
+      onListen: ({ port }) => logger.info(listeningFields(settings, port, store.backend), 'listening'),
+    },
+    requests.track(async (request) => app.fetch(request)),
+  ),
 )
 
 const plan = service.shutdownPlan({

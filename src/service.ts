@@ -22,6 +22,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   const backendStore = await openStore(settings.database, runtime, {
     historySize: settings.watchHistorySize,
     postgres: settings.postgres,
+    onConnectRetry: (retry) => logger.warn(retry, 'database unavailable at start-up: retrying'),
   })
   // The gauge asks the backend directly: a scrape is no store operation worth timing or tracing.
   const metrics = createMetrics({ configs: () => backendStore.count() })
@@ -32,8 +33,10 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   const watch = new WatchHub(store, {
     heartbeatMs: settings.watchHeartbeatMs,
     bufferEvents: settings.watchBufferEvents,
-    onFellBehind: (lastSent) =>
-      logger.warn({ lastSentRevision: lastSent, bufferEvents: settings.watchBufferEvents }, 'watcher fell behind'),
+    onFellBehind: (lastSent) => {
+      metrics.watcherDropped()
+      logger.warn({ lastSentRevision: lastSent, bufferEvents: settings.watchBufferEvents }, 'watcher fell behind')
+    },
   })
   metrics.setWatcherSource(() => watch.connected())
   const readiness = new Readiness()
@@ -42,7 +45,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     readiness,
     reportStoreDown: (error) => logger.warn({ err: error }, 'readiness: the store failed its ping'),
     watch,
-    observability: { metrics, tracing, logger },
+    observability: { metrics, tracing, logger, serveMetrics: settings.metricsPort === undefined },
     apiToken: settings.apiToken,
     maxBodyBytes: settings.maxBodyBytes,
     reportError: (error, request) =>

@@ -1,9 +1,8 @@
 /**
  * Environment -> typed settings, read and checked once at start-up.
  * A bad value throws a SettingsError whose message is one line naming the variable,
- * so the entry point can print it and exit without a stack trace.
+ * so the entry point can print it and exit without a stack trace (src/startup.ts).
  */
-import process from 'node:process'
 
 export type DatabaseTarget =
   | { kind: 'sqlite'; path: string } // path ':memory:' is an in-memory database
@@ -21,6 +20,8 @@ export interface PostgresSettings {
 
 export interface Settings {
   port: number
+  /** When set, `/metrics` is served on this port only (and answers 404 on `port`). */
+  metricsPort: number | undefined
   database: DatabaseTarget
   /** Used when `database` is PostgreSQL. */
   postgres: PostgresSettings
@@ -63,6 +64,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number]
 /** Every variable this module reads; the Kubernetes manifests are checked against it. */
 export const SETTING_NAMES = [
   'SERVE_PORT',
+  'METRICS_PORT',
   'DATABASE_URL',
   'SEED',
   'API_TOKEN',
@@ -98,20 +100,11 @@ type Env = Record<string, string | undefined>
 
 export const DEFAULT_SQLITE_PATH = './data/configs.db'
 
-/** For the entry points: the settings, or their one-line complaint on stderr and exit code 2. */
-export function settingsOrExit(env: Env): Settings {
-  try {
-    return loadSettings(env)
-  } catch (error) {
-    if (!(error instanceof SettingsError)) throw error
-    console.error(error.message)
-    process.exit(2)
-  }
-}
-
 export function loadSettings(env: Env): Settings {
+  const port = integer(env, 'SERVE_PORT', 4999, 0, 65535)
   return {
-    port: integer(env, 'SERVE_PORT', 4999, 0, 65535),
+    port,
+    metricsPort: metricsPort(env, port),
     database: databaseTarget(env.DATABASE_URL),
     postgres: postgresSettings(env),
     seed: boolean(env, 'SEED', true),
@@ -158,8 +151,18 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T
 }
 
+function metricsPort(env: Env, servePort: number): number | undefined {
+  if (present(env, 'METRICS_PORT') === undefined) return undefined
+  const port = integer(env, 'METRICS_PORT', 0, 0, 65535)
+  // 0 on both picks two free ports; the same fixed port twice cannot be listened on.
+  if (port !== 0 && port === servePort) throw new SettingsError('METRICS_PORT', `must differ from SERVE_PORT (${port})`)
+  return port
+}
+
 function apiToken(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw === '') return undefined
+  if (raw === undefined) return undefined
+  // Set but empty is most likely a Secret that came out empty: leaving writes open would be silent.
+  if (raw.trim() === '') throw new SettingsError('API_TOKEN', 'is set but empty; unset it to leave writes open')
   // A token with spaces or control characters cannot travel in a Bearer header intact.
   if (!/^[\x21-\x7e]+$/.test(raw)) throw new SettingsError('API_TOKEN', 'must be printable ASCII without spaces')
   return raw

@@ -54,6 +54,11 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ MAX_BODY_BYTES: '0' })).toThrow(/MAX_BODY_BYTES/)
   })
 
+  it('when API_TOKEN is set but empty, then it is refused rather than leaving writes open', () => {
+    expect(() => loadSettings({ API_TOKEN: '' })).toThrow(/API_TOKEN.*empty/)
+    expect(() => loadSettings({ API_TOKEN: ' \t ' })).toThrow(/API_TOKEN.*empty/)
+  })
+
   it('when settings are loaded, then exactly the variables of SETTING_NAMES are read', () => {
     const read = new Set<string>()
     const env = new Proxy({} as Record<string, string | undefined>, {

@@ -1,31 +1,197 @@
-/** A bad setting stops the process at start-up with one clear line naming the variable. */
-import { expect, it } from 'bun:test'
-import { ROOT, runtimeCommand } from './support/server.ts'
+/**
+ * Start-up failures the operator can fix end the process with one line on stderr naming the
+ * setting and the cause: no stack trace, no password, a non-zero exit. Real processes, real
+ * files, real ports, a real PostgreSQL (and a port with none behind it).
+ */
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
+import { writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:net'
+import { join } from 'node:path'
+import { freePort, type PostgresServer, startPostgres } from './support/postgres.ts'
+import { ROOT, type Runtime, runtimeCommand, startServer, tempDir } from './support/server.ts'
 
-const cases: [string, string][] = [
+const PASSWORD = 's3cret-pw'
+/** A process that should have exited but serves instead is killed after this. */
+const EXIT_WITHIN_MS = 10_000
+setDefaultTimeout(EXIT_WITHIN_MS + 5000)
+
+interface Exit {
+  code: number
+  stderr: string[]
+  /** stdout lines, parsed as JSON when they are JSON. */
+  stdout: Record<string, unknown>[]
+}
+
+async function runUntilExit(runtime: Runtime, env: Record<string, string>): Promise<Exit> {
+  const child = Bun.spawn(runtimeCommand(runtime), {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SERVE_PORT: '0', ...env },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const killer = setTimeout(() => child.kill('SIGKILL'), EXIT_WITHIN_MS)
+  const [code, stdout, stderr] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ])
+  clearTimeout(killer)
+  return {
+    code,
+    stderr: stderr.split('\n').filter((line) => line.trim() !== ''),
+    stdout: stdout
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        try {
+          return JSON.parse(line) as Record<string, unknown>
+        } catch {
+          return { unparsed: line }
+        }
+      }),
+  }
+}
+
+/** One line naming `setting`, no stack frames, no password, never listening. */
+function expectOneLineFailure(exit: Exit, setting: string): string {
+  expect(exit.stderr).toHaveLength(1)
+  const line = exit.stderr[0] as string
+  expect(line).toContain(setting)
+  expect(line).not.toContain('    at ')
+  expect(line).not.toContain(PASSWORD)
+  expect(exit.stdout.some((l) => l.msg === 'listening')).toBe(false)
+  return line
+}
+
+const badSettings: [string, string][] = [
   ['SERVE_PORT', 'eighty'],
   ['SERVE_PORT', '70000'],
-  ['DATABASE_URL', 'mysql://user:secret@db/configs'],
+  ['DATABASE_URL', `mysql://user:${PASSWORD}@db/configs`],
   ['SEED', 'maybe'],
   ['MAX_BODY_BYTES', '-1'],
   ['LOG_LEVEL', 'loud'],
   ['API_TOKEN', 'has spaces in it'],
+  ['API_TOKEN', ''],
+  ['API_TOKEN', '   '],
   ['SHUTDOWN_DELAY_MS', '1.5'],
 ]
 
-it.each(cases)('when %s=%p, then the process exits non-zero with one line naming it', async (variable, value) => {
-  const child = Bun.spawn(runtimeCommand('bun'), {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'sqlite::memory:', SERVE_PORT: '0', [variable]: value },
-    stdout: 'pipe',
-    stderr: 'pipe',
+it.each(badSettings)('when %s=%p, then the process exits with 2 and one line naming it', async (variable, value) => {
+  const exit = await runUntilExit('bun', { DATABASE_URL: 'sqlite::memory:', [variable]: value })
+  expect(exit.code).toBe(2)
+  expectOneLineFailure(exit, variable)
+})
+
+describe.each(['bun', 'deno'] as const)('on %s', (runtime) => {
+  it('when PostgreSQL cannot be reached, then each retry is logged and the process exits with one line', async () => {
+    const port = await freePort() // nothing listens there
+    const exit = await runUntilExit(runtime, {
+      DATABASE_URL: `postgres://config:${PASSWORD}@127.0.0.1:${port}/configs`,
+      DATABASE_CONNECT_RETRIES: '2',
+    })
+    expect(exit.code).toBe(1)
+    const line = expectOneLineFailure(exit, 'DATABASE_URL')
+    expect(line).toContain(`127.0.0.1:${port}`)
+    expect(line).toContain('ECONNREFUSED')
+    expect(line).toContain('DATABASE_CONNECT_RETRIES=2')
+    const retries = exit.stdout.filter((l) => l.msg === 'database unavailable at start-up: retrying')
+    expect(retries).toHaveLength(2)
+    expect(retries.map((l) => [l.level, l.attempt, l.attempts, l.delayMs])).toEqual([
+      ['warn', 1, 3, 250],
+      ['warn', 2, 3, 500],
+    ])
+    for (const retry of retries) expect(String(retry.cause)).toContain('ECONNREFUSED')
+    expect(JSON.stringify(exit.stdout)).not.toContain(PASSWORD)
   })
-  const code = await child.exited
-  const stderr = (await new Response(child.stderr).text()).trim()
-  expect(code).not.toBe(0)
-  expect(stderr.split('\n')).toHaveLength(1)
-  expect(stderr).toContain(variable)
-  // A mistyped URL may carry a password: it must not be echoed.
-  expect(stderr).not.toContain('secret')
-  expect(await new Response(child.stdout).text()).not.toContain('listening')
+
+  const unopenable: [string, () => string][] = [
+    ['a directory', () => tempDir()],
+    [
+      'under a regular file',
+      () => {
+        const file = join(tempDir(), 'not-a-directory')
+        writeFileSync(file, '')
+        return join(file, 'configs.db')
+      },
+    ],
+    [
+      'a file that is no database',
+      () => {
+        const file = join(tempDir(), 'configs.db')
+        writeFileSync(
+          file,
+          'this is not a SQLite database, but it is long enough to have a header of 100 bytes '.repeat(50),
+        )
+        return file
+      },
+    ],
+    // procfs takes no new files, whoever asks (root included).
+    ['in a read-only place', () => '/proc/config-service.db'],
+  ]
+
+  it.each(unopenable)('when the SQLite path is %s, then the process exits with one line naming it', async (_, path) => {
+    const at = path()
+    const exit = await runUntilExit(runtime, { DATABASE_URL: `sqlite:${at}` })
+    expect(exit.code).toBe(1)
+    expect(expectOneLineFailure(exit, 'DATABASE_URL')).toContain(at)
+  })
+
+  describe('when SERVE_PORT is taken by another process', () => {
+    let taken: Server
+    let port: number
+
+    beforeAll(async () => {
+      taken = createServer()
+      // The unspecified address, as the service binds it: any overlap is a conflict.
+      await new Promise<void>((resolve) => taken.listen(0, resolve))
+      port = (taken.address() as { port: number }).port
+    })
+    afterAll(() => {
+      taken.close()
+    })
+
+    it('then the process exits with one line naming the port', async () => {
+      const exit = await runUntilExit(runtime, { DATABASE_URL: 'sqlite::memory:', SERVE_PORT: String(port) })
+      expect(exit.code).toBe(1)
+      expect(expectOneLineFailure(exit, 'SERVE_PORT')).toContain(`${port}`)
+      expect(exit.stderr[0]).toContain('in use')
+    })
+  })
+
+  it.each([
+    ['API_TOKEN is set', { API_TOKEN: 'a-token' }, true],
+    ['API_TOKEN is unset', {}, false],
+  ] as const)('when %s, then the listening line says whether writes need a token', async (_, env, needed) => {
+    const server = await startServer({ runtime, env: { ...env } })
+    try {
+      const listening = server.lines.find((l) => (l as { msg?: string }).msg === 'listening')
+      expect(listening).toMatchObject({ port: server.port, writesNeedToken: needed })
+    } finally {
+      await server.stop()
+    }
+  })
+})
+
+describe('when PostgreSQL answers but refuses the database', () => {
+  let postgres: PostgresServer
+
+  beforeAll(async () => {
+    postgres = await startPostgres()
+  }, 60_000)
+  afterAll(async () => {
+    await postgres?.dispose()
+  })
+
+  it('then the process exits with one line giving its reason, at once', async () => {
+    const exit = await runUntilExit('bun', {
+      DATABASE_URL: `postgres://postgres:${PASSWORD}@127.0.0.1:${postgres.port}/no_such_database`,
+      DATABASE_CONNECT_RETRIES: '5',
+    })
+    expect(exit.code).toBe(1)
+    const line = expectOneLineFailure(exit, 'DATABASE_URL')
+    expect(line).toContain('database "no_such_database" does not exist')
+    // Not a passing outage: no retries.
+    expect(exit.stdout.filter((l) => l.msg === 'database unavailable at start-up: retrying')).toHaveLength(0)
+  })
 })

@@ -49,9 +49,16 @@ const Metadata = t.Object(
   },
 )
 
+/**
+ * The example of a new config, and so the POST body that Swagger UI's "Try it out" sends: a
+ * dcname the seed does not have, so that on a fresh service it creates (201) instead of
+ * conflicting with a seed config (409).
+ */
+export const NEW_CONFIG_EXAMPLE = exampleConfig('datacenter-3')
+
 export const ConfigSchema = t.Object(
   { dcname: DcName, metadata: Metadata },
-  { additionalProperties: false, examples: [exampleConfig('datacenter-1')] },
+  { additionalProperties: false, examples: [NEW_CONFIG_EXAMPLE] },
 )
 
 /** PUT body: the dcname comes from the URL and may be left out of the body. */

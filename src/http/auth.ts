@@ -3,6 +3,11 @@ import { ProblemError } from './problem.ts'
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
+/** Whether a request with this method needs the token (when one is configured); the API docs say the same. */
+export function needsToken(method: string): boolean {
+  return WRITE_METHODS.has(method)
+}
+
 /**
  * Writes need `Authorization: Bearer <token>` when a token is configured; reads stay open.
  * Both sides are hashed first so the comparison takes the same time whatever the length.
@@ -11,7 +16,7 @@ export function bearerGuard(token: string | undefined): (request: Request) => vo
   if (token === undefined) return () => {}
   const expected = digest(token)
   return (request) => {
-    if (!WRITE_METHODS.has(request.method)) return
+    if (!needsToken(request.method)) return
     const header = request.headers.get('authorization')
     const match = header === null ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)
     const supplied = match?.[1]

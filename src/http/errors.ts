@@ -73,15 +73,23 @@ interface SchemaError {
   schema?: { error?: unknown }
 }
 
-/** Schema errors as JSON Pointers, preferring the schema's own wording where it has one. */
+/**
+ * Schema errors as JSON Pointers, one per pointer: a value can fail several checks of its schema
+ * at once (a missing property is also "not an object"; an empty dcname is both too short and
+ * off-pattern), but the client needs one cause per field. The schema's own wording wins where
+ * it has one; otherwise the first error, since the validator reports a missing property before
+ * the type of its absent value.
+ */
 export function fieldErrors(errors: Iterable<SchemaError>, max = 20): FieldError[] {
-  const result: FieldError[] = []
+  const byPointer = new Map<string, { message: string; own: boolean }>()
   for (const e of errors) {
-    const own = e.schema?.error
-    result.push({ pointer: e.path, message: typeof own === 'string' ? own : (e.summary ?? e.message) })
-    if (result.length >= max) break
+    const own = typeof e.schema?.error === 'string'
+    const kept = byPointer.get(e.path)
+    if (kept && (kept.own || !own)) continue
+    if (!kept && byPointer.size >= max) break
+    byPointer.set(e.path, { message: own ? (e.schema?.error as string) : (e.summary ?? e.message), own })
   }
-  return result
+  return [...byPointer].map(([pointer, { message }]) => ({ pointer, message }))
 }
 
 function validationProblem(error: unknown): Problem {

@@ -40,6 +40,9 @@ export const COMPONENT_SCHEMAS = {
 
 export type ComponentName = keyof typeof COMPONENT_SCHEMAS
 
+/** The name of the bearer-token security scheme that writes require. */
+export const BEARER_AUTH = 'bearerAuth'
+
 export const schemaRef = (name: ComponentName): SchemaDoc => ({ $ref: `#/components/schemas/${name}` })
 
 const PROBLEMS: Record<number, { description: string; example: Problem }> = {

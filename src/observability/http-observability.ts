@@ -3,7 +3,8 @@
  * whatever answers it (a handler, the error mapper's 404/405, a 401 from the auth guard) is seen
  * with its final status: request metrics, one access log line, the `X-Request-Id` header and,
  * when tracing is on, a server span that is active while the handler and the store run.
- * Also serves `GET /metrics`.
+ * Also serves `GET /metrics`, unless the metrics have a port of their own (METRICS_PORT, see
+ * metrics-listener.ts): then this port answers 404 for it.
  *
  * Per request this costs a few field reads, a route match against a handful of patterns and one
  * buffered log line; with tracing off no span or context is made, and the access line takes the
@@ -34,6 +35,8 @@ export interface HttpObservabilityDeps {
   logger: Logger
   /** The app's routes, read once on the first request (when all are registered). */
   routes: () => RoutePattern[]
+  /** False when METRICS_PORT serves `/metrics` instead; true when left out. */
+  serveMetrics?: boolean
 }
 
 type Handle = (request: Request) => Response | Promise<Response>
@@ -54,7 +57,7 @@ interface RequestObservation {
 /** Long client-supplied values are cut in log lines; they are evidence, not payload. */
 const MAX_LOGGED_LENGTH = 512
 
-export function httpObservability({ metrics, tracing, logger, routes }: HttpObservabilityDeps) {
+export function httpObservability({ metrics, tracing, logger, routes, serveMetrics = true }: HttpObservabilityDeps) {
   const routeOf = routeMatcher(routes)
   const writeInfo = infoLineWriter(logger)
 
@@ -153,18 +156,18 @@ export function httpObservability({ metrics, tracing, logger, routes }: HttpObse
     writeInfo(line, 'request')
   }
 
-  return new Elysia()
-    .wrap(((handle: Handle) => (request: Request) => observe(handle, request)) as never)
-    .get(
-      '/metrics',
-      async () => new Response(await metrics.scrape(), { headers: { 'content-type': metrics.contentType } }),
-      {
-        detail: {
-          summary: 'Prometheus metrics',
-          description: 'Text exposition format 0.0.4: HTTP, store, watch and process metrics.',
-        },
+  const observed = new Elysia().wrap(((handle: Handle) => (request: Request) => observe(handle, request)) as never)
+  if (!serveMetrics) return observed
+  return observed.get(
+    '/metrics',
+    async () => new Response(await metrics.scrape(), { headers: { 'content-type': metrics.contentType } }),
+    {
+      detail: {
+        summary: 'Prometheus metrics',
+        description: 'Text exposition format 0.0.4: HTTP, store, watch and process metrics.',
       },
-    )
+    },
+  )
 }
 
 function withRequestId(response: Response, requestId: string): Response {

@@ -7,6 +7,7 @@ import process from 'node:process'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import pkg from '../../package.json' with { type: 'json' }
 import { SeriesHistogram } from './series-histogram.ts'
+import { droppedStdoutLines } from './stdout-sink.ts'
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
@@ -31,6 +32,8 @@ export interface Metrics {
   storeOperation(operation: string, backend: string): { observe(seconds: number): void }
   /** Reads watchers from here on (for a watch hub built after the metrics). */
   setWatcherSource(watchers: () => number): void
+  /** A watch stream the service ended because its client fell too far behind. */
+  watcherDropped(): void
   /** The whole exposition, text format 0.0.4. */
   scrape(): Promise<string>
 }
@@ -95,12 +98,27 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.set(watchers?.() ?? 0)
     },
   })
+  const watchersDropped = new Counter({
+    name: 'watchers_dropped_total',
+    help: 'Watch streams ended by the service because the client fell more than WATCH_BUFFER_EVENTS behind.',
+    registers,
+  })
   new Gauge({
     name: 'config_service_build_info',
     help: 'Always 1; the labels tell the version and the runtime serving it.',
     labelNames: ['version', 'runtime', 'runtime_version'] as const,
     registers,
   }).set({ version: pkg.version, ...runtimeInfo() }, 1)
+
+  new Counter({
+    name: 'log_lines_dropped_total',
+    help: 'Log lines given up because stdout stayed full past the queue bound, or was closed.',
+    registers,
+    collect() {
+      this.reset()
+      this.inc(droppedStdoutLines())
+    },
+  })
 
   const processMetrics = defaultMetrics()
 
@@ -120,6 +138,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
     setWatcherSource(source) {
       watchers = source
+    },
+    watcherDropped() {
+      watchersDropped.inc()
     },
     async scrape() {
       const own = await registry.metrics()

@@ -4,6 +4,12 @@
  * here a label combination is resolved once to its Series, callers keep or cache that handle,
  * and an observation is a bucket search and three additions. prom-client still registers,
  * names and formats the metric: only where the numbers live differs.
+ *
+ * What this takes from prom-client (test/observability/series-histogram.test.ts pins each):
+ * the registry formats a metric from `getForPromString()` when it has one, else from `get()`;
+ * Metric's constructor calls `reset()` before a subclass's fields exist; Histogram's constructor
+ * assigns `observe` on the instance. Histogram's own ways in (`observe`, `labels`, `startTimer`,
+ * `zero`, `remove`) would write to a store nobody reads, so they throw instead.
  */
 import {
   Histogram,
@@ -27,6 +33,7 @@ export class Series<T extends string> {
   }
 
   observe(value: number): void {
+    if (!Number.isFinite(value)) throw new TypeError(`a histogram observes finite numbers, not ${value}`)
     const bounds = this.bounds
     for (let i = 0; i < bounds.length; i++) {
       if (value <= (bounds[i] as number)) {
@@ -52,22 +59,63 @@ export class SeriesHistogram<T extends string> extends Histogram<T> {
   private readonly table = new Map<string, Series<T>>()
   private readonly metricName: string
   private readonly metricHelp: string
+  private readonly declaredLabels: ReadonlySet<string>
 
   constructor(configuration: SeriesHistogramConfiguration<T>) {
     super(configuration)
     this.bounds = [...configuration.buckets].sort((a, b) => a - b)
     this.metricName = configuration.name
     this.metricHelp = configuration.help
+    this.declaredLabels = new Set(configuration.labelNames)
+    // Histogram's constructor sets `observe` on the instance, so a method here would not win.
+    this.observe = () => this.refuse('observe')
   }
 
   /** The series of one label combination; `key` must identify it (e.g. its values joined). */
   series(key: string, labels: () => LabelValues<T>): Series<T> {
     let series = this.table.get(key)
     if (!series) {
-      series = new Series(labels(), this.bounds)
+      series = new Series(this.checked(labels()), this.bounds)
       this.table.set(key, series)
     }
     return series
+  }
+
+  /** Exactly the declared label names, each with a string or number (once per combination). */
+  private checked(labels: LabelValues<T>): LabelValues<T> {
+    const names = Object.keys(labels)
+    const wrong = names.filter((name) => !this.declaredLabels.has(name))
+    const missing = [...this.declaredLabels].filter((name) => !names.includes(name))
+    const untyped = names.filter((name) => !['string', 'number'].includes(typeof labels[name as T]))
+    if (wrong.length > 0 || missing.length > 0 || untyped.length > 0) {
+      throw new Error(
+        `${this.metricName}: labels must be exactly ${[...this.declaredLabels].join(', ')} with string or number values` +
+          ` (undeclared: ${wrong.join(', ') || 'none'}; missing: ${missing.join(', ') || 'none'}; not a string or number: ${untyped.join(', ') || 'none'})`,
+      )
+    }
+    return labels
+  }
+
+  private refuse(method: string): never {
+    throw new Error(
+      `${this.metricName}: ${method}() would bypass this histogram's series and be lost; use series(key, labels).observe(value)`,
+    )
+  }
+
+  override labels(): never {
+    return this.refuse('labels')
+  }
+
+  override startTimer(): never {
+    return this.refuse('startTimer')
+  }
+
+  override zero(): never {
+    return this.refuse('zero')
+  }
+
+  override remove(): never {
+    return this.refuse('remove')
   }
 
   /** Every series observed so far (for a counter of the same observations). */
@@ -82,9 +130,9 @@ export class SeriesHistogram<T extends string> extends Histogram<T> {
       let cumulative = 0
       this.bounds.forEach((bound, i) => {
         cumulative += series.counts[i] as number
-        values.push({ labels: { ...series.labels, le: bound }, value: cumulative, metricName: `${name}_bucket` })
+        values.push({ labels: { le: bound, ...series.labels }, value: cumulative, metricName: `${name}_bucket` })
       })
-      values.push({ labels: { ...series.labels, le: '+Inf' }, value: series.count, metricName: `${name}_bucket` })
+      values.push({ labels: { le: '+Inf', ...series.labels }, value: series.count, metricName: `${name}_bucket` })
       values.push({ labels: series.labels, value: series.sum, metricName: `${name}_sum` })
       values.push({ labels: series.labels, value: series.count, metricName: `${name}_count` })
     }
@@ -98,8 +146,16 @@ export class SeriesHistogram<T extends string> extends Histogram<T> {
     return this.get()
   }
 
+  /**
+   * Zeroes every series in place (a registry's `resetMetrics()`): callers keep their handles,
+   * so dropping the series instead would lose whatever they observe next.
+   */
   override reset(): void {
     // prom-client's constructor calls reset() before this class's fields exist.
-    this.table?.clear()
+    for (const series of this.table?.values() ?? []) {
+      series.counts.fill(0)
+      series.sum = 0
+      series.count = 0
+    }
   }
 }

@@ -2,75 +2,206 @@
  * Where log lines go: stdout, batched. Lines written during one turn of the event loop leave in
  * one write when the turn ends, so a busy server makes one system call for many access lines
  * instead of one each (a synchronous write per line costs more than the request it logs).
- * The batch is flushed synchronously on exit, so `process.exit` loses nothing.
+ *
+ * A reader that falls behind (a stalled log collector) never stops the event loop: stdout is
+ * non-blocking, what a full pipe refuses waits in a bounded queue and is retried on a timer, and
+ * the lines that do not fit are dropped and counted (`droppedLines`, exported on /metrics). On
+ * exit the queue is written out synchronously, waiting only while the reader keeps taking bytes,
+ * so `process.exit` loses nothing when stdout is being read.
  */
+import { Buffer } from 'node:buffer'
 import { writeSync } from 'node:fs'
 import process from 'node:process'
-import { setImmediate } from 'node:timers'
+import { clearTimeout, setImmediate, setTimeout } from 'node:timers'
 
 export interface LineSink {
   write(line: string): void
-  /** Writes out everything buffered, synchronously (pino's `logger.flush(done)` calls this). */
+  /** Writes out what stdout takes now, without waiting (pino's `logger.flush(done)` calls this). */
   flush(done?: () => void): void
+}
+
+export interface StdoutSink extends LineSink {
+  /** Lines given up since start: past the queue's bound, or refused by a closed stdout. */
+  droppedLines(): number
+  /** Writes out everything queued, waiting while the reader makes progress (the exit hook). */
+  flushBeforeExit(): void
+}
+
+export interface SinkOptions {
+  /** Bytes a stalled stdout may keep waiting, beyond which new lines are dropped. */
+  maxQueuedBytes?: number
 }
 
 const STDOUT = 1
 /** Past this many buffered characters a batch is written without waiting for the turn to end. */
 const HIGH_WATER = 64 * 1024
+/** A few seconds of access lines at full load: enough for a collector's hiccup, not a leak. */
+const MAX_QUEUED_BYTES = 1024 * 1024
+/** How often a full stdout is tried again (a failed non-blocking write costs one system call). */
+const RETRY_MS = 10
+/** On exit, the reader may take this long to make room before the rest is given up. */
+const EXIT_PATIENCE_MS = 200
 
-let shared: LineSink | undefined
+let shared: StdoutSink | undefined
 
-/** The process-wide stdout sink (one buffer and one exit hook, however many loggers use it). */
-export function stdoutSink(): LineSink {
+/** The process-wide stdout sink (one queue and one exit hook, however many loggers use it). */
+export function stdoutSink(): StdoutSink {
   if (!shared) {
-    shared = bufferedSink(STDOUT)
-    process.on('exit', () => shared?.flush())
+    // Bun puts a piped stdout in non-blocking mode when it sets up `process.stdout`; without
+    // that, a write to a full pipe would stop the whole thread until the reader comes back.
+    // (test/observability/stdout-backpressure.test.ts fails if that ever stops being so.)
+    void process.stdout
+    shared = fdSink(STDOUT)
+    process.on('exit', () => shared?.flushBeforeExit())
   }
   return shared
 }
 
-function bufferedSink(fd: number): LineSink {
-  let buffer = ''
+/** Lines the process-wide stdout sink dropped so far (0 when nothing logged to stdout). */
+export function droppedStdoutLines(): number {
+  return shared?.droppedLines() ?? 0
+}
+
+/**
+ * The sink on one file descriptor, which should be non-blocking (a blocking one that fills up
+ * stops the thread in write()). Exported for the benchmark and tests.
+ */
+export function fdSink(fd: number, options: SinkOptions = {}): StdoutSink {
+  const maxQueuedBytes = options.maxQueuedBytes ?? MAX_QUEUED_BYTES
+  /** This turn's lines, not yet offered to stdout. */
+  let batch = ''
   let scheduled = false
-  const flush = (done?: () => void) => {
+  // What a full stdout refused, in order: the unwritten rest of a batch (whose first line may
+  // be half written), then whole lines that came while it waited.
+  let head: Uint8Array | undefined
+  let waiting: string[] = []
+  let queuedBytes = 0
+  let retry: ReturnType<typeof setTimeout> | undefined
+  let dropped = 0
+
+  /** Writes what stdout takes now; whatever it refuses becomes the head of the queue. */
+  const offer = (bytes: Uint8Array): void => {
+    const outcome = writeSome(fd, bytes)
+    if (outcome === 'closed') {
+      dropped += countLines(bytes)
+      return
+    }
+    if (outcome < bytes.length) {
+      head = bytes.subarray(outcome)
+      queuedBytes = head.length
+      retry = setTimeout(drain, RETRY_MS)
+      // The queue never keeps a process alive: the exit hook has the last word on it.
+      retry.unref?.()
+    }
+  }
+
+  /** A retry: the head first, then everything that waited behind it, in one write. */
+  const drain = (): void => {
+    retry = undefined
+    const rest = head as Uint8Array
+    head = undefined
+    const text = waiting.join('')
+    waiting = []
+    queuedBytes = 0
+    offer(text === '' ? rest : concat(rest, encoder.encode(text)))
+  }
+
+  const flush = (done?: () => void): void => {
     scheduled = false
-    if (buffer !== '') {
-      const text = buffer
-      buffer = ''
-      writeFully(fd, text)
+    if (batch !== '') {
+      const text = batch
+      batch = ''
+      offer(encoder.encode(text))
     }
     done?.()
   }
+
   return {
     write(line) {
-      buffer += line
-      if (buffer.length >= HIGH_WATER) flush()
+      if (head) {
+        // Stdout is full. The newest lines are the ones dropped: what already waits is a
+        // contiguous continuation of what was written (its first line may be half out and
+        // must be finished), and an incident's first lines explain more than its last.
+        const bytes = Buffer.byteLength(line)
+        if (queuedBytes + bytes > maxQueuedBytes) dropped++
+        else {
+          waiting.push(line)
+          queuedBytes += bytes
+        }
+        return
+      }
+      batch += line
+      if (batch.length >= HIGH_WATER) flush()
       else if (!scheduled) {
         scheduled = true
-        setImmediate(() => flush())
+        setImmediate(flush)
       }
     },
     flush,
+    droppedLines: () => dropped,
+    flushBeforeExit() {
+      if (retry) clearTimeout(retry)
+      retry = undefined
+      const parts = [head ?? new Uint8Array(0), encoder.encode(waiting.join('') + batch)]
+      head = undefined
+      waiting = []
+      batch = ''
+      queuedBytes = 0
+      const bytes = concat(parts[0] as Uint8Array, parts[1] as Uint8Array)
+      dropped += countLines(bytes.subarray(writePatiently(fd, bytes)))
+    },
   }
 }
 
 const encoder = new TextEncoder()
-const pause = new Int32Array(new SharedArrayBuffer(4))
+const NEWLINE = 10
 
-/** A pipe reader that falls behind makes a non-blocking stdout answer EAGAIN: wait and go on. */
-function writeFully(fd: number, text: string): void {
-  const bytes = encoder.encode(text)
+/** Bytes written before stdout was full (EAGAIN), or 'closed' when nobody reads it any more. */
+function writeSome(fd: number, bytes: Uint8Array): number | 'closed' {
   let offset = 0
-  let stalls = 0
   while (offset < bytes.length) {
     try {
       offset += writeSync(fd, bytes, offset, bytes.length - offset)
-      stalls = 0
     } catch (error) {
-      const code = (error as { code?: string }).code
-      // Nobody reads stdout any more (EPIPE), or it stays full for seconds: drop the batch.
-      if (code !== 'EAGAIN' || ++stalls > 5000) return
+      if ((error as { code?: string }).code === 'EAGAIN') return offset
+      // EPIPE (the reader is gone) or a stdout that cannot be written at all.
+      return 'closed'
+    }
+  }
+  return offset
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4))
+
+/** Bytes written, waiting in 1 ms steps while stdout is full, until it stalls for too long. */
+function writePatiently(fd: number, bytes: Uint8Array): number {
+  let offset = 0
+  let stalledSince = Date.now()
+  while (offset < bytes.length) {
+    const outcome = writeSome(fd, bytes.subarray(offset))
+    if (outcome === 'closed') return offset
+    if (outcome > 0) stalledSince = Date.now()
+    offset += outcome
+    if (offset < bytes.length) {
+      if (Date.now() - stalledSince > EXIT_PATIENCE_MS) return offset
       Atomics.wait(pause, 0, 0, 1)
     }
   }
+  return offset
+}
+
+/** Lines that start or continue in these bytes (a half-written line counts). */
+function countLines(bytes: Uint8Array): number {
+  let lines = 0
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === NEWLINE) lines++
+  return lines
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b
+  if (b.length === 0) return a
+  const joined = new Uint8Array(a.length + b.length)
+  joined.set(a)
+  joined.set(b, a.length)
+  return joined
 }

@@ -3,10 +3,10 @@
  * runs here, so minikube and kubectl are stand-ins that record their arguments and answer as
  * the real ones do; `kubectl apply -k` and `delete -k` hand the overlay to the real
  * `kubectl kustomize`, so what would be applied must render. The script runs from a copy of
- * kustomize/, so the database.env it writes never lands in the working tree.
+ * kustomize/ as a fresh clone has it, with nothing generated.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from '../support/server.ts'
 import { kubectl, kustomizeCopy } from './render.ts'
@@ -18,7 +18,7 @@ echo "minikube $*" >> "$CALLS"
 case "$1" in
   profile) echo minikube ;;
   status) [[ -z $MINIKUBE_STOPPED ]] ;;
-  service) echo "${NODE_URL}" ;;
+  service) echo "${NODE_URL}"; [[ -z $SECOND_PORT_URL ]] || echo "$SECOND_PORT_URL" ;;
 esac
 `
 
@@ -63,7 +63,10 @@ function tool(name: string, text: string) {
   chmodSync(join(bin, name), 0o755)
 }
 
-const secretFile = () => join(dir, 'overlays/minikube/database.env')
+const legacyFile = () => join(dir, 'overlays/minikube/database.env')
+/** Every file under the copy of kustomize/, to see that a run writes none. */
+const files = () =>
+  (readdirSync(dir, { recursive: true }) as string[]).filter((f) => !f.startsWith('.fake-bin') && f !== '.calls').sort()
 
 beforeEach(() => {
   dir = kustomizeCopy()
@@ -86,7 +89,6 @@ describe('make deploy-minikube', () => {
       expect(result.code).toBe(1)
       expect(result.stderr).toContain('minikube not found on PATH')
       expect(result.stderr).toContain('https://minikube.sigs.k8s.io/docs/start/')
-      expect(existsSync(secretFile())).toBe(false)
     },
     SLOW,
   )
@@ -124,38 +126,77 @@ describe('make deploy-minikube', () => {
       ])
       expect(result.stdout).toContain(`Service URL: ${NODE_URL}\n`)
       expect(result.stdout).toContain(`Swagger UI:  ${NODE_URL}/swagger\n`)
+      expect(result.stdout).toContain(`Metrics:     ${NODE_URL}/metrics\n`)
+      expect(result.stdout).toContain(`Smoke test:  make smoke URL=${NODE_URL}\n`)
     },
     SLOW,
   )
 
   it(
-    'when it runs the first time, then it writes a random password readable only by the user',
+    'when it runs straight from a clone, then it generates no file: the overlay has all it needs',
     () => {
       tool('minikube', FAKE_MINIKUBE)
       tool('kubectl', FAKE_KUBECTL)
-      expect(run('deploy').code).toBe(0)
-      const env = readFileSync(secretFile(), 'utf8')
-      const password = /^POSTGRES_PASSWORD=([0-9a-f]{64})$/m.exec(env)?.[1]
-      expect(password).toBeDefined()
-      expect(env).toContain(`DATABASE_URL=postgres://configs:${password}@postgres:5432/configs\n`)
-      expect(statSync(secretFile()).mode & 0o777).toBe(0o600)
+      const before = files()
+      const result = run('deploy')
+      expect([result.code, result.stderr]).toEqual([0, ''])
+      expect(files()).toEqual(before)
     },
     SLOW,
   )
 
   it(
-    'when it runs again, then it keeps the password PostgreSQL was initialised with and restarts the pods',
+    'when it runs again, then it restarts the pods so that they run the image just built',
     () => {
       tool('minikube', FAKE_MINIKUBE)
       tool('kubectl', FAKE_KUBECTL)
-      expect(run('deploy').code).toBe(0)
-      const first = readFileSync(secretFile(), 'utf8')
       const again = run('deploy', { DEPLOYMENT_EXISTS: '0' })
       expect(again.code).toBe(0)
-      expect(readFileSync(secretFile(), 'utf8')).toBe(first)
       expect(again.log).toContain(
         'kubectl --context minikube --namespace config-service rollout restart deployment/config-service',
       )
+    },
+    SLOW,
+  )
+
+  it(
+    'when an earlier version’s generated password file is still there, then it says it is unused and how to start afresh',
+    () => {
+      tool('minikube', FAKE_MINIKUBE)
+      tool('kubectl', FAKE_KUBECTL)
+      writeFileSync(legacyFile(), 'POSTGRES_PASSWORD=0123\n')
+      const result = run('deploy')
+      expect(result.code).toBe(0)
+      expect(result.stderr).toContain('overlays/minikube/database.env is no longer read')
+      expect(result.stderr).toContain('make undeploy-minikube')
+    },
+    SLOW,
+  )
+
+  it.skipIf(!kubectl)(
+    'when MONITORING=1, then it applies the monitoring overlay and prints the metrics URL of the metrics port',
+    () => {
+      tool('minikube', FAKE_MINIKUBE)
+      tool('kubectl', FAKE_KUBECTL)
+      const metricsUrl = 'http://192.168.49.2:31797'
+      const result = run('deploy', { MONITORING: '1', SECOND_PORT_URL: metricsUrl }, undefined, true)
+      expect([result.code, result.stderr]).toEqual([0, ''])
+      expect(result.log).toContain(`kubectl --context minikube apply -k ${join(dir, 'overlays/minikube-monitoring')}`)
+      expect(result.stdout).toContain(`Service URL: ${NODE_URL}\n`)
+      expect(result.stdout).toContain(`Metrics:     ${metricsUrl}/metrics\n`)
+    },
+    SLOW,
+  )
+
+  it(
+    'when JAEGER=1 and MONITORING=1 are both asked for, then it refuses before touching anything',
+    () => {
+      tool('minikube', FAKE_MINIKUBE)
+      tool('kubectl', FAKE_KUBECTL)
+      const result = run('deploy', { JAEGER: '1', MONITORING: '1' })
+      expect(result.code).toBe(64)
+      expect(result.stderr).toContain('choose one')
+      expect(result.log).toEqual([])
     },
     SLOW,
   )

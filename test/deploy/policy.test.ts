@@ -55,6 +55,8 @@ const KNOWN_VARIABLES = new Set<string>([...SETTING_NAMES, ...OTEL_STANDARD])
 const OPERATOR_SECRETS = ['config-service-database', 'config-service-api-token', 'config-service-tls']
 
 const APP = 'config-service'
+/** The one committed password: minikube's in-cluster PostgreSQL, labelled as local development only. */
+const LOCAL_DEVELOPMENT_ENV = 'kustomize/overlays/minikube/local-development.env'
 const RECOMMENDED_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/part-of']
 
 let rendered: Rendered
@@ -88,6 +90,13 @@ function effectiveEnv(target: Target): Record<string, string> {
       : standIn(variable.name)
   }
   return env
+}
+
+/** A value of a Secret in the render, decoded. */
+function secretValue(target: Target, name: string, key: string): string {
+  const secret = objectsOf(target).find((o) => o.kind === 'Secret' && o.metadata.name.startsWith(name))
+  if (!secret) throw new Error(`no Secret ${name} in ${target}`)
+  return Buffer.from(String(secret.data[key]).replace(/\n/g, ''), 'base64').toString()
 }
 
 function standIn(name: string): string {
@@ -183,18 +192,44 @@ describe.skipIf(!kubectl)('manifest policy', () => {
         expect(c.readinessProbe.httpGet.path).toBe('/readyz')
       })
 
-      it('when the service listens on SERVE_PORT, then the container port, the scrape annotation and the Service agree with it', () => {
+      it('when the service listens on SERVE_PORT (and METRICS_PORT), then the container ports, the scrape annotation and the Service agree with them', () => {
         const port = Number(appConfigMap(target).SERVE_PORT)
-        const http = appContainer(target).ports.find((p: K8sObject) => p.name === 'http')
-        expect(http?.containerPort).toBe(port)
+        const metricsPort = appConfigMap(target).METRICS_PORT
+        const ports = appContainer(target).ports
+        expect(ports.find((p: K8sObject) => p.name === 'http')?.containerPort).toBe(port)
         const annotations = appDeployment(target).spec.template.metadata.annotations
         expect(annotations).toMatchObject({
           'prometheus.io/scrape': 'true',
-          'prometheus.io/port': String(port),
+          'prometheus.io/port': metricsPort ?? String(port),
           'prometheus.io/path': '/metrics',
         })
         const service = must(objectsOf(target), 'Service', APP)
-        expect(service.spec.ports.map((p: K8sObject) => p.targetPort)).toEqual(['http'])
+        const targetPorts = service.spec.ports.map((p: K8sObject) => p.targetPort)
+        if (metricsPort === undefined) {
+          expect(targetPorts).toEqual(['http'])
+          expect(ports.map((p: K8sObject) => p.name)).toEqual(['http'])
+        } else {
+          expect(ports.find((p: K8sObject) => p.name === 'metrics')?.containerPort).toBe(Number(metricsPort))
+          expect(targetPorts).toEqual(['http', 'metrics'])
+          expect(service.spec.ports.find((p: K8sObject) => p.targetPort === 'metrics').name).toBe('metrics')
+        }
+      })
+
+      it('when an Ingress routes traffic, then only ever to the API port, never to the metrics', () => {
+        const service = find(objectsOf(target), 'Service', APP)
+        const httpPort = service?.spec.ports.find((p: K8sObject) => p.targetPort === 'http')
+        for (const ingress of objectsOf(target).filter((o) => o.kind === 'Ingress')) {
+          const backends = [
+            ingress.spec.defaultBackend,
+            ...ingress.spec.rules.flatMap((r: K8sObject) => r.http.paths.map((p: K8sObject) => p.backend)),
+          ].filter(Boolean)
+          expect(backends.length).toBeGreaterThan(0)
+          for (const backend of backends) {
+            expect(backend.service.name).toBe(APP)
+            const port = backend.service.port
+            expect(port.name === httpPort.name || port.number === httpPort.port).toBe(true)
+          }
+        }
       })
 
       it('when SIGTERM arrives, then the grace period outlasts the shutdown delay plus the drain timeout', () => {
@@ -307,7 +342,9 @@ describe.skipIf(!kubectl)('manifest policy', () => {
       expect(Number(url.port)).toBe(pgService.spec.ports[0].port)
       expect(url.username).toBe(pgEnv.POSTGRES_USER)
       expect(url.pathname).toBe(`/${pgEnv.POSTGRES_DB}`)
-      expect(decodeURIComponent(url.password)).toBe(rendered.databaseEnv.POSTGRES_PASSWORD as string)
+      expect(decodeURIComponent(url.password)).toBe(
+        secretValue('overlays/minikube', pgEnv.POSTGRES_PASSWORD.secretKeyRef.name, 'POSTGRES_PASSWORD'),
+      )
       // The app and PostgreSQL read the password from the same generated Secret.
       const appSecret = appContainer('overlays/minikube').env.find((e: K8sObject) => e.name === 'DATABASE_URL')
       expect(pgEnv.POSTGRES_PASSWORD.secretKeyRef.name).toBe(appSecret.valueFrom.secretKeyRef.name)
@@ -364,7 +401,15 @@ describe.skipIf(!kubectl)('manifest policy', () => {
       const policy = must(objects, 'NetworkPolicy', APP)
       expect(selects(policy.spec.podSelector.matchLabels, labels)).toBe(true)
       expect(policy.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress'])
-      expect(policy.spec.ingress.flatMap((r: K8sObject) => r.ports.map((p: K8sObject) => p.port))).toEqual(['http'])
+      // Each source reaches one port: the ingress controller the API, Prometheus the metrics.
+      const admitted = policy.spec.ingress.map((rule: K8sObject) => ({
+        from: rule.from.map((peer: K8sObject) => peer.podSelector.matchLabels['app.kubernetes.io/name']),
+        ports: rule.ports.map((p: K8sObject) => p.port),
+      }))
+      expect(admitted).toEqual([
+        { from: ['ingress-nginx'], ports: ['http'] },
+        { from: ['prometheus'], ports: ['metrics'] },
+      ])
       const egressPorts = policy.spec.egress.flatMap((r: K8sObject) => r.ports.map((p: K8sObject) => p.port)).sort()
       const otlp = Number(new URL(effectiveEnv('overlays/production').OTEL_EXPORTER_OTLP_ENDPOINT as string).port)
       expect(egressPorts).toEqual([53, 53, 5432, otlp].sort())
@@ -394,6 +439,26 @@ describe.skipIf(!kubectl)('manifest policy', () => {
       expect(appConfigMap('overlays/production').SEED).toBe('false')
     })
 
+    it('when deployed to production, then metrics are on their own port, scraped by a ServiceMonitor, with alerts and a dashboard', () => {
+      const objects = objectsOf('overlays/production')
+      expect(effectiveEnv('overlays/production').METRICS_PORT).toBe('9797')
+      const service = must(objects, 'Service', APP)
+      const monitor = must(objects, 'ServiceMonitor', APP)
+      expect(selects(monitor.spec.selector.matchLabels, service.metadata.labels)).toBe(true)
+      expect(monitor.spec.endpoints.map((e: K8sObject) => [e.port, e.path])).toEqual([['metrics', '/metrics']])
+      expect(service.spec.ports.map((p: K8sObject) => p.name)).toContain('metrics')
+      const rules = must(objects, 'PrometheusRule', APP).spec.groups.flatMap((g: K8sObject) => g.rules)
+      for (const rule of rules) {
+        expect([rule.alert, ['critical', 'warning'].includes(rule.labels?.severity)]).toEqual([rule.alert, true])
+        expect([rule.alert, typeof rule.annotations?.summary]).toEqual([rule.alert, 'string'])
+      }
+      const dashboards = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1')
+      expect(dashboards.map((o) => Object.keys(o.data))).toEqual([['config-service.json']])
+      // The overlays without the component keep /metrics where it was.
+      expect(effectiveEnv('overlays/minikube').METRICS_PORT).toBeUndefined()
+      expect(objectsOf('overlays/minikube').filter((o) => o.apiVersion.startsWith('monitoring.coreos.com'))).toEqual([])
+    })
+
     it('when the README tells the operator what to create, then it names every Secret production expects', () => {
       const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
       const missing = OPERATOR_SECRETS.filter((name) => !new RegExp(`create secret \\w+ ${name}`).test(readme))
@@ -402,7 +467,7 @@ describe.skipIf(!kubectl)('manifest policy', () => {
   })
 
   describe('no committed secret', () => {
-    it('when the repository is searched, then no tracked manifest is a Secret and generators read only ignored files', () => {
+    it('when the repository is searched, then no tracked manifest is a Secret and generators read only ignored files or the labelled minikube password', () => {
       const tracked = Bun.spawnSync(['git', 'ls-files', 'kustomize'], { cwd: ROOT })
         .stdout.toString()
         .trim()
@@ -414,9 +479,9 @@ describe.skipIf(!kubectl)('manifest policy', () => {
         if (/secretGenerator:/.test(text)) {
           if (/^\s+literals:/m.test(text.slice(text.indexOf('secretGenerator:')))) problems.push(`${path}: literals`)
           for (const file of text.matchAll(/^\s+- ([\w./-]+\.env)\s*$/gm)) {
-            const ignored = Bun.spawnSync(['git', 'check-ignore', '-q', join(path, '..', file[1] as string)], {
-              cwd: ROOT,
-            })
+            const envPath = join(path, '..', file[1] as string)
+            if (envPath === LOCAL_DEVELOPMENT_ENV) continue
+            const ignored = Bun.spawnSync(['git', 'check-ignore', '-q', envPath], { cwd: ROOT })
             if (ignored.exitCode !== 0) problems.push(`${path}: ${file[1]} is not gitignored`)
           }
         }
@@ -425,8 +490,16 @@ describe.skipIf(!kubectl)('manifest policy', () => {
       expect(problems).toEqual([])
     })
 
-    it('when deploy-minikube writes the database password, then it is random hex, fresh per checkout', () => {
-      expect(rendered.databaseEnv.POSTGRES_PASSWORD).toMatch(/^[0-9a-f]{64}$/)
+    it('when minikube’s committed password is read, then its file and Secret say it is for local development only and no other overlay renders it', () => {
+      const text = readFileSync(join(ROOT, LOCAL_DEVELOPMENT_ENV), 'utf8')
+      expect(text.split('\n')[0]).toStartWith('# LOCAL DEVELOPMENT ONLY.')
+      const password = secretValue('overlays/minikube', 'config-service-database', 'POSTGRES_PASSWORD')
+      expect(password).toBe('local-development-only')
+      const secret = objectsOf('overlays/minikube').find((o) => o.kind === 'Secret')
+      expect(secret?.metadata.annotations['config-service/password']).toStartWith('local development only')
+      for (const target of ['base', 'overlays/production'] as const) {
+        expect([target, JSON.stringify(objectsOf(target)).includes(password)]).toEqual([target, false])
+      }
     })
 
     it('when a container sets a literal env value, then no value looks like a credential', () => {

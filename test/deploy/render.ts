@@ -1,16 +1,22 @@
 /**
- * Renders every kustomization with the real `kubectl kustomize`, from a copy of kustomize/
- * in which the deploy script itself has written the minikube database.env (so no password
- * from a developer's own deploy is read, and the working tree is never written).
+ * Renders every kustomization with the real `kubectl kustomize`, from a copy of kustomize/ with
+ * only the files git tracks, as a fresh clone has them (so nothing a developer's own deploy
+ * left behind, such as an old generated database.env, can make a render pass).
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { ROOT } from '../support/server.ts'
 
 export const KUSTOMIZE = join(ROOT, 'kustomize')
-export const TARGETS = ['base', 'overlays/minikube', 'overlays/minikube-jaeger', 'overlays/production'] as const
+export const TARGETS = [
+  'base',
+  'overlays/minikube',
+  'overlays/minikube-jaeger',
+  'overlays/minikube-monitoring',
+  'overlays/production',
+] as const
 export type Target = (typeof TARGETS)[number]
 
 export const kubectl = Bun.which('kubectl')
@@ -28,13 +34,20 @@ export type K8sObject = {
 
 export interface Rendered {
   objects: Map<Target, K8sObject[]>
-  /** The database.env the deploy script wrote into the copy. */
-  databaseEnv: Record<string, string>
 }
 
+/** A temp copy of kustomize/ holding exactly the files git tracks (or would: new, not ignored). */
 export function kustomizeCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'kustomize-'))
-  cpSync(KUSTOMIZE, dir, { recursive: true, filter: (src) => !src.endsWith('/database.env') })
+  const listed = Bun.spawnSync(['git', 'ls-files', '--cached', '--others', '--exclude-standard', 'kustomize'], {
+    cwd: ROOT,
+  })
+  if (listed.exitCode !== 0) throw new Error(`git ls-files failed: ${listed.stderr.toString()}`)
+  for (const path of listed.stdout.toString().trim().split('\n')) {
+    const target = join(dir, relative('kustomize', path))
+    mkdirSync(dirname(target), { recursive: true })
+    cpSync(join(ROOT, path), target)
+  }
   return dir
 }
 
@@ -50,11 +63,8 @@ async function renderAllNow(): Promise<Rendered> {
   if (!kubectl) throw new Error('kubectl is not on PATH')
   const dir = kustomizeCopy()
   try {
-    const secret = Bun.spawnSync(['bash', join(dir, 'minikube.sh'), 'secret'], { stdout: 'pipe', stderr: 'pipe' })
-    if (secret.exitCode !== 0) throw new Error(`minikube.sh secret failed: ${secret.stderr.toString()}`)
-    const databaseEnv = parseEnvFile(readFileSync(join(dir, 'overlays/minikube/database.env'), 'utf8'))
     const renders = await Promise.all(TARGETS.map((target) => render(join(dir, target))))
-    return { objects: new Map(TARGETS.map((target, i) => [target, renders[i] ?? []])), databaseEnv }
+    return { objects: new Map(TARGETS.map((target, i) => [target, renders[i] ?? []])) }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -1,7 +1,9 @@
 /**
  * Offline validation of rendered objects against the Kubernetes OpenAPI schemas, in two parts:
  * - kubernetes-models' validators (compiled from the schemas): types, required fields, formats.
- *   They do not refuse unknown fields (a typo such as `readinesProbe` passes them).
+ *   They do not refuse unknown fields (a typo such as `readinesProbe` passes them). The
+ *   Prometheus Operator's kinds (ServiceMonitor, PrometheusRule) come from the same project's
+ *   models of its CRDs.
  * - unknownFields: every key of the object must be a property of the schema type at that
  *   place. The property lists are read from kubernetes-models' type declarations, which are
  *   generated from the same schemas, with the TypeScript checker.
@@ -15,10 +17,16 @@ interface ModelClass {
   new (data: unknown): { validate(): void }
 }
 
+/** The package that models an apiVersion: Kubernetes' own, or a CRD's. */
+function modelsOf(apiVersion: string): string {
+  if (apiVersion.startsWith('monitoring.coreos.com/')) return `@kubernetes-models/prometheus-operator/${apiVersion}`
+  return `kubernetes-models/${apiVersion}`
+}
+
 export async function schemaErrors(object: K8sObject): Promise<string[]> {
   let Model: ModelClass | undefined
   try {
-    const module = (await import(`kubernetes-models/${object.apiVersion}`)) as Record<string, ModelClass>
+    const module = (await import(modelsOf(object.apiVersion))) as Record<string, ModelClass>
     Model = module[object.kind]
   } catch {
     Model = undefined
@@ -49,7 +57,7 @@ export function unknownFieldChecker(objects: K8sObject[]): (object: K8sObject) =
   // One virtual module naming each kind's interface; the checker resolves them from node_modules.
   const file = join(ROOT, 'test/deploy/__kinds__.ts')
   const source = kinds
-    .map((o, i) => `import type { I${o.kind} as K${i} } from 'kubernetes-models/${o.apiVersion}/${o.kind}'\n`)
+    .map((o, i) => `import type { I${o.kind} as K${i} } from '${modelsOf(o.apiVersion)}/${o.kind}'\n`)
     .concat(kinds.map((_, i) => `export type T${i} = K${i}\n`))
     .join('')
   // The declarations need only these globals; leaving out the standard library keeps it fast.

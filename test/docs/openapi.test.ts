@@ -3,13 +3,13 @@
  * (buildService), checked against the app's own route list.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { exampleConfig, SEED_CONFIGS } from '../../src/configs/model.ts'
 import { buildService } from '../../src/service.ts'
 import { loadSettings } from '../../src/settings.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
-import { ROOT } from '../support/server.ts'
+import { ROOT, tempDir } from '../support/server.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: a parsed JSON document, walked freely by the assertions
 type Json = Record<string, any>
@@ -23,6 +23,53 @@ const CONFIG_BODIES: Record<string, string> = {
 }
 /** Served but not part of the API: the docs themselves, and Prometheus' /metrics. */
 const UNDOCUMENTED = (path: string) => path === '/metrics' || path.startsWith('/swagger')
+const WRITES = ['post', 'put', 'patch', 'delete']
+const REDOCLY = join(ROOT, 'node_modules/@redocly/cli/bin/cli.js')
+const REDOCLY_CONFIG = join(ROOT, 'test/docs/redocly.yaml')
+
+/** Every JSON Schema object in the document, with where it is (component, parameter, body, response, header). */
+function schemasOf(document: Json): [string, Json][] {
+  const found: [string, Json][] = Object.entries(document.components.schemas as Json).map(([name, schema]) => [
+    `#/components/schemas/${name}`,
+    schema,
+  ])
+  for (const [path, item] of Object.entries(document.paths as Json)) {
+    for (const [method, operation] of Object.entries(item as Json)) {
+      const at = `${method} ${path}`
+      for (const p of operation.parameters ?? []) found.push([`${at} parameter ${p.name}`, p.schema])
+      for (const [type, media] of Object.entries(operation.requestBody?.content ?? {}))
+        found.push([`${at} body ${type}`, (media as Json).schema])
+      for (const [status, response] of Object.entries(operation.responses as Json)) {
+        for (const [type, media] of Object.entries(response.content ?? {}))
+          found.push([`${at} ${status} ${type}`, (media as Json).schema])
+        for (const [name, header] of Object.entries(response.headers ?? {}))
+          found.push([`${at} ${status} header ${name}`, (header as Json).schema])
+      }
+    }
+  }
+  return found.filter(([, schema]) => schema !== undefined)
+}
+
+/** Every key used anywhere inside a schema, except the property names under `properties`. */
+function keywordsOf(schema: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(schema)) for (const item of schema) keywordsOf(item, into)
+  else if (schema !== null && typeof schema === 'object') {
+    for (const [key, value] of Object.entries(schema)) {
+      if (key === 'examples' || key === 'example' || key === 'default' || key === 'enum' || key === 'const') {
+        into.add(key)
+        continue
+      }
+      if (key === 'properties' || key === 'patternProperties') {
+        into.add(key)
+        for (const sub of Object.values(value as Json)) keywordsOf(sub, into)
+        continue
+      }
+      into.add(key)
+      keywordsOf(value, into)
+    }
+  }
+  return into
+}
 
 describe('the OpenAPI document at /swagger/json', () => {
   let service: Service
@@ -122,8 +169,123 @@ describe('the OpenAPI document at /swagger/json', () => {
   it('when read, then the seed configs are the examples', () => {
     const list = operations.find((o) => o.key === 'get /configs')?.operation
     expect(list?.responses['200'].content['application/json'].example).toEqual(SEED_CONFIGS)
+    const get = operations.find((o) => o.key === 'get /configs/{dcname}')?.operation
+    expect(get?.responses['200'].content['application/json'].example).toEqual(exampleConfig('datacenter-1'))
+  })
+
+  it('when the POST example body is sent to a fresh service, then it creates a config (201), not a 409', async () => {
     const create = operations.find((o) => o.key === 'post /configs')?.operation
-    expect(create?.requestBody.content['application/json'].example).toEqual(exampleConfig('datacenter-1'))
+    const example = create?.requestBody.content['application/json'].example
+    expect(example).toEqual(exampleConfig('datacenter-3'))
+    expect(SEED_CONFIGS.map((c) => c.dcname)).not.toContain(example.dcname)
+    const settings = loadSettings({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent' })
+    const fresh = await buildService(settings, { openSqlite: openBunSqlite })
+    try {
+      const response = await fresh.app.handle(
+        new Request('http://localhost/configs', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(example),
+        }),
+      )
+      expect(response.status).toBe(201)
+      expect(await response.json()).toEqual(example)
+    } finally {
+      await fresh.store.close()
+    }
+  })
+
+  it('when read, then writes need the bearer token and reads and probes say explicitly that they do not', () => {
+    expect(document.components.securitySchemes).toEqual({
+      bearerAuth: { type: 'http', scheme: 'bearer', description: expect.stringContaining('API_TOKEN') },
+    })
+    const writes = operations.filter((o) => WRITES.includes(o.method))
+    expect(writes.map((o) => o.key).sort()).toEqual([
+      'delete /configs/{dcname}',
+      'patch /configs/{dcname}',
+      'post /configs',
+      'put /configs/{dcname}',
+    ])
+    for (const { key, method, operation } of operations) {
+      const expected = WRITES.includes(method) ? [{ bearerAuth: [] }] : []
+      expect({ key, security: operation.security }).toEqual({ key, security: expected })
+      if (WRITES.includes(method)) expect(Object.keys(operation.responses), key).toContain('401')
+    }
+  })
+
+  it('when read, then its server is the service that serves it, whatever its address', () => {
+    expect(document.servers).toEqual([{ url: '/', description: expect.any(String) }])
+  })
+
+  it("when read, then its schemas use only JSON Schema keywords (no Elysia `error`), while validation keeps Elysia's messages", async () => {
+    const standard = new Set([
+      ...['type', 'properties', 'required', 'additionalProperties', 'items', 'anyOf', 'const', 'enum', 'pattern'],
+      ...['minLength', 'maxLength', 'minimum', 'maximum', 'default', 'description', 'examples', 'example', '$ref'],
+      ...['patternProperties', 'format'],
+    ])
+    const schemas = schemasOf(document)
+    expect(schemas.length).toBeGreaterThan(40)
+    for (const [at, schema] of schemas) {
+      const unknown = [...keywordsOf(schema)].filter((keyword) => !standard.has(keyword))
+      expect({ at, unknown }).toEqual({ at, unknown: [] })
+    }
+    const response = await service.app.handle(
+      new Request('http://localhost/configs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ dcname: 'dc-x', metadata: { monitoring: { enabled: 'yes' } } }),
+      }),
+    )
+    expect(response.status).toBe(400)
+    expect(((await response.json()) as Json).errors).toContainEqual({
+      pointer: '/metadata/monitoring/enabled',
+      message: 'expected true, false, "true" or "false"',
+    })
+  })
+
+  it('when linted by Redocly CLI with its recommended rules, offline, then it has no errors and no warnings', async () => {
+    // The document exactly as served (fetched again: matchers in the tests above may touch the
+    // parsed copy), in a file: the linter reads files or URLs only.
+    const served = await service.app.handle(new Request('http://localhost/swagger/json'))
+    const file = join(tempDir('openapi-lint-'), 'openapi.json')
+    writeFileSync(file, await served.text())
+    const lint = Bun.spawn([process.execPath, REDOCLY, 'lint', file, '--config', REDOCLY_CONFIG, '--format', 'json'], {
+      cwd: ROOT,
+      // No usage data and no check for a newer version: the lint must not reach the network.
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        REDOCLY_TELEMETRY: 'off',
+        REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true',
+      },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const [out, err, code] = await Promise.all([
+      new Response(lint.stdout).text(),
+      new Response(lint.stderr).text(),
+      lint.exited,
+    ])
+    const report = JSON.parse(out) as {
+      totals: Json
+      problems: { ruleId: string; message: string; location: Json[] }[]
+    }
+    const problems = report.problems.map((p) => `${p.ruleId} at ${p.location[0]?.pointer}: ${p.message}`)
+    expect({ problems, totals: report.totals }).toEqual({
+      problems: [],
+      totals: { errors: 0, warnings: 0, ignored: 0 },
+    })
+    expect({ code, err }).toEqual({ code: 0, err: expect.stringContaining('valid') })
+  }, 30_000)
+
+  it('when an API operation is read, then it documents at least one 4xx (the probes answer only 200 or 503)', () => {
+    for (const { key, path, operation } of operations) {
+      if (path === '/healthz' || path === '/readyz') continue
+      expect({ key, has4xx: Object.keys(operation.responses).some((s) => /^4\d\d$/.test(s)) }).toEqual({
+        key,
+        has4xx: true,
+      })
+    }
   })
 
   it('when read, then every $ref points at a schema the document defines', () => {
@@ -155,6 +317,26 @@ describe('the Swagger UI page and its assets', () => {
 
   afterAll(async () => {
     await service?.store.close()
+  })
+
+  it('when /swagger/ (trailing slash) is asked for, then it redirects to /swagger, whose page finds the document', async () => {
+    const slash = await service.app.handle(new Request('http://localhost/swagger/'))
+    expect(slash.status).toBe(308)
+    expect(slash.headers.get('location')).toBe('/swagger')
+    const page = await (await service.app.handle(new Request('http://localhost/swagger'))).text()
+    // Relative to /swagger, the page's document URL must resolve to the document.
+    const url = /"url":"([^"]+)"/.exec(page)?.[1]
+    expect(new URL(url ?? '', 'http://localhost/swagger').pathname).toBe('/swagger/json')
+  })
+
+  it('when the document is asked for as /swagger/json/, then it is the same completed document', async () => {
+    const [plain, slash] = await Promise.all(
+      ['/swagger/json', '/swagger/json/'].map(async (path) =>
+        (await service.app.handle(new Request(`http://localhost${path}`))).json(),
+      ),
+    )
+    expect((slash as Json).components.securitySchemes).toBeDefined()
+    expect(slash).toEqual(plain)
   })
 
   it('when the UI script and stylesheet are fetched, then they are the swagger-ui-dist files, served here', async () => {

@@ -1,13 +1,15 @@
 /**
  * Swagger UI in a real browser (Debian's headless Chromium, driven by playwright-core) against
  * the real server, with every request to another origin blocked: the page must render and
- * work from what the service itself serves. test/support/ensure-chromium.sh installs Chromium
- * (`make test` runs it first).
+ * work from what the service itself serves. The server runs with API_TOKEN, as in production,
+ * so writes from the page work only through Authorize. test/support/ensure-chromium.sh
+ * installs Chromium (`make test` runs it first).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core'
 import { type RunningServer, startServer, tempDir } from '../support/server.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -23,18 +25,31 @@ const ARGS = [
 /** Generous: on a busy 2-core machine parsing the 1.5 MB bundle alone has taken 8 s. */
 const WAIT_MS = 30_000
 
+/** Clicks Execute and waits for the request it sends and for its status to be rendered. */
+async function execute(page: Page, operation: Locator, method: string, path: string) {
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === method && new URL(r.url()).pathname === path),
+    operation.getByRole('button', { name: 'Execute' }).click(),
+  ])
+  const status = String(response.status())
+  await operation.locator('.live-responses-table .response-col_status', { hasText: status }).first().waitFor()
+  return { status: response.status(), authorization: (await response.request().allHeaders()).authorization }
+}
+
 describe('Swagger UI at /swagger, with the internet blocked', () => {
+  const token = randomBytes(16).toString('hex')
   let server: RunningServer
   let browser: Browser
+  let context: BrowserContext
   let page: Page
   const offOrigin: string[] = []
   const screenshot = join(tempDir('swagger-ui-'), 'swagger-ui.png')
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run test/support/ensure-chromium.sh`)
-    server = await startServer()
+    server = await startServer({ env: { API_TOKEN: token } })
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: WAIT_MS })
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1400 } })
+    context = await browser.newContext({ viewport: { width: 1280, height: 1400 } })
     const origin = new URL(server.url).origin
     await context.route('**/*', (route) => {
       const url = route.request().url()
@@ -89,6 +104,40 @@ describe('Swagger UI at /swagger, with the internet blocked', () => {
     await page.screenshot({ path: screenshot, fullPage: false })
     expect(existsSync(screenshot)).toBe(true)
     console.info(`swagger-ui screenshot: ${screenshot}`)
+  }, 60_000)
+
+  it('when POST is run with "Try it out" before Authorize, then the service refuses it with 401', async () => {
+    const create = page.locator('#operations-configs-createConfig')
+    await create.locator('.opblock-summary').click()
+    await create.getByRole('button', { name: 'Try it out' }).click()
+    expect(await execute(page, create, 'POST', '/configs')).toEqual({ status: 401, authorization: undefined })
+  }, 60_000)
+
+  it('when the token is given to Authorize, then POST with the example body creates the config: 201 on a fresh service', async () => {
+    await page.locator('.auth-wrapper button.authorize').click()
+    const modal = page.locator('.modal-ux')
+    expect(await modal.textContent()).toContain('bearerAuth')
+    await modal.locator('input').fill(token)
+    await modal.locator('button.modal-btn.authorize').click()
+    await modal.locator('button.btn-done').click()
+
+    const create = page.locator('#operations-configs-createConfig')
+    expect(await execute(page, create, 'POST', '/configs')).toEqual({ status: 201, authorization: `Bearer ${token}` })
+    const stored = await fetch(`${server.url}/configs/datacenter-3`)
+    expect(stored.status).toBe(200)
+  }, 60_000)
+
+  it('when /swagger/ (trailing slash) is opened, then the document loads and its operations render', async () => {
+    const slash = await context.newPage()
+    slash.setDefaultTimeout(WAIT_MS)
+    try {
+      await slash.goto(`${server.url}/swagger/`, { waitUntil: 'load' })
+      await slash.locator('.opblock').first().waitFor()
+      expect(await slash.locator('#operations-configs-createConfig').count()).toBe(1)
+      expect(await slash.locator('body').textContent()).not.toContain('Failed to load API definition')
+    } finally {
+      await slash.close()
+    }
   }, 60_000)
 
   it('when the page rendered and ran a request, then it needed nothing from another origin', () => {

@@ -23,6 +23,8 @@ interface Case {
   status: number
   /** A JSON Pointer expected in the problem's errors. */
   pointer?: string
+  /** What the error at `pointer` should say (the cause, when a value fails several checks). */
+  message?: RegExp
 }
 
 const json = { 'content-type': 'application/json' }
@@ -75,7 +77,15 @@ const cases: Case[] = [
     status: 400,
     pointer: '/dcname',
   },
-  { name: 'missing dcname', method: 'POST', path: '/configs', body: { metadata: {} }, status: 400, pointer: '/dcname' },
+  {
+    name: 'missing dcname',
+    method: 'POST',
+    path: '/configs',
+    body: { metadata: {} },
+    status: 400,
+    pointer: '/dcname',
+    message: /missing/,
+  },
   {
     name: 'missing metadata',
     method: 'POST',
@@ -83,6 +93,17 @@ const cases: Case[] = [
     body: { dcname: `${p}-a` },
     status: 400,
     pointer: '/metadata',
+    message: /missing/,
+  },
+  { name: 'an empty object', method: 'POST', path: '/configs', body: {}, status: 400, pointer: '/metadata' },
+  {
+    name: 'PUT without metadata',
+    method: 'PUT',
+    path: `/configs/${existing}`,
+    body: {},
+    status: 400,
+    pointer: '/metadata',
+    message: /missing/,
   },
   {
     name: 'metadata as an array',
@@ -495,9 +516,12 @@ describe('bad input', () => {
       const before = await snapshot()
       const reply = await request(c.method, c.path, { body: c.body, raw: c.raw, headers: c.headers, auth: c.auth })
       expectProblem(reply, c.status)
-      if (c.pointer !== undefined) {
-        expect(reply.json.errors?.map((e: { pointer: string }) => e.pointer)).toContain(c.pointer)
-      }
+      const errors: { pointer: string; message: string }[] = reply.json.errors ?? []
+      const pointers = errors.map((e) => e.pointer)
+      // One error per cause: a field that fails several checks is still named once.
+      expect(pointers).toEqual([...new Set(pointers)])
+      if (c.pointer !== undefined) expect(pointers).toContain(c.pointer)
+      if (c.message !== undefined) expect(errors.find((e) => e.pointer === c.pointer)?.message).toMatch(c.message)
       expect(await snapshot()).toEqual(before)
     },
   )

@@ -196,7 +196,7 @@ function chown(path: string, user: string): void {
   chownSync(path, Number(id.stdout.trim()), Number(gid.stdout.trim()))
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)

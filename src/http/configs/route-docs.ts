@@ -1,11 +1,11 @@
 /**
  * How the config routes read in the OpenAPI document (their `detail`): summaries, query
  * parameters, responses with headers, error statuses and the seed configs as examples.
- * Request bodies come from the routes' own `body` schemas.
+ * Request bodies come from the routes' own `body` schemas (POST's example is a new config).
  */
 
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../../configs/list-limits.ts'
-import { exampleConfig, SEED_CONFIGS } from '../../configs/model.ts'
+import { exampleConfig, NEW_CONFIG_EXAMPLE, SEED_CONFIGS } from '../../configs/model.ts'
 import {
   headerDocs,
   jsonResponse,
@@ -104,7 +104,10 @@ export const createDocs: OperationDocs = {
   operationId: 'createConfig',
   summary: 'Create a config',
   responses: {
-    201: jsonResponse('Created', schemaRef('Config'), { example: EXAMPLE, headers: { ...ETAG, ...LOCATION } }),
+    201: jsonResponse('Created', schemaRef('Config'), {
+      example: NEW_CONFIG_EXAMPLE,
+      headers: { ...ETAG, ...LOCATION },
+    }),
     ...problemResponses(400, 401, 409, 413, 415, 503),
   },
 }

@@ -31,3 +31,33 @@ export function isUnavailable(error: unknown): boolean {
 export function unavailableOrRethrow(error: unknown): unknown {
   return isUnavailable(error) ? new StoreUnavailableError(error) : error
 }
+
+/**
+ * An error's message fit for a log line or the start-up failure line. Driver and server
+ * messages name hosts and users, not passwords; blanking the URL's password anyway keeps it
+ * so should one ever quote the URL.
+ */
+export function withoutPassword(error: unknown, url: string): string {
+  const code = (error as { code?: unknown } | null)?.code
+  let message = error instanceof Error && error.message !== '' ? error.message : String(code ?? error)
+  for (const secret of passwordsOf(url)) message = message.replaceAll(secret, '***')
+  return message
+}
+
+function passwordsOf(url: string): string[] {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return []
+  }
+  const candidates = [parsed.password, parsed.searchParams.get('password') ?? '']
+  for (const encoded of [...candidates]) {
+    try {
+      candidates.push(decodeURIComponent(encoded))
+    } catch {
+      // Not valid percent-encoding: the encoded form is blanked all the same.
+    }
+  }
+  return [...new Set(candidates.filter((secret) => secret !== ''))]
+}

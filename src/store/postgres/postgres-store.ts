@@ -31,7 +31,7 @@ import {
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
 import { PostgresChangeFeed } from './postgres-changes.ts'
-import { isUnavailable, unavailableOrRethrow } from './postgres-errors.ts'
+import { isUnavailable, unavailableOrRethrow, withoutPassword } from './postgres-errors.ts'
 import { migrate } from './postgres-migrations.ts'
 import {
   countConfigs,
@@ -66,6 +66,19 @@ export interface PostgresStoreOptions {
   connectRetries?: number
   /** How often the change feed retries a lost LISTEN. */
   feedRetryMs?: number
+  /** Told of each failed start-up attempt that will be retried, so the wait is not silent. */
+  onConnectRetry?: (retry: ConnectRetry) => void
+}
+
+/** One failed attempt to reach the database at start-up, before the next one. */
+export interface ConnectRetry {
+  /** 1 for the first attempt. */
+  attempt: number
+  /** Attempts there will be at most: 1 + DATABASE_CONNECT_RETRIES. */
+  attempts: number
+  delayMs: number
+  /** The error's message, with the URL's password blanked out. */
+  cause: string
 }
 
 type WriteResult = StoredConfig | ReplaceResult | number | boolean
@@ -100,7 +113,15 @@ export class PostgresConfigStore implements ConfigStore {
     }
     const sql = postgres(options.url, { ...common, max: options.poolSize ?? 10, idle_timeout: 60 })
     try {
-      const from = await withRetries(options.connectRetries ?? 10, async () => {
+      const retries = options.connectRetries ?? 10
+      const onRetry = (attempt: number, delayMs: number, error: unknown) =>
+        options.onConnectRetry?.({
+          attempt,
+          attempts: retries + 1,
+          delayMs,
+          cause: withoutPassword(error, options.url),
+        })
+      const from = await withRetries(retries, onRetry, async () => {
         await migrate(sql)
         return currentRevision(sql)
       })
@@ -257,13 +278,19 @@ function committedRevision(result: WriteResult): number | undefined {
 }
 
 /** Start-up only: a database that is still starting (or restarting) is waited for, briefly. */
-async function withRetries<T>(retries: number, attempt: () => Promise<T>): Promise<T> {
+async function withRetries<T>(
+  retries: number,
+  onRetry: (attempt: number, delayMs: number, error: unknown) => void,
+  attempt: () => Promise<T>,
+): Promise<T> {
   for (let failures = 0; ; failures++) {
     try {
       return await attempt()
     } catch (error) {
       if (failures >= retries || !isUnavailable(error)) throw error
-      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** failures, 5000)))
+      const delayMs = Math.min(250 * 2 ** failures, 5000)
+      onRetry(failures + 1, delayMs, error)
+      await new Promise((resolve) => setTimeout(resolve, delayMs))
     }
   }
 }

@@ -1,7 +1,7 @@
 /** Deno entry point: the same app as main.ts, served by Deno.serve, storage on node:sqlite. */
 import process from 'node:process'
 import { exitOnSignals, RequestDrain, shutDown } from './lifecycle.ts'
-import { metricsHandler } from './observability/metrics-listener.ts'
+import { metricsHandler } from './metrics-listener.ts'
 import { buildService } from './service.ts'
 import { loadSettings } from './settings.ts'
 import { listeningFields, listenOrExit, startupStep } from './startup.ts'

@@ -65,10 +65,12 @@ describe('layout check', () => {
   })
 
   it('when a store imports the HTTP adapter, then the check fails', () => {
-    plant('store/open-store.ts', "import { problem } from '../http/problem.ts'")
+    plant('store/sqlite/sqlite-errors.ts', "import { problem } from '../../http/problem.ts'")
     const { code, stderr } = runCheck(src)
     expect(code).toBe(1)
-    expect(stderr).toContain('src/store/open-store.ts imports src/http/problem.ts: store must not depend on http')
+    expect(stderr).toContain(
+      'src/store/sqlite/sqlite-errors.ts imports src/http/problem.ts: store must not depend on http',
+    )
   })
 
   it('when settings import anything of ours, then the check fails', () => {

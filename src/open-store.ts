@@ -1,12 +1,12 @@
 import { statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { type ConfigStore, StoreUnavailableError } from '../configs/config-store.ts'
-import type { DatabaseTarget, PostgresSettings } from '../settings.ts'
-import { StartupError } from '../startup.ts'
-import { withoutPassword } from './postgres/postgres-errors.ts'
-import type { ConnectRetry } from './postgres/postgres-store.ts'
-import type { OpenSqlite } from './sqlite/sqlite-driver.ts'
-import { SqliteConfigStore } from './sqlite/sqlite-store.ts'
+import { type ConfigStore, StoreUnavailableError } from './configs/config-store.ts'
+import type { DatabaseTarget, PostgresSettings } from './settings.ts'
+import { StartupError } from './startup.ts'
+import { withoutPassword } from './store/postgres/postgres-errors.ts'
+import type { ConnectRetry } from './store/postgres/postgres-store.ts'
+import type { OpenSqlite } from './store/sqlite/sqlite-driver.ts'
+import { SqliteConfigStore } from './store/sqlite/sqlite-store.ts'
 
 export type { ConnectRetry }
 
@@ -46,7 +46,7 @@ export async function openStore(
       }
     case 'postgres': {
       // Loaded only when used: the driver is not part of a SQLite start-up.
-      const { PostgresConfigStore } = await import('./postgres/postgres-store.ts')
+      const { PostgresConfigStore } = await import('./store/postgres/postgres-store.ts')
       const retries = options.postgres?.connectRetries ?? 10
       try {
         return await PostgresConfigStore.open({

@@ -80,6 +80,15 @@ describe('layout check', () => {
     expect(stderr).toContain('src/settings.ts imports src/configs/model.ts: settings must not depend on configs')
   })
 
+  it('when settings.ts uses a settings/ folder of its own, then the check passes', () => {
+    mkdirSync(join(src, 'settings'))
+    writeFileSync(join(src, 'settings', 'types.ts'), 'export const integer = (text: string) => Number(text)\n')
+    plant('settings.ts', "import { integer } from './settings/types.ts'")
+    const { code, stderr } = runCheck(src)
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+  })
+
   it('when two folders import each other, then the check fails naming an import of each step', () => {
     plant('http/problem.ts', "import { SSE_HEADERS } from './watch/sse.ts'")
     const { code, stderr } = runCheck(src)

@@ -4,7 +4,7 @@
  *   src/*.ts (app, service, lifecycle, main)   wire everything together
  *   http/  store/  observability/              adapters: each may use the domain and settings
  *   configs/                                   the domain: model, store port, errors; nothing else of ours
- *   settings.ts                                imports nothing of ours
+ *   settings.ts, settings/                     every setting; import nothing else of ours
  *
  * Fails, one line per finding, on an import that points the wrong way, on a cycle between
  * folders (subfolders included, e.g. http/ and http/watch/), on a folder that has no place
@@ -32,6 +32,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
 const MAX_LINES = 300
 
 const FOLDER_LAYERS: Record<string, Layer> = {
+  settings: 'settings',
   configs: 'configs',
   http: 'http',
   store: 'store',

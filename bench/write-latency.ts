@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path'
 import type { Config } from '../src/configs/model.ts'
-import { PostgresConfigStore } from '../src/store/postgres-store.ts'
+import { PostgresConfigStore } from '../src/store/postgres/postgres-store.ts'
 import { startPostgres } from '../test/support/postgres.ts'
 import { startServer, tempDir } from '../test/support/server.ts'
 

@@ -3,20 +3,20 @@
  * and Deno entry points (and the tests, through app.handle) all serve the same app.
  */
 import { Elysia } from 'elysia'
-import { configRoutes } from './configs/routes.ts'
-import { WatchHub } from './configs/watch.ts'
+import type { ConfigStore } from './configs/config-store.ts'
 import { apiDocs, type RouteLike } from './http/api-docs.ts'
 import { bearerGuard } from './http/auth.ts'
+import { configRoutes } from './http/configs/routes.ts'
 import { type ErrorReporter, errorHandling, type RouteTable } from './http/errors.ts'
 import { healthRoutes, Readiness } from './http/health.ts'
 import { readJsonBody } from './http/json-body.ts'
 import { routeTable } from './http/route-table.ts'
+import { WatchHub } from './http/watch/watch-hub.ts'
 import { type HttpObservabilityDeps, httpObservability } from './observability/http-observability.ts'
-import type { ConfigStore } from './store/config-store.ts'
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
 
-export interface AppDeps {
+interface AppDeps {
   store: ConfigStore
   apiToken?: string
   maxBodyBytes: number
@@ -69,5 +69,3 @@ export function createApp(deps: AppDeps) {
   registered = () => app.routes
   return app
 }
-
-export type App = ReturnType<typeof createApp>

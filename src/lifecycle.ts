@@ -21,7 +21,7 @@ export interface StoppableServer {
   forceStop(): Promise<void> | void
 }
 
-export interface StepLogger {
+interface StepLogger {
   info(fields: object, message: string): void
   warn(fields: object, message: string): void
   error(fields: object, message: string): void
@@ -126,7 +126,7 @@ export function exitOnSignals(
  * 503. Deno needs it: its `server.shutdown()` (2.9) makes in-flight request bodies unreadable
  * (denoland/deno#36809), so main.deno.ts waits for this to drain before calling it.
  */
-export class InFlightRequests {
+export class RequestDrain {
   #count = 0
   #closed = false
   #idle: (() => void) | undefined

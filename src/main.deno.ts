@@ -1,11 +1,11 @@
 /** Deno entry point: the same app as main.ts, served by Deno.serve, storage on node:sqlite. */
 import process from 'node:process'
-import { exitOnSignals, InFlightRequests, shutDown } from './lifecycle.ts'
-import { metricsHandler } from './observability/metrics-listener.ts'
+import { exitOnSignals, RequestDrain, shutDown } from './lifecycle.ts'
+import { metricsHandler } from './metrics-listener.ts'
 import { buildService } from './service.ts'
 import { loadSettings } from './settings.ts'
 import { listeningFields, listenOrExit, startupStep } from './startup.ts'
-import { openNodeSqlite } from './store/sqlite-node.ts'
+import { openNodeSqlite } from './store/sqlite/sqlite-node.ts'
 
 declare const Deno: {
   serve(
@@ -26,22 +26,22 @@ if (metricsPort !== undefined) {
   )
   logger.info({ port: metricsServer.addr.port }, 'metrics listening')
 }
-const inFlight = new InFlightRequests()
+const requests = new RequestDrain()
 const server = await listenOrExit('SERVE_PORT', settings.port, () =>
   Deno.serve(
     {
       port: settings.port,
       onListen: ({ port }) => logger.info(listeningFields(settings, port, store.backend), 'listening'),
     },
-    inFlight.track(async (request) => app.fetch(request)),
+    requests.track(async (request) => app.fetch(request)),
   ),
 )
 
 const plan = service.shutdownPlan({
   // Handlers first, then the listener: Deno's shutdown() breaks request bodies still being read
-  // (see InFlightRequests). Meanwhile new requests get a 503.
+  // (see RequestDrain). Meanwhile new requests get a 503.
   stop: async () => {
-    await inFlight.close()
+    await requests.close()
     await server.shutdown()
   },
   // Deno cannot cut connections off; the exit that follows does.

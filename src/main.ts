@@ -1,11 +1,11 @@
 /** Bun entry point: settings, store, app, listen, signals. Nothing else. */
 import { runtimeBodyLimit } from './http/json-body.ts'
 import { exitOnSignals, shutDown } from './lifecycle.ts'
-import { metricsHandler } from './observability/metrics-listener.ts'
+import { metricsHandler } from './metrics-listener.ts'
 import { buildService } from './service.ts'
 import { loadSettings } from './settings.ts'
 import { listeningFields, listenOrExit, startupStep } from './startup.ts'
-import { openBunSqlite } from './store/sqlite-bun.ts'
+import { openBunSqlite } from './store/sqlite/sqlite-bun.ts'
 
 const settings = await startupStep(() => loadSettings(process.env))
 

@@ -4,16 +4,16 @@
  */
 import { createApp } from './app.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
-import { WatchHub } from './configs/watch.ts'
 import { Readiness } from './http/health.ts'
+import { WatchHub } from './http/watch/watch-hub.ts'
 import type { ShutdownPlan, StoppableServer } from './lifecycle.ts'
 import { instrumentStore } from './observability/instrumented-store.ts'
 import { createLogger } from './observability/logger.ts'
 import { createMetrics } from './observability/metrics.ts'
 import type { LineSink } from './observability/stdout-sink.ts'
 import { createTracing } from './observability/tracing.ts'
+import { openStore, type StoreRuntime } from './open-store.ts'
 import type { Settings } from './settings.ts'
-import { openStore, type StoreRuntime } from './store/open-store.ts'
 
 /** `logSink` replaces stdout as the destination of log lines (tests read them from memory). */
 export async function buildService(settings: Settings, runtime: StoreRuntime, options: { logSink?: LineSink } = {}) {

@@ -3,7 +3,7 @@
  * stores' SQL exactly: a client that lists with a filter and then watches with the same filter
  * has to see one consistent set. test/configs/filter-match.test.ts checks both side by side.
  */
-import type { Filter } from '../store/config-store.ts'
+import type { Filter } from './config-store.ts'
 import { type Config, isObject } from './model.ts'
 
 /** True when every filter matches (AND); no filters match everything. */

@@ -2,9 +2,9 @@
  * The config resource: its `t` schemas (used for validation and for the OpenAPI document)
  * and the few rules a schema cannot say (refused keys, nesting depth, boolean strings).
  */
-import { type Static, t } from 'elysia'
+import { t } from 'elysia'
 
-export const DCNAME_PATTERN = '^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$'
+const DCNAME_PATTERN = '^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$'
 const dcnameRegExp = new RegExp(DCNAME_PATTERN)
 
 export function isDcname(value: string): boolean {
@@ -38,7 +38,7 @@ const Limit = t.Object(
   { additionalProperties: true },
 )
 
-export const Metadata = t.Object(
+const Metadata = t.Object(
   {
     monitoring: t.Optional(Monitoring),
     limits: t.Optional(t.Record(t.String(), Limit)),
@@ -77,7 +77,6 @@ export const MergePatchSchema = t.Object(
 )
 
 export type Config = { dcname: string; metadata: Record<string, unknown> }
-export type ConfigInput = Static<typeof ConfigSchema>
 
 export function exampleConfig(dcname: string): Config {
   return {
@@ -88,7 +87,7 @@ export function exampleConfig(dcname: string): Config {
 
 export const SEED_CONFIGS: Config[] = [exampleConfig('datacenter-1'), exampleConfig('datacenter-2')]
 
-export const MAX_METADATA_DEPTH = 16
+const MAX_METADATA_DEPTH = 16
 const REFUSED_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 export interface FieldError {
@@ -129,7 +128,7 @@ export function structuralErrors(body: unknown): FieldError[] {
   return errors
 }
 
-export function escapePointer(key: string): string {
+function escapePointer(key: string): string {
   return key.replaceAll('~', '~0').replaceAll('/', '~1')
 }
 

@@ -11,7 +11,7 @@
  * client had it. A DELETED for a config the client does not hold is a no-op for it; a missing
  * one would leave a stale entry, so the view errs on the side of sending.
  */
-import type { ChangeEvent, Filter } from '../store/config-store.ts'
+import type { ChangeEvent, Filter } from './config-store.ts'
 import { matchesFilters } from './filter-match.ts'
 
 export class WatchView {

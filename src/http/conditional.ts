@@ -1,5 +1,5 @@
 /** Revisions travel as strong ETags: `"<revision>"`. */
-import type { Precondition } from '../store/config-store.ts'
+import type { Precondition } from '../configs/config-store.ts'
 import { badRequest } from './problem.ts'
 
 export const etag = (revision: number): string => `"${revision}"`

@@ -4,14 +4,14 @@
  * A real internal error is a 500 whose body says nothing of the internals.
  */
 import { Elysia } from 'elysia'
-import type { FieldError } from '../configs/model.ts'
 import {
   ConflictError,
   HistoryCompactedError,
   NotFoundError,
   PreconditionFailedError,
   StoreUnavailableError,
-} from '../store/config-store.ts'
+} from '../configs/config-store.ts'
+import type { FieldError } from '../configs/model.ts'
 import { type Problem, ProblemError, problem, problemResponse } from './problem.ts'
 
 export interface RouteTable {

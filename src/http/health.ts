@@ -6,7 +6,7 @@
  *   shutting down; otherwise 503 problem+json whose detail says which.
  */
 import { Elysia, t } from 'elysia'
-import type { ConfigStore } from '../store/config-store.ts'
+import type { ConfigStore } from '../configs/config-store.ts'
 import { problemResponses } from './openapi-docs.ts'
 import { problem, problemResponse } from './problem.ts'
 
@@ -23,7 +23,7 @@ export class Readiness {
   }
 }
 
-export interface HealthOptions {
+interface HealthOptions {
   store: Pick<ConfigStore, 'ping'>
   readiness: Readiness
   /**
@@ -96,7 +96,7 @@ function notReady(detail: string): Response {
 function cachedPing(options: HealthOptions): () => Promise<string | undefined> {
   const { store, pingMaxAgeMs = 1000, pingTimeoutMs = 1000, onStoreDown } = options
   let settled: { at: number; failure: string | undefined } | undefined
-  let inFlight: Promise<string | undefined> | undefined
+  let runningPing: Promise<string | undefined> | undefined
 
   const check = async (): Promise<string | undefined> => {
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -119,11 +119,11 @@ function cachedPing(options: HealthOptions): () => Promise<string | undefined> {
 
   return () => {
     if (settled && Date.now() - settled.at < pingMaxAgeMs) return Promise.resolve(settled.failure)
-    inFlight ??= check().then((failure) => {
+    runningPing ??= check().then((failure) => {
       settled = { at: Date.now(), failure }
-      inFlight = undefined
+      runningPing = undefined
       return failure
     })
-    return inFlight
+    return runningPing
   }
 }

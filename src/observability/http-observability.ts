@@ -41,7 +41,8 @@ export interface HttpObservabilityDeps {
 
 type Handle = (request: Request) => Response | Promise<Response>
 
-interface InFlight {
+/** What is known of one request while it is handled: for its span, its access line and its metrics. */
+interface RequestObservation {
   start: number
   method: string
   path: string
@@ -66,7 +67,7 @@ export function httpObservability({ metrics, tracing, logger, routes, serveMetri
     const path = pathOf(request.url)
     const route = routeOf(path)
     const headers = request.headers
-    const state: InFlight = {
+    const state: RequestObservation = {
       start: performance.now(),
       method,
       path,
@@ -103,7 +104,7 @@ export function httpObservability({ metrics, tracing, logger, routes, serveMetri
     return respond(pending, state)
   }
 
-  function startServerSpan(request: Request, state: InFlight, parent: Context): Span {
+  function startServerSpan(request: Request, state: RequestObservation, parent: Context): Span {
     const url = new URL(request.url)
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
     return tracing.tracer.startSpan(
@@ -124,13 +125,13 @@ export function httpObservability({ metrics, tracing, logger, routes, serveMetri
     )
   }
 
-  function respond(response: Response, state: InFlight): Response {
+  function respond(response: Response, state: RequestObservation): Response {
     record(response.status, state)
     return withRequestId(response, state.requestId)
   }
 
   /** Records the outcome (500 for a handler that threw past the error mapper). */
-  function record(status: number, state: InFlight): void {
+  function record(status: number, state: RequestObservation): void {
     const seconds = (performance.now() - state.start) / 1000
     metrics.requestFinished()
     metrics.observeRequest(methodLabel(state.method), state.route, status, seconds)

@@ -5,7 +5,6 @@
  * same treatment.
  */
 import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
-import type { Config } from '../configs/model.ts'
 import {
   type ConfigStore,
   ConflictError,
@@ -14,12 +13,13 @@ import {
   NotFoundError,
   type Precondition,
   PreconditionFailedError,
-} from '../store/config-store.ts'
+} from '../configs/config-store.ts'
+import type { Config } from '../configs/model.ts'
 import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { REQUEST_ID_KEY, type Tracing } from './tracing.ts'
 
-export interface StoreObservers {
+interface StoreObservers {
   metrics: Metrics
   tracing: Tracing
   logger: Logger

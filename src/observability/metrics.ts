@@ -9,13 +9,13 @@ import pkg from '../../package.json' with { type: 'json' }
 import { SeriesHistogram } from './series-histogram.ts'
 import { droppedStdoutLines } from './stdout-sink.ts'
 
-export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
 /** From half a millisecond (a cached read) to ten seconds (a stuck request). */
 const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
-export interface MetricsSources {
+interface MetricsSources {
   /** How many configs are stored; asked once per scrape. */
   configs: () => Promise<number>
   /** Watch streams connected now (the watch hub's `connected()`). */

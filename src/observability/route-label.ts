@@ -3,7 +3,7 @@
  * (`/configs/:dcname`), never the raw path, and one shared value for everything unmatched, so
  * a scan of random URLs or methods cannot grow the label set.
  */
-export const UNMATCHED_ROUTE = 'unmatched'
+const UNMATCHED_ROUTE = 'unmatched'
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'])
 

@@ -46,7 +46,7 @@ export class Series<T extends string> {
   }
 }
 
-export interface SeriesHistogramConfiguration<T extends string> {
+interface SeriesHistogramConfiguration<T extends string> {
   name: string
   help: string
   labelNames: readonly T[]

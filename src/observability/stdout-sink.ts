@@ -20,14 +20,14 @@ export interface LineSink {
   flush(done?: () => void): void
 }
 
-export interface StdoutSink extends LineSink {
+interface StdoutSink extends LineSink {
   /** Lines given up since start: past the queue's bound, or refused by a closed stdout. */
   droppedLines(): number
   /** Writes out everything queued, waiting while the reader makes progress (the exit hook). */
   flushBeforeExit(): void
 }
 
-export interface SinkOptions {
+interface SinkOptions {
   /** Bytes a stalled stdout may keep waiting, beyond which new lines are dropped. */
   maxQueuedBytes?: number
 }

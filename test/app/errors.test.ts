@@ -4,8 +4,8 @@ import { Database } from 'bun:sqlite'
 import { expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { createApp } from '../../src/app.ts'
-import { openBunSqlite } from '../../src/store/sqlite-bun.ts'
-import { SqliteConfigStore } from '../../src/store/sqlite-store.ts'
+import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
+import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
 
 it('when the store fails for a reason that is not bad input, then the answer is a bare 500 problem and the error is reported', async () => {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Filter } from '../../src/configs/config-store.ts'
 import { matchesFilter, matchesFilters } from '../../src/configs/filter-match.ts'
 import type { Config } from '../../src/configs/model.ts'
-import type { Filter } from '../../src/store/config-store.ts'
-import { openBunSqlite } from '../../src/store/sqlite-bun.ts'
-import { SqliteConfigStore } from '../../src/store/sqlite-store.ts'
+import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
+import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
 
 const filter = (key: string, value: string): Filter => ({ path: key.split('.'), value })

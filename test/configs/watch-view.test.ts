@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test'
+import type { ChangeEvent, ChangeType, Filter } from '../../src/configs/config-store.ts'
 import { WatchView } from '../../src/configs/watch-view.ts'
-import type { ChangeEvent, ChangeType, Filter } from '../../src/store/config-store.ts'
 
 const team: Filter[] = [{ path: ['metadata', 'team'], value: 'pay' }]
 const event = (type: ChangeType, dcname: string, teamName: string, revision: number): ChangeEvent => ({

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { exampleConfig, SEED_CONFIGS } from '../../src/configs/model.ts'
 import { buildService } from '../../src/service.ts'
 import { loadSettings } from '../../src/settings.ts'
-import { openBunSqlite } from '../../src/store/sqlite-bun.ts'
+import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { ROOT, tempDir } from '../support/server.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: a parsed JSON document, walked freely by the assertions
@@ -156,7 +156,7 @@ describe('the OpenAPI document at /swagger/json', () => {
     expect(document.components.schemas.Problem.required).toEqual(['type', 'title', 'status', 'detail'])
   })
 
-  it('when an operation can fail the way SPEC.md lists, then that status is documented', () => {
+  it('when an operation can fail the way the README lists, then that status is documented', () => {
     const statuses = (key: string) => Object.keys(operations.find((o) => o.key === key)?.operation.responses ?? {})
     expect(statuses('post /configs')).toEqual(expect.arrayContaining(['201', '400', '401', '409', '413', '415']))
     expect(statuses('get /configs/{dcname}')).toEqual(expect.arrayContaining(['200', '304', '404']))

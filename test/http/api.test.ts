@@ -1,6 +1,7 @@
 /**
- * The black-box HTTP suite: every endpoint and status of SPEC.md, spoken over plain fetch to a
- * real server (Bun by default, Deno with TEST_RUNTIME=deno, or any server at TEST_BASE_URL).
+ * The black-box HTTP suite: every endpoint and status of the API (README, "The API"), spoken over
+ * plain fetch to a real server (Bun by default, Deno with TEST_RUNTIME=deno, or any server at
+ * TEST_BASE_URL).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { client, expectProblem, httpTarget, revisionOf, type Target, uniquePrefix } from '../support/http.ts'

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { Elysia } from 'elysia'
 import { createApp } from '../../src/app.ts'
 import { healthRoutes, Readiness } from '../../src/http/health.ts'
-import { openBunSqlite } from '../../src/store/sqlite-bun.ts'
-import { SqliteConfigStore } from '../../src/store/sqlite-store.ts'
+import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
+import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
 
 const stores: SqliteConfigStore[] = []

@@ -4,7 +4,7 @@
  */
 import { buildService } from '../../src/service.ts'
 import { loadSettings } from '../../src/settings.ts'
-import { openBunSqlite } from '../../src/store/sqlite-bun.ts'
+import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 
 export type LogLine = Record<string, unknown>
 

@@ -3,7 +3,6 @@
  * (sqlite.test.ts, postgres.test.ts). A backend passes when it behaves exactly like this.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
-import type { Config } from '../../src/configs/model.ts'
 import {
   type ChangeEvent,
   type ConfigStore,
@@ -12,7 +11,8 @@ import {
   NotFoundError,
   PreconditionFailedError,
   StoreUnavailableError,
-} from '../../src/store/config-store.ts'
+} from '../../src/configs/config-store.ts'
+import type { Config } from '../../src/configs/model.ts'
 
 export interface StoreFixture {
   /** Opens a new handle on the same, initially empty database. */

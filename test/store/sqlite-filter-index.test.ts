@@ -7,8 +7,9 @@ import { Database } from 'bun:sqlite'
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { openBunSqlite } from '../../src/store/sqlite-bun.ts'
-import { listSql, SqliteConfigStore } from '../../src/store/sqlite-store.ts'
+import { listSql } from '../../src/store/sqlite/filter-index.ts'
+import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
+import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
 
 describe('SQLite filter index', () => {

@@ -5,15 +5,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Config } from '../../src/configs/model.ts'
 import {
   type ChangeEvent,
   ConflictError,
   NotFoundError,
   PreconditionFailedError,
-} from '../../src/store/config-store.ts'
-import { openBunSqlite } from '../../src/store/sqlite-bun.ts'
-import { SqliteConfigStore } from '../../src/store/sqlite-store.ts'
+} from '../../src/configs/config-store.ts'
+import type { Config } from '../../src/configs/model.ts'
+import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
+import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { startServer, tempDir } from '../support/server.ts'
 
 const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })

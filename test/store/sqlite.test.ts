@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { openBunSqlite } from '../../src/store/sqlite-bun.ts'
-import { SqliteConfigStore } from '../../src/store/sqlite-store.ts'
+import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
+import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
 import { describeConfigStoreContract } from './contract.ts'
 

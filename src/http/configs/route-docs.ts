@@ -3,6 +3,9 @@
  * parameters, responses with headers, error statuses and the seed configs as examples.
  * Request bodies come from the routes' own `body` schemas (POST's example is a new config).
  */
+
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../../configs/list-limits.ts'
+import { exampleConfig, NEW_CONFIG_EXAMPLE, SEED_CONFIGS } from '../../configs/model.ts'
 import {
   headerDocs,
   jsonResponse,
@@ -10,9 +13,7 @@ import {
   type ParameterDoc,
   problemResponses,
   schemaRef,
-} from '../http/openapi-docs.ts'
-import { DEFAULT_LIMIT, MAX_LIMIT } from './list-query.ts'
-import { exampleConfig, NEW_CONFIG_EXAMPLE, SEED_CONFIGS } from './model.ts'
+} from '../openapi-docs.ts'
 
 const TAGS = ['configs']
 const ETAG = { ETag: 'The revision of this state, as a strong entity tag: `"<revision>"`' }

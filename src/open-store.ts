@@ -1,11 +1,12 @@
 import { statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { DatabaseTarget, PostgresSettings } from '../settings.ts'
-import { StartupError } from '../startup.ts'
-import { type ConfigStore, StoreUnavailableError } from './config-store.ts'
-import type { ConnectRetry } from './postgres-store.ts'
-import type { OpenSqlite } from './sqlite-driver.ts'
-import { SqliteConfigStore } from './sqlite-store.ts'
+import { type ConfigStore, StoreUnavailableError } from './configs/config-store.ts'
+import type { DatabaseTarget, PostgresSettings } from './settings.ts'
+import { StartupError } from './startup.ts'
+import { withoutPassword } from './store/postgres/postgres-errors.ts'
+import type { ConnectRetry } from './store/postgres/postgres-store.ts'
+import type { OpenSqlite } from './store/sqlite/sqlite-driver.ts'
+import { SqliteConfigStore } from './store/sqlite/sqlite-store.ts'
 
 export type { ConnectRetry }
 
@@ -45,7 +46,7 @@ export async function openStore(
       }
     case 'postgres': {
       // Loaded only when used: the driver is not part of a SQLite start-up.
-      const { PostgresConfigStore, withoutPassword } = await import('./postgres-store.ts')
+      const { PostgresConfigStore } = await import('./store/postgres/postgres-store.ts')
       const retries = options.postgres?.connectRetries ?? 10
       try {
         return await PostgresConfigStore.open({

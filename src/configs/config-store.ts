@@ -2,7 +2,7 @@
  * The storage contract. It speaks configs and revisions, never HTTP or SQL, so every
  * backend (SQLite, PostgreSQL) passes the same contract suite in test/store.
  */
-import type { Config } from '../configs/model.ts'
+import type { Config } from './model.ts'
 
 export interface StoredConfig {
   config: Config

@@ -13,12 +13,13 @@
  * The hub counts open streams (`connected`, for the watchers gauge) and ends them all on
  * shutdown (`closeAll`), after which new watches are refused with 503.
  */
-import { ProblemError } from '../http/problem.ts'
-import { SSE_HEADERS } from '../http/sse.ts'
-import type { ConfigStore, Filter } from '../store/config-store.ts'
-import { MAX_LIMIT } from './list-query.ts'
+
+import type { ConfigStore, Filter } from '../../configs/config-store.ts'
+import { MAX_LIMIT } from '../../configs/list-limits.ts'
+import { WatchView } from '../../configs/watch-view.ts'
+import { ProblemError } from '../problem.ts'
+import { SSE_HEADERS } from './sse.ts'
 import type { WatchRequest } from './watch-query.ts'
-import { WatchView } from './watch-view.ts'
 import { Watcher, type WatcherOptions } from './watcher.ts'
 
 export type WatchOptions = WatcherOptions

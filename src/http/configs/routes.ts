@@ -3,12 +3,8 @@
  * errors are thrown as typed errors and mapped to problem+json in one place (http/errors).
  */
 import { Elysia, getSchemaValidator, t } from 'elysia'
-import { etag, noneMatch, writePrecondition } from '../http/conditional.ts'
-import { fieldErrors } from '../http/errors.ts'
-import { badRequest, ProblemError } from '../http/problem.ts'
-import type { ConfigStore } from '../store/config-store.ts'
-import { encodeCursor, parseListQuery } from './list-query.ts'
-import { applyMergePatch } from './merge-patch.ts'
+import type { ConfigStore } from '../../configs/config-store.ts'
+import { applyMergePatch } from '../../configs/merge-patch.ts'
 import {
   type Config,
   ConfigSchema,
@@ -19,10 +15,14 @@ import {
   normalizeConfig,
   ReplaceSchema,
   structuralErrors,
-} from './model.ts'
+} from '../../configs/model.ts'
+import { etag, noneMatch, writePrecondition } from '../conditional.ts'
+import { fieldErrors } from '../errors.ts'
+import { encodeCursor, parseListQuery } from '../list-query.ts'
+import { badRequest, ProblemError } from '../problem.ts'
+import type { WatchHub } from '../watch/watch-hub.ts'
+import { parseWatchRequest, wantsWatch } from '../watch/watch-query.ts'
 import { createDocs, deleteDocs, getDocs, listDocs, patchDocs, replaceDocs, searchDocs } from './route-docs.ts'
-import type { WatchHub } from './watch.ts'
-import { parseWatchRequest, wantsWatch } from './watch-query.ts'
 
 const configValidator = getSchemaValidator(ConfigSchema, { normalize: false, additionalProperties: false })
 

@@ -4,11 +4,12 @@
  * stream, so a client that stops reading stops the pulling). The queue is bounded: a watcher
  * more than `bufferEvents` behind is sent a final ERROR event and closed, and writers never wait.
  */
-import { problem } from '../http/problem.ts'
-import { sseComment, sseEvent } from '../http/sse.ts'
-import type { ChangeEvent } from '../store/config-store.ts'
-import type { Config } from './model.ts'
-import { WatchView } from './watch-view.ts'
+
+import type { ChangeEvent } from '../../configs/config-store.ts'
+import type { Config } from '../../configs/model.ts'
+import { WatchView } from '../../configs/watch-view.ts'
+import { problem } from '../problem.ts'
+import { sseComment, sseEvent } from './sse.ts'
 
 export interface WatcherOptions {
   heartbeatMs: number
@@ -38,7 +39,7 @@ export class Watcher {
   private replay: ChangeEvent[] = []
   private live: ChangeEvent[] = []
   /** Highest revision taken into the queues: anything at or below it is a duplicate. */
-  private cursor = 0
+  private queuedUpTo = 0
   /** Highest revision handed to the client, named in the final ERROR so it can resume. */
   private sent = 0
   private fellBehind = false
@@ -91,7 +92,7 @@ export class Watcher {
   start(view: WatchView, from: number, history: ChangeEvent[]): void {
     if (this.state === 'ended') return
     this.view = view
-    this.cursor = from
+    this.queuedUpTo = from
     this.sent = from
     for (const event of history) this.enqueue(event, this.replay)
     this.state = 'live'
@@ -127,8 +128,8 @@ export class Watcher {
   }
 
   private enqueue(event: ChangeEvent, queue: ChangeEvent[]): void {
-    if (this.state === 'ended' || event.revision <= this.cursor) return
-    this.cursor = event.revision
+    if (this.state === 'ended' || event.revision <= this.queuedUpTo) return
+    this.queuedUpTo = event.revision
     const visible = this.view.see(event)
     if (visible === undefined) return
     queue.push(visible)

@@ -6,7 +6,7 @@
  */
 import type { Sql } from 'postgres'
 
-export interface Migration {
+interface Migration {
   version: number
   description: string
   statements: string[]

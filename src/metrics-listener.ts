@@ -7,10 +7,10 @@
  * The server itself is the runtime's (Bun.serve in main.ts, Deno.serve in main.deno.ts); a port
  * it cannot have stops start-up like a taken SERVE_PORT (startup.ts).
  */
-import { problem, problemResponse } from '../http/problem.ts'
-import type { Metrics } from './metrics.ts'
+import { problem, problemResponse } from './http/problem.ts'
+import type { Metrics } from './observability/metrics.ts'
 
-export type FetchHandler = (request: Request) => Promise<Response>
+type FetchHandler = (request: Request) => Promise<Response>
 
 /** GET (and HEAD) /metrics; 405 for another method on it, 404 for any other path. */
 export function metricsHandler(metrics: Metrics): FetchHandler {

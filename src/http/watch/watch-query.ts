@@ -3,9 +3,10 @@
  * `Last-Event-ID` (sent by a reconnecting EventSource) overrides `since`, since it is the
  * newer of the two: the URL keeps the `since` of the first connection.
  */
-import { badRequest } from '../http/problem.ts'
-import type { Filter } from '../store/config-store.ts'
-import { parseListQuery } from './list-query.ts'
+
+import type { Filter } from '../../configs/config-store.ts'
+import { parseListQuery } from '../list-query.ts'
+import { badRequest } from '../problem.ts'
 
 export interface WatchRequest {
   /** Replay kept history after this revision first; undefined means live events only. */

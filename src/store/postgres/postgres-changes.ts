@@ -9,8 +9,13 @@
  * once it listens again the feed catches up from the table, so nothing is missed meanwhile.
  */
 import type { Sql } from 'postgres'
-import type { Config } from '../configs/model.ts'
-import { type ChangeEvent, type ChangeListener, type ChangeType, HistoryCompactedError } from './config-store.ts'
+import {
+  type ChangeEvent,
+  type ChangeListener,
+  type ChangeType,
+  HistoryCompactedError,
+} from '../../configs/config-store.ts'
+import type { Config } from '../../configs/model.ts'
 
 export const CHANGES_CHANNEL = 'config_changes'
 const PAGE_SIZE = 500
@@ -20,7 +25,7 @@ interface Subscriber {
   onLost?: (error: HistoryCompactedError) => void
 }
 
-export interface ChangeFeedOptions {
+interface ChangeFeedOptions {
   /** The store's pool, for reading events. */
   sql: Sql
   /** A client of its own with at most one connection, which LISTENs and nothing else. */

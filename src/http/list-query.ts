@@ -2,12 +2,12 @@
  * Query strings of List and Search: filters (`metadata.a.b=value`, `dcname=value`), paging
  * (`limit`, `cursor`). Anything else is refused rather than silently ignored.
  */
-import { badRequest } from '../http/problem.ts'
-import type { Filter, ListQuery } from '../store/config-store.ts'
-import { isDcname } from './model.ts'
 
-export const DEFAULT_LIMIT = 1000
-export const MAX_LIMIT = 10_000
+import type { Filter, ListQuery } from '../configs/config-store.ts'
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../configs/list-limits.ts'
+import { isDcname } from '../configs/model.ts'
+import { badRequest } from './problem.ts'
+
 const SEGMENT = /^[A-Za-z0-9_-]{1,128}$/
 const MAX_FILTERS = 32
 const MAX_PATH = 17

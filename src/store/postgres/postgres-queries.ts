@@ -1,0 +1,136 @@
+/**
+ * The SQL of the PostgreSQL store, one function per statement. Bodies are read as text and
+ * parsed by the store, whatever type parsers the client has set up.
+ */
+import type { Sql, TransactionSql } from 'postgres'
+import type { ChangeType, Filter, ListQuery } from '../../configs/config-store.ts'
+import type { Config } from '../../configs/model.ts'
+import { CHANGES_CHANNEL } from './postgres-changes.ts'
+
+export type Row = { body: string; revision: string }
+/** The revision a write takes, and up to which the history may now be pruned. */
+export type Slot = { revision: number; compactedThrough: number }
+export type EventRow = { compacted_through: string; type: ChangeType; body: string; revision: string | null }
+
+export async function selectConfig(sql: Sql, dcname: string): Promise<Row | undefined> {
+  const [row] = await sql<Row[]>`SELECT body::text, revision FROM configs WHERE dcname = ${dcname}`
+  return row
+}
+
+/** One statement, one snapshot: the page and its revision agree. */
+export async function selectPage(sql: Sql, query: ListQuery) {
+  return sql<(Row & { store_revision: string; dcname: string | null })[]>`
+    SELECT s.revision AS store_revision, c.dcname, c.body::text, c.revision
+    FROM store_state s
+    LEFT JOIN LATERAL (
+      SELECT dcname, body, revision FROM configs
+      WHERE ${conditions(sql, query)}
+      ORDER BY dcname LIMIT ${query.limit + 1}
+    ) c ON true
+    ORDER BY c.dcname`
+}
+
+export async function countConfigs(sql: Sql | TransactionSql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`SELECT count(*)::integer AS n FROM configs`
+  return row?.n ?? 0
+}
+
+/** Every kept event after `since`, with the revision up to which the history was pruned. */
+export async function selectEventsAfter(sql: Sql, since: number): Promise<EventRow[]> {
+  return sql<EventRow[]>`
+    SELECT s.compacted_through, e.type, e.body::text, e.revision
+    FROM store_state s LEFT JOIN events e ON e.revision > ${since}
+    ORDER BY e.revision`
+}
+
+export async function currentRevision(sql: Sql): Promise<number> {
+  const [row] = await sql<{ revision: string }[]>`SELECT revision FROM store_state`
+  return Number(row?.revision ?? 0)
+}
+
+/**
+ * Takes the write lock and the next revision, then reads the config as it is now. Both
+ * statements go out together (one round trip); the server runs them in order, so the read's
+ * snapshot is taken only once the lock is held.
+ */
+export async function lockAndRead(
+  tx: TransactionSql,
+  dcname: string,
+  historySize: number,
+): Promise<{ slot: Slot; current: Row | undefined }> {
+  const [slot, rows] = await Promise.all([
+    nextRevision(tx, historySize),
+    tx<Row[]>`SELECT body::text, revision FROM configs WHERE dcname = ${dcname} FOR UPDATE`,
+  ])
+  return { slot, current: rows[0] }
+}
+
+export async function nextRevision(tx: TransactionSql, historySize: number): Promise<Slot> {
+  const [row] = await tx<{ revision: string; compacted_through: string }[]>`
+    UPDATE store_state
+    SET revision = revision + 1,
+        compacted_through = greatest(compacted_through, revision + 1 - ${historySize})
+    RETURNING revision, compacted_through`
+  if (!row) throw new Error('store_state has no row: the schema is not migrated')
+  return { revision: Number(row.revision), compactedThrough: Number(row.compacted_through) }
+}
+
+/** Stores the config, appends its event, prunes the history, and notifies: one statement. */
+export async function putConfig(tx: TransactionSql, slot: Slot, type: ChangeType, config: Config): Promise<void> {
+  // Sent as text: given a json parameter, the client would stringify the string once more.
+  const body = JSON.stringify(config)
+  await tx`
+    WITH stored AS (
+      INSERT INTO configs (dcname, body, revision) VALUES (${config.dcname}, ${body}::text::json, ${slot.revision})
+      ON CONFLICT (dcname) DO UPDATE SET body = excluded.body, revision = excluded.revision
+    ),
+    event AS (
+      INSERT INTO events (revision, type, dcname, body) VALUES (${slot.revision}, ${type}, ${config.dcname}, ${body}::text::json)
+    ),
+    pruned AS (DELETE FROM events WHERE revision <= ${slot.compactedThrough})
+    SELECT pg_notify(${CHANGES_CHANNEL}, ${String(slot.revision)})`
+}
+
+/** Deletes the config, appends its DELETED event, prunes the history, and notifies. */
+export async function deleteConfig(tx: TransactionSql, slot: Slot, dcname: string): Promise<void> {
+  // The DELETED event carries the last state, copied in SQL so its text is kept exactly.
+  await tx`
+    WITH gone AS (DELETE FROM configs WHERE dcname = ${dcname} RETURNING dcname, body),
+    event AS (
+      INSERT INTO events (revision, type, dcname, body)
+      SELECT ${slot.revision}, 'DELETED', dcname, body FROM gone
+    ),
+    pruned AS (DELETE FROM events WHERE revision <= ${slot.compactedThrough})
+    SELECT pg_notify(${CHANGES_CHANNEL}, ${String(slot.revision)})`
+}
+
+function conditions(sql: Sql, query: ListQuery) {
+  const parts = [sql`true`]
+  if (query.after !== undefined) parts.push(sql`dcname > ${query.after}`)
+  for (const filter of query.filters) parts.push(matches(sql, filter))
+  return parts.reduce((all, part) => sql`${all} AND ${part}`)
+}
+
+/**
+ * As in the SQLite store: a scalar leaf matches when its JSON text equals the value, a string
+ * leaf when its content does (so `true` matches both true and "true"); objects and arrays never.
+ */
+function matches(sql: Sql, filter: Filter) {
+  if (filter.path.length === 1 && filter.path[0] === 'dcname') return sql`dcname = ${filter.value}`
+  const path = textArray(filter.path)
+  const leaf = sql`(CASE json_typeof(body #> ${path}::text[])
+    WHEN 'string' THEN (body #>> ${path}::text[]) = ${filter.value}
+    WHEN 'object' THEN false WHEN 'array' THEN false
+    ELSE (body #> ${path}::text[])::text = ${filter.value} END)`
+  // `#>` would index into an array with a numeric segment; SQLite and the watch filter walk
+  // objects only, so each parent that such a segment steps into must be an object here too.
+  return filter.path
+    .map((segment, i) => ({ segment, parent: filter.path.slice(0, i) }))
+    .filter(({ segment, parent }) => parent.length > 0 && /^-?\d+$/.test(segment))
+    .reduce((all, { parent }) => sql`${all} AND json_typeof(body #> ${textArray(parent)}::text[]) = 'object'`, leaf)
+}
+
+/** A PostgreSQL array literal; segments are quoted so '-' and the like stay literal. */
+function textArray(segments: string[]): string {
+  return `{${segments.map((s) => `"${s.replace(/["\\]/g, '\\$&')}"`).join(',')}}`
+}

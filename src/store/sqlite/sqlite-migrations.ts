@@ -1,0 +1,88 @@
+/**
+ * The SQLite schema, as numbered migrations applied on open, as the PostgreSQL store does: the
+ * versions applied are kept in `schema_migrations`, and the pending ones run in one IMMEDIATE
+ * transaction, so a second process opening the same file waits and then finds nothing to do.
+ * DDL is transactional in SQLite too: a migration that fails leaves no half-made schema behind.
+ *
+ * Databases made before this table existed had the same tables, created by statements that ran
+ * on every open; migrations 1 and 2 are those statements (`IF NOT EXISTS`), so such a database
+ * is adopted as it is, its configs, events and seeded mark kept.
+ */
+import { FilterIndex } from './filter-index.ts'
+import type { SqliteDatabase } from './sqlite-driver.ts'
+
+interface SqliteMigration {
+  version: number
+  description: string
+  statements: string[]
+  /** What SQL alone cannot do, run after the statements in the same transaction. */
+  run?: (db: SqliteDatabase) => void
+}
+
+/** Append only: a released migration is never edited, a new one is added after it. */
+export const MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    description: 'configs, the bounded event history (whose sequence is the store revision), and meta',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS configs (
+         dcname TEXT PRIMARY KEY,
+         body TEXT NOT NULL,
+         revision INTEGER NOT NULL
+       ) WITHOUT ROWID`,
+      // AUTOINCREMENT: a revision is never reused, even once the history holding it is pruned.
+      `CREATE TABLE IF NOT EXISTS events (
+         revision INTEGER PRIMARY KEY AUTOINCREMENT,
+         type TEXT NOT NULL CHECK (type IN ('ADDED', 'MODIFIED', 'DELETED')),
+         dcname TEXT NOT NULL,
+         body TEXT NOT NULL
+       )`,
+      `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID`,
+    ],
+  },
+  {
+    version: 2,
+    description: 'the filter index: every scalar metadata leaf, as filters compare it',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS leaves (
+         path TEXT NOT NULL,
+         value TEXT NOT NULL,
+         dcname TEXT NOT NULL,
+         PRIMARY KEY (path, value, dcname)
+       ) WITHOUT ROWID`,
+      // Old leaves are removed by their exact keys (from the old body): no second index to keep up.
+      'DROP INDEX IF EXISTS leaves_by_dcname',
+      // Where earlier builds recorded which version of the index they built: now this table's job.
+      "DELETE FROM meta WHERE key = 'leaves'",
+    ],
+    run: (db) => new FilterIndex(db).rebuild(),
+  },
+]
+
+/** Applies the migrations this database lacks; returns their versions. */
+export function migrate(db: SqliteDatabase, migrations: readonly SqliteMigration[] = MIGRATIONS): number[] {
+  db.exec('BEGIN IMMEDIATE')
+  try {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      description TEXT NOT NULL,
+      applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    )`)
+    const rows = db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]
+    const applied = new Set(rows.map((row) => Number(row.version)))
+    // Versions this build does not know belong to a newer build (a rollback): additive by rule,
+    // so this build keeps working beside them.
+    const pending = migrations.filter((m) => !applied.has(m.version)).sort((a, b) => a.version - b.version)
+    const record = db.prepare('INSERT INTO schema_migrations (version, description) VALUES (?, ?)')
+    for (const migration of pending) {
+      for (const statement of migration.statements) db.exec(statement)
+      migration.run?.(db)
+      record.run(migration.version, migration.description)
+    }
+    db.exec('COMMIT')
+    return pending.map((m) => m.version)
+  } catch (error) {
+    db.exec('ROLLBACK')
+    throw error
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The SQLite schema as numbered migrations: a database made before the migrations existed
+ * (by the schema statements earlier builds ran on every open) is adopted with all it holds,
+ * migrations run once, and one that fails leaves nothing behind.
+ */
+import { Database } from 'bun:sqlite'
+import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
+import { MIGRATIONS, migrate } from '../../src/store/sqlite/sqlite-migrations.ts'
+import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
+import { tempDir } from '../support/server.ts'
+
+/** The schema as the builds before migrations created it, on every open (verbatim). */
+const SCHEMA_BEFORE_MIGRATIONS = [
+  `CREATE TABLE IF NOT EXISTS configs (
+     dcname TEXT PRIMARY KEY,
+     body TEXT NOT NULL,
+     revision INTEGER NOT NULL
+   ) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS events (
+     revision INTEGER PRIMARY KEY AUTOINCREMENT,
+     type TEXT NOT NULL CHECK (type IN ('ADDED', 'MODIFIED', 'DELETED')),
+     dcname TEXT NOT NULL,
+     body TEXT NOT NULL
+   )`,
+  `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS leaves (
+     path TEXT NOT NULL,
+     value TEXT NOT NULL,
+     dcname TEXT NOT NULL,
+     PRIMARY KEY (path, value, dcname)
+   ) WITHOUT ROWID`,
+  'DROP INDEX IF EXISTS leaves_by_dcname',
+]
+
+const body = (dcname: string, team: string) => JSON.stringify({ dcname, metadata: { team } })
+
+/**
+ * What such a build left after seeding and four writes: a created, b created, a modified, b
+ * deleted; the index built (its version in meta) and holding a's current leaf.
+ */
+function databaseBeforeMigrations(path: string): void {
+  const db = new Database(path, { create: true, strict: true })
+  db.run('PRAGMA journal_mode = WAL')
+  for (const sql of SCHEMA_BEFORE_MIGRATIONS) db.run(sql)
+  const event = db.prepare('INSERT INTO events (type, dcname, body) VALUES (?, ?, ?)')
+  event.run('ADDED', 'a', body('a', 'x'))
+  event.run('ADDED', 'b', body('b', 'y'))
+  event.run('MODIFIED', 'a', body('a', 'z'))
+  event.run('DELETED', 'b', body('b', 'y'))
+  db.prepare('INSERT INTO configs (dcname, body, revision) VALUES (?, ?, ?)').run('a', body('a', 'z'), 3)
+  db.prepare('INSERT INTO leaves (path, value, dcname) VALUES (?, ?, ?)').run('metadata.team', 'z', 'a')
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('seeded', '2025-01-01T00:00:00.000Z')
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('leaves', 'v2')
+  db.close()
+}
+
+function appliedVersions(path: string): number[] {
+  const db = new Database(path, { readonly: true })
+  try {
+    return (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map(
+      (row) => row.version,
+    )
+  } finally {
+    db.close()
+  }
+}
+
+describe('SQLite migrations', () => {
+  let dir: string
+  let path: string
+  const opened: SqliteConfigStore[] = []
+  const open = () => {
+    const store = new SqliteConfigStore({ path, open: openBunSqlite })
+    opened.push(store)
+    return store
+  }
+
+  beforeEach(() => {
+    dir = tempDir('sqlite-migrations-')
+    path = join(dir, 'configs.db')
+  })
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('when a database made before migrations is opened, then it keeps its configs, history, seeded mark and index', async () => {
+    databaseBeforeMigrations(path)
+    const store = open()
+    expect(await store.get('a')).toEqual({ config: { dcname: 'a', metadata: { team: 'z' } }, revision: 3 })
+    expect(await store.get('b')).toBeUndefined()
+    expect(await store.count()).toBe(1)
+    const history = await store.eventsSince(0)
+    expect(history.map((e) => [e.type, e.config.dcname, e.revision])).toEqual([
+      ['ADDED', 'a', 1],
+      ['ADDED', 'b', 2],
+      ['MODIFIED', 'a', 3],
+      ['DELETED', 'b', 4],
+    ])
+    const team = async (value: string) =>
+      (await store.list({ filters: [{ path: ['metadata', 'team'], value }], limit: 10 })).items.map(
+        (i) => i.config.dcname,
+      )
+    expect(await team('z')).toEqual(['a'])
+    expect(await team('x')).toEqual([])
+    expect(await store.seed([{ dcname: 'seed', metadata: {} }])).toBe(false)
+    expect((await store.create({ dcname: 'c', metadata: { team: 'z' } })).revision).toBe(5)
+    expect(await team('z')).toEqual(['a', 'c'])
+    expect(appliedVersions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+  })
+
+  it('when a migrated database is opened again, then no migration runs again', async () => {
+    await open().create({ dcname: 'kept', metadata: { team: 't' } })
+    const db = openBunSqlite(path)
+    try {
+      expect(migrate(db)).toEqual([])
+    } finally {
+      db.close()
+    }
+    const again = open()
+    expect((await again.list({ filters: [{ path: ['metadata', 'team'], value: 't' }], limit: 10 })).items).toHaveLength(
+      1,
+    )
+    expect(appliedVersions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+  })
+
+  it('when a migration fails, then nothing of the pending ones is kept', () => {
+    const failing = {
+      version: MIGRATIONS.length + 1,
+      description: 'fails half-way',
+      statements: ['CREATE TABLE half (x TEXT)', 'INSERT INTO missing_table VALUES (1)'],
+    }
+    const db = openBunSqlite(path)
+    try {
+      expect(() => migrate(db, [...MIGRATIONS, failing])).toThrow(/missing_table/)
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
+      expect(tables).toEqual([])
+    } finally {
+      db.close()
+    }
+  })
+
+  it('when a newer build recorded a migration this one does not know, then the store still opens', async () => {
+    await open().create({ dcname: 'x', metadata: {} })
+    const db = new Database(path, { strict: true })
+    db.prepare('INSERT INTO schema_migrations (version, description) VALUES (?, ?)').run(999, 'from a newer build')
+    db.close()
+    expect((await open().get('x'))?.config.dcname).toBe('x')
+    expect(appliedVersions(path)).toEqual([...MIGRATIONS.map((m) => m.version), 999])
+  })
+})

@@ -156,6 +156,26 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
       closeStreams()
     })
 
+    it('when watch is false or 0, then the answer is the plain list, with its filters and paging', async () => {
+      const dcname = unique('plain')
+      await create(dcname, { team: 'plain' })
+      await create(unique('plain'))
+      for (const query of [
+        `watch=false&dcname=${dcname}`,
+        `watch=0&dcname=${dcname}`,
+        `dcname=${dcname}&watch=false`,
+      ]) {
+        const reply = await request('GET', `/configs?${query}`)
+        expect([query, reply.status]).toEqual([query, 200])
+        expect(reply.headers.get('content-type')).toStartWith('application/json')
+        expect(reply.json).toEqual([{ dcname, metadata: { team: 'plain' } }])
+      }
+      const paged = await request('GET', '/configs?watch=false&limit=1')
+      expect(paged.status).toBe(200)
+      expect(paged.json).toHaveLength(1)
+      expect(paged.headers.get('link')).toContain('watch=false')
+    })
+
     it('when watch, since or Last-Event-ID are malformed, then the answer is 400 problem+json', async () => {
       const cases: [string, Record<string, string>][] = [
         ['watch=maybe', {}],
@@ -164,6 +184,7 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
         ['watch=true&since=', {}],
         ['watch=true&since=1&since=2', {}],
         ['since=3', {}],
+        ['watch=false&since=3', {}],
         ['watch=true&limit=5', {}],
         ['watch=true&metadata=x', {}],
         ['watch=true', { 'last-event-id': 'latest' }],

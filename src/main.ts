@@ -4,11 +4,33 @@ import { buildService } from './service.ts'
 import { settingsOrExit } from './settings.ts'
 import { openBunSqlite } from './store/sqlite-bun.ts'
 
+/** Bun.serve closes a connection idle this long (its default, made explicit to restore it below). */
+const IDLE_TIMEOUT_S = 10
+
 const settings = settingsOrExit(process.env)
 
-const service = await buildService(settings, { openSqlite: openBunSqlite })
+const service = await buildService(
+  settings,
+  { openSqlite: openBunSqlite },
+  {
+    // A watch stream is idle between events by design, for longer than the idle timeout when
+    // WATCH_HEARTBEAT_MS is (15 s by default), so the timeout is lifted for each stream alone:
+    // idle keep-alive connections still time out. Tying the heart-beat to the server's timeout
+    // instead would take that setting away from the proxies it is for. Bun keeps a lifted
+    // timeout on the connection after the response, so it is put back when the stream ends.
+    holdWatchOpen: (request) => {
+      server.timeout(request, 0)
+      return () => server.timeout(request, IDLE_TIMEOUT_S)
+    },
+  },
+)
 const { app, store, logger } = service
-const server = Bun.serve({ port: settings.port, fetch: app.fetch, maxRequestBodySize: settings.maxBodyBytes * 2 })
+const server = Bun.serve({
+  port: settings.port,
+  fetch: app.fetch,
+  maxRequestBodySize: settings.maxBodyBytes * 2,
+  idleTimeout: IDLE_TIMEOUT_S,
+})
 logger.info({ port: server.port, store: store.backend }, 'listening')
 
 // Without force, Bun's stop() lets requests in flight finish and resolves when they have.

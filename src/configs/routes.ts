@@ -57,7 +57,7 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
       ({ request, set }) => {
         const params = new URL(request.url).searchParams
         if (!wantsWatch(params)) return list({ request, set }, ['watch'])
-        return watch.open(parseWatchRequest(params, request.headers), request.signal, request.method === 'HEAD')
+        return watch.open(parseWatchRequest(params, request.headers), request, request.method === 'HEAD')
       },
       { detail: listDocs },
     )

@@ -21,7 +21,14 @@ import type { WatchRequest } from './watch-query.ts'
 import { WatchView } from './watch-view.ts'
 import { Watcher, type WatcherOptions } from './watcher.ts'
 
-export type WatchOptions = WatcherOptions
+export interface WatchOptions extends WatcherOptions {
+  /**
+   * Called with the HTTP request of each stream as it starts; returns what to call when the
+   * stream ends. The Bun entry point lifts the server's idle timeout for the stream there (see
+   * main.ts); runtimes without such a timeout leave it out.
+   */
+  holdOpen?: (request: Request) => () => void
+}
 
 export const DEFAULT_WATCH_OPTIONS: WatchOptions = { heartbeatMs: 15_000, bufferEvents: 1000 }
 
@@ -44,8 +51,9 @@ export class WatchHub {
    * lost; the watcher drops what the history already covered. Fails before any byte is sent
    * (so with a proper status) when `since` is too old (HistoryCompactedError, 410) or the
    * store is down. `headOnly` (HEAD) answers what GET would, without the never-ending body.
+   * `http` is the HTTP request that asked (left out in tests that read the stream directly).
    */
-  async open(request: WatchRequest, signal?: AbortSignal, headOnly = false): Promise<Response> {
+  async open(request: WatchRequest, http?: Request, headOnly = false): Promise<Response> {
     this.refuseWhileClosing()
     const watcher = new Watcher(this.options)
     watcher.onEnd(
@@ -73,8 +81,10 @@ export class WatchHub {
     if (!watcher.ended) {
       this.watchers.add(watcher)
       watcher.onEnd(() => this.watchers.delete(watcher))
+      if (http && this.options.holdOpen) watcher.onEnd(this.options.holdOpen(http))
     }
     // The stream's cancel covers most disconnects; the signal covers runtimes that only abort.
+    const signal = http?.signal
     signal?.addEventListener('abort', () => watcher.end(), { once: true })
     if (signal?.aborted) watcher.end()
     return new Response(watcher.stream, { status: 200, headers: SSE_HEADERS })

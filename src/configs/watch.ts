@@ -15,7 +15,7 @@
  */
 import { ProblemError } from '../http/problem.ts'
 import { SSE_HEADERS } from '../http/sse.ts'
-import type { ConfigStore, Filter } from '../store/config-store.ts'
+import { type ChangeEvent, type ConfigStore, type Filter, HistoryCompactedError } from '../store/config-store.ts'
 import { MAX_LIMIT } from './list-query.ts'
 import type { WatchRequest } from './watch-query.ts'
 import { WatchView } from './watch-view.ts'
@@ -68,6 +68,7 @@ export class WatchHub {
       // few changes that committed just before the subscription (PostgreSQL's feed does).
       const from = request.since ?? revision ?? (await this.store.list({ filters: [], limit: 1 })).revision
       const history = request.since === undefined ? [] : await this.store.eventsSince(request.since)
+      if (request.since !== undefined && request.filters.length > 0) requirePreviousStates(request.since, history)
       this.refuseWhileClosing()
       watcher.start(view, from, history)
     } catch (error) {
@@ -117,6 +118,17 @@ export class WatchHub {
       after = page.items.at(-1)?.config.dcname
       if (!page.more || after === undefined) break
     }
-    return { view: new WatchView(filters, held, revision), revision }
+    return { view: new WatchView(filters, held), revision }
   }
+}
+
+/**
+ * A filtered replay tells from each MODIFIED event's previous state whether the config was in the
+ * view before (see WatchView). Events kept by a build that did not store it (before an upgrade,
+ * or by an older replica during a rolling update) cannot tell: the history counts as compacted up
+ * to the last of them, so the client lists again rather than get a wrong replay.
+ */
+function requirePreviousStates(since: number, history: readonly ChangeEvent[]): void {
+  const blind = history.findLast((event) => event.type === 'MODIFIED' && event.previous === undefined)
+  if (blind) throw new HistoryCompactedError(since, blind.revision)
 }

@@ -207,8 +207,16 @@ export class PostgresConfigStore implements ConfigStore {
 
   async eventsSince(since: number): Promise<ChangeEvent[]> {
     const rows = await this.query(
-      () => this.sql<{ compacted_through: string; type: ChangeType; body: string; revision: string | null }[]>`
-        SELECT s.compacted_through, e.type, e.body::text, e.revision
+      () => this.sql<
+        {
+          compacted_through: string
+          type: ChangeType
+          body: string
+          previous: string | null
+          revision: string | null
+        }[]
+      >`
+        SELECT s.compacted_through, e.type, e.body::text, e.previous::text, e.revision
         FROM store_state s LEFT JOIN events e ON e.revision > ${since}
         ORDER BY e.revision`,
     )
@@ -216,7 +224,12 @@ export class PostgresConfigStore implements ConfigStore {
     if (since < compactedThrough) throw new HistoryCompactedError(since, compactedThrough)
     return rows
       .filter((row) => row.revision !== null)
-      .map((row) => ({ type: row.type, config: JSON.parse(row.body) as Config, revision: Number(row.revision) }))
+      .map((row) => ({
+        type: row.type,
+        config: JSON.parse(row.body) as Config,
+        revision: Number(row.revision),
+        ...(row.previous === null ? {} : { previous: JSON.parse(row.previous) as Config }),
+      }))
   }
 
   subscribe(listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void): () => void {
@@ -279,17 +292,24 @@ export class PostgresConfigStore implements ConfigStore {
     return { revision: Number(row.revision), compactedThrough: Number(row.compacted_through) }
   }
 
-  /** Stores the config, appends its event, prunes the history, and notifies: one statement. */
+  /**
+   * Stores the config, appends its event, prunes the history, and notifies: one statement. A
+   * MODIFIED event keeps the state it replaces, copied in SQL: every part of the statement sees
+   * the configs table as it was before the statement.
+   */
   private async put(tx: TransactionSql, slot: Slot, type: ChangeType, config: Config): Promise<StoredConfig> {
     // Sent as text: given a json parameter, the client would stringify the string once more.
     const body = JSON.stringify(config)
+    const previous =
+      type === 'MODIFIED' ? tx`(SELECT body FROM configs WHERE dcname = ${config.dcname})` : tx`NULL::json`
     await tx`
       WITH stored AS (
         INSERT INTO configs (dcname, body, revision) VALUES (${config.dcname}, ${body}::text::json, ${slot.revision})
         ON CONFLICT (dcname) DO UPDATE SET body = excluded.body, revision = excluded.revision
       ),
       event AS (
-        INSERT INTO events (revision, type, dcname, body) VALUES (${slot.revision}, ${type}, ${config.dcname}, ${body}::text::json)
+        INSERT INTO events (revision, type, dcname, body, previous)
+        VALUES (${slot.revision}, ${type}, ${config.dcname}, ${body}::text::json, ${previous})
       ),
       pruned AS (DELETE FROM events WHERE revision <= ${slot.compactedThrough})
       SELECT pg_notify(${CHANGES_CHANNEL}, ${String(slot.revision)})`

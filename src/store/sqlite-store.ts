@@ -42,7 +42,8 @@ const SCHEMA = [
      revision INTEGER PRIMARY KEY AUTOINCREMENT,
      type TEXT NOT NULL CHECK (type IN ('ADDED', 'MODIFIED', 'DELETED')),
      dcname TEXT NOT NULL,
-     body TEXT NOT NULL
+     body TEXT NOT NULL,
+     previous TEXT
    )`,
   `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID`,
   // The filter index: every scalar leaf as a filter compares it, so a search reads only the
@@ -69,7 +70,7 @@ type Leaf = [path: string, value: string]
 /** Bumped whenever leavesOf changes what it indexes: databases then rebuild the index on open. */
 const LEAVES_VERSION = 'v2'
 type QueuedWrite = { work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }
-type EventRow = { type: ChangeType; body: string; revision: number }
+type EventRow = { type: ChangeType; body: string; previous: string | null; revision: number }
 
 export class SqliteConfigStore implements ConfigStore {
   readonly backend = 'sqlite'
@@ -94,6 +95,7 @@ export class SqliteConfigStore implements ConfigStore {
     this.db.exec('PRAGMA synchronous = FULL')
     this.db.exec('PRAGMA busy_timeout = 5000')
     for (const sql of SCHEMA) this.db.exec(sql)
+    this.addPreviousToEvents()
     this.statements = prepareStatements(this.db)
     this.indexLeavesOnce()
   }
@@ -183,6 +185,7 @@ export class SqliteConfigStore implements ConfigStore {
         type: row.type,
         config: JSON.parse(row.body) as Config,
         revision: Number(row.revision),
+        ...(row.previous === null ? {} : { previous: JSON.parse(row.previous) as Config }),
       }))
     })
   }
@@ -209,10 +212,13 @@ export class SqliteConfigStore implements ConfigStore {
     if (this.closed) throw new StoreUnavailableError(new Error('the store is closed'))
   }
 
-  /** `previousBody`: the stored text this write replaces, whose leaves it takes out of the index. */
+  /**
+   * `previousBody`: the stored text this write replaces, whose leaves it takes out of the index
+   * and which a MODIFIED event keeps as its previous state.
+   */
   private write(type: ChangeType, config: Config, previousBody?: string): StoredConfig {
     const body = JSON.stringify(config)
-    const revision = this.appendEvent(type, config, body)
+    const revision = this.appendEvent(type, config, body, type === 'MODIFIED' ? previousBody : undefined)
     this.statements.upsert.run(config.dcname, body, revision)
     const before = previousBody === undefined ? [] : leavesOf(JSON.parse(previousBody) as Config)
     this.updateLeaves(config.dcname, before, leavesOf(config))
@@ -226,6 +232,17 @@ export class SqliteConfigStore implements ConfigStore {
     const had = new Set(before.map(key))
     for (const leaf of before) if (!kept.has(key(leaf))) this.statements.removeLeaf.run(leaf[0], leaf[1], dcname)
     for (const leaf of after) if (!had.has(key(leaf))) this.statements.addLeaf.run(leaf[0], leaf[1], dcname)
+  }
+
+  /**
+   * A database made before events kept the previous state gets the column. Its older MODIFIED
+   * events have none, so a filtered replay across them answers 410 (see WatchHub).
+   */
+  private addPreviousToEvents(): void {
+    const columns = this.db.prepare('PRAGMA table_info(events)').all() as { name: string }[]
+    if (!columns.some((column) => column.name === 'previous')) {
+      this.db.exec('ALTER TABLE events ADD COLUMN previous TEXT')
+    }
   }
 
   /** A database written before this version of the filter index gets it (re)built once, on open. */
@@ -242,8 +259,9 @@ export class SqliteConfigStore implements ConfigStore {
     })
   }
 
-  private appendEvent(type: ChangeType, config: Config, body: string): number {
-    const { revision } = this.statements.appendEvent.get(type, config.dcname, body) as { revision: number }
+  private appendEvent(type: ChangeType, config: Config, body: string, previous?: string): number {
+    const appended = this.statements.appendEvent.get(type, config.dcname, body, previous ?? null)
+    const { revision } = appended as { revision: number }
     this.pending.push({ type, config, revision })
     return revision
   }
@@ -435,10 +453,10 @@ function prepareStatements(db: SqliteDatabase) {
     addLeaf: db.prepare('INSERT OR IGNORE INTO leaves (path, value, dcname) VALUES (?, ?, ?)'),
     clearLeaves: db.prepare('DELETE FROM leaves'),
     allBodies: db.prepare('SELECT dcname, body FROM configs'),
-    appendEvent: db.prepare('INSERT INTO events (type, dcname, body) VALUES (?, ?, ?) RETURNING revision'),
+    appendEvent: db.prepare('INSERT INTO events (type, dcname, body, previous) VALUES (?, ?, ?, ?) RETURNING revision'),
     pruneEvents: db.prepare('DELETE FROM events WHERE revision <= ?'),
     oldestEvent: db.prepare('SELECT min(revision) AS revision FROM events'),
-    eventsAfter: db.prepare('SELECT type, body, revision FROM events WHERE revision > ? ORDER BY revision'),
+    eventsAfter: db.prepare('SELECT type, body, previous, revision FROM events WHERE revision > ? ORDER BY revision'),
     currentRevision: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),

@@ -7,9 +7,28 @@ import { loadSettings } from './settings.ts'
 import { listeningFields, listenOrExit, startupStep } from './startup.ts'
 import { openBunSqlite } from './store/sqlite/sqlite-bun.ts'
 
+/** Bun.serve closes a connection idle this long (its default, made explicit to restore it below). */
+const IDLE_TIMEOUT_S = 10
+
 const settings = await startupStep(() => loadSettings(process.env))
 
-const service = await startupStep(() => buildService(settings, { openSqlite: openBunSqlite }))
+const service = await startupStep(() =>
+  buildService(
+    settings,
+    { openSqlite: openBunSqlite },
+    {
+      // A watch stream is idle between events by design, for longer than the idle timeout when
+      // WATCH_HEARTBEAT_MS is (15 s by default), so the timeout is lifted for each stream alone:
+      // idle keep-alive connections still time out. Tying the heart-beat to the server's timeout
+      // instead would take that setting away from the proxies it is for. Bun keeps a lifted
+      // timeout on the connection after the response, so it is put back when the stream ends.
+      holdWatchOpen: (request) => {
+        server.timeout(request, 0)
+        return () => server.timeout(request, IDLE_TIMEOUT_S)
+      },
+    },
+  ),
+)
 const { app, store, logger } = service
 // Before the API's listener: whoever waits for `listening` finds the metrics port open too.
 const { metricsPort } = settings
@@ -20,7 +39,12 @@ if (metricsPort !== undefined) {
   logger.info({ port: metricsServer.port }, 'metrics listening')
 }
 const server = await listenOrExit('SERVE_PORT', settings.port, () =>
-  Bun.serve({ port: settings.port, fetch: app.fetch, maxRequestBodySize: runtimeBodyLimit(settings.maxBodyBytes) }),
+  Bun.serve({
+    port: settings.port,
+    fetch: app.fetch,
+    maxRequestBodySize: runtimeBodyLimit(settings.maxBodyBytes),
+    idleTimeout: IDLE_TIMEOUT_S,
+  }),
 )
 logger.info(listeningFields(settings, server.port ?? settings.port, store.backend), 'listening')
 

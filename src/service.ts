@@ -5,7 +5,7 @@
 import { createApp } from './app.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
 import { Readiness } from './http/health.ts'
-import { WatchHub } from './http/watch/watch-hub.ts'
+import { WatchHub, type WatchOptions } from './http/watch/watch-hub.ts'
 import type { ShutdownPlan, StoppableServer } from './lifecycle.ts'
 import { instrumentStore } from './observability/instrumented-store.ts'
 import { createLogger } from './observability/logger.ts'
@@ -15,8 +15,14 @@ import { createTracing } from './observability/tracing.ts'
 import { openStore, type StoreRuntime } from './open-store.ts'
 import type { Settings } from './settings.ts'
 
-/** `logSink` replaces stdout as the destination of log lines (tests read them from memory). */
-export async function buildService(settings: Settings, runtime: StoreRuntime, options: { logSink?: LineSink } = {}) {
+export interface ServiceOptions {
+  /** Replaces stdout as the destination of log lines (tests read them from memory). */
+  logSink?: LineSink
+  /** The runtime's way to keep a watch stream's connection open (see WatchOptions.holdOpen). */
+  holdWatchOpen?: WatchOptions['holdOpen']
+}
+
+export async function buildService(settings: Settings, runtime: StoreRuntime, options: ServiceOptions = {}) {
   const logger = createLogger(settings.logLevel, options.logSink)
   const tracing = await createTracing(settings.tracing, logger)
   const backendStore = await openStore(settings.database, runtime, {
@@ -33,6 +39,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   const watch = new WatchHub(store, {
     heartbeatMs: settings.watchHeartbeatMs,
     bufferEvents: settings.watchBufferEvents,
+    holdOpen: options.holdWatchOpen,
     onFellBehind: (lastSent) => {
       metrics.watcherDropped()
       logger.warn({ lastSentRevision: lastSent, bufferEvents: settings.watchBufferEvents }, 'watcher fell behind')

@@ -51,6 +51,12 @@ export interface ChangeEvent {
   type: ChangeType
   config: Config
   revision: number
+  /**
+   * For MODIFIED events read from the history (eventsSince): the config as it was before this
+   * write. A filtered replay needs it to tell whether the config was in the view before; live
+   * events leave it out (a watcher follows the view as it goes).
+   */
+  previous?: Config
 }
 
 export type ChangeListener = (event: ChangeEvent) => void
@@ -74,8 +80,9 @@ export interface ConfigStore {
   /** Stores `configs` only in a store that was never seeded; true when it did. */
   seed(configs: Config[]): Promise<boolean>
   /**
-   * Kept history after `since`, in revision order. Fails with HistoryCompactedError when
-   * events after `since` were already dropped from the bounded history.
+   * Kept history after `since`, in revision order, MODIFIED events with their `previous` state
+   * (absent on events kept by a build of the service that did not store it). Fails with
+   * HistoryCompactedError when events after `since` were already dropped from the bounded history.
    */
   eventsSince(since: number): Promise<ChangeEvent[]>
   /**

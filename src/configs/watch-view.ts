@@ -1,48 +1,60 @@
 /**
  * What a filtered watcher sees: the configs that match its filters, as a view that configs enter
- * and leave. As in Kubernetes' watch cache, a config that starts matching arrives as ADDED and
- * one that stops matching arrives as DELETED, so a client that mirrors the view from a filtered
- * list plus the watch never keeps a config that no longer matches.
+ * and leave. As in Kubernetes' watch cache, a config that starts matching arrives as ADDED, one
+ * that changes while matching as MODIFIED, and one that stops matching (or is deleted while
+ * matching) as DELETED; a config that was not in the view before a write nor after it is not
+ * mentioned. A client that mirrors the view from a filtered list plus the watch therefore
+ * holds exactly the matching configs, and never hears of others.
  *
- * Store events carry only the new state, so the view keeps the names of the configs the client
- * may hold: the matching set at `snapshotRevision` (read when the watch starts), kept up to date
- * by every event. For events up to that revision (replayed history, or writes racing the start),
- * what the client holds is unknown: a non-matching MODIFIED is then sent as DELETED in case the
- * client had it. A DELETED for a config the client does not hold is a no-op for it; a missing
- * one would leave a stale entry, so the view errs on the side of sending.
+ * Whether a config was in the view before a write is read from the event where it can be: an
+ * ADDED config was nowhere, a DELETED one carries its last state, and a MODIFIED event replayed
+ * from the history carries its previous state. So a replay (`since`) sends exactly what a
+ * watcher connected since that revision was sent. A live MODIFIED event carries no previous
+ * state: the view keeps the names of the configs in it, starting from the matching set read
+ * when the watch starts and updated by every event, replayed ones included. Live events all
+ * come after that read, so the names are exact for them.
  */
-import type { ChangeEvent, Filter } from './config-store.ts'
+import type { ChangeEvent, ChangeType, Filter } from './config-store.ts'
 import { matchesFilters } from './filter-match.ts'
 
 export class WatchView {
   constructor(
     private readonly filters: readonly Filter[],
-    /** Names matching at `snapshotRevision`; empty when there are no filters. */
+    /** Names matching when the watch started; empty when there are no filters. */
     private readonly held: Set<string>,
-    private readonly snapshotRevision: number,
   ) {}
 
   static unfiltered(): WatchView {
-    return new WatchView([], new Set(), 0)
+    return new WatchView([], new Set())
   }
 
   /** The event this watcher is sent for a store event, or undefined when it is not concerned. */
   see(event: ChangeEvent): ChangeEvent | undefined {
     if (this.filters.length === 0) return event
     const name = event.config.dcname
-    const matches = matchesFilters(event.config, this.filters)
-    const known = event.revision > this.snapshotRevision
-    const held = this.held.has(name)
-    if (event.type === 'DELETED') {
-      this.held.delete(name)
-      return matches || held ? event : undefined
-    }
-    if (matches) {
-      this.held.add(name)
-      return known && !held ? { ...event, type: 'ADDED' } : event
-    }
-    this.held.delete(name)
-    if (held || (!known && event.type === 'MODIFIED')) return { ...event, type: 'DELETED' }
-    return undefined
+    const wasIn = this.wasIn(event)
+    const isIn = event.type !== 'DELETED' && matchesFilters(event.config, this.filters)
+    if (isIn) this.held.add(name)
+    else this.held.delete(name)
+    if (isIn) return as(event, wasIn ? 'MODIFIED' : 'ADDED')
+    return wasIn ? as(event, 'DELETED') : undefined
   }
+
+  private wasIn(event: ChangeEvent): boolean {
+    switch (event.type) {
+      case 'ADDED':
+        return false
+      case 'DELETED':
+        return matchesFilters(event.config, this.filters)
+      case 'MODIFIED':
+        return event.previous === undefined
+          ? this.held.has(event.config.dcname)
+          : matchesFilters(event.previous, this.filters)
+    }
+  }
+}
+
+/** The event as this watcher sees it: the store's own object when the type is the same. */
+function as(event: ChangeEvent, type: ChangeType): ChangeEvent {
+  return event.type === type ? event : { ...event, type }
 }

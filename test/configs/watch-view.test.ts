@@ -8,6 +8,11 @@ const event = (type: ChangeType, dcname: string, teamName: string, revision: num
   revision,
   config: { dcname, metadata: { team: teamName } },
 })
+/** A MODIFIED event as the history gives it: with the state before the write. */
+const modified = (dcname: string, before: string, after: string, revision: number): ChangeEvent => ({
+  ...event('MODIFIED', dcname, after, revision),
+  previous: { dcname, metadata: { team: before } },
+})
 const seen = (view: WatchView, events: ChangeEvent[]) =>
   events.map((e) => view.see(e)).map((e) => (e ? `${e.type} ${e.config.dcname} ${e.revision}` : '-'))
 
@@ -18,8 +23,8 @@ describe('WatchView', () => {
     expect(view.see(e)).toBe(e)
   })
 
-  it('when configs enter and leave the view after the snapshot, then they arrive as ADDED and DELETED', () => {
-    const view = new WatchView(team, new Set(['held']), 10)
+  it('when live events come, then entering the view is ADDED, leaving it DELETED, and configs never in it are not mentioned', () => {
+    const view = new WatchView(team, new Set(['held']))
     expect(
       seen(view, [
         event('MODIFIED', 'held', 'pay', 11), // already in the view
@@ -33,20 +38,36 @@ describe('WatchView', () => {
     ).toEqual(['MODIFIED held 11', 'ADDED other 12', 'DELETED held 13', '-', '-', '-', 'DELETED other 17'])
   })
 
-  it('when a replayed event predates the snapshot, then a non-matching MODIFIED is sent as DELETED in case the client held it', () => {
-    const view = new WatchView(team, new Set(), 10)
+  it('when history is replayed with previous states, then each event is what a watcher connected back then was sent', () => {
+    // The matching set was read after these events: it says nothing of the view before them.
+    const view = new WatchView(team, new Set(['entered', 'stayed']))
     expect(
       seen(view, [
-        event('MODIFIED', 'gone', 'ops', 5), // may have been in the client's list
-        event('ADDED', 'never', 'ops', 6), // cannot have been
-        event('MODIFIED', 'back', 'pay', 7), // type kept: the client may or may not hold it
-        event('MODIFIED', 'back', 'pay', 11), // after the snapshot, and now known to be held
+        modified('entered', 'ops', 'pay', 5), // started matching: live it was ADDED
+        modified('left', 'pay', 'ops', 6), // stopped matching
+        modified('never', 'ops', 'dev', 7), // never matched: not mentioned
+        event('DELETED', 'never', 'dev', 8),
+        modified('stayed', 'pay', 'pay', 9), // matched before and after
+        event('ADDED', 'outside', 'ops', 10),
       ]),
-    ).toEqual(['DELETED gone 5', '-', 'MODIFIED back 7', 'MODIFIED back 11'])
+    ).toEqual(['ADDED entered 5', 'DELETED left 6', '-', '-', 'MODIFIED stayed 9', '-'])
+  })
+
+  it('when the replay moved configs in or out of the view, then live events after it follow the replayed view', () => {
+    // Read when the watch started, after the replayed writes: 'joined' and 'quit' had moved since.
+    const view = new WatchView(team, new Set(['joined']))
+    expect(
+      seen(view, [
+        modified('quit', 'pay', 'ops', 5),
+        modified('joined', 'ops', 'pay', 6),
+        event('MODIFIED', 'quit', 'dev', 11), // live, still outside
+        event('MODIFIED', 'joined', 'ops', 12), // live, leaves
+      ]),
+    ).toEqual(['DELETED quit 5', 'ADDED joined 6', '-', 'DELETED joined 12'])
   })
 
   it('when a config is deleted and created again inside the view, then it arrives as DELETED then ADDED', () => {
-    const view = new WatchView(team, new Set(['a']), 0)
+    const view = new WatchView(team, new Set(['a']))
     expect(seen(view, [event('DELETED', 'a', 'pay', 1), event('ADDED', 'a', 'pay', 2)])).toEqual([
       'DELETED a 1',
       'ADDED a 2',

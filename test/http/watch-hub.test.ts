@@ -3,6 +3,8 @@
  * streams, and how it ends them. Streams are read as a client reads them (SSE parser); where a
  * socket matters (disconnects), the app is served on a real loopback port.
  */
+
+import { Database } from 'bun:sqlite'
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -94,6 +96,27 @@ describe('WatchHub', () => {
     expect([problem.status, problem.type]).toEqual([410, 'urn:config-service:problem:gone'])
     expect(problem.detail).toContain('list again')
     expect(hub.connected()).toBe(0)
+  })
+
+  it('when a filtered replay crosses a MODIFIED event kept without its previous state, then it is refused as compacted, and an unfiltered one is not', async () => {
+    const created = await store.create(config('a', { team: 'pay' }))
+    const blind = await store.update('a', () => config('a', { team: 'ops' }), {})
+    // As a build that did not keep previous states left it (or an older replica wrote it).
+    const other = new Database(join(dir, 'configs.db'))
+    other.exec(`UPDATE events SET previous = NULL WHERE revision = ${blind.revision}`)
+    other.close()
+    const team = [{ path: ['metadata', 'team'], value: 'pay' }]
+
+    const refused = await hub.open({ since: created.revision, filters: team }).catch((error) => error)
+    expect(refused).toBeInstanceOf(HistoryCompactedError)
+    expect(refused.oldestAvailable).toBe(blind.revision)
+    const stream = new SseStream(await hub.open({ since: created.revision, filters: [] }))
+    streams.push(stream)
+    expect((await stream.events(1)).map((e) => [e.type, e.revision])).toEqual([['MODIFIED', blind.revision]])
+    const resumed = new SseStream(await hub.open({ since: blind.revision, filters: team }))
+    streams.push(resumed)
+    const back = await store.update('a', () => config('a', { team: 'pay' }), {})
+    expect((await resumed.events(1)).map((e) => [e.type, e.revision])).toEqual([['ADDED', back.revision]])
   })
 
   it('when a stream is open, then connected counts it until it is cancelled', async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { parseExposition, sampleValue } from '../support/exposition-parser.ts'
 import { client, expectProblem, type Reply, revisionOf, type Target } from '../support/http.ts'
 import { type RunningServer, type Runtime, startServer } from '../support/server.ts'
-import { openWatch, type SseStream, watch } from '../support/sse.ts'
+import { openWatch, type SseStream, type WatchEvent, watch } from '../support/sse.ts'
 
 export interface ServeOptions {
   env?: Record<string, string>
@@ -156,6 +156,26 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
       closeStreams()
     })
 
+    it('when watch is false or 0, then the answer is the plain list, with its filters and paging', async () => {
+      const dcname = unique('plain')
+      await create(dcname, { team: 'plain' })
+      await create(unique('plain'))
+      for (const query of [
+        `watch=false&dcname=${dcname}`,
+        `watch=0&dcname=${dcname}`,
+        `dcname=${dcname}&watch=false`,
+      ]) {
+        const reply = await request('GET', `/configs?${query}`)
+        expect([query, reply.status]).toEqual([query, 200])
+        expect(reply.headers.get('content-type')).toStartWith('application/json')
+        expect(reply.json).toEqual([{ dcname, metadata: { team: 'plain' } }])
+      }
+      const paged = await request('GET', '/configs?watch=false&limit=1')
+      expect(paged.status).toBe(200)
+      expect(paged.json).toHaveLength(1)
+      expect(paged.headers.get('link')).toContain('watch=false')
+    })
+
     it('when watch, since or Last-Event-ID are malformed, then the answer is 400 problem+json', async () => {
       const cases: [string, Record<string, string>][] = [
         ['watch=maybe', {}],
@@ -164,6 +184,7 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
         ['watch=true&since=', {}],
         ['watch=true&since=1&since=2', {}],
         ['since=3', {}],
+        ['watch=false&since=3', {}],
         ['watch=true&limit=5', {}],
         ['watch=true&metadata=x', {}],
         ['watch=true', { 'last-event-id': 'latest' }],
@@ -200,19 +221,44 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
         closeStreams()
       })
 
-      it('when a config left the view in the replayed history, then the replay sends DELETED for it', async () => {
+      it('when a filtered watch replays since a revision, then it sends exactly what a watcher connected since then was sent', async () => {
         const team = unique('team')
-        const dcname = unique('leaver')
-        await create(dcname, { team })
+        const leaver = unique('leaver')
+        const joiner = unique('joiner')
+        const stranger = unique('stranger')
+        const stayer = unique('stayer')
+        const newcomer = unique('newcomer')
+        const outsider = unique('outsider')
+        await create(leaver, { team })
+        await create(joiner, { team: 'other' })
+        await create(stranger, { team: 'other' })
+        await create(stayer, { team })
         const listed = await request('GET', `/configs?metadata.team=${team}`)
-        expect(listed.json.map((c: { dcname: string }) => c.dcname)).toEqual([dcname])
-        const leaves = await write('PUT', `/configs/${dcname}`, { metadata: { team: 'elsewhere' } })
+        expect(listed.json.map((c: { dcname: string }) => c.dcname).sort()).toEqual([leaver, stayer].sort())
+        const since = Number(listed.headers.get('x-revision'))
+        const live = await track(watch(target.base, `metadata.team=${team}`))
 
-        const stream = await track(
-          watch(target.base, `metadata.team=${team}&since=${listed.headers.get('x-revision')}`),
-        )
-        const [event] = await stream.events(1)
-        expect([event?.type, event?.config.dcname, event?.revision]).toEqual(['DELETED', dcname, revisionOf(leaves)])
+        const joins = await write('PATCH', `/configs/${joiner}`, { metadata: { team } })
+        const leaves = await write('PUT', `/configs/${leaver}`, { metadata: { team: 'elsewhere' } })
+        await write('PATCH', `/configs/${stranger}`, { metadata: { note: 'never in the view' } })
+        await write('DELETE', `/configs/${stranger}`)
+        const stays = await write('PATCH', `/configs/${stayer}`, { metadata: { note: 'still in' } })
+        const arrives = await create(newcomer, { team })
+        await create(outsider, { team: 'other' })
+        await write('DELETE', `/configs/${leaver}`)
+        const expected = [
+          ['ADDED', joiner, revisionOf(joins)],
+          ['DELETED', leaver, revisionOf(leaves)],
+          ['MODIFIED', stayer, revisionOf(stays)],
+          ['ADDED', newcomer, revisionOf(arrives)],
+        ]
+        const summary = (events: WatchEvent[]) => events.map((e) => [e.type, e.config.dcname, e.revision])
+        expect(summary(await live.events(expected.length))).toEqual(expected)
+
+        const replay = await track(watch(target.base, `metadata.team=${team}&since=${since}`))
+        expect(summary(await replay.events(expected.length))).toEqual(expected)
+        await Bun.sleep(200)
+        expect([live.messages.length, replay.messages.length]).toEqual([expected.length, expected.length])
         closeStreams()
       })
 

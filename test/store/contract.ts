@@ -317,6 +317,22 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
         expect(await store.eventsSince(c.stored.revision)).toEqual([])
       })
 
+      it('when asked for events since a revision, then each MODIFIED event carries the config as it was before it', async () => {
+        const a = await store.create(config('a', { v: 1 }))
+        await store.replace(config('a', { v: 2 }), {})
+        await store.update('a', (c) => ({ ...c, metadata: { v: 3 } }), {})
+        await store.replace(config('b', { v: 1 }), {})
+        await store.delete('a', {})
+        const events = await store.eventsSince(a.revision - 1)
+        expect(events.map((e) => [e.type, e.config.dcname, e.config.metadata, e.previous?.metadata])).toEqual([
+          ['ADDED', 'a', { v: 1 }, undefined],
+          ['MODIFIED', 'a', { v: 2 }, { v: 1 }],
+          ['MODIFIED', 'a', { v: 3 }, { v: 2 }],
+          ['ADDED', 'b', { v: 1 }, undefined],
+          ['DELETED', 'a', { v: 3 }, undefined],
+        ])
+      })
+
       it('when the history is bounded, then a revision older than it is refused with HistoryCompactedError', async () => {
         await store.close()
         const small = await open({ historySize: 3 })

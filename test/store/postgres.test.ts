@@ -129,7 +129,7 @@ describe('PostgreSQL store', () => {
     try {
       const sql = postgres(url, { max: 1, onnotice: () => {} })
       const versions = await sql<{ version: number }[]>`SELECT version FROM schema_migrations ORDER BY version`
-      expect(versions.map((v) => v.version)).toEqual([1])
+      expect(versions.map((v) => v.version)).toEqual([1, 2])
       expect(await migrate(sql)).toEqual([])
       await sql.end()
       const seeded = await Promise.all(stores.map((store) => store.seed([config('seed-1'), config('seed-2')])))
@@ -182,6 +182,31 @@ describe('PostgreSQL store', () => {
       expect(seen.map((e) => e.revision)).toEqual([...revisions].sort((x, y) => x - y))
     } finally {
       await Promise.all([reader.close(), writer.close()])
+    }
+  }, 20_000)
+
+  it('when an older replica wrote a MODIFIED event without its previous state, then it comes back without one', async () => {
+    const url = await server.createDatabase('previous')
+    const store = await PostgresConfigStore.open({ url, ...fast })
+    const sql = postgres(url, { max: 1, onnotice: () => {} })
+    try {
+      const created = await store.create(config('a', { v: 1 }))
+      // As a replica of the version before migration 2 writes it, during a rolling update.
+      const [slot] = await sql<
+        { revision: string }[]
+      >`UPDATE store_state SET revision = revision + 1 RETURNING revision`
+      const blind = Number(slot?.revision)
+      await sql`INSERT INTO events (revision, type, dcname, body) VALUES (${blind}, 'MODIFIED', 'a', '{"dcname":"a","metadata":{"v":2}}')`
+      await sql`UPDATE configs SET body = '{"dcname":"a","metadata":{"v":2}}', revision = ${blind} WHERE dcname = 'a'`
+      const modified = await store.update('a', (c) => ({ ...c, metadata: { v: 3 } }), {})
+      const events = await store.eventsSince(created.revision)
+      expect(events.map((e) => [e.revision, e.previous?.metadata])).toEqual([
+        [blind, undefined],
+        [modified.revision, { v: 2 }],
+      ])
+    } finally {
+      await sql.end()
+      await store.close()
     }
   }, 20_000)
 

@@ -1,3 +1,5 @@
+import { Database } from 'bun:sqlite'
+import { describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
@@ -12,4 +14,39 @@ describeConfigStoreContract('sqlite (file)', async () => {
     open: async (options) => new SqliteConfigStore({ path, open: openBunSqlite, ...options }),
     dispose: async () => rmSync(dir, { recursive: true, force: true }),
   }
+})
+
+describe('SQLite store made by an older version', () => {
+  it('when its history has MODIFIED events without their previous state, then they come back without one, and new ones keep it', async () => {
+    const dir = tempDir('store-')
+    const path = join(dir, 'configs.db')
+    // The tables as the version before previous states were kept made them.
+    const old = new Database(path)
+    old.exec(
+      `CREATE TABLE configs (dcname TEXT PRIMARY KEY, body TEXT NOT NULL, revision INTEGER NOT NULL) WITHOUT ROWID`,
+    )
+    old.exec(`CREATE TABLE events (
+      revision INTEGER PRIMARY KEY AUTOINCREMENT,
+      type TEXT NOT NULL CHECK (type IN ('ADDED', 'MODIFIED', 'DELETED')),
+      dcname TEXT NOT NULL,
+      body TEXT NOT NULL)`)
+    old.exec(`INSERT INTO events (type, dcname, body) VALUES ('ADDED', 'a', '{"dcname":"a","metadata":{"v":1}}')`)
+    old.exec(`INSERT INTO events (type, dcname, body) VALUES ('MODIFIED', 'a', '{"dcname":"a","metadata":{"v":2}}')`)
+    old.exec(`INSERT INTO configs VALUES ('a', '{"dcname":"a","metadata":{"v":2}}', 2)`)
+    old.close()
+
+    const store = new SqliteConfigStore({ path, open: openBunSqlite })
+    try {
+      const modified = await store.update('a', (c) => ({ ...c, metadata: { v: 3 } }), {})
+      const events = await store.eventsSince(0)
+      expect(events.map((e) => [e.type, e.revision, e.config.metadata, e.previous?.metadata])).toEqual([
+        ['ADDED', 1, { v: 1 }, undefined],
+        ['MODIFIED', 2, { v: 2 }, undefined],
+        ['MODIFIED', modified.revision, { v: 3 }, { v: 2 }],
+      ])
+    } finally {
+      await store.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })

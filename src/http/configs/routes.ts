@@ -35,9 +35,11 @@ function guardStructure({ body }: { body: unknown }) {
 const Params = t.Object({ dcname: DcName })
 
 export function configRoutes(store: ConfigStore, watch: WatchHub) {
-  const list = async ({ request, set }: { request: Request; set: { headers: Record<string, string | number> } }) => {
+  type ListContext = { request: Request; set: { headers: Record<string, string | number> } }
+  /** `ignore`: parameters already handled (a `watch=false` on GET /configs asks for a plain list). */
+  const list = async ({ request, set }: ListContext, ignore: readonly string[] = []) => {
     const url = new URL(request.url)
-    const query = parseListQuery(url.searchParams)
+    const query = parseListQuery(url.searchParams, ignore)
     const page = await store.list(query)
     set.headers['x-revision'] = String(page.revision)
     const last = page.items.at(-1)
@@ -54,12 +56,12 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
       '/configs',
       ({ request, set }) => {
         const params = new URL(request.url).searchParams
-        if (!wantsWatch(params)) return list({ request, set })
-        return watch.open(parseWatchRequest(params, request.headers), request.signal, request.method === 'HEAD')
+        if (!wantsWatch(params)) return list({ request, set }, ['watch'])
+        return watch.open(parseWatchRequest(params, request.headers), request, request.method === 'HEAD')
       },
       { detail: listDocs },
     )
-    .get('/search', list, { detail: searchDocs })
+    .get('/search', (context) => list(context), { detail: searchDocs })
     .post(
       '/configs',
       async ({ body, set }) => {

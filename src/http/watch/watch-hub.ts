@@ -14,7 +14,7 @@
  * shutdown (`closeAll`), after which new watches are refused with 503.
  */
 
-import type { ConfigStore, Filter } from '../../configs/config-store.ts'
+import { type ChangeEvent, type ConfigStore, type Filter, HistoryCompactedError } from '../../configs/config-store.ts'
 import { MAX_LIMIT } from '../../configs/list-limits.ts'
 import { WatchView } from '../../configs/watch-view.ts'
 import { ProblemError } from '../problem.ts'
@@ -22,7 +22,14 @@ import { SSE_HEADERS } from './sse.ts'
 import type { WatchRequest } from './watch-query.ts'
 import { Watcher, type WatcherOptions } from './watcher.ts'
 
-export type WatchOptions = WatcherOptions
+export interface WatchOptions extends WatcherOptions {
+  /**
+   * Called with the HTTP request of each stream as it starts; returns what to call when the
+   * stream ends. The Bun entry point lifts the server's idle timeout for the stream there (see
+   * main.ts); runtimes without such a timeout leave it out.
+   */
+  holdOpen?: (request: Request) => () => void
+}
 
 export const DEFAULT_WATCH_OPTIONS: WatchOptions = { heartbeatMs: 15_000, bufferEvents: 1000 }
 
@@ -45,8 +52,9 @@ export class WatchHub {
    * lost; the watcher drops what the history already covered. Fails before any byte is sent
    * (so with a proper status) when `since` is too old (HistoryCompactedError, 410) or the
    * store is down. `headOnly` (HEAD) answers what GET would, without the never-ending body.
+   * `http` is the HTTP request that asked (left out in tests that read the stream directly).
    */
-  async open(request: WatchRequest, signal?: AbortSignal, headOnly = false): Promise<Response> {
+  async open(request: WatchRequest, http?: Request, headOnly = false): Promise<Response> {
     this.refuseWhileClosing()
     const watcher = new Watcher(this.options)
     watcher.onEnd(
@@ -61,6 +69,7 @@ export class WatchHub {
       // few changes that committed just before the subscription (PostgreSQL's feed does).
       const from = request.since ?? revision ?? (await this.store.list({ filters: [], limit: 1 })).revision
       const history = request.since === undefined ? [] : await this.store.eventsSince(request.since)
+      if (request.since !== undefined && request.filters.length > 0) requirePreviousStates(request.since, history)
       this.refuseWhileClosing()
       watcher.start(view, from, history)
     } catch (error) {
@@ -74,8 +83,10 @@ export class WatchHub {
     if (!watcher.ended) {
       this.watchers.add(watcher)
       watcher.onEnd(() => this.watchers.delete(watcher))
+      if (http && this.options.holdOpen) watcher.onEnd(this.options.holdOpen(http))
     }
     // The stream's cancel covers most disconnects; the signal covers runtimes that only abort.
+    const signal = http?.signal
     signal?.addEventListener('abort', () => watcher.end(), { once: true })
     if (signal?.aborted) watcher.end()
     return new Response(watcher.stream, { status: 200, headers: SSE_HEADERS })
@@ -108,6 +119,17 @@ export class WatchHub {
       after = page.items.at(-1)?.config.dcname
       if (!page.more || after === undefined) break
     }
-    return { view: new WatchView(filters, held, revision), revision }
+    return { view: new WatchView(filters, held), revision }
   }
+}
+
+/**
+ * A filtered replay tells from each MODIFIED event's previous state whether the config was in the
+ * view before (see WatchView). Events kept by a build that did not store it (before an upgrade,
+ * or by an older replica during a rolling update) cannot tell: the history counts as compacted up
+ * to the last of them, so the client lists again rather than get a wrong replay.
+ */
+function requirePreviousStates(since: number, history: readonly ChangeEvent[]): void {
+  const blind = history.findLast((event) => event.type === 'MODIFIED' && event.previous === undefined)
+  if (blind) throw new HistoryCompactedError(since, blind.revision)
 }

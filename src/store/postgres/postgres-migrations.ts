@@ -44,6 +44,13 @@ export const MIGRATIONS: readonly Migration[] = [
       'INSERT INTO store_state (revision, compacted_through) VALUES (0, 0)',
     ],
   },
+  {
+    version: 2,
+    description: 'events keep the state before a MODIFIED write, for exact filtered replays',
+    // Nullable: older MODIFIED events have none, and an older replica still running during a
+    // rolling update writes none; a filtered replay across one answers 410 (see WatchHub).
+    statements: ['ALTER TABLE events ADD COLUMN previous json'],
+  },
 ]
 
 /** Arbitrary, fixed: the key every replica of this service locks while migrating. */

@@ -3,14 +3,20 @@
  * parsed by the store, whatever type parsers the client has set up.
  */
 import type { Sql, TransactionSql } from 'postgres'
-import type { ChangeType, Filter, ListQuery } from '../../configs/config-store.ts'
+import type { ChangeEvent, ChangeType, Filter, ListQuery } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
 import { CHANGES_CHANNEL } from './postgres-changes.ts'
 
 export type Row = { body: string; revision: string }
 /** The revision a write takes, and up to which the history may now be pruned. */
 export type Slot = { revision: number; compactedThrough: number }
-export type EventRow = { compacted_through: string; type: ChangeType; body: string; revision: string | null }
+export type EventRow = {
+  compacted_through: string
+  type: ChangeType
+  body: string
+  previous: string | null
+  revision: string | null
+}
 
 export async function selectConfig(sql: Sql, dcname: string): Promise<Row | undefined> {
   const [row] = await sql<Row[]>`SELECT body::text, revision FROM configs WHERE dcname = ${dcname}`
@@ -38,9 +44,19 @@ export async function countConfigs(sql: Sql | TransactionSql): Promise<number> {
 /** Every kept event after `since`, with the revision up to which the history was pruned. */
 export async function selectEventsAfter(sql: Sql, since: number): Promise<EventRow[]> {
   return sql<EventRow[]>`
-    SELECT s.compacted_through, e.type, e.body::text, e.revision
+    SELECT s.compacted_through, e.type, e.body::text, e.previous::text, e.revision
     FROM store_state s LEFT JOIN events e ON e.revision > ${since}
     ORDER BY e.revision`
+}
+
+/** An events row (of a revision that exists) as the event it records. */
+export function changeEventOf(row: EventRow): ChangeEvent {
+  return {
+    type: row.type,
+    config: JSON.parse(row.body) as Config,
+    revision: Number(row.revision),
+    ...(row.previous === null ? {} : { previous: JSON.parse(row.previous) as Config }),
+  }
 }
 
 export async function currentRevision(sql: Sql): Promise<number> {
@@ -76,16 +92,23 @@ export async function nextRevision(tx: TransactionSql, historySize: number): Pro
 }
 
 /** Stores the config, appends its event, prunes the history, and notifies: one statement. */
+/**
+ * Stores the config, appends its event, prunes the history, and notifies: one statement. A
+ * MODIFIED event keeps the state it replaces, copied in SQL: every part of the statement sees
+ * the configs table as it was before the statement.
+ */
 export async function putConfig(tx: TransactionSql, slot: Slot, type: ChangeType, config: Config): Promise<void> {
   // Sent as text: given a json parameter, the client would stringify the string once more.
   const body = JSON.stringify(config)
+  const previous = type === 'MODIFIED' ? tx`(SELECT body FROM configs WHERE dcname = ${config.dcname})` : tx`NULL::json`
   await tx`
     WITH stored AS (
       INSERT INTO configs (dcname, body, revision) VALUES (${config.dcname}, ${body}::text::json, ${slot.revision})
       ON CONFLICT (dcname) DO UPDATE SET body = excluded.body, revision = excluded.revision
     ),
     event AS (
-      INSERT INTO events (revision, type, dcname, body) VALUES (${slot.revision}, ${type}, ${config.dcname}, ${body}::text::json)
+      INSERT INTO events (revision, type, dcname, body, previous)
+      VALUES (${slot.revision}, ${type}, ${config.dcname}, ${body}::text::json, ${previous})
     ),
     pruned AS (DELETE FROM events WHERE revision <= ${slot.compactedThrough})
     SELECT pg_notify(${CHANGES_CHANNEL}, ${String(slot.revision)})`

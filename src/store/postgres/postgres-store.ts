@@ -34,6 +34,7 @@ import { PostgresChangeFeed } from './postgres-changes.ts'
 import { isUnavailable, unavailableOrRethrow, withoutPassword } from './postgres-errors.ts'
 import { migrate } from './postgres-migrations.ts'
 import {
+  changeEventOf,
   countConfigs,
   currentRevision,
   deleteConfig,
@@ -219,9 +220,7 @@ export class PostgresConfigStore implements ConfigStore {
     const rows = await this.query(() => selectEventsAfter(this.sql, since))
     const compactedThrough = Number(rows[0]?.compacted_through ?? 0)
     if (since < compactedThrough) throw new HistoryCompactedError(since, compactedThrough)
-    return rows
-      .filter((row) => row.revision !== null)
-      .map((row) => ({ type: row.type, config: JSON.parse(row.body) as Config, revision: Number(row.revision) }))
+    return rows.filter((row) => row.revision !== null).map(changeEventOf)
   }
 
   subscribe(listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void): () => void {

@@ -57,6 +57,12 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
     ],
     run: (db) => new FilterIndex(db).rebuild(),
   },
+  {
+    version: 3,
+    description: 'events keep the state before a MODIFIED write, for exact filtered replays',
+    // Nullable: older MODIFIED events have none; a filtered replay across one answers 410 (see WatchHub).
+    statements: ['ALTER TABLE events ADD COLUMN previous TEXT'],
+  },
 ]
 
 /** Applies the migrations this database lacks; returns their versions. */

@@ -43,7 +43,7 @@ interface SqliteStoreOptions {
 }
 
 type Row = { body: string; revision: number }
-type EventRow = { type: ChangeType; body: string; revision: number }
+type EventRow = { type: ChangeType; body: string; previous: string | null; revision: number }
 
 export class SqliteConfigStore implements ConfigStore {
   readonly backend = 'sqlite'
@@ -165,6 +165,7 @@ export class SqliteConfigStore implements ConfigStore {
         type: row.type,
         config: JSON.parse(row.body) as Config,
         revision: Number(row.revision),
+        ...(row.previous === null ? {} : { previous: JSON.parse(row.previous) as Config }),
       }))
     })
   }
@@ -191,18 +192,22 @@ export class SqliteConfigStore implements ConfigStore {
     if (this.closed) throw new StoreUnavailableError(new Error('the store is closed'))
   }
 
-  /** `previousBody`: the stored text this write replaces, whose leaves it takes out of the index. */
+  /**
+   * `previousBody`: the stored text this write replaces, whose leaves it takes out of the index
+   * and which a MODIFIED event keeps as its previous state.
+   */
   private write(type: ChangeType, config: Config, previousBody?: string): StoredConfig {
     const body = JSON.stringify(config)
-    const revision = this.appendEvent(type, config, body)
+    const revision = this.appendEvent(type, config, body, type === 'MODIFIED' ? previousBody : undefined)
     this.statements.upsert.run(config.dcname, body, revision)
     const before = previousBody === undefined ? undefined : (JSON.parse(previousBody) as Config)
     this.filterIndex.update(config.dcname, before, config)
     return { config, revision }
   }
 
-  private appendEvent(type: ChangeType, config: Config, body: string): number {
-    const { revision } = this.statements.appendEvent.get(type, config.dcname, body) as { revision: number }
+  private appendEvent(type: ChangeType, config: Config, body: string, previous?: string): number {
+    const appended = this.statements.appendEvent.get(type, config.dcname, body, previous ?? null)
+    const { revision } = appended as { revision: number }
     this.commits.record({ type, config, revision })
     return revision
   }
@@ -247,10 +252,10 @@ function prepareStatements(db: SqliteDatabase) {
        ON CONFLICT (dcname) DO UPDATE SET body = excluded.body, revision = excluded.revision`,
     ),
     remove: db.prepare('DELETE FROM configs WHERE dcname = ?'),
-    appendEvent: db.prepare('INSERT INTO events (type, dcname, body) VALUES (?, ?, ?) RETURNING revision'),
+    appendEvent: db.prepare('INSERT INTO events (type, dcname, body, previous) VALUES (?, ?, ?, ?) RETURNING revision'),
     pruneEvents: db.prepare('DELETE FROM events WHERE revision <= ?'),
     oldestEvent: db.prepare('SELECT min(revision) AS revision FROM events'),
-    eventsAfter: db.prepare('SELECT type, body, revision FROM events WHERE revision > ? ORDER BY revision'),
+    eventsAfter: db.prepare('SELECT type, body, previous, revision FROM events WHERE revision > ? ORDER BY revision'),
     currentRevision: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),

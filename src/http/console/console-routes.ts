@@ -25,11 +25,15 @@ const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
 }
 
-/** The vendor modules the page's import map names, as asset names, and where each comes from. */
-const VENDOR: Record<string, { pkg: string; file: string }> = {
-  'vendor/preact.mjs': { pkg: 'preact', file: 'dist/preact.mjs' },
-  'vendor/preact-hooks.mjs': { pkg: 'preact', file: 'hooks/dist/hooks.mjs' },
-  'vendor/htm.mjs': { pkg: 'htm', file: 'dist/htm.module.js' },
+/**
+ * The vendor modules the page's import map names, as asset names, and where each comes from:
+ * the browser build that lies beside the file the package's entry point resolves to. (Not a
+ * path from the package root: htm does not export its package.json, and Deno holds to that.)
+ */
+const VENDOR: Record<string, { entry: string; file: string }> = {
+  'vendor/preact.mjs': { entry: 'preact', file: 'preact.mjs' },
+  'vendor/preact-hooks.mjs': { entry: 'preact/hooks', file: 'hooks.mjs' },
+  'vendor/htm.mjs': { entry: 'htm', file: 'htm.module.js' },
 }
 
 interface Asset {
@@ -54,9 +58,9 @@ function loadAssets(): Map<string, Asset> {
   const own = join(dirname(fileURLToPath(import.meta.url)), '../../console')
   for (const name of readdirSync(own).sort()) add(name, readFileSync(join(own, name), 'utf8'))
   const require = createRequire(import.meta.url)
-  for (const [name, { pkg, file }] of Object.entries(VENDOR)) {
-    const root = dirname(require.resolve(`${pkg}/package.json`))
-    add(name, readFileSync(join(root, file), 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'))
+  for (const [name, { entry, file }] of Object.entries(VENDOR)) {
+    const dir = dirname(require.resolve(entry))
+    add(name, readFileSync(join(dir, file), 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'))
   }
   return assets
 }

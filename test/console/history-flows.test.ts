@@ -7,12 +7,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { randomBytes } from 'node:crypto'
-import { type RunningServer, startServer } from '../support/server.ts'
-import { type ConsoleBrowser, launchConsoleBrowser } from './browser.ts'
+import { type RunningServer, startServer, tempDir } from '../support/server.ts'
+import {
+  type ConsoleBrowser,
+  launchConsoleBrowser,
+  NARROW,
+  overflowsSideways,
+  screenshot,
+  seriousViolations,
+  WIDE,
+} from './browser.ts'
 
 const token = randomBytes(16).toString('hex')
 let server: RunningServer
 let console_: ConsoleBrowser
+const shots = tempDir('console-history-screenshots-')
 
 async function write(method: string, path: string, body?: unknown) {
   const response = await fetch(`${server.url}${path}`, {
@@ -119,6 +128,18 @@ describe('the web console: history, diff and rollback', () => {
     expect(now.status).toBe(200)
     expect(await now.json()).toEqual({ dcname: 'hist-2', metadata: { team: 'gone-soon' } })
   }, 60_000)
+
+  for (const width of [WIDE, NARROW]) {
+    it(`when the history and a diff are shown ${width} px wide, then axe finds nothing serious and nothing overflows`, async () => {
+      const page = await console_.open('/ui/configs/hist-1', { width })
+      await page.locator('table.history tbody tr').nth(2).waitFor()
+      await page.getByRole('button', { name: 'Show the diff' }).click()
+      await page.locator('figure.diff').waitFor()
+      expect(await seriousViolations(page)).toEqual([])
+      expect(await overflowsSideways(page)).toBe(false)
+      await screenshot(page, shots, `history-${width}`)
+    }, 60_000)
+  }
 
   it('when the flows ran, then the console needed nothing from another origin', () => {
     expect(console_.offOrigin).toEqual([])

@@ -29,8 +29,9 @@ run: install ## Run the service on SQLite (./data/configs.db) at SERVE_PORT (499
 run-deno: install ## Run the same service on Deno (package.json's start:deno, the one Deno command line)
 	$(BUN) run start:deno
 
-check: install ## Type-check (tsc, deno check), lint/format-check (Biome), src/ layout (dependency direction, file length)
+check: install ## Type-check (tsc, the console's JSDoc-typed modules, deno check), lint/format-check (Biome), src/ layout (dependency direction, file length)
 	$(BIN)/tsc --noEmit -p .
+	$(BIN)/tsc --noEmit -p src/console
 	$(BIN)/deno check --no-config --node-modules-dir=manual src/main.deno.ts
 	$(BIN)/biome check .
 	$(BUN) test/layout/check-layout.ts

@@ -7,6 +7,7 @@ import type { ConfigStore } from './configs/config-store.ts'
 import { apiDocs, type RouteLike } from './http/api-docs.ts'
 import { bearerGuard } from './http/auth.ts'
 import { configRoutes } from './http/configs/routes.ts'
+import { consoleRoutes } from './http/console/console-routes.ts'
 import { type ErrorReporter, errorHandling, type RouteTable } from './http/errors.ts'
 import { healthRoutes, Readiness } from './http/health.ts'
 import { readJsonBody } from './http/json-body.ts'
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(apiDocs({ routes: () => registered() }))
+    .use(consoleRoutes())
   registered = () => app.routes
   return app
 }

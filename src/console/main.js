@@ -1,0 +1,66 @@
+/** The console's entry: the header, the token dialog, and the page the URL names. */
+import { render } from 'preact'
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { getToken, onUnauthorized, UNAUTHORIZED } from './api.js'
+import { ConfigPage } from './config-page.js'
+import { TokenDialog } from './dialogs.js'
+import { html } from './html.js'
+import { ListPage } from './list-page.js'
+import { Link, onNavigate, routeOf } from './router.js'
+
+function App() {
+  const [where, setWhere] = useState({ path: location.pathname, search: location.search })
+  const [hasToken, setHasToken] = useState(getToken() !== '')
+  const [tokenReason, setTokenReason] = useState(/** @type {string | null} */ (null))
+  const [reloadKey, setReloadKey] = useState(0)
+  const firstPage = useRef(true)
+
+  useEffect(() => onNavigate(() => setWhere({ path: location.pathname, search: location.search })), [])
+  useEffect(() => {
+    const stop = onUnauthorized(() => setTokenReason(UNAUTHORIZED))
+    return () => void stop()
+  }, [])
+  // After a move within the console, focus goes to the new page's heading, as a page load would.
+  useEffect(() => {
+    if (firstPage.current) {
+      firstPage.current = false
+      return
+    }
+    const heading = /** @type {HTMLElement | null} */ (document.querySelector('main h1'))
+    heading?.focus()
+  }, [where.path, where.search])
+
+  /** @param {boolean} changed */
+  const tokenDone = (changed) => {
+    setTokenReason(null)
+    if (!changed) return
+    setHasToken(getToken() !== '')
+    setReloadKey((key) => key + 1)
+  }
+
+  const route = routeOf(where.path)
+  return html`
+    <a class="skip" href="#main">Skip to the content</a>
+    <header class="top">
+      <${Link} href="/ui" class="brand">config-service</${Link}>
+      <nav aria-label="Elsewhere"><a href="/swagger">API docs</a></nav>
+      <button type="button" class="secondary" onClick=${() => setTokenReason('')}>
+        ${hasToken ? 'Token (set)' : 'Token'}
+      </button>
+    </header>
+    <main id="main">
+      ${
+        route.page === 'config'
+          ? html`<${ConfigPage} key=${route.dcname} dcname=${route.dcname} reloadKey=${reloadKey} />`
+          : html`<${ListPage} search=${where.search} reloadKey=${reloadKey} />`
+      }
+    </main>
+    <${TokenDialog} open=${tokenReason !== null} reason=${tokenReason ?? ''} onDone=${tokenDone} />
+  `
+}
+
+const root = document.getElementById('app')
+if (root) {
+  root.textContent = ''
+  render(html`<${App} />`, root)
+}

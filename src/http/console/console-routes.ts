@@ -1,0 +1,100 @@
+/**
+ * The web console: GET /ui (the list) and GET /ui/configs/:dcname (one config) answer the same
+ * HTML page, and the page's own router draws the one asked for. GET /ui/assets/<name> serves
+ * its browser modules (src/console/), the stylesheet, and Preact and htm from node_modules, so
+ * the console needs no build step and no internet access, on Bun as on Deno.
+ *
+ * These routes are open (the page itself holds nothing secret; the API calls it makes carry
+ * the token) and hidden from the OpenAPI document, which describes the API, not the page.
+ */
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, extname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Elysia } from 'elysia'
+import { ProblemError } from '../problem.ts'
+
+export const CONSOLE_PATH = '/ui'
+export const CONSOLE_ASSETS_PATH = '/ui/assets'
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+}
+
+/**
+ * The vendor modules the page's import map names, as asset names, and where each comes from:
+ * the browser build that lies beside the file the package's entry point resolves to. (Not a
+ * path from the package root: htm does not export its package.json, and Deno holds to that.)
+ */
+const VENDOR: Record<string, { entry: string; file: string }> = {
+  'vendor/preact.mjs': { entry: 'preact', file: 'preact.mjs' },
+  'vendor/preact-hooks.mjs': { entry: 'preact/hooks', file: 'hooks.mjs' },
+  'vendor/htm.mjs': { entry: 'htm', file: 'htm.module.js' },
+}
+
+interface Asset {
+  body: string
+  contentType: string
+  etag: string
+}
+
+/**
+ * Every file, read once at start: a missing package or file stops start-up instead of breaking
+ * the page later. The source-map comments of the vendor files are cut, since the maps are not
+ * shipped: a browser with its developer tools open would ask for them and get a 404.
+ */
+function loadAssets(): Map<string, Asset> {
+  const assets = new Map<string, Asset>()
+  const add = (name: string, body: string) => {
+    const contentType = CONTENT_TYPES[extname(name)]
+    if (!contentType) return
+    const hash = createHash('sha256').update(body).digest('base64url').slice(0, 16)
+    assets.set(name, { body, contentType, etag: `"${hash}"` })
+  }
+  const own = join(dirname(fileURLToPath(import.meta.url)), '../../console')
+  for (const name of readdirSync(own).sort()) add(name, readFileSync(join(own, name), 'utf8'))
+  const require = createRequire(import.meta.url)
+  for (const [name, { entry, file }] of Object.entries(VENDOR)) {
+    const dir = dirname(require.resolve(entry))
+    add(name, readFileSync(join(dir, file), 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'))
+  }
+  return assets
+}
+
+/**
+ * Assets are revalidated on every load (`no-cache` with an `ETag`, so an unchanged file is a
+ * 304) rather than cached for a long time under a hashed name: during a rolling update the page
+ * and its modules may come from replicas of different versions, and a hashed name one replica
+ * handed out would be a 404 on the other.
+ */
+function serve(asset: Asset, request: Request): Response {
+  const headers = { 'content-type': asset.contentType, etag: asset.etag, 'cache-control': 'no-cache' }
+  if (request.headers.get('if-none-match') === asset.etag) return new Response(null, { status: 304, headers })
+  return new Response(asset.body, { headers })
+}
+
+export function consoleRoutes() {
+  const assets = loadAssets()
+  const page = assets.get('index.html')
+  if (!page) throw new Error('src/console/index.html is missing')
+  assets.delete('index.html')
+  const hidden = { detail: { hide: true } }
+  const shell = ({ request }: { request: Request }) => serve(page, request)
+  return new Elysia({ name: 'console' })
+    .get(CONSOLE_PATH, shell, hidden)
+    .get(`${CONSOLE_PATH}/configs/:dcname`, shell, hidden)
+    .get(
+      `${CONSOLE_ASSETS_PATH}/*`,
+      ({ params, request }) => {
+        const name = params['*']
+        const asset = assets.get(name)
+        if (!asset) throw new ProblemError(404, 'no-route', `the console has no asset ${JSON.stringify(name)}`)
+        return serve(asset, request)
+      },
+      hidden,
+    )
+}

@@ -3,58 +3,58 @@
  * one write when the turn ends, so a busy server makes one system call for many access lines
  * instead of one each (a synchronous write per line costs more than the request it logs).
  *
- * A reader that falls behind (a stalled log collector) never stops the event loop: stdout is
- * non-blocking, what a full pipe refuses waits in a bounded queue and is retried on a timer, and
- * the lines that do not fit are dropped and counted (`droppedLines`, exported on /metrics). On
- * exit the queue is written out synchronously, waiting only while the reader keeps taking bytes,
- * so `process.exit` loses nothing when stdout is being read.
+ * A reader that falls behind (a stalled log collector) never stops the event loop. On Bun (this
+ * file) stdout is non-blocking: what a full pipe refuses waits in a bounded queue and is retried
+ * on a timer, and the lines that do not fit are dropped and counted (`droppedLines`, exported on
+ * /metrics). On exit the queue is written out synchronously, waiting only while the reader keeps
+ * taking bytes, so `process.exit` loses nothing when stdout is being read. Deno leaves stdout
+ * blocking, so it gets a sink of its own with the same queue (deno-stdout-sink.ts).
  */
 import { Buffer } from 'node:buffer'
 import { writeSync } from 'node:fs'
 import process from 'node:process'
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers'
+import { type DenoStdout, denoStdoutSink } from './deno-stdout-sink.ts'
+import {
+  concat,
+  countLines,
+  EXIT_PATIENCE_MS,
+  encoder,
+  HIGH_WATER,
+  MAX_QUEUED_BYTES,
+  type SinkOptions,
+  type StdoutSink,
+} from './line-sink.ts'
 
-export interface LineSink {
-  write(line: string): void
-  /** Writes out what stdout takes now, without waiting (pino's `logger.flush(done)` calls this). */
-  flush(done?: () => void): void
-}
-
-interface StdoutSink extends LineSink {
-  /** Lines given up since start: past the queue's bound, or refused by a closed stdout. */
-  droppedLines(): number
-  /** Writes out everything queued, waiting while the reader makes progress (the exit hook). */
-  flushBeforeExit(): void
-}
-
-interface SinkOptions {
-  /** Bytes a stalled stdout may keep waiting, beyond which new lines are dropped. */
-  maxQueuedBytes?: number
-}
+export type { LineSink } from './line-sink.ts'
 
 const STDOUT = 1
-/** Past this many buffered characters a batch is written without waiting for the turn to end. */
-const HIGH_WATER = 64 * 1024
-/** A few seconds of access lines at full load: enough for a collector's hiccup, not a leak. */
-const MAX_QUEUED_BYTES = 1024 * 1024
 /** How often a full stdout is tried again (a failed non-blocking write costs one system call). */
 const RETRY_MS = 10
-/** On exit, the reader may take this long to make room before the rest is given up. */
-const EXIT_PATIENCE_MS = 200
+
+/**
+ * Deno's stdout, looked up rather than declared globally: this module also runs on Bun, where
+ * there is no `Deno`.
+ */
+const denoStdout = (globalThis as { Deno?: { stdout: DenoStdout } }).Deno?.stdout
 
 let shared: StdoutSink | undefined
 
 /** The process-wide stdout sink (one queue and one exit hook, however many loggers use it). */
 export function stdoutSink(): StdoutSink {
   if (!shared) {
-    // Bun puts a piped stdout in non-blocking mode when it sets up `process.stdout`; without
-    // that, a write to a full pipe would stop the whole thread until the reader comes back.
-    // (test/observability/stdout-backpressure.test.ts fails if that ever stops being so.)
-    void process.stdout
-    shared = fdSink(STDOUT)
+    shared = denoStdout ? denoStdoutSink(denoStdout) : bunStdoutSink()
     process.on('exit', () => shared?.flushBeforeExit())
   }
   return shared
+}
+
+function bunStdoutSink(): StdoutSink {
+  // Bun puts a piped stdout in non-blocking mode when it sets up `process.stdout`; without
+  // that, a write to a full pipe would stop the whole thread until the reader comes back.
+  // (test/observability/stdout-backpressure.test.ts fails if that ever stops being so.)
+  void process.stdout
+  return fdSink(STDOUT)
 }
 
 /** Lines the process-wide stdout sink dropped so far (0 when nothing logged to stdout). */
@@ -153,9 +153,6 @@ export function fdSink(fd: number, options: SinkOptions = {}): StdoutSink {
   }
 }
 
-const encoder = new TextEncoder()
-const NEWLINE = 10
-
 /** Bytes written before stdout was full (EAGAIN), or 'closed' when nobody reads it any more. */
 function writeSome(fd: number, bytes: Uint8Array): number | 'closed' {
   let offset = 0
@@ -188,20 +185,4 @@ function writePatiently(fd: number, bytes: Uint8Array): number {
     }
   }
   return offset
-}
-
-/** Lines that start or continue in these bytes (a half-written line counts). */
-function countLines(bytes: Uint8Array): number {
-  let lines = 0
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === NEWLINE) lines++
-  return lines
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b
-  if (b.length === 0) return a
-  const joined = new Uint8Array(a.length + b.length)
-  joined.set(a)
-  joined.set(b, a.length)
-  return joined
 }

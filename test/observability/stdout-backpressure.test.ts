@@ -1,10 +1,13 @@
 /**
  * The real service writing its log to a pipe whose reader stops reading (a stalled log
  * collector): requests keep being answered promptly, the lines past the sink's bound are counted
- * on /metrics, and once the reader resumes every queued line arrives whole and in order.
+ * on /metrics, and once the reader resumes every queued line arrives whole and in order. And
+ * when told to stop while the reader has stopped, the service exits without waiting for it.
  *
  * The pipe is a named FIFO the test opens itself, so that nothing reads it unless the test does
- * (a runtime's own pipe for a child may be drained into memory behind the test's back).
+ * (a runtime's own pipe for a child may be drained into memory behind the test's back). Bun makes
+ * a piped stdout non-blocking; on Deno it stays blocking, where one synchronous write to the
+ * full pipe would stop the whole service: the same scenario runs on both.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { execFileSync } from 'node:child_process'
@@ -12,7 +15,7 @@ import { closeSync, constants, openSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { parseExposition, sampleValue } from '../support/exposition-parser.ts'
-import { runtimeCommand, tempDir } from '../support/server.ts'
+import { ROOT, type Runtime, runtimeCommand, tempDir } from '../support/server.ts'
 
 type Line = Record<string, unknown>
 
@@ -23,10 +26,12 @@ const USER_AGENT = `backpressure-test/${'u'.repeat(490)}`
 const REQUESTS = 1500
 /** "Promptly" on a shared 2-core machine; a blocked event loop takes seconds. */
 const PROMPT_MS = 1000
-
-let child: Subprocess<'ignore', number, 'pipe'>
-let reader: FifoReader
-let url: string
+/** Past what the pipe holds (64 KiB), within the sink's queue. */
+const EXIT_REQUESTS = 200
+/** Past the sink's patience at exit (200 ms) for a reader that takes nothing. */
+const STALLED_MS = 500
+/** An exit that waited for the reader would never end: it does not come back. */
+const EXIT_WITHIN_MS = 5000
 
 /** Reads the FIFO only when asked: between two calls, nobody drains the pipe. */
 class FifoReader {
@@ -84,38 +89,48 @@ class FifoReader {
   }
 }
 
-beforeAll(async () => {
+const pathOf = (n: number) => `/unrouted/line-${String(n).padStart(6, '0')}-${PAD}`
+
+/** The numbers of the test's request lines, in the order they arrived. */
+const lineNumbers = (lines: Line[]) =>
+  lines
+    .filter((line) => line.msg === 'request' && String(line.path).startsWith('/unrouted/line-'))
+    .map((line) => Number(String(line.path).slice('/unrouted/line-'.length, '/unrouted/line-'.length + 6)))
+
+interface ServiceOnFifo {
+  child: Subprocess<'ignore', number, 'pipe'>
+  reader: FifoReader
+  url: string
+}
+
+/** The real service with its stdout on a FIFO only the test reads, once it is listening. */
+async function startOnFifo(runtime: Runtime, env: Record<string, string> = {}): Promise<ServiceOnFifo> {
   const dir = tempDir()
   const fifo = join(dir, 'stdout')
   execFileSync('mkfifo', [fifo])
   // Reader first and non-blocking, so that opening the writer does not wait for it.
   const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK)
   const writeFd = openSync(fifo, constants.O_WRONLY)
-  child = Bun.spawn(runtimeCommand('bun'), {
+  const child = Bun.spawn(runtimeCommand(runtime), {
+    cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       SERVE_PORT: '0',
       DATABASE_URL: `sqlite:${join(dir, 'configs.db')}`,
+      ...env,
     },
     stdin: 'ignore',
     stdout: writeFd,
     stderr: 'pipe',
   })
   closeSync(writeFd)
-  reader = new FifoReader(readFd)
+  const reader = new FifoReader(readFd)
   const listening = await reader.readUntil((line) => line.msg === 'listening')
-  url = `http://127.0.0.1:${listening.port}`
-})
+  return { child, reader, url: `http://127.0.0.1:${listening.port}` }
+}
 
-afterAll(async () => {
-  child?.kill('SIGKILL')
-  await child?.exited
-})
-
-const pathOf = (n: number) => `/unrouted/line-${String(n).padStart(6, '0')}-${PAD}`
-
-async function timedGet(path: string): Promise<{ status: number; ms: number; text: string }> {
+async function timedGet(url: string, path: string): Promise<{ status: number; ms: number; text: string }> {
   const start = performance.now()
   const response = await fetch(`${url}${path}`, {
     headers: { 'user-agent': USER_AGENT },
@@ -125,38 +140,88 @@ async function timedGet(path: string): Promise<{ status: number; ms: number; tex
   return { status: response.status, ms: performance.now() - start, text }
 }
 
-describe('stdout that stops reading', () => {
-  it('when the log reader stalls, then requests are answered promptly, the lines past the bound are counted, and after it resumes the rest arrive whole and in order', async () => {
-    reader.readAvailable()
-    const before = reader.lines.length
+for (const runtime of ['bun', 'deno'] as Runtime[]) {
+  describe(`stdout that stops reading, on ${runtime}`, () => {
+    let service: ServiceOnFifo
 
-    // Nobody reads the pipe from here on.
-    let slowest = 0
-    for (let n = 1; n <= REQUESTS; n++) {
-      const { status, ms } = await timedGet(pathOf(n))
-      expect(status).toBe(404)
-      slowest = Math.max(slowest, ms)
-    }
-    expect(slowest).toBeLessThan(PROMPT_MS)
+    beforeAll(async () => {
+      service = await startOnFifo(runtime)
+    })
 
-    const scrape = await timedGet('/metrics')
-    expect(scrape.ms).toBeLessThan(PROMPT_MS)
-    const dropped = sampleValue(parseExposition(scrape.text), 'log_lines_dropped_total') ?? 0
-    expect(dropped).toBeGreaterThan(0)
+    afterAll(async () => {
+      service?.child.kill('SIGKILL')
+      await service?.child.exited
+    })
 
-    // The reader resumes and takes the queue; one more request shows that stdout flows again.
-    await reader.readUntilQuiet()
-    const after = await timedGet(pathOf(REQUESTS + 1))
-    expect(after.status).toBe(404)
-    await reader.readUntil((line) => line.msg === 'request' && line.path === pathOf(REQUESTS + 1))
+    it('when the log reader stalls, then requests are answered promptly, the lines past the bound are counted, and after it resumes the rest arrive whole and in order', async () => {
+      service.reader.readAvailable()
+      const before = service.reader.lines.length
 
-    const lines = reader.lines.slice(before).map((text) => JSON.parse(text) as Line)
-    const numbers = lines
-      .filter((line) => line.msg === 'request' && String(line.path).startsWith('/unrouted/line-'))
-      .map((line) => Number(String(line.path).slice('/unrouted/line-'.length, '/unrouted/line-'.length + 6)))
-    // The newest lines were dropped: an unbroken run from the first, then the one sent after.
-    const kept = numbers.length - 1
-    expect(numbers).toEqual([...Array.from({ length: kept }, (_, i) => i + 1), REQUESTS + 1])
-    expect(kept + dropped).toBe(REQUESTS)
-  }, 120_000)
-})
+      // Nobody reads the pipe from here on.
+      let slowest = 0
+      for (let n = 1; n <= REQUESTS; n++) {
+        const { status, ms } = await timedGet(service.url, pathOf(n))
+        expect(status).toBe(404)
+        slowest = Math.max(slowest, ms)
+      }
+      expect(slowest).toBeLessThan(PROMPT_MS)
+
+      const scrape = await timedGet(service.url, '/metrics')
+      expect(scrape.ms).toBeLessThan(PROMPT_MS)
+      const dropped = sampleValue(parseExposition(scrape.text), 'log_lines_dropped_total') ?? 0
+      expect(dropped).toBeGreaterThan(0)
+
+      // The reader resumes and takes the queue; one more request shows that stdout flows again.
+      await service.reader.readUntilQuiet()
+      const after = await timedGet(service.url, pathOf(REQUESTS + 1))
+      expect(after.status).toBe(404)
+      await service.reader.readUntil((line) => line.msg === 'request' && line.path === pathOf(REQUESTS + 1))
+
+      const lines = service.reader.lines.slice(before).map((text) => JSON.parse(text) as Line)
+      const numbers = lineNumbers(lines)
+      // The newest lines were dropped: an unbroken run from the first, then the one sent after.
+      const kept = numbers.length - 1
+      expect(numbers).toEqual([...Array.from({ length: kept }, (_, i) => i + 1), REQUESTS + 1])
+      expect(kept + dropped).toBe(REQUESTS)
+    }, 120_000)
+  })
+
+  describe(`exit while stdout has stopped reading, on ${runtime}`, () => {
+    let service: ServiceOnFifo
+
+    beforeAll(async () => {
+      service = await startOnFifo(runtime)
+    })
+
+    afterAll(async () => {
+      service?.child.kill('SIGKILL')
+      await service?.child.exited
+    })
+
+    it('when the log reader has stopped and SIGTERM arrives, then the process exits promptly and the lines it wrote are whole and in order', async () => {
+      const { child, reader, url } = service
+      reader.readAvailable()
+      const before = reader.lines.length
+
+      // Nobody reads the pipe from here on: it fills, and the rest waits in the sink.
+      for (let n = 1; n <= EXIT_REQUESTS; n++) expect((await timedGet(url, pathOf(n))).status).toBe(404)
+      // Long enough for the sink to see that the reader has stopped, not only paused.
+      await Bun.sleep(STALLED_MS)
+
+      const signalled = performance.now()
+      child.kill('SIGTERM')
+      const exited = await Promise.race([child.exited, Bun.sleep(EXIT_WITHIN_MS).then(() => 'still running')])
+      expect(exited).toBe(0)
+      expect(performance.now() - signalled).toBeLessThan(EXIT_WITHIN_MS)
+
+      // What reached the pipe: whole lines (a last one cut short stays pending, unparsed), an
+      // unbroken run from the first request; what the exit gave up is at the end.
+      await reader.readUntilQuiet()
+      const lines = reader.lines.slice(before).map((text) => JSON.parse(text) as Line)
+      const numbers = lineNumbers(lines)
+      expect(numbers.length).toBeGreaterThan(0)
+      expect(numbers.length).toBeLessThan(EXIT_REQUESTS)
+      expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => i + 1))
+    }, 60_000)
+  })
+}

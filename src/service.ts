@@ -3,6 +3,7 @@
  * Runtime-specific pieces (SQLite binding, the HTTP server, signals) stay in main*.ts.
  */
 import { createApp } from './app.ts'
+import { CachedConfigStore } from './configs/cached-store.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
 import { Readiness } from './http/health.ts'
 import { WatchHub, type WatchOptions } from './http/watch/watch-hub.ts'
@@ -32,10 +33,20 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   })
   // The gauge asks the backend directly: a scrape is no store operation worth timing or tracing.
   const metrics = createMetrics({ configs: () => backendStore.count() })
-  const store = instrumentStore(backendStore, { metrics, tracing, logger })
+  // Reads are answered from memory (see cached-store.ts); a SQLite store is written by this
+  // process alone and tells the model of each write in its commit, so its reads need not wait.
+  const cache = new CachedConfigStore(backendStore, {
+    consistency: backendStore.backend === 'sqlite' ? 'synchronous' : 'revision',
+    waitTimeoutMs: settings.cacheWaitTimeoutMs,
+    onWait: (seconds) => metrics.cacheWait(seconds),
+    onReload: (error) => logger.warn({ err: error }, 'read model: loading it again from the store'),
+  })
+  metrics.setCacheLagSource(() => cache.lag())
+  const store = instrumentStore(cache, { metrics, tracing, logger })
   if (settings.seed && (await store.seed(SEED_CONFIGS))) {
     logger.info({ configs: SEED_CONFIGS.map((c) => c.dcname) }, 'seeded an empty store')
   }
+  await cache.start()
   const watch = new WatchHub(store, {
     heartbeatMs: settings.watchHeartbeatMs,
     bufferEvents: settings.watchBufferEvents,

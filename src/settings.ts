@@ -170,6 +170,12 @@ const SETTINGS = {
     default: 1000,
     doc: 'events a watcher may fall behind before it is dropped with a final `ERROR` event',
   }),
+  cacheWaitTimeoutMs: setting({
+    env: 'CACHE_WAIT_TIMEOUT_MS',
+    type: integer(1, 600_000),
+    default: 1500,
+    doc: 'PostgreSQL: longest a read waits until the in-memory copy of this replica holds every write the database has committed (through any replica); past it the read answers 503 with `Retry-After`, never a stale answer',
+  }),
   /** The OTEL_* variables this service honours (OpenTelemetry's defaults otherwise). */
   tracing: {
     exporter: setting({

@@ -8,6 +8,11 @@ export interface StoredConfig {
   config: Config
   /** Store-wide revision of the write that produced this state (etcd's mod_revision). */
   revision: number
+  /**
+   * `JSON.stringify(config)`, when the store holds it ready (the read model does): a read can
+   * answer with these bytes instead of serialising the config again.
+   */
+  readonly json?: string
 }
 
 /** One `metadata.a.b=value` (or `dcname=value`) condition; all of a query must match. */
@@ -95,6 +100,8 @@ export interface ConfigStore {
    * subscriber is then dropped; its client must list again. (SQLite never calls it.)
    */
   subscribe(listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void): () => void
+  /** The revision of the newest committed write (0 for a store never written). One cheap query. */
+  currentRevision(): Promise<number>
   /** A cheap round trip that fails when the store cannot serve. */
   ping(): Promise<void>
   close(): Promise<void>

@@ -4,6 +4,7 @@
  * A real internal error is a 500 whose body says nothing of the internals.
  */
 import { Elysia } from 'elysia'
+import { ReadModelBehindError } from '../configs/cached-store.ts'
 import {
   ConflictError,
   HistoryCompactedError,
@@ -55,6 +56,10 @@ function mapKnownError(error: unknown): { problem: Problem; headers?: Record<str
   }
   // A watch from a revision the history no longer holds: the client must list again.
   if (error instanceof HistoryCompactedError) return { problem: problem(410, 'gone', error.message) }
+  // Never a stale answer: the client retries, by when this replica has caught up.
+  if (error instanceof ReadModelBehindError) {
+    return { problem: problem(503, 'read-model-behind', error.message), headers: { 'retry-after': '1' } }
+  }
   if (error instanceof StoreUnavailableError) {
     return { problem: problem(503, 'store-unavailable', error.message), headers: { 'retry-after': '1' } }
   }

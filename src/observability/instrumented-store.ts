@@ -102,6 +102,7 @@ export function instrumentStore(store: ConfigStore, { metrics, tracing, logger }
     seed: (configs: Config[]) => observe('seed', () => store.seed(configs)),
     eventsSince: (since: number) => observe('events_since', () => store.eventsSince(since)),
     subscribe: (...args: Parameters<ConfigStore['subscribe']>) => store.subscribe(...args),
+    currentRevision: () => observe('current_revision', () => store.currentRevision()),
     ping: () => observe('ping', () => store.ping()),
     close: () => store.close(),
   }

@@ -20,6 +20,8 @@ interface MetricsSources {
   configs: () => Promise<number>
   /** Watch streams connected now (the watch hub's `connected()`). */
   watchers?: () => number
+  /** Revisions the read model is behind the newest one the store reported. */
+  cacheLag?: () => number
 }
 
 export interface Metrics {
@@ -34,6 +36,10 @@ export interface Metrics {
   setWatcherSource(watchers: () => number): void
   /** A watch stream the service ended because its client fell too far behind. */
   watcherDropped(): void
+  /** How long one read waited for the read model to catch up with the store (revision query included). */
+  cacheWait(seconds: number): void
+  /** Reads the read model's lag from here on (for a read model built after the metrics). */
+  setCacheLagSource(lag: () => number): void
   /** The whole exposition, text format 0.0.4. */
   scrape(): Promise<string>
 }
@@ -43,6 +49,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const registers = [registry]
   let inFlight = 0
   let watchers = sources.watchers
+  let cacheLag = sources.cacheLag
 
   const duration = new SeriesHistogram({
     name: 'http_request_duration_seconds',
@@ -103,6 +110,21 @@ export function createMetrics(sources: MetricsSources): Metrics {
     help: 'Watch streams ended by the service because the client fell more than WATCH_BUFFER_EVENTS behind.',
     registers,
   })
+  const cacheWait = new SeriesHistogram({
+    name: 'cache_wait_seconds',
+    help: 'Time a read waited before the in-memory read model could answer it: the store revision query and catching up with that revision (PostgreSQL; on SQLite the model is updated in the commit and reads do not wait).',
+    labelNames: [] as const,
+    buckets: STORE_BUCKETS,
+    registers,
+  }).series('', () => ({}))
+  new Gauge({
+    name: 'cache_revision_lag',
+    help: 'Revisions the in-memory read model is behind the newest revision the store reported.',
+    registers,
+    collect() {
+      this.set(cacheLag?.() ?? 0)
+    },
+  })
   new Gauge({
     name: 'config_service_build_info',
     help: 'Always 1; the labels tell the version and the runtime serving it.',
@@ -141,6 +163,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
     watcherDropped() {
       watchersDropped.inc()
+    },
+    cacheWait(seconds) {
+      cacheWait.observe(seconds)
+    },
+    setCacheLagSource(source) {
+      cacheLag = source
     },
     async scrape() {
       const own = await registry.metrics()

@@ -3,7 +3,7 @@
  * errors are thrown as typed errors and mapped to problem+json in one place (http/errors).
  */
 import { Elysia, getSchemaValidator, t } from 'elysia'
-import type { ConfigStore } from '../../configs/config-store.ts'
+import type { ConfigStore, StoredConfig } from '../../configs/config-store.ts'
 import { applyMergePatch } from '../../configs/merge-patch.ts'
 import {
   type Config,
@@ -48,7 +48,9 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
       next.set('cursor', encodeCursor(last.config.dcname))
       set.headers.link = `<${url.pathname}?${next}>; rel="next"`
     }
-    return page.items.map((item) => item.config)
+    // The stored JSON text as it is, when the store holds it (the read model does).
+    set.headers['content-type'] = 'application/json'
+    return `[${page.items.map(jsonOf).join(',')}]`
   }
 
   return new Elysia({ name: 'configs' })
@@ -82,7 +84,8 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
         if (!noneMatch(request.headers.get('if-none-match'), stored.revision)) {
           return new Response(null, { status: 304, headers: { etag: etag(stored.revision) } })
         }
-        return stored.config
+        set.headers['content-type'] = 'application/json'
+        return jsonOf(stored)
       },
       { params: Params, detail: getDocs },
     )
@@ -136,6 +139,10 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
       },
       { params: Params, detail: deleteDocs },
     )
+}
+
+function jsonOf(stored: StoredConfig): string {
+  return stored.json ?? JSON.stringify(stored.config)
 }
 
 /** The merged result must be a valid config, exactly as if it had been PUT. */

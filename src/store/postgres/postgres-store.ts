@@ -227,6 +227,10 @@ export class PostgresConfigStore implements ConfigStore {
     return this.feed.subscribe(listener, onLost)
   }
 
+  currentRevision(): Promise<number> {
+    return this.query(() => currentRevision(this.sql))
+  }
+
   async ping(): Promise<void> {
     await this.query(() => this.sql`SELECT 1`)
   }

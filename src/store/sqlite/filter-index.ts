@@ -4,10 +4,9 @@
  * parsing every body. Writes keep it up to date (`update`); a migration builds it (`rebuild`).
  */
 import type { Filter, ListQuery } from '../../configs/config-store.ts'
+import { type Leaf, leavesOf } from '../../configs/filter-leaves.ts'
 import type { Config } from '../../configs/model.ts'
 import type { SqliteDatabase, SqliteStatement, SqlValue } from './sqlite-driver.ts'
-
-type Leaf = [path: string, value: string]
 
 export class FilterIndex {
   private readonly removeLeaf: SqliteStatement
@@ -84,28 +83,4 @@ function isDcnameFilter(filter: Filter): boolean {
 
 function leafPath(path: readonly string[]): string {
   return path.join('.')
-}
-
-/**
- * Every scalar leaf below `metadata` (objects walked, arrays not), as filters compare it. A key
- * with a '.' is left out: no filter can name it (segments are letters, digits, '-' and '_'), and
- * indexed it would pose as a nested path. A change to what it indexes needs a migration that
- * rebuilds the index (see sqlite-migrations.ts).
- */
-function leavesOf(config: Config): Leaf[] {
-  const leaves: Leaf[] = []
-  const walk = (node: Record<string, unknown>, path: string[]) => {
-    for (const key of Object.keys(node)) {
-      const value = node[key]
-      if (value === undefined || key.includes('.')) continue
-      const at = [...path, key]
-      if (value === null || typeof value !== 'object') {
-        leaves.push([leafPath(at), typeof value === 'string' ? value : JSON.stringify(value)])
-      } else if (!Array.isArray(value)) {
-        walk(value as Record<string, unknown>, at)
-      }
-    }
-  }
-  if (config.metadata !== null && typeof config.metadata === 'object') walk(config.metadata, ['metadata'])
-  return leaves
 }

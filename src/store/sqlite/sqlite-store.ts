@@ -99,7 +99,7 @@ export class SqliteConfigStore implements ConfigStore {
     return this.read(() => {
       const rows = statement.all(...params) as Row[]
       const more = rows.length > query.limit
-      return { items: rows.slice(0, query.limit).map(toStored), more, revision: this.currentRevision() }
+      return { items: rows.slice(0, query.limit).map(toStored), more, revision: this.newestRevision() }
     })
   }
 
@@ -158,7 +158,7 @@ export class SqliteConfigStore implements ConfigStore {
   async eventsSince(since: number): Promise<ChangeEvent[]> {
     return this.read(() => {
       const oldest = this.statements.oldestEvent.get() as { revision: number | null } | undefined | null
-      const compactedUpTo = oldest?.revision != null ? Number(oldest.revision) - 1 : this.currentRevision()
+      const compactedUpTo = oldest?.revision != null ? Number(oldest.revision) - 1 : this.newestRevision()
       if (since < compactedUpTo) throw new HistoryCompactedError(since, compactedUpTo)
       const rows = this.statements.eventsAfter.all(since) as EventRow[]
       return rows.map((row) => ({
@@ -173,6 +173,10 @@ export class SqliteConfigStore implements ConfigStore {
   subscribe(listener: ChangeListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  async currentRevision(): Promise<number> {
+    return this.read(() => this.newestRevision())
   }
 
   async ping(): Promise<void> {
@@ -224,7 +228,7 @@ export class SqliteConfigStore implements ConfigStore {
     }
   }
 
-  private currentRevision(): number {
+  private newestRevision(): number {
     const row = this.statements.currentRevision.get() as { seq: number } | undefined | null
     return row ? Number(row.seq) : 0
   }

@@ -1,0 +1,266 @@
+/**
+ * A ConfigStore decorator that answers get, list and search from a read model in memory
+ * (read-model.ts), fed by the store's change feed after an initial load; writes, history and the
+ * feed itself go to the store. As Kubernetes' watch cache with consistent reads (KEP-2340):
+ *
+ * - `synchronous` (SQLite: one process, which makes every write): the store tells its
+ *   subscribers of a write in the commit, before the write is acknowledged, so the model already
+ *   holds every acknowledged write and reads answer at once.
+ * - `revision` (PostgreSQL: other replicas write too): a read first asks the store for its
+ *   current revision, then waits until the model has applied it, then answers from memory. Reads
+ *   that arrive while a revision query is out share the next one (not that one: it may have
+ *   been sent before their caller's write was acknowledged). A read that cannot catch up within
+ *   `waitTimeoutMs` fails with ReadModelBehindError (a 503 to retry), never a stale answer.
+ */
+import {
+  type ChangeEvent,
+  type ConfigStore,
+  type HistoryCompactedError,
+  type ListPage,
+  type ListQuery,
+  type StoredConfig,
+  StoreUnavailableError,
+} from './config-store.ts'
+import { MAX_LIMIT } from './list-limits.ts'
+import { ReadModel } from './read-model.ts'
+
+export interface CachedStoreOptions {
+  consistency: 'synchronous' | 'revision'
+  /** How long a read may wait for the model to catch up (and for the revision query). */
+  waitTimeoutMs: number
+  /** Each consistent read's wait before answering, in seconds (revision query included). */
+  onWait?: (seconds: number) => void
+  /** The model is loaded again from the store (its feed lost events); `error` says why. */
+  onReload?: (error: Error) => void
+  /** How long a failed load waits before it tries again. */
+  retryMs?: number
+}
+
+/** The read model did not catch up with the store in time: retry shortly (503 with Retry-After). */
+export class ReadModelBehindError extends StoreUnavailableError {
+  constructor(
+    readonly waitedMs: number,
+    readonly target: number | undefined,
+    readonly applied: number,
+  ) {
+    super(
+      new Error(
+        target === undefined
+          ? `the read model of this replica is still loading after ${waitedMs} ms`
+          : `the read model of this replica is at revision ${applied}, not yet at the store's ${target}, after ${waitedMs} ms`,
+      ),
+    )
+    this.name = 'ReadModelBehindError'
+    this.message = (this.cause as Error).message
+  }
+}
+
+interface Waiter {
+  revision: number
+  resolve: () => void
+}
+
+export class CachedConfigStore implements ConfigStore {
+  readonly backend: ConfigStore['backend']
+  /** Undefined while (re)loading; then feed events wait in `buffered`. */
+  private model: ReadModel | undefined
+  private buffered: ChangeEvent[] = []
+  private waiters: Waiter[] = []
+  private unsubscribe: (() => void) | undefined
+  private loading: Promise<void> | undefined
+  private closed = false
+  /** Counts loads: a load that a newer one replaced (the feed was lost meanwhile) installs nothing. */
+  private generation = 0
+  /** The newest revision the store reported, for the lag gauge. */
+  private storeRevision = 0
+  private readonly revisions: SharedQuery<number>
+
+  constructor(
+    private readonly store: ConfigStore,
+    private readonly options: CachedStoreOptions,
+  ) {
+    this.backend = store.backend
+    this.revisions = new SharedQuery(() => store.currentRevision())
+  }
+
+  /** Loads the model (once); resolves when reads can be answered. */
+  start(): Promise<void> {
+    this.loading ??= this.load()
+    return this.loading
+  }
+
+  /** Revisions the model is behind the newest one the store reported (0 on SQLite). */
+  lag(): number {
+    return Math.max(0, this.storeRevision - (this.model?.revision ?? 0))
+  }
+
+  async get(dcname: string): Promise<StoredConfig | undefined> {
+    return (
+      this.model !== undefined && this.options.consistency === 'synchronous' ? this.model : await this.consistent()
+    ).get(dcname)
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const model =
+      this.model !== undefined && this.options.consistency === 'synchronous' ? this.model : await this.consistent()
+    return { ...model.list(query), revision: model.revision }
+  }
+
+  count = () => this.store.count()
+  create: ConfigStore['create'] = (...args) => this.store.create(...args)
+  replace: ConfigStore['replace'] = (...args) => this.store.replace(...args)
+  update: ConfigStore['update'] = (...args) => this.store.update(...args)
+  delete: ConfigStore['delete'] = (...args) => this.store.delete(...args)
+  seed: ConfigStore['seed'] = (...args) => this.store.seed(...args)
+  eventsSince: ConfigStore['eventsSince'] = (...args) => this.store.eventsSince(...args)
+  subscribe: ConfigStore['subscribe'] = (...args) => this.store.subscribe(...args)
+  currentRevision: ConfigStore['currentRevision'] = () => this.store.currentRevision()
+
+  /** Fails while the model is (re)loading: a replica that cannot answer reads is not ready. */
+  async ping(): Promise<void> {
+    if (this.model === undefined) throw new ReadModelBehindError(0, undefined, 0)
+    await this.store.ping()
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    this.unsubscribe?.()
+    await this.store.close()
+  }
+
+  /** The model once it holds every write committed before the call (see the file's comment). */
+  private async consistent(): Promise<ReadModel> {
+    const started = performance.now()
+    const timeoutMs = this.options.waitTimeoutMs
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs)
+    })
+    let target: number | undefined
+    try {
+      const caughtUp = (async () => {
+        if (this.options.consistency === 'revision') {
+          target = await this.revisions.next()
+          if (target > this.storeRevision) this.storeRevision = target
+        }
+        if (this.model === undefined) await this.start()
+        await this.applied(target ?? 0)
+      })()
+      if ((await Promise.race([caughtUp, timeout])) === 'timeout') {
+        caughtUp.catch(() => {})
+        throw new ReadModelBehindError(timeoutMs, target, this.model?.revision ?? 0)
+      }
+      return this.model as unknown as ReadModel
+    } finally {
+      clearTimeout(timer)
+      this.options.onWait?.((performance.now() - started) / 1000)
+    }
+  }
+
+  /** Resolves once the model is loaded and at `revision` or later. */
+  private applied(revision: number): Promise<void> {
+    if (this.model !== undefined && this.model.revision >= revision) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push({ revision, resolve }))
+  }
+
+  private received(event: ChangeEvent): void {
+    const model = this.model
+    if (model === undefined) {
+      this.buffered.push(event)
+      return
+    }
+    model.apply(event)
+    if (this.waiters.length > 0) this.wakeWaiters(model)
+  }
+
+  private wakeWaiters(model: ReadModel): void {
+    const waiting = this.waiters
+    this.waiters = []
+    for (const waiter of waiting) {
+      if (waiter.revision <= model.revision) waiter.resolve()
+      else this.waiters.push(waiter)
+    }
+  }
+
+  /**
+   * Subscribes first, then lists everything page by page: events that commit meanwhile wait in
+   * `buffered` and are applied on top (the model skips what a page already showed). Every key
+   * reflects at least the first page's revision, so that is where the model starts.
+   */
+  private async load(): Promise<void> {
+    const generation = ++this.generation
+    for (;;) {
+      this.model = undefined
+      this.buffered = []
+      this.unsubscribe?.()
+      this.unsubscribe = this.store.subscribe(
+        (event) => this.received(event),
+        (error) => this.lost(error),
+      )
+      try {
+        let model: ReadModel | undefined
+        let after: string | undefined
+        for (;;) {
+          const page = await this.store.list({ filters: [], limit: MAX_LIMIT, after })
+          model ??= new ReadModel(page.revision)
+          for (const item of page.items) model.load(item)
+          after = page.items.at(-1)?.config.dcname
+          if (!page.more || after === undefined) break
+        }
+        if (this.closed || generation !== this.generation) return
+        const loaded = model as ReadModel
+        for (const event of this.buffered) loaded.apply(event)
+        this.buffered = []
+        this.model = loaded
+        this.wakeWaiters(loaded)
+        return
+      } catch (error) {
+        if (this.closed || generation !== this.generation) return
+        this.options.onReload?.(error instanceof Error ? error : new Error(String(error)))
+        await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 1000))
+      }
+    }
+  }
+
+  /** The feed cannot deliver without a gap: what the model holds can no longer be trusted. */
+  private lost(error: HistoryCompactedError): void {
+    if (this.closed) return
+    this.options.onReload?.(error)
+    this.model = undefined
+    this.loading = this.load()
+  }
+}
+
+/**
+ * One query shared by the callers that arrive together. A caller that arrives while a query is
+ * out waits for the next one, which starts when that one ends: an answer is never older than
+ * the moment its caller asked.
+ */
+class SharedQuery<T> {
+  private running: Promise<T> | undefined
+  private queued: Promise<T> | undefined
+
+  constructor(private readonly query: () => Promise<T>) {}
+
+  next(): Promise<T> {
+    if (this.queued) return this.queued
+    if (!this.running) return this.run()
+    const settled = this.running.then(
+      () => {},
+      () => {},
+    )
+    this.queued = settled.then(() => {
+      this.queued = undefined
+      return this.run()
+    })
+    return this.queued
+  }
+
+  private run(): Promise<T> {
+    const running = this.query().finally(() => {
+      if (this.running === running) this.running = undefined
+    })
+    this.running = running
+    return running
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Every stored config in memory, as a store's change feed leaves it: each with its revision and
+ * its JSON text (what a read answers with), names in dcname order for paging, and an index from
+ * each filterable leaf (`metadata.a.b` = value, see filter-leaves.ts) to the names that have it,
+ * so that a search costs what it returns rather than what is stored.
+ *
+ * Parsed configs are not kept: the text is what reads need, and parsed objects would take
+ * several times its memory. It is pure data: what feeds it and when reads may trust it is the
+ * business of cached-store.ts.
+ */
+import type { ChangeEvent, Filter, ListQuery, StoredConfig } from './config-store.ts'
+import { leavesOf } from './filter-leaves.ts'
+import type { Config } from './model.ts'
+
+/** A config as the read model holds it; `config` is parsed from the text on each use. */
+export class CachedConfig implements StoredConfig {
+  constructor(
+    readonly dcname: string,
+    readonly json: string,
+    readonly revision: number,
+  ) {}
+
+  get config(): Config {
+    return JSON.parse(this.json) as Config
+  }
+}
+
+export interface CachedPage {
+  items: CachedConfig[]
+  more: boolean
+}
+
+export class ReadModel {
+  private readonly entries = new Map<string, CachedConfig>()
+  /** Every name, sorted as the stores sort them (by UTF-16 code unit, which for dcnames is bytewise). */
+  private readonly names: string[] = []
+  /** `path\0value` of a leaf -> the sorted names of the configs that have it. */
+  private readonly index = new Map<string, string[]>()
+  /** Every write up to this revision is reflected here. */
+  revision: number
+
+  constructor(revision = 0) {
+    this.revision = revision
+  }
+
+  get size(): number {
+    return this.entries.size
+  }
+
+  get(dcname: string): CachedConfig | undefined {
+    return this.entries.get(dcname)
+  }
+
+  /**
+   * Takes one stored config of an initial load. Loads come in dcname order (a list's pages), so
+   * each name is appended; anything else goes through the sorted insert.
+   */
+  load(stored: StoredConfig): void {
+    const { config, revision } = stored
+    const name = config.dcname
+    const last = this.names.at(-1)
+    if (this.entries.has(name) || (last !== undefined && last >= name)) {
+      this.put(config, revision)
+      return
+    }
+    this.entries.set(name, new CachedConfig(name, stored.json ?? JSON.stringify(config), revision))
+    this.names.push(name)
+    for (const key of leafKeys(config)) {
+      const names = this.index.get(key)
+      if (names === undefined) this.index.set(key, [name])
+      else names.push(name)
+    }
+  }
+
+  /**
+   * One committed change. A change the model already reflects (an entry at its revision or a
+   * later one) is skipped: a load and the feed that follows it may overlap.
+   */
+  apply(event: ChangeEvent): void {
+    const name = event.config.dcname
+    const current = this.entries.get(name)
+    if (current === undefined || current.revision < event.revision) {
+      if (event.type === 'DELETED') this.remove(name)
+      else this.put(event.config, event.revision)
+    }
+    if (event.revision > this.revision) this.revision = event.revision
+  }
+
+  /** A page of the configs matching every filter, in dcname order, after `query.after`. */
+  list(query: ListQuery): CachedPage {
+    const { candidates, probes } = this.plan(query.filters)
+    const items: CachedConfig[] = []
+    let i = query.after === undefined ? 0 : firstAfter(candidates, query.after)
+    for (; i < candidates.length && items.length <= query.limit; i++) {
+      const name = candidates[i] as string
+      if (probes.every((names) => contains(names, name))) items.push(this.entries.get(name) as CachedConfig)
+    }
+    const more = items.length > query.limit
+    if (more) items.pop()
+    return { items, more }
+  }
+
+  /**
+   * The names to walk (the smallest set some filter allows) and the sets each of them must also
+   * be in. A dcname filter allows at most one name; a leaf filter, the names holding that leaf.
+   */
+  private plan(filters: readonly Filter[]): { candidates: readonly string[]; probes: (readonly string[])[] } {
+    if (filters.length === 0) return { candidates: this.names, probes: [] }
+    const sets: (readonly string[])[] = []
+    for (const filter of filters) {
+      if (filter.path.length === 1 && filter.path[0] === 'dcname') {
+        sets.push(this.entries.has(filter.value) ? [filter.value] : [])
+      } else {
+        sets.push(this.index.get(`${filter.path.join('.')}\u0000${filter.value}`) ?? [])
+      }
+    }
+    sets.sort((a, b) => a.length - b.length)
+    const [candidates = [], ...probes] = sets
+    return { candidates, probes }
+  }
+
+  private put(config: Config, revision: number): void {
+    const name = config.dcname
+    const previous = this.entries.get(name)
+    this.entries.set(name, new CachedConfig(name, JSON.stringify(config), revision))
+    const next = leafKeys(config)
+    if (previous === undefined) {
+      insert(this.names, name)
+      for (const key of next) this.addToIndex(key, name)
+      return
+    }
+    // Only the leaves that changed move: a write that keeps a field keeps its index entry.
+    const before = new Set(leafKeys(previous.config))
+    const after = new Set(next)
+    for (const key of before) if (!after.has(key)) this.removeFromIndex(key, name)
+    for (const key of after) if (!before.has(key)) this.addToIndex(key, name)
+  }
+
+  private remove(name: string): void {
+    const previous = this.entries.get(name)
+    if (previous === undefined) return
+    this.entries.delete(name)
+    remove(this.names, name)
+    for (const key of leafKeys(previous.config)) this.removeFromIndex(key, name)
+  }
+
+  private addToIndex(key: string, name: string): void {
+    const names = this.index.get(key)
+    if (names === undefined) this.index.set(key, [name])
+    else insert(names, name)
+  }
+
+  private removeFromIndex(key: string, name: string): void {
+    const names = this.index.get(key)
+    if (names === undefined) return
+    remove(names, name)
+    if (names.length === 0) this.index.delete(key)
+  }
+}
+
+/**
+ * The index keys of a config's leaves. A path holding a NUL could pose as another path and
+ * value in the key; no filter can name such a key anyway, so it is left out.
+ */
+function leafKeys(config: Config): string[] {
+  const keys: string[] = []
+  for (const [path, value] of leavesOf(config)) if (!path.includes('\u0000')) keys.push(`${path}\u0000${value}`)
+  return keys
+}
+
+/** The first index whose name sorts at or after `name`. */
+function lowerBound(names: readonly string[], name: string): number {
+  let low = 0
+  let high = names.length
+  while (low < high) {
+    const mid = (low + high) >>> 1
+    if ((names[mid] as string) < name) low = mid + 1
+    else high = mid
+  }
+  return low
+}
+
+function firstAfter(names: readonly string[], after: string): number {
+  const i = lowerBound(names, after)
+  return names[i] === after ? i + 1 : i
+}
+
+function contains(names: readonly string[], name: string): boolean {
+  return names[lowerBound(names, name)] === name
+}
+
+function insert(names: string[], name: string): void {
+  const i = lowerBound(names, name)
+  if (names[i] !== name) names.splice(i, 0, name)
+}
+
+function remove(names: string[], name: string): void {
+  const i = lowerBound(names, name)
+  if (names[i] === name) names.splice(i, 1)
+}

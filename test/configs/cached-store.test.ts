@@ -1,0 +1,159 @@
+/**
+ * The read model in front of real stores: a SQLite file (the model updated in the commit) and a
+ * throwaway PostgreSQL server with a second handle standing for another replica (reads wait
+ * for the database's revision; a feed that stalls makes reads fail with 503, never stale).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import postgres from 'postgres'
+import { createApp } from '../../src/app.ts'
+import { CachedConfigStore, ReadModelBehindError } from '../../src/configs/cached-store.ts'
+import type { ConfigStore, ListQuery } from '../../src/configs/config-store.ts'
+import type { Config } from '../../src/configs/model.ts'
+import { PostgresConfigStore } from '../../src/store/postgres/postgres-store.ts'
+import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
+import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
+import { type PostgresServer, startPostgres } from '../support/postgres.ts'
+import { tempDir } from '../support/server.ts'
+
+const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
+const everything: ListQuery = { filters: [], limit: 10_000 }
+const byTeam = (team: string): ListQuery => ({ filters: [{ path: ['metadata', 'team'], value: team }], limit: 10_000 })
+
+/** What a page says, in a form both the backend and the model give. */
+async function answers(store: ConfigStore, query: ListQuery) {
+  const page = await store.list(query)
+  return { items: page.items.map((item) => ({ config: item.config, revision: item.revision })), more: page.more }
+}
+
+describe('read model on SQLite', () => {
+  const dir = tempDir('cache-')
+  const path = join(dir, 'configs.db')
+  let backend: SqliteConfigStore
+  let cache: CachedConfigStore
+  beforeAll(async () => {
+    backend = new SqliteConfigStore({ path, open: openBunSqlite })
+    for (let i = 0; i < 30; i++) await backend.create(config(`dc-${i}`, { team: `team-${i % 3}`, i }))
+    cache = new CachedConfigStore(backend, { consistency: 'synchronous', waitTimeoutMs: 1000 })
+    await cache.start()
+  })
+  afterAll(async () => {
+    await cache.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('when it starts on a filled store, then get, list and search answer what the store answers, with its JSON text', async () => {
+    expect(await answers(cache, everything)).toEqual(await answers(backend, everything))
+    expect(await answers(cache, byTeam('team-1'))).toEqual(await answers(backend, byTeam('team-1')))
+    const stored = await cache.get('dc-7')
+    expect({ config: stored?.config, revision: stored?.revision }).toEqual((await backend.get('dc-7')) as never)
+    expect(stored?.json).toBe(JSON.stringify(stored?.config))
+    expect((await cache.list(everything)).revision).toBe(await backend.currentRevision())
+  })
+
+  it('when a write is acknowledged, then the next read already sees it, without waiting for anything', async () => {
+    const created = await cache.create(config('dc-new', { team: 'team-9' }))
+    // No await before the read: the model took the write in its commit.
+    const read = cache.get('dc-new')
+    expect((await read)?.revision).toBe(created.revision)
+    await cache.update('dc-new', (c) => ({ ...c, metadata: { team: 'team-8' } }), {})
+    expect((await cache.list(byTeam('team-9'))).items).toEqual([])
+    expect((await cache.list(byTeam('team-8'))).items.map((item) => item.config.dcname)).toEqual(['dc-new'])
+    await cache.replace(config('dc-0', { team: 'team-8' }), {})
+    await cache.delete('dc-1', {})
+    expect(await cache.get('dc-1')).toBeUndefined()
+    expect(await answers(cache, byTeam('team-8'))).toEqual(await answers(backend, byTeam('team-8')))
+    expect(await answers(cache, everything)).toEqual(await answers(backend, everything))
+    expect((await cache.list(everything)).revision).toBe(await backend.currentRevision())
+  })
+})
+
+describe('read model on PostgreSQL, written through another replica', () => {
+  let server: PostgresServer
+  let url: string
+  let other: PostgresConfigStore
+  let backend: PostgresConfigStore
+  let cache: CachedConfigStore
+  let revisionQueries = 0
+  const waits: number[] = []
+
+  beforeAll(async () => {
+    server = await startPostgres()
+    url = await server.createDatabase('cache')
+    other = await PostgresConfigStore.open({ url, connectRetries: 0 })
+    for (let i = 0; i < 20; i++) await other.create(config(`dc-${i}`, { team: `team-${i % 2}` }))
+    // The feed retries a lost LISTEN only after a minute: a stalled feed stays stalled in a test.
+    backend = await PostgresConfigStore.open({ url, connectRetries: 0, feedRetryMs: 60_000 })
+    // Counts the revision queries the model sends (the real store still answers them).
+    const counted = Object.create(backend) as PostgresConfigStore
+    counted.currentRevision = () => {
+      revisionQueries++
+      return backend.currentRevision()
+    }
+    cache = new CachedConfigStore(counted, {
+      consistency: 'revision',
+      waitTimeoutMs: 400,
+      onWait: (seconds) => waits.push(seconds),
+    })
+    await cache.start()
+  }, 60_000)
+  afterAll(async () => {
+    await cache?.close()
+    await other?.close()
+    await server?.dispose()
+  }, 30_000)
+
+  it('when another replica writes, then a read that starts after its acknowledgement sees it at once', async () => {
+    for (let i = 0; i < 20; i++) {
+      const written = await other.replace(config(`seen-${i % 4}`, { round: i, team: 'team-0' }), {})
+      const read = await cache.get(`seen-${i % 4}`)
+      expect({ config: read?.config, revision: read?.revision }).toEqual(written.stored)
+      expect((await cache.list(byTeam('team-0'))).revision).toBeGreaterThanOrEqual(written.stored.revision)
+    }
+    await other.delete('seen-0', {})
+    expect(await cache.get('seen-0')).toBeUndefined()
+    expect(await answers(cache, everything)).toEqual(await answers(other, everything))
+    expect(await answers(cache, byTeam('team-0'))).toEqual(await answers(other, byTeam('team-0')))
+    expect(waits.length).toBeGreaterThan(0)
+  })
+
+  it('when many reads arrive together, then they share one revision query (or two, when one was already out)', async () => {
+    revisionQueries = 0
+    const reads = await Promise.all(Array.from({ length: 50 }, (_, i) => cache.get(`dc-${i % 20}`)))
+    expect(reads.every((read) => read !== undefined)).toBe(true)
+    expect(revisionQueries).toBeLessThanOrEqual(2)
+  })
+
+  it('when the change feed stalls, then a read fails with ReadModelBehindError (503 with Retry-After) after the wait, never stale, and recovers', async () => {
+    const admin = postgres(url, { max: 1, onnotice: () => {} })
+    try {
+      // This replica's LISTEN connection goes away: it hears of no other replica's write.
+      await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'`
+      await Bun.sleep(100)
+      const written = await other.replace(config('stalled', { v: 1 }), {})
+      const started = performance.now()
+      const failure = await cache.get('stalled').catch((error: unknown) => error)
+      expect(failure).toBeInstanceOf(ReadModelBehindError)
+      expect(performance.now() - started).toBeGreaterThanOrEqual(390)
+      expect((failure as Error).message).toContain(`not yet at the store's ${written.stored.revision}`)
+
+      const response = await createApp({ store: cache, maxBodyBytes: 65536 }).handle(
+        new Request('http://localhost/configs/stalled'),
+      )
+      expect(response.status).toBe(503)
+      expect(response.headers.get('content-type')).toStartWith('application/problem+json')
+      expect(response.headers.get('retry-after')).toBe('1')
+      expect(((await response.json()) as { type: string }).type).toContain('read-model-behind')
+      expect(cache.lag()).toBeGreaterThan(0)
+
+      // A write through this replica wakes its feed, which reads what it missed from the table.
+      await cache.replace(config('own', {}), {})
+      const read = await cache.get('stalled')
+      expect({ config: read?.config, revision: read?.revision }).toEqual(written.stored)
+      expect(cache.lag()).toBe(0)
+    } finally {
+      await admin.end()
+    }
+  })
+})

@@ -95,14 +95,11 @@ export class CachedConfigStore implements ConfigStore {
   }
 
   async get(dcname: string): Promise<StoredConfig | undefined> {
-    return (
-      this.model !== undefined && this.options.consistency === 'synchronous' ? this.model : await this.consistent()
-    ).get(dcname)
+    return (await this.readable()).get(dcname)
   }
 
   async list(query: ListQuery): Promise<ListPage> {
-    const model =
-      this.model !== undefined && this.options.consistency === 'synchronous' ? this.model : await this.consistent()
+    const model = await this.readable()
     return { ...model.list(query), revision: model.revision }
   }
 
@@ -126,6 +123,13 @@ export class CachedConfigStore implements ConfigStore {
     this.closed = true
     this.unsubscribe?.()
     await this.store.close()
+  }
+
+  /** The model, at once when it is current by construction; else once it caught up. */
+  private readable(): ReadModel | Promise<ReadModel> {
+    if (this.closed) throw new StoreUnavailableError(new Error('the store is closed'))
+    if (this.model !== undefined && this.options.consistency === 'synchronous') return this.model
+    return this.consistent()
   }
 
   /** The model once it holds every write committed before the call (see the file's comment). */

@@ -22,11 +22,12 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions'
 import { Elysia } from 'elysia'
+import { ids } from './id-source.ts'
 import { infoLineWriter, type Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts'
 import { methodLabel, pathOf, type RoutePattern, routeMatcher } from './route-label.ts'
-import { incomingTraceId, randomId } from './trace-ids.ts'
+import { incomingTraceId } from './trace-ids.ts'
 import { REQUEST_ID_KEY, type Tracing } from './tracing.ts'
 
 export interface HttpObservabilityDeps {
@@ -85,7 +86,7 @@ export function httpObservability({ metrics, tracing, logger, routes, serveMetri
         state.span = span
         pending = tracing.run(trace.setSpan(parent, span).setValue(REQUEST_ID_KEY, state.requestId), handle, request)
       } else {
-        state.traceId = incomingTraceId(headers) ?? randomId(16)
+        state.traceId = incomingTraceId(headers) ?? ids.traceId()
         pending = handle(request)
       }
     } catch (error) {
@@ -150,7 +151,7 @@ export function httpObservability({ metrics, tracing, logger, routes, serveMetri
       const { traceId, spanId } = span.spanContext()
       line += `,"trace_id":"${traceId}","span_id":"${spanId}"`
     } else if (state.traceId) {
-      line += `,"trace_id":"${state.traceId}","span_id":"${randomId(8)}"`
+      line += `,"trace_id":"${state.traceId}","span_id":"${ids.spanId()}"`
     }
     if (state.userAgent !== null) line += `,"user_agent":${json(clip(state.userAgent))}`
     writeInfo(line, 'request')

@@ -46,7 +46,8 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   if (settings.seed && (await store.seed(SEED_CONFIGS))) {
     logger.info({ configs: SEED_CONFIGS.map((c) => c.dcname) }, 'seeded an empty store')
   }
-  await cache.start()
+  // Until it is loaded, the store answers reads itself: readiness does not wait for the load.
+  void cache.start()
   const watch = new WatchHub(store, {
     heartbeatMs: settings.watchHeartbeatMs,
     bufferEvents: settings.watchBufferEvents,

@@ -11,7 +11,11 @@
  *   that arrive while a revision query is out share the next one (not that one: it may have
  *   been sent before their caller's write was acknowledged). A read that cannot catch up within
  *   `waitTimeoutMs` fails with ReadModelBehindError (a 503 to retry), never a stale answer.
+ *
+ * While the model loads (at start-up, or again after its feed was lost), the store answers reads
+ * itself, as it would without a model: readiness does not wait for the load.
  */
+import { setImmediate } from 'node:timers'
 import {
   type ChangeEvent,
   type ConfigStore,
@@ -21,7 +25,6 @@ import {
   type StoredConfig,
   StoreUnavailableError,
 } from './config-store.ts'
-import { MAX_LIMIT } from './list-limits.ts'
 import { ReadModel } from './read-model.ts'
 
 export interface CachedStoreOptions {
@@ -40,20 +43,20 @@ export interface CachedStoreOptions {
 export class ReadModelBehindError extends StoreUnavailableError {
   constructor(
     readonly waitedMs: number,
-    readonly target: number | undefined,
+    readonly target: number,
     readonly applied: number,
   ) {
     super(
       new Error(
-        target === undefined
-          ? `the read model of this replica is still loading after ${waitedMs} ms`
-          : `the read model of this replica is at revision ${applied}, not yet at the store's ${target}, after ${waitedMs} ms`,
+        `the read model of this replica is at revision ${applied}, not yet at the store's ${target}, after ${waitedMs} ms`,
       ),
     )
     this.name = 'ReadModelBehindError'
     this.message = (this.cause as Error).message
   }
 }
+
+const LOAD_PAGE = 2000
 
 interface Waiter {
   revision: number
@@ -83,7 +86,7 @@ export class CachedConfigStore implements ConfigStore {
     this.revisions = new SharedQuery(() => store.currentRevision())
   }
 
-  /** Loads the model (once); resolves when reads can be answered. */
+  /** Loads the model (once); resolves when reads are answered from it. */
   start(): Promise<void> {
     this.loading ??= this.load()
     return this.loading
@@ -95,12 +98,13 @@ export class CachedConfigStore implements ConfigStore {
   }
 
   async get(dcname: string): Promise<StoredConfig | undefined> {
-    return (await this.readable()).get(dcname)
+    const model = await this.readable()
+    return model === undefined ? this.store.get(dcname) : model.get(dcname)
   }
 
   async list(query: ListQuery): Promise<ListPage> {
     const model = await this.readable()
-    return { ...model.list(query), revision: model.revision }
+    return model === undefined ? this.store.list(query) : { ...model.list(query), revision: model.revision }
   }
 
   count = () => this.store.count()
@@ -113,11 +117,7 @@ export class CachedConfigStore implements ConfigStore {
   subscribe: ConfigStore['subscribe'] = (...args) => this.store.subscribe(...args)
   currentRevision: ConfigStore['currentRevision'] = () => this.store.currentRevision()
 
-  /** Fails while the model is (re)loading: a replica that cannot answer reads is not ready. */
-  async ping(): Promise<void> {
-    if (this.model === undefined) throw new ReadModelBehindError(0, undefined, 0)
-    await this.store.ping()
-  }
+  ping: ConfigStore['ping'] = () => this.store.ping()
 
   async close(): Promise<void> {
     this.closed = true
@@ -125,45 +125,48 @@ export class CachedConfigStore implements ConfigStore {
     await this.store.close()
   }
 
-  /** The model, at once when it is current by construction; else once it caught up. */
-  private readable(): ReadModel | Promise<ReadModel> {
+  /**
+   * The model, at once when it is current by construction, else once it caught up; undefined
+   * while it is (re)loading: then the store answers reads itself, as it would without a model.
+   */
+  private readable(): ReadModel | undefined | Promise<ReadModel | undefined> {
     if (this.closed) throw new StoreUnavailableError(new Error('the store is closed'))
-    if (this.model !== undefined && this.options.consistency === 'synchronous') return this.model
+    if (this.model === undefined) return undefined
+    if (this.options.consistency === 'synchronous') return this.model
     return this.consistent()
   }
 
   /** The model once it holds every write committed before the call (see the file's comment). */
-  private async consistent(): Promise<ReadModel> {
+  private async consistent(): Promise<ReadModel | undefined> {
     const started = performance.now()
     const timeoutMs = this.options.waitTimeoutMs
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs)
     })
-    let target: number | undefined
+    let target = 0
     try {
       const caughtUp = (async () => {
-        if (this.options.consistency === 'revision') {
-          target = await this.revisions.next()
-          if (target > this.storeRevision) this.storeRevision = target
-        }
-        if (this.model === undefined) await this.start()
-        await this.applied(target ?? 0)
+        target = await this.revisions.next()
+        if (target > this.storeRevision) this.storeRevision = target
+        if (this.model !== undefined) await this.applied(target)
       })()
       if ((await Promise.race([caughtUp, timeout])) === 'timeout') {
         caughtUp.catch(() => {})
         throw new ReadModelBehindError(timeoutMs, target, this.model?.revision ?? 0)
       }
-      return this.model as unknown as ReadModel
+      // A model loaded anew meanwhile (its feed was lost) may start before the target.
+      const model = this.model
+      return model !== undefined && model.revision >= target ? model : undefined
     } finally {
       clearTimeout(timer)
       this.options.onWait?.((performance.now() - started) / 1000)
     }
   }
 
-  /** Resolves once the model is loaded and at `revision` or later. */
+  /** Resolves once the model is at `revision` or later (or reloading: then the store answers). */
   private applied(revision: number): Promise<void> {
-    if (this.model !== undefined && this.model.revision >= revision) return Promise.resolve()
+    if (this.model === undefined || this.model.revision >= revision) return Promise.resolve()
     return new Promise((resolve) => this.waiters.push({ revision, resolve }))
   }
 
@@ -205,7 +208,11 @@ export class CachedConfigStore implements ConfigStore {
         let model: ReadModel | undefined
         let after: string | undefined
         for (;;) {
-          const page = await this.store.list({ filters: [], limit: MAX_LIMIT, after })
+          // Pages of a few thousand, each in a turn of the event loop of its own: requests are
+          // served between them (by the store, until the model is loaded), and at start-up the
+          // listener opens before the first.
+          await new Promise((resolve) => setImmediate(resolve))
+          const page = await this.store.list({ filters: [], limit: LOAD_PAGE, after })
           model ??= new ReadModel(page.revision)
           for (const item of page.items) model.load(item)
           after = page.items.at(-1)?.config.dcname
@@ -232,6 +239,8 @@ export class CachedConfigStore implements ConfigStore {
     this.options.onReload?.(error)
     this.model = undefined
     this.loading = this.load()
+    // Reads waiting for the old model are answered by the store until the new one is loaded.
+    for (const waiter of this.waiters.splice(0)) waiter.resolve()
   }
 }
 

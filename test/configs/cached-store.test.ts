@@ -52,6 +52,17 @@ describe('read model on SQLite', () => {
     expect((await cache.list(everything)).revision).toBe(await backend.currentRevision())
   })
 
+  it('when the model is not loaded yet, then the store answers reads and writes go through, and the load picks them up', async () => {
+    const loading = new CachedConfigStore(backend, { consistency: 'synchronous', waitTimeoutMs: 1000 })
+    const written = await loading.replace(config('dc-early', { team: 'team-7' }), {})
+    expect((await loading.get('dc-early'))?.revision).toBe(written.stored.revision)
+    expect(await answers(loading, byTeam('team-7'))).toEqual(await answers(backend, byTeam('team-7')))
+    await loading.start()
+    expect((await loading.get('dc-early'))?.json).toBe(JSON.stringify(written.stored.config))
+    await loading.delete('dc-early', {})
+    expect(await loading.get('dc-early')).toBeUndefined()
+  })
+
   it('when a write is acknowledged, then the next read already sees it, without waiting for anything', async () => {
     const created = await cache.create(config('dc-new', { team: 'team-9' }))
     // No await before the read: the model took the write in its commit.

@@ -137,9 +137,11 @@ export function httpObservability({ metrics, tracing, logger, routes, serveMetri
     metrics.requestFinished()
     metrics.observeRequest(methodLabel(state.method), state.route, status, seconds)
     // Built as JSON text directly: this line is written once per request (see infoLineWriter).
+    // Method, route and request id are from small sets or safe characters (request-id.ts): their
+    // JSON text is made once per value, or is the value in quotes.
     let line =
-      `"method":${json(state.method)},"path":${json(clip(state.path))},"route":${json(state.route)}` +
-      `,"status":${status},"duration_ms":${Math.round(seconds * 1e6) / 1000},"request_id":${json(state.requestId)}`
+      `"method":${label(state.method)},"path":${jsonText(clip(state.path))},"route":${label(state.route)}` +
+      `,"status":${status},"duration_ms":${Math.round(seconds * 1e6) / 1000},"request_id":"${state.requestId}"`
     const span = state.span
     if (span) {
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
@@ -153,7 +155,7 @@ export function httpObservability({ metrics, tracing, logger, routes, serveMetri
     } else if (state.traceId) {
       line += `,"trace_id":"${state.traceId}","span_id":"${ids.spanId()}"`
     }
-    if (state.userAgent !== null) line += `,"user_agent":${json(clip(state.userAgent))}`
+    if (state.userAgent !== null) line += `,"user_agent":${jsonText(clip(state.userAgent))}`
     writeInfo(line, 'request')
   }
 
@@ -183,7 +185,22 @@ function withRequestId(response: Response, requestId: string): Response {
   }
 }
 
-const json = JSON.stringify
+/** JSON text of method and route labels, made once per value (both sets are bounded). */
+const labels = new Map<string, string>()
+function label(value: string): string {
+  let text = labels.get(value)
+  if (text === undefined) {
+    text = JSON.stringify(value)
+    if (labels.size < 1000) labels.set(value, text)
+  }
+  return text
+}
+
+/** Printable ASCII without quote or backslash is its own JSON text; anything else is escaped. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+function jsonText(value: string): string {
+  return PLAIN.test(value) ? `"${value}"` : JSON.stringify(value)
+}
 
 function clip(value: string): string {
   return value.length > MAX_LOGGED_LENGTH ? `${value.slice(0, MAX_LOGGED_LENGTH)}…` : value

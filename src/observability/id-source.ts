@@ -20,8 +20,14 @@ function randomHex(bytes: number): string {
   return hex
 }
 
+/** 8 hex digits, from the byte table (number-to-hex conversion costs more than the lookups). */
 function counterHex(counter: number): string {
-  return counter.toString(16).padStart(8, '0')
+  return (
+    (HEX[counter >>> 24] as string) +
+    (HEX[(counter >>> 16) & 255] as string) +
+    (HEX[(counter >>> 8) & 255] as string) +
+    (HEX[counter & 255] as string)
+  )
 }
 
 export class IdSource {

@@ -37,9 +37,24 @@ export function infoLineWriter(logger: Logger): (members: string, msg: string) =
   const sink = sinks.get(logger)
   if (!sink) throw new Error('infoLineWriter needs a logger made by createLogger')
   const base = JSON.stringify(BASE).slice(1, -1)
+  const info = logger.levels.values.info as number
+  // The time text changes once a millisecond, and lines come many to a millisecond under load.
+  let at = Number.NaN
+  let time = ''
+  const messages = new Map<string, string>()
   return (members, msg) => {
-    if (!logger.isLevelEnabled('info')) return
-    sink.write(`{"level":"info"${TIME()},${base},${members},"msg":${JSON.stringify(msg)}}\n`)
+    if (logger.levelVal > info) return
+    const now = Date.now()
+    if (now !== at) {
+      at = now
+      time = `,"time":"${new Date(now).toISOString()}"`
+    }
+    let message = messages.get(msg)
+    if (message === undefined) {
+      message = JSON.stringify(msg)
+      if (messages.size < 100) messages.set(msg, message)
+    }
+    sink.write(`{"level":"info"${time},${base},${members},"msg":${message}}\n`)
   }
 }
 

@@ -21,6 +21,8 @@ export interface ServiceOptions {
   logSink?: LineSink
   /** The runtime's way to keep a watch stream's connection open (see WatchOptions.holdOpen). */
   holdWatchOpen?: WatchOptions['holdOpen']
+  /** The runtime's fastest kind of watch response body (see watch-stream.ts). */
+  watchStreamKind?: WatchOptions['streamKind']
 }
 
 export async function buildService(settings: Settings, runtime: StoreRuntime, options: ServiceOptions = {}) {
@@ -52,6 +54,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     heartbeatMs: settings.watchHeartbeatMs,
     bufferEvents: settings.watchBufferEvents,
     holdOpen: options.holdWatchOpen,
+    streamKind: options.watchStreamKind,
     onFellBehind: (lastSent) => {
       metrics.watcherDropped()
       logger.warn({ lastSentRevision: lastSent, bufferEvents: settings.watchBufferEvents }, 'watcher fell behind')

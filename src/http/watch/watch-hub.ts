@@ -14,6 +14,7 @@
  * shutdown (`closeAll`), after which new watches are refused with 503.
  */
 
+import { setImmediate } from 'node:timers'
 import { type ChangeEvent, type ConfigStore, type Filter, HistoryCompactedError } from '../../configs/config-store.ts'
 import { MAX_LIMIT } from '../../configs/list-limits.ts'
 import { WatchView } from '../../configs/watch-view.ts'
@@ -35,6 +36,11 @@ export const DEFAULT_WATCH_OPTIONS: WatchOptions = { heartbeatMs: 15_000, buffer
 
 export class WatchHub {
   private readonly watchers = new Set<Watcher>()
+  /** Watchers that hear of changes: the connected ones and those still starting. */
+  private readonly listening = new Set<Watcher>()
+  private unsubscribe: (() => void) | undefined
+  /** Changes not yet handed to the watchers (see `arrived`). */
+  private arrivals: ChangeEvent[] = []
   private closing = false
 
   constructor(
@@ -57,12 +63,7 @@ export class WatchHub {
   async open(request: WatchRequest, http?: Request, headOnly = false): Promise<Response> {
     this.refuseWhileClosing()
     const watcher = new Watcher(this.options)
-    watcher.onEnd(
-      this.store.subscribe(
-        (event) => watcher.receive(event),
-        (error) => watcher.lost(error),
-      ),
-    )
+    this.listen(watcher)
     try {
       const { view, revision } = await this.viewFor(request.filters)
       // Without `since`, the watch starts at the current revision: a store may still deliver a
@@ -95,7 +96,51 @@ export class WatchHub {
   /** Ends every stream after what it has queued, and refuses new ones from now on. */
   async closeAll(): Promise<void> {
     this.closing = true
+    // Changes acknowledged before the shutdown are still sent.
+    this.fanOut()
     for (const watcher of [...this.watchers]) watcher.close()
+  }
+
+  /**
+   * One subscription to the store for every watcher, held while any listens: a watcher hears of
+   * every change from the moment it is added (before its start reads the history).
+   */
+  private listen(watcher: Watcher): void {
+    this.listening.add(watcher)
+    watcher.onEnd(() => {
+      this.listening.delete(watcher)
+      if (this.listening.size === 0) this.stopListening()
+    })
+    this.unsubscribe ??= this.store.subscribe(
+      (event) => this.arrived(event),
+      (error) => {
+        // The subscription is gone with every watcher on it; the next watch subscribes anew.
+        this.unsubscribe = undefined
+        this.arrivals = []
+        for (const lost of [...this.listening]) lost.lost(error)
+      },
+    )
+  }
+
+  private stopListening(): void {
+    this.unsubscribe?.()
+    this.unsubscribe = undefined
+    this.arrivals = []
+  }
+
+  /**
+   * The store tells of a change on the writer's path (SQLite: in the commit, before the write is
+   * acknowledged): it is only noted there, and handed to every watcher in the next turn, after
+   * the writes' answers went out. Each event's frame is made once for all (frames.ts).
+   */
+  private arrived(event: ChangeEvent): void {
+    if (this.arrivals.push(event) === 1) setImmediate(() => this.fanOut())
+  }
+
+  private fanOut(): void {
+    const events = this.arrivals
+    this.arrivals = []
+    for (const event of events) for (const watcher of this.listening) watcher.receive(event)
   }
 
   private refuseWhileClosing(): void {

@@ -1,0 +1,39 @@
+/**
+ * The bytes of one SSE event frame, made once per store event and type, and shared: every
+ * unfiltered watcher sends the same frame for an event, and so does every filtered one that
+ * sees it as the same type (a config entering a view is ADDED there, whatever the store's type).
+ *
+ *   event: MODIFIED
+ *   id: 42
+ *   data: {"type":"MODIFIED","revision":42,"config":{"dcname":"dc-1","metadata":{...}}}
+ *
+ * For DELETED, `config` is the last state.
+ */
+import type { ChangeEvent, ChangeType } from '../../configs/config-store.ts'
+import { sseEvent } from './sse.ts'
+
+const encoder = new TextEncoder()
+
+/** Per store event: its config's JSON text, and the frame of each type asked for so far. */
+interface Frames {
+  config: string
+  byType: Partial<Record<ChangeType, Uint8Array>>
+}
+
+const made = new WeakMap<ChangeEvent, Frames>()
+
+/** The frame of `event` sent as `type` (its own, or the one a filtered view sees). */
+export function frameOf(event: ChangeEvent, type: ChangeType): Uint8Array {
+  let frames = made.get(event)
+  if (frames === undefined) {
+    frames = { config: JSON.stringify(event.config), byType: {} }
+    made.set(event, frames)
+  }
+  let frame = frames.byType[type]
+  if (frame === undefined) {
+    const data = `{"type":${JSON.stringify(type)},"revision":${event.revision},"config":${frames.config}}`
+    frame = encoder.encode(sseEvent(type, data, event.revision))
+    frames.byType[type] = frame
+  }
+  return frame
+}

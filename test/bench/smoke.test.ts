@@ -30,6 +30,8 @@ interface Result {
     medianRatio: number
   }[]
   resident: { configs: number; readyMs: number; rssAfterStartMiB: number; rssAfterReadingAllMiB: number }
+  startup: { configs: number; readyMs: number }
+  watchFanout: { watchers: number; delivered: number; cpuUsPerDeliveredEvent: number; deliveryMs: { p99: number } }
   targets: { name: string; measured: string; met: boolean | null }[]
 }
 
@@ -86,13 +88,17 @@ it('when the smoke benchmark runs, then every scenario ran at 1 and 32 connectio
   }
 })
 
-it('when the smoke benchmark runs, then it records the machine, versions, baselines, memory, start-up and targets', () => {
+it('when the smoke benchmark runs, then it records the machine, versions, baselines, memory, start-up, watch fan-out and targets', () => {
   expect(result.machine.cores).toBeGreaterThan(0)
   for (const tool of ['bun', 'wrk', 'etcd', 'sqlite', 'pgTestFsync']) expect(result.versions[tool]).toBeTruthy()
   expect(Object.values(result.baselines.fsyncOpsPerSec).some((ops) => ops > 0)).toBe(true)
   expect(result.resident.configs).toBeGreaterThan(0)
   expect(result.resident.readyMs).toBeGreaterThan(0)
   expect(result.resident.rssAfterReadingAllMiB).toBeGreaterThan(0)
-  expect(result.targets.length).toBe(6)
+  expect(result.startup.readyMs).toBeGreaterThan(0)
+  // Every watcher got every write's event.
+  expect(result.watchFanout.delivered).toBe(result.watchFanout.watchers * 5)
+  expect(result.watchFanout.cpuUsPerDeliveredEvent).toBeGreaterThan(0)
+  expect(result.targets.length).toBe(8)
   for (const target of result.targets) expect(target.measured).not.toBe('not run')
 })

@@ -56,7 +56,7 @@ export class ReadModelBehindError extends StoreUnavailableError {
   }
 }
 
-const LOAD_PAGE = 2000
+const LOAD_PAGE = 500
 
 interface Waiter {
   revision: number

@@ -11,6 +11,12 @@
  * caller's trace id (or a fresh one) so logs still join up with traces upstream.
  */
 import { type Context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
+import { Elysia } from 'elysia'
+import { ids } from './id-source.ts'
+import { infoLineWriter, type Logger } from './logger.ts'
+import type { Metrics } from './metrics.ts'
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts'
+import { methodLabel, pathOf, type RoutePattern, routeMatcher } from './route-label.ts'
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -20,13 +26,7 @@ import {
   ATTR_URL_PATH,
   ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
-} from '@opentelemetry/semantic-conventions'
-import { Elysia } from 'elysia'
-import { ids } from './id-source.ts'
-import { infoLineWriter, type Logger } from './logger.ts'
-import type { Metrics } from './metrics.ts'
-import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts'
-import { methodLabel, pathOf, type RoutePattern, routeMatcher } from './route-label.ts'
+} from './semantic-attributes.ts'
 import { incomingTraceId } from './trace-ids.ts'
 import { REQUEST_ID_KEY, type Tracing } from './tracing.ts'
 

@@ -18,33 +18,9 @@ import {
   type MetricValueWithName,
   type Registry,
 } from 'prom-client'
+import { type Series, SeriesTable } from './series-table.ts'
 
-export class Series<T extends string> {
-  /** Per-bucket (not yet cumulative) counts, one per upper bound. */
-  readonly counts: Float64Array
-  sum = 0
-  count = 0
-
-  constructor(
-    readonly labels: LabelValues<T>,
-    private readonly bounds: readonly number[],
-  ) {
-    this.counts = new Float64Array(bounds.length)
-  }
-
-  observe(value: number): void {
-    if (!Number.isFinite(value)) throw new TypeError(`a histogram observes finite numbers, not ${value}`)
-    const bounds = this.bounds
-    for (let i = 0; i < bounds.length; i++) {
-      if (value <= (bounds[i] as number)) {
-        this.counts[i] = (this.counts[i] as number) + 1
-        break
-      }
-    }
-    this.sum += value
-    this.count++
-  }
-}
+export { Series, SeriesTable } from './series-table.ts'
 
 interface SeriesHistogramConfiguration<T extends string> {
   name: string
@@ -52,48 +28,30 @@ interface SeriesHistogramConfiguration<T extends string> {
   labelNames: readonly T[]
   buckets: number[]
   registers: Registry[]
+  /** The series to expose; a table of its own when left out. */
+  table?: SeriesTable<T>
 }
 
 export class SeriesHistogram<T extends string> extends Histogram<T> {
   private readonly bounds: readonly number[]
-  private readonly table = new Map<string, Series<T>>()
+  private readonly table: SeriesTable<T>
   private readonly metricName: string
   private readonly metricHelp: string
-  private readonly declaredLabels: ReadonlySet<string>
 
   constructor(configuration: SeriesHistogramConfiguration<T>) {
     super(configuration)
-    this.bounds = [...configuration.buckets].sort((a, b) => a - b)
+    this.table =
+      configuration.table ?? new SeriesTable(configuration.name, configuration.labelNames, configuration.buckets)
+    this.bounds = this.table.bounds
     this.metricName = configuration.name
     this.metricHelp = configuration.help
-    this.declaredLabels = new Set(configuration.labelNames)
     // Histogram's constructor sets `observe` on the instance, so a method here would not win.
     this.observe = () => this.refuse('observe')
   }
 
   /** The series of one label combination; `key` must identify it (e.g. its values joined). */
   series(key: string, labels: () => LabelValues<T>): Series<T> {
-    let series = this.table.get(key)
-    if (!series) {
-      series = new Series(this.checked(labels()), this.bounds)
-      this.table.set(key, series)
-    }
-    return series
-  }
-
-  /** Exactly the declared label names, each with a string or number (once per combination). */
-  private checked(labels: LabelValues<T>): LabelValues<T> {
-    const names = Object.keys(labels)
-    const wrong = names.filter((name) => !this.declaredLabels.has(name))
-    const missing = [...this.declaredLabels].filter((name) => !names.includes(name))
-    const untyped = names.filter((name) => !['string', 'number'].includes(typeof labels[name as T]))
-    if (wrong.length > 0 || missing.length > 0 || untyped.length > 0) {
-      throw new Error(
-        `${this.metricName}: labels must be exactly ${[...this.declaredLabels].join(', ')} with string or number values` +
-          ` (undeclared: ${wrong.join(', ') || 'none'}; missing: ${missing.join(', ') || 'none'}; not a string or number: ${untyped.join(', ') || 'none'})`,
-      )
-    }
-    return labels
+    return this.table.series(key, labels)
   }
 
   private refuse(method: string): never {
@@ -120,13 +78,13 @@ export class SeriesHistogram<T extends string> extends Histogram<T> {
 
   /** Every series observed so far (for a counter of the same observations). */
   allSeries(): Iterable<Series<T>> {
-    return this.table.values()
+    return this.table.allSeries()
   }
 
   override async get(): Promise<MetricObjectWithValues<MetricValueWithName<T>>> {
     const name = this.metricName
     const values: MetricValueWithName<T>[] = []
-    for (const series of this.table.values()) {
+    for (const series of this.table.allSeries()) {
       let cumulative = 0
       this.bounds.forEach((bound, i) => {
         cumulative += series.counts[i] as number
@@ -151,11 +109,10 @@ export class SeriesHistogram<T extends string> extends Histogram<T> {
    * so dropping the series instead would lose whatever they observe next.
    */
   override reset(): void {
-    // prom-client's constructor calls reset() before this class's fields exist.
-    for (const series of this.table?.values() ?? []) {
-      series.counts.fill(0)
-      series.sum = 0
-      series.count = 0
-    }
+    // prom-client's constructor calls reset() before this class's fields are set, having copied
+    // the configuration (its `table` included) onto the instance: a shared table that already
+    // holds observations must not be zeroed by merely being exposed.
+    if (this.metricName === undefined) return
+    this.table.reset()
   }
 }

@@ -17,10 +17,10 @@ import {
   type Tracer,
 } from '@opentelemetry/api'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions'
 import pkg from '../../package.json' with { type: 'json' }
 import type { TracingSettings } from '../settings.ts'
 import type { Logger } from './logger.ts'
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from './semantic-attributes.ts'
 
 export interface Tracing {
   /** False when no exporter is configured: then nothing else here is called per request. */

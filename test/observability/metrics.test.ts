@@ -77,6 +77,17 @@ describe('GET /metrics', () => {
     expect(families.get('http_requests_total')?.type).toBe('counter')
   })
 
+  it('when requests come before the first scrape (which loads prom-client), then that scrape counts them all', async () => {
+    for (let i = 0; i < 3; i++) await service.request('/configs/datacenter-1').then((r) => r.arrayBuffer())
+    const families = await scrape()
+    const labels = { method: 'GET', route: '/configs/:dcname', status: '200' }
+    expect(sampleValue(families, 'http_requests_total', labels)).toBe(3)
+    expect(sampleValue(families, 'http_request_duration_seconds_count', labels)).toBe(3)
+    expect(
+      sampleValue(families, 'store_operation_duration_seconds_count', { operation: 'get', backend: 'sqlite' }),
+    ).toBe(3)
+  })
+
   it('when requests are sent, then the counters and histograms move by exactly those requests, per method, route and status', async () => {
     const before = await scrape()
     const expected = new Map<string, number>()

@@ -11,6 +11,7 @@
 import type { ChangeEvent, Filter, ListQuery, StoredConfig } from './config-store.ts'
 import { leavesOf } from './filter-leaves.ts'
 import type { Config } from './model.ts'
+import { SortedNames } from './sorted-names.ts'
 
 /** A config as the read model holds it; `config` is parsed from the text on each use. */
 export class CachedConfig implements StoredConfig {
@@ -32,10 +33,10 @@ export interface CachedPage {
 
 export class ReadModel {
   private readonly entries = new Map<string, CachedConfig>()
-  /** Every name, sorted as the stores sort them (by UTF-16 code unit, which for dcnames is bytewise). */
-  private readonly names: string[] = []
-  /** `path\0value` of a leaf -> the sorted names of the configs that have it. */
-  private readonly index = new Map<string, string[]>()
+  /** Every name, sorted as the stores sort them. */
+  private readonly names = new SortedNames()
+  /** `path\0value` of a leaf -> the names of the configs that have it. */
+  private readonly index = new Map<string, SortedNames>()
   /** Every write up to this revision is reflected here. */
   revision: number
 
@@ -58,17 +59,19 @@ export class ReadModel {
   load(stored: StoredConfig): void {
     const { config, revision } = stored
     const name = config.dcname
-    const last = this.names.at(-1)
-    if (this.entries.has(name) || (last !== undefined && last >= name)) {
+    if (this.entries.has(name)) {
       this.put(config, revision)
       return
     }
     this.entries.set(name, new CachedConfig(name, stored.json ?? JSON.stringify(config), revision))
-    this.names.push(name)
+    this.names.append(name)
     for (const key of leafKeys(config)) {
-      const names = this.index.get(key)
-      if (names === undefined) this.index.set(key, [name])
-      else names.push(name)
+      let names = this.index.get(key)
+      if (names === undefined) {
+        names = new SortedNames()
+        this.index.set(key, names)
+      }
+      names.append(name)
     }
   }
 
@@ -88,12 +91,14 @@ export class ReadModel {
 
   /** A page of the configs matching every filter, in dcname order, after `query.after`. */
   list(query: ListQuery): CachedPage {
-    const { candidates, probes } = this.plan(query.filters)
     const items: CachedConfig[] = []
-    let i = query.after === undefined ? 0 : firstAfter(candidates, query.after)
-    for (; i < candidates.length && items.length <= query.limit; i++) {
-      const name = candidates[i] as string
-      if (probes.every((names) => contains(names, name))) items.push(this.entries.get(name) as CachedConfig)
+    const plan = this.plan(query.filters)
+    if (plan !== undefined) {
+      const { candidates, probes } = plan
+      candidates.forEachAfter(query.after, (name) => {
+        if (probes.every((names) => names.has(name))) items.push(this.entries.get(name) as CachedConfig)
+        return items.length <= query.limit
+      })
     }
     const more = items.length > query.limit
     if (more) items.pop()
@@ -102,20 +107,27 @@ export class ReadModel {
 
   /**
    * The names to walk (the smallest set some filter allows) and the sets each of them must also
-   * be in. A dcname filter allows at most one name; a leaf filter, the names holding that leaf.
+   * be in; undefined when some filter allows nothing. A dcname filter allows at most one name;
+   * a leaf filter, the names holding that leaf.
    */
-  private plan(filters: readonly Filter[]): { candidates: readonly string[]; probes: (readonly string[])[] } {
+  private plan(filters: readonly Filter[]): { candidates: SortedNames; probes: SortedNames[] } | undefined {
     if (filters.length === 0) return { candidates: this.names, probes: [] }
-    const sets: (readonly string[])[] = []
+    const sets: SortedNames[] = []
     for (const filter of filters) {
+      let names: SortedNames | undefined
       if (filter.path.length === 1 && filter.path[0] === 'dcname') {
-        sets.push(this.entries.has(filter.value) ? [filter.value] : [])
+        if (this.entries.has(filter.value)) {
+          names = new SortedNames()
+          names.append(filter.value)
+        }
       } else {
-        sets.push(this.index.get(`${filter.path.join('.')}\u0000${filter.value}`) ?? [])
+        names = this.index.get(`${filter.path.join('.')}\u0000${filter.value}`)
       }
+      if (names === undefined) return undefined
+      sets.push(names)
     }
-    sets.sort((a, b) => a.length - b.length)
-    const [candidates = [], ...probes] = sets
+    sets.sort((a, b) => a.size - b.size)
+    const [candidates, ...probes] = sets as [SortedNames, ...SortedNames[]]
     return { candidates, probes }
   }
 
@@ -125,7 +137,7 @@ export class ReadModel {
     this.entries.set(name, new CachedConfig(name, JSON.stringify(config), revision))
     const next = leafKeys(config)
     if (previous === undefined) {
-      insert(this.names, name)
+      this.names.add(name)
       for (const key of next) this.addToIndex(key, name)
       return
     }
@@ -140,21 +152,24 @@ export class ReadModel {
     const previous = this.entries.get(name)
     if (previous === undefined) return
     this.entries.delete(name)
-    remove(this.names, name)
+    this.names.delete(name)
     for (const key of leafKeys(previous.config)) this.removeFromIndex(key, name)
   }
 
   private addToIndex(key: string, name: string): void {
-    const names = this.index.get(key)
-    if (names === undefined) this.index.set(key, [name])
-    else insert(names, name)
+    let names = this.index.get(key)
+    if (names === undefined) {
+      names = new SortedNames()
+      this.index.set(key, names)
+    }
+    names.add(name)
   }
 
   private removeFromIndex(key: string, name: string): void {
     const names = this.index.get(key)
     if (names === undefined) return
-    remove(names, name)
-    if (names.length === 0) this.index.delete(key)
+    names.delete(name)
+    if (names.size === 0) this.index.delete(key)
   }
 }
 
@@ -166,35 +181,4 @@ function leafKeys(config: Config): string[] {
   const keys: string[] = []
   for (const [path, value] of leavesOf(config)) if (!path.includes('\u0000')) keys.push(`${path}\u0000${value}`)
   return keys
-}
-
-/** The first index whose name sorts at or after `name`. */
-function lowerBound(names: readonly string[], name: string): number {
-  let low = 0
-  let high = names.length
-  while (low < high) {
-    const mid = (low + high) >>> 1
-    if ((names[mid] as string) < name) low = mid + 1
-    else high = mid
-  }
-  return low
-}
-
-function firstAfter(names: readonly string[], after: string): number {
-  const i = lowerBound(names, after)
-  return names[i] === after ? i + 1 : i
-}
-
-function contains(names: readonly string[], name: string): boolean {
-  return names[lowerBound(names, name)] === name
-}
-
-function insert(names: string[], name: string): void {
-  const i = lowerBound(names, name)
-  if (names[i] !== name) names.splice(i, 0, name)
-}
-
-function remove(names: string[], name: string): void {
-  const i = lowerBound(names, name)
-  if (names[i] === name) names.splice(i, 1)
 }

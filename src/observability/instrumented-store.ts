@@ -15,7 +15,7 @@ import {
   PreconditionFailedError,
 } from '../configs/config-store.ts'
 import type { Config } from '../configs/model.ts'
-import type { Logger } from './logger.ts'
+import { infoLineWriter, type Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { REQUEST_ID_KEY, type Tracing } from './tracing.ts'
 
@@ -62,16 +62,18 @@ export function instrumentStore(store: ConfigStore, { metrics, tracing, logger }
     return tracing.tracer.startSpan(`${operation} configs`, { kind: SpanKind.CLIENT, attributes }, tracing.active())
   }
 
+  const writeInfo = infoLineWriter(logger)
+  /** One line per write, built as JSON text directly (see infoLineWriter). */
   function changed(change: StateChange, dcname: string, revision: number): void {
-    const line: Record<string, unknown> = { change, dcname, revision }
+    let line = `"change":"${change}","dcname":${JSON.stringify(dcname)},"revision":${revision}`
     if (tracing.enabled) {
       const context = tracing.active()
       const requestId = context.getValue(REQUEST_ID_KEY)
-      if (requestId !== undefined) line.request_id = requestId
+      if (typeof requestId === 'string') line += `,"request_id":${JSON.stringify(requestId)}`
       const spanContext = trace.getSpanContext(context)
-      if (spanContext) line.trace_id = spanContext.traceId
+      if (spanContext) line += `,"trace_id":"${spanContext.traceId}"`
     }
-    logger.info(line, `config ${change}`)
+    writeInfo(line, `config ${change}`)
   }
 
   return {

@@ -25,6 +25,7 @@ import {
   type StoredConfig,
   StoreUnavailableError,
 } from './config-store.ts'
+import { PageCache } from './page-cache.ts'
 import { ReadModel } from './read-model.ts'
 
 export interface CachedStoreOptions {
@@ -77,6 +78,7 @@ export class CachedConfigStore implements ConfigStore {
   /** The newest revision the store reported, for the lag gauge. */
   private storeRevision = 0
   private readonly revisions: SharedQuery<number>
+  private readonly pages = new PageCache()
 
   constructor(
     private readonly store: ConfigStore,
@@ -104,7 +106,7 @@ export class CachedConfigStore implements ConfigStore {
 
   async list(query: ListQuery): Promise<ListPage> {
     const model = await this.readable()
-    return model === undefined ? this.store.list(query) : { ...model.list(query), revision: model.revision }
+    return model === undefined ? this.store.list(query) : this.pages.list(model, query)
   }
 
   count = () => this.store.count()

@@ -35,6 +35,11 @@ export interface ListPage {
   more: boolean
   /** The store's revision at the time of reading (as a Kubernetes list's resourceVersion). */
   revision: number
+  /**
+   * The items as a JSON array, UTF-8 encoded, when the store holds it ready (the read model
+   * keeps recently listed pages): a read can answer with these bytes as they are.
+   */
+  readonly body?: Uint8Array
 }
 
 export interface Precondition {

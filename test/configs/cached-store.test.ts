@@ -63,6 +63,17 @@ describe('read model on SQLite', () => {
     expect(await loading.get('dc-early')).toBeUndefined()
   })
 
+  it('when a page is listed again before any write, then it answers the same bytes; after a write, new ones', async () => {
+    const decode = (bytes: Uint8Array | undefined) => JSON.parse(new TextDecoder().decode(bytes))
+    const first = await cache.list(byTeam('team-2'))
+    expect((await cache.list(byTeam('team-2'))).body).toBe(first.body as Uint8Array)
+    expect(decode(first.body)).toEqual((await backend.list(byTeam('team-2'))).items.map((item) => item.config))
+    await cache.replace(config('dc-2', { team: 'team-2', v: 2 }), {})
+    const after = await cache.list(byTeam('team-2'))
+    expect(after.body).not.toBe(first.body as Uint8Array)
+    expect(decode(after.body)).toEqual((await backend.list(byTeam('team-2'))).items.map((item) => item.config))
+  })
+
   it('when a write is acknowledged, then the next read already sees it, without waiting for anything', async () => {
     const created = await cache.create(config('dc-new', { team: 'team-9' }))
     // No await before the read: the model took the write in its commit.

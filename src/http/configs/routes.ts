@@ -48,9 +48,9 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
       next.set('cursor', encodeCursor(last.config.dcname))
       set.headers.link = `<${url.pathname}?${next}>; rel="next"`
     }
-    // The stored JSON text as it is, when the store holds it (the read model does).
+    // The page's bytes or the stored JSON text as they are, when the store holds them (the read model does).
     set.headers['content-type'] = 'application/json'
-    return `[${page.items.map(jsonOf).join(',')}]`
+    return page.body ?? `[${page.items.map(jsonOf).join(',')}]`
   }
 
   return new Elysia({ name: 'configs' })

@@ -105,7 +105,10 @@ export class JwtVerifier {
         clockTolerance: this.#tuning.clockToleranceSec,
         requiredClaims: ['exp', 'sub'],
       })
-      return payload.sub as string
+      // An empty sub names nobody; jose only checks that the claim is there.
+      if (typeof payload.sub !== 'string' || payload.sub === '')
+        throw new errors.JWTClaimValidationFailed('', payload, 'sub')
+      return payload.sub
     } catch (error) {
       if (error instanceof AuthenticationUnavailableError) throw error
       throw new UnauthenticatedError(true, whyRefused(error))

@@ -103,7 +103,10 @@ export function accessGate(deps: AccessGateDeps) {
       }
       return undefined
     }
-    return deps.authenticate(token).then((principal) => decide(request, path, principal), counted)
+    return deps
+      .authenticate(token)
+      .then((principal) => decide(request, path, principal))
+      .catch(counted)
   }
 
   const accessOf = (request: Request): RequestAccess => {

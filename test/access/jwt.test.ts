@@ -181,7 +181,7 @@ describe('an issuer that is away', () => {
     try {
       await verifier.start()
       const token = await away.token(awayKey, DEPLOYER)
-      expect(verifier.verify(token)).rejects.toBeInstanceOf(AuthenticationUnavailableError)
+      await expect(verifier.verify(token)).rejects.toBeInstanceOf(AuthenticationUnavailableError)
       expect(failures[0]).toBe(`${away.url}/.well-known/openid-configuration: HTTP 503`)
       away.failWith = undefined
       await eventually(
@@ -252,7 +252,7 @@ describe('an issuer that is away', () => {
       jwksUrl: `${issuer.url}/openid/v1/jwks`,
     })
     await verifier.start()
-    expect(verifier.verify('a.b.c')).rejects.toBeInstanceOf(UnauthenticatedError)
+    await expect(verifier.verify('a.b.c')).rejects.toBeInstanceOf(UnauthenticatedError)
     verifier.stop()
   })
 })

@@ -81,12 +81,23 @@ describe('layout check', () => {
   })
 
   it('when settings.ts uses a settings/ folder of its own, then the check passes', () => {
-    mkdirSync(join(src, 'settings'))
+    mkdirSync(join(src, 'settings'), { recursive: true })
     writeFileSync(join(src, 'settings', 'types.ts'), 'export const integer = (text: string) => Number(text)\n')
     plant('settings.ts', "import { integer } from './settings/types.ts'")
     const { code, stderr } = runCheck(src)
     expect(stderr).toBe('')
     expect(code).toBe(0)
+  })
+
+  it('when the access adapter imports the HTTP adapter, or the domain imports it, then the check fails', () => {
+    plant('access/token-file.ts', "import type { Problem } from '../http/problem.ts'")
+    plant('configs/access.ts', "import '../access/token-file.ts'")
+    const { code, stderr } = runCheck(src)
+    expect(code).toBe(1)
+    expect(stderr).toContain('src/access/token-file.ts imports src/http/problem.ts: access must not depend on http')
+    expect(stderr).toContain(
+      'src/configs/access.ts imports src/access/token-file.ts: configs must not depend on access',
+    )
   })
 
   it('when two folders import each other, then the check fails naming an import of each step', () => {

@@ -233,7 +233,9 @@ describe('an issuer that is away', () => {
       const response = await awayService.request('/configs', { headers: { authorization: `Bearer ${token}` } })
       expect(response.status).toBe(503)
       expect(response.headers.get('retry-after')).toBe('5')
-      expect((await response.json()).type).toBe('urn:config-service:problem:authentication-unavailable')
+      expect(((await response.json()) as { type: string }).type).toBe(
+        'urn:config-service:problem:authentication-unavailable',
+      )
       expect(
         awayService.lines.find((line) => line.msg === 'OIDC: discovery failed; JWTs get 503 until it succeeds'),
       ).toMatchObject({ level: 'warn' })

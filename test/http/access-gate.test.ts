@@ -106,6 +106,8 @@ describe('the gate in a handler', () => {
     expect((await request('POST', '/items', 'w', { dcname: 'payments-3' })).status).toBe(200)
     const outside = await request('POST', '/items', 'w', { dcname: 'billing-3' })
     expect(outside.status).toBe(403)
-    expect((await outside.json()).detail).toBe('team-writer may not access "billing-3": outside its prefixes')
+    expect(((await outside.json()) as { detail: string }).detail).toBe(
+      'team-writer may not access "billing-3": outside its prefixes',
+    )
   })
 })

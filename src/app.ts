@@ -3,9 +3,10 @@
  * and Deno entry points (and the tests, through app.handle) all serve the same app.
  */
 import { Elysia } from 'elysia'
+import type { AccessRules, Principal } from './configs/access.ts'
 import type { ConfigStore } from './configs/config-store.ts'
 import { apiDocs, type RouteLike } from './http/api-docs.ts'
-import { bearerGuard } from './http/auth.ts'
+import { type AccessGateDeps, accessGate } from './http/auth.ts'
 import { configRoutes } from './http/configs/routes.ts'
 import { consoleRoutes } from './http/console/console-routes.ts'
 import { type ErrorReporter, errorHandling, type RouteTable } from './http/errors.ts'
@@ -14,12 +15,14 @@ import { readJsonBody } from './http/json-body.ts'
 import { routeTable } from './http/route-table.ts'
 import { WatchHub } from './http/watch/watch-hub.ts'
 import { type HttpObservabilityDeps, httpObservability } from './observability/http-observability.ts'
+import { actorRecorder } from './observability/tracing.ts'
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
 
 interface AppDeps {
   store: ConfigStore
-  apiToken?: string
+  /** Who may do what (src/open-access.ts); left out, everything is open to everyone (tests). */
+  access?: { rules: AccessRules; authenticate: (token: string) => Promise<Principal> }
   maxBodyBytes: number
   reportError?: ErrorReporter
   /** Turned to not-ready by the shutdown sequence; a fresh, ready one when left out (tests). */
@@ -32,8 +35,9 @@ interface AppDeps {
   observability?: Omit<HttpObservabilityDeps, 'routes'>
 }
 
+const OPEN: AccessRules = { protected: false, anonymousRead: true }
+
 export function createApp(deps: AppDeps) {
-  const authorize = bearerGuard(deps.apiToken)
   const routes = new Elysia().use(configRoutes(deps.store, deps.watch ?? new WatchHub(deps.store)))
   // Route patterns are known only once every route is registered: build the table on first use.
   let registered: () => RouteLike[] = () => []
@@ -52,7 +56,7 @@ export function createApp(deps: AppDeps) {
   const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
     .use(errorHandling(lazyTable, deps.reportError ?? (() => {})))
     .use(deps.observability ? httpObservability({ ...deps.observability, routes: () => registered() }) : new Elysia())
-    .onRequest(({ request }) => authorize(request))
+    .use(accessGate(gateDeps(deps, () => registered())))
     // Other methods carry no body we read; null (not undefined) stops Elysia's own parsers,
     // which on Deno would try to parse an empty DELETE body sent with a JSON content type.
     .onParse({ as: 'global' }, ({ request }) =>
@@ -70,4 +74,16 @@ export function createApp(deps: AppDeps) {
     .use(consoleRoutes())
   registered = () => app.routes
   return app
+}
+
+function gateDeps(deps: AppDeps, routes: () => RouteLike[]): AccessGateDeps {
+  const { access, observability } = deps
+  const recordActor = observability ? actorRecorder(observability.tracing) : () => {}
+  return {
+    rules: access?.rules ?? OPEN,
+    authenticate: access?.authenticate ?? (async () => ({ actor: 'anonymous', role: 'admin' })),
+    routes,
+    onDecision: observability && ((result) => observability.metrics.authDecision(result)),
+    onPrincipal: (principal) => recordActor(principal.actor),
+  }
 }

@@ -12,6 +12,7 @@ import { createLogger } from './observability/logger.ts'
 import { createMetrics } from './observability/metrics.ts'
 import type { LineSink } from './observability/stdout-sink.ts'
 import { createTracing } from './observability/tracing.ts'
+import { type AccessOptions, openAccess } from './open-access.ts'
 import { openStore, type StoreRuntime } from './open-store.ts'
 import type { Settings } from './settings.ts'
 
@@ -20,6 +21,8 @@ export interface ServiceOptions {
   logSink?: LineSink
   /** The runtime's way to keep a watch stream's connection open (see WatchOptions.holdOpen). */
   holdWatchOpen?: WatchOptions['holdOpen']
+  /** How often the tokens file and the JWT keys are looked at (tests shorten it). */
+  access?: AccessOptions
 }
 
 export async function buildService(settings: Settings, runtime: StoreRuntime, options: ServiceOptions = {}) {
@@ -33,6 +36,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   // The gauge asks the backend directly: a scrape is no store operation worth timing or tracing.
   const metrics = createMetrics({ configs: () => backendStore.count() })
   const store = instrumentStore(backendStore, { metrics, tracing, logger })
+  const access = openAccess(settings, logger, metrics, options.access)
   if (settings.seed && (await store.seed(SEED_CONFIGS))) {
     logger.info({ configs: SEED_CONFIGS.map((c) => c.dcname) }, 'seeded an empty store')
   }
@@ -53,7 +57,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     reportStoreDown: (error) => logger.warn({ err: error }, 'readiness: the store failed its ping'),
     watch,
     observability: { metrics, tracing, logger, serveMetrics: settings.metricsPort === undefined },
-    apiToken: settings.apiToken,
+    access,
     maxBodyBytes: settings.maxBodyBytes,
     reportError: (error, request) =>
       logger.error({ err: error, method: request.method, url: request.url }, 'request failed'),
@@ -68,8 +72,11 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     server,
     closeWatchStreams: () => watch.closeAll(),
     flushTraces,
-    closeStore: () => store.close(),
+    closeStore: () => {
+      access.close()
+      return store.close()
+    },
     logger,
   })
-  return { app, store, logger, watch, readiness, metrics, flushTraces, shutdownPlan }
+  return { app, store, logger, watch, readiness, metrics, access, flushTraces, shutdownPlan }
 }

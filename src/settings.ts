@@ -8,6 +8,8 @@
  * A bad value throws a SettingsError whose message is one line naming the variable, so the
  * entry point can print it and exit without a stack trace (src/startup.ts).
  */
+
+import { accessProblem } from './settings/access.ts'
 import {
   bearerToken,
   boolean,
@@ -130,9 +132,37 @@ const SETTINGS = {
     env: 'API_TOKEN',
     type: bearerToken,
     default: undefined,
-    shownDefault: 'unset (writes open)',
-    doc: 'when set, writes need `Authorization: Bearer <token>`. Set but empty is refused, so an empty Secret cannot leave writes open',
+    shownDefault: 'unset',
+    doc: 'an admin token (its actor is `api-token`), alone or beside `API_TOKENS_FILE`. With no token, file or OIDC set, writes are open. Set but empty is refused, so an empty Secret cannot leave writes open',
   }),
+  tokensFile: setting({
+    env: 'API_TOKENS_FILE',
+    type: text,
+    default: undefined,
+    doc: 'path of a YAML or JSON file of named tokens (SHA-256 hashes) and JWT subjects, with roles and dcname prefixes (see "Access control"); re-read within 5 s of a change',
+  }),
+  anonymousRead: setting({
+    env: 'ANONYMOUS_READ',
+    type: boolean,
+    default: true,
+    doc: 'reads without a token see every config; `false`: every config read needs a token (probes, docs and metrics stay open)',
+  }),
+  /** OIDC / Kubernetes service-account JWTs; their roles come from the tokens file's `subjects`. */
+  oidc: {
+    issuerUrl: setting({
+      env: 'OIDC_ISSUER_URL',
+      type: httpUrl,
+      default: undefined,
+      doc: 'the `iss` JWTs must carry; their keys are found through `<it>/.well-known/openid-configuration`',
+    }),
+    jwksUrl: setting({ env: 'OIDC_JWKS_URL', type: httpUrl, default: undefined, doc: 'JWKS URL instead of discovery' }),
+    audience: setting({
+      env: 'OIDC_AUDIENCE',
+      type: text,
+      default: undefined,
+      doc: 'the `aud` JWTs must carry, e.g. `config-service`; required with OIDC',
+    }),
+  },
   maxBodyBytes: setting({
     env: 'MAX_BODY_BYTES',
     type: integer(1, 64 * 1024 * 1024),
@@ -252,6 +282,8 @@ export function loadSettings(env: Env) {
   if (rest.metricsPort !== undefined && rest.metricsPort !== 0 && rest.metricsPort === rest.port) {
     throw new SettingsError('METRICS_PORT', `must differ from SERVE_PORT (${rest.port})`)
   }
+  const access = accessProblem(rest)
+  if (access) throw new SettingsError(access.variable, access.problem)
   const { otlpEndpoint, otlpTracesEndpoint, ...exporters } = tracing
   // As the OTLP spec says: the per-signal variable is used as is, the base one gets /v1/traces.
   const otlpTracesUrl = otlpTracesEndpoint ?? (otlpEndpoint && `${otlpEndpoint.replace(/\/+$/, '')}/v1/traces`)

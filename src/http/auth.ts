@@ -1,38 +1,173 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
-import { ProblemError } from './problem.ts'
+/**
+ * The access gate: every request but the probes, the API docs and /metrics is authenticated
+ * once, before its body is read, from `Authorization: Bearer <token>` only (never a query
+ * string), and refused at once when what it does needs more: a write needs a principal that may
+ * write, a read needs a token when anonymous reads are off, and a route with a `:dcname` needs
+ * that config inside the principal's prefixes. The principal is then in the handlers' context
+ * (`access`), with what a route needs for the finer checks: authorize an action, filter a list.
+ */
+import { Elysia } from 'elysia'
+import {
+  type AccessKind,
+  type AccessRules,
+  type Action,
+  actorOf,
+  anonymousPrincipal,
+  authorize,
+  ForbiddenError,
+  type Principal,
+  UnauthenticatedError,
+  visible,
+} from '../configs/access.ts'
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-/** Whether a request with this method needs the token (when one is configured); the API docs say the same. */
+/** Whether a request with this method writes; the API docs say the same. */
 export function needsToken(method: string): boolean {
   return WRITE_METHODS.has(method)
 }
 
+export type AuthDecision = 'allowed' | 'unauthenticated' | 'forbidden'
+
+export interface AccessGateDeps {
+  rules: AccessRules
+  /** Who presents a token; throws the errors of configs/access.ts. Unused while unprotected. */
+  authenticate: (token: string) => Promise<Principal>
+  /** The app's route patterns, read on the first request (when all are registered). */
+  routes: () => { path: string }[]
+  onDecision?: (decision: AuthDecision) => void
+  /** The principal a request acts as (its span records the actor). */
+  onPrincipal?: (principal: Principal) => void
+}
+
+/** What a handler knows of its caller. */
+export interface RequestAccess {
+  principal: Principal | undefined
+  /** The actor for history and audit lines. */
+  actor: string
+  /** Throws ForbiddenError (403) or UnauthenticatedError (401) unless the caller may. */
+  authorize(action: Action, dcname?: string): void
+  /** Whether a config belongs in this caller's lists, searches, watches and history. */
+  visible(dcname: string): boolean
+}
+
+/** Always open: probes must work for the kubelet, docs for people, metrics for Prometheus. */
+function isOpenPath(path: string): boolean {
+  return (
+    path === '/healthz' ||
+    path === '/readyz' ||
+    path === '/metrics' ||
+    path === '/swagger' ||
+    path.startsWith('/swagger/')
+  )
+}
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
+
+/** The bearer token of a request, if it has one; other schemes (Basic) count as none. */
+export function bearerToken(request: Request): string | undefined {
+  const header = request.headers.get('authorization')
+  return header === null ? undefined : BEARER.exec(header)?.[1]
+}
+
+export function accessGate(deps: AccessGateDeps) {
+  const { rules, onDecision = () => {}, onPrincipal = () => {} } = deps
+  const anonymous = anonymousPrincipal(rules)
+  const principals = new WeakMap<Request, Principal | undefined>()
+  const dcnameOf = dcnameMatcher(deps.routes)
+
+  const decide = (request: Request, path: string, principal: Principal | undefined) => {
+    principals.set(request, principal)
+    if (principal) onPrincipal(principal)
+    const kind: AccessKind = needsToken(request.method) ? 'write' : 'read'
+    authorize(principal, kind, dcnameOf(path))
+    onDecision('allowed')
+  }
+
+  const counted = (error: unknown): never => {
+    if (error instanceof UnauthenticatedError) onDecision('unauthenticated')
+    else if (error instanceof ForbiddenError) onDecision('forbidden')
+    throw error
+  }
+
+  const gate = (request: Request): Promise<void> | undefined => {
+    const path = pathOf(request.url)
+    if (isOpenPath(path)) return undefined
+    // Unprotected, a token (a client set up for another instance) is ignored: all is open anyway.
+    const token = rules.protected ? bearerToken(request) : undefined
+    if (token === undefined) {
+      try {
+        decide(request, path, anonymous)
+      } catch (error) {
+        counted(error)
+      }
+      return undefined
+    }
+    return deps
+      .authenticate(token)
+      .then((principal) => decide(request, path, principal))
+      .catch(counted)
+  }
+
+  const accessOf = (request: Request): RequestAccess => {
+    const principal = principals.get(request)
+    return {
+      principal,
+      actor: actorOf(principal),
+      authorize(action, dcname) {
+        try {
+          authorize(principal, action, dcname)
+        } catch (error) {
+          counted(error)
+        }
+      },
+      visible: principal ? visible(principal) : () => false,
+    }
+  }
+
+  return new Elysia({ name: 'access-gate' })
+    .onRequest(({ request }) => gate(request))
+    .derive({ as: 'global' }, ({ request }) => ({ access: accessOf(request) }))
+}
+
 /**
- * Writes need `Authorization: Bearer <token>` when a token is configured; reads stay open.
- * Both sides are hashed first so the comparison takes the same time whatever the length.
+ * The `:dcname` of the route a path matches, decoded as the router decodes it; undefined for
+ * routes without one. A segment that does not decode is checked as it is: it is no valid dcname,
+ * so its route refuses it anyway.
  */
-export function bearerGuard(token: string | undefined): (request: Request) => void {
-  if (token === undefined) return () => {}
-  const expected = digest(token)
-  return (request) => {
-    if (!needsToken(request.method)) return
-    const header = request.headers.get('authorization')
-    const match = header === null ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)
-    const supplied = match?.[1]
-    if (supplied !== undefined && timingSafeEqual(digest(supplied), expected)) return
-    const challenge =
-      supplied === undefined ? 'Bearer realm="config-service"' : 'Bearer realm="config-service", error="invalid_token"'
-    throw new ProblemError(
-      401,
-      'unauthorized',
-      supplied === undefined ? 'this write needs an Authorization: Bearer token' : 'the bearer token is not valid',
-      undefined,
-      { 'www-authenticate': challenge },
-    )
+function dcnameMatcher(routes: () => { path: string }[]): (path: string) => string | undefined {
+  let patterns: RegExp[] | undefined
+  const compile = () =>
+    [...new Set(routes().map((route) => route.path))]
+      .filter((path) => path.split('/').includes(':dcname'))
+      .map((path) => {
+        const source = path
+          .split('/')
+          .map((s) =>
+            s === ':dcname' ? '([^/]+)' : s.startsWith(':') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+          )
+          .join('/')
+        return new RegExp(`^${source}/?$`)
+      })
+  return (path) => {
+    patterns ??= compile()
+    for (const pattern of patterns) {
+      const raw = pattern.exec(path)?.[1]
+      if (raw === undefined) continue
+      try {
+        return decodeURIComponent(raw)
+      } catch {
+        return raw
+      }
+    }
+    return undefined
   }
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest()
+/** The path of a request URL without building a URL object. */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return '/'
+  const query = url.indexOf('?', start)
+  return query === -1 ? url.slice(start) : url.slice(start, query)
 }

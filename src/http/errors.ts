@@ -4,6 +4,7 @@
  * A real internal error is a 500 whose body says nothing of the internals.
  */
 import { Elysia } from 'elysia'
+import { AuthenticationUnavailableError, ForbiddenError, UnauthenticatedError } from '../configs/access.ts'
 import {
   ConflictError,
   HistoryCompactedError,
@@ -57,6 +58,22 @@ function mapKnownError(error: unknown): { problem: Problem; headers?: Record<str
   if (error instanceof HistoryCompactedError) return { problem: problem(410, 'gone', error.message) }
   if (error instanceof StoreUnavailableError) {
     return { problem: problem(503, 'store-unavailable', error.message), headers: { 'retry-after': '1' } }
+  }
+  return mapAccessError(error)
+}
+
+/** RFC 6750: a Bearer challenge, saying `invalid_token` when one was presented. */
+function mapAccessError(error: unknown): { problem: Problem; headers?: Record<string, string> } | undefined {
+  if (error instanceof UnauthenticatedError) {
+    const challenge = `Bearer realm="config-service"${error.presented ? ', error="invalid_token"' : ''}`
+    return { problem: problem(401, 'unauthorized', error.message), headers: { 'www-authenticate': challenge } }
+  }
+  if (error instanceof ForbiddenError) {
+    const challenge = 'Bearer realm="config-service", error="insufficient_scope"'
+    return { problem: problem(403, 'forbidden', error.message), headers: { 'www-authenticate': challenge } }
+  }
+  if (error instanceof AuthenticationUnavailableError) {
+    return { problem: problem(503, 'authentication-unavailable', error.message), headers: { 'retry-after': '5' } }
   }
   return undefined
 }

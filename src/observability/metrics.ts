@@ -34,6 +34,10 @@ export interface Metrics {
   setWatcherSource(watchers: () => number): void
   /** A watch stream the service ended because its client fell too far behind. */
   watcherDropped(): void
+  /** One decision of the access gate, or a refusal by a route's own check. */
+  authDecision(result: 'allowed' | 'unauthenticated' | 'forbidden'): void
+  /** A changed API_TOKENS_FILE was loaded (`ok`) or refused, keeping the tokens in force (`error`). */
+  tokenFileReload(result: 'ok' | 'error'): void
   /** The whole exposition, text format 0.0.4. */
   scrape(): Promise<string>
 }
@@ -120,6 +124,22 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
   })
 
+  const authDecisions = new Counter({
+    name: 'auth_decisions_total',
+    help: 'Access decisions on API requests, by result: allowed, unauthenticated (401), forbidden (403).',
+    labelNames: ['result'] as const,
+    registers,
+  })
+  const tokenFileReloads = new Counter({
+    name: 'auth_token_file_reloads_total',
+    help: 'Changes of API_TOKENS_FILE seen, by result: ok (in force now) or error (refused; the previous tokens stay).',
+    labelNames: ['result'] as const,
+    registers,
+  })
+  // Every result from the start: a rate over a series that appears late misses its first increase.
+  for (const result of ['allowed', 'unauthenticated', 'forbidden']) authDecisions.inc({ result }, 0)
+  for (const result of ['ok', 'error']) tokenFileReloads.inc({ result }, 0)
+
   const processMetrics = defaultMetrics()
 
   return {
@@ -141,6 +161,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
     watcherDropped() {
       watchersDropped.inc()
+    },
+    authDecision(result) {
+      authDecisions.inc({ result })
+    },
+    tokenFileReload(result) {
+      tokenFileReloads.inc({ result })
     },
     async scrape() {
       const own = await registry.metrics()

@@ -87,6 +87,17 @@ describe('layout check', () => {
     expect(stderr).toContain('src/settings/types.ts imports src/configs/model.ts: settings must not depend on configs')
   })
 
+  it('when the access adapter imports the HTTP adapter, or the domain imports it, then the check fails', () => {
+    plant('access/token-file.ts', "import type { Problem } from '../http/problem.ts'")
+    plant('configs/access.ts', "import '../access/token-file.ts'")
+    const { code, stderr } = runCheck(src)
+    expect(code).toBe(1)
+    expect(stderr).toContain('src/access/token-file.ts imports src/http/problem.ts: access must not depend on http')
+    expect(stderr).toContain(
+      'src/configs/access.ts imports src/access/token-file.ts: configs must not depend on access',
+    )
+  })
+
   it('when two folders import each other, then the check fails naming an import of each step', () => {
     plant('http/problem.ts', "import { SSE_HEADERS } from './watch/sse.ts'")
     const { code, stderr } = runCheck(src)

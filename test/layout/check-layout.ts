@@ -2,7 +2,7 @@
  * Keeps the dependencies of src/ pointing one way (run by `make check`):
  *
  *   src/*.ts (app, service, lifecycle, main)   wire everything together
- *   http/  store/  observability/              adapters: each may use the domain and settings
+ *   http/  store/  observability/  access/     adapters: each may use the domain and settings
  *   configs/                                   the domain: model, store port, errors; nothing else of ours
  *   settings.ts, settings/                     every setting; import nothing else of ours
  *   console/                                   the web console's browser modules: the HTTP adapter
@@ -20,7 +20,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import ts from 'typescript'
 
-type Layer = 'settings' | 'configs' | 'http' | 'store' | 'observability' | 'wiring' | 'console'
+type Layer = 'settings' | 'configs' | 'http' | 'store' | 'observability' | 'access' | 'wiring' | 'console'
 
 /** What each layer may import besides itself. */
 const ALLOWED: Record<Layer, readonly Layer[]> = {
@@ -29,7 +29,8 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
   http: ['configs', 'settings'],
   store: ['configs', 'settings'],
   observability: ['configs', 'settings'],
-  wiring: ['settings', 'configs', 'http', 'store', 'observability'],
+  access: ['configs', 'settings'],
+  wiring: ['settings', 'configs', 'http', 'store', 'observability', 'access'],
   console: [],
 }
 
@@ -42,6 +43,7 @@ const FOLDER_LAYERS: Record<string, Layer> = {
   store: 'store',
   observability: 'observability',
   console: 'console',
+  access: 'access',
 }
 
 interface Import {

@@ -51,14 +51,19 @@ export interface RequestAccess {
   visible(dcname: string): boolean
 }
 
-/** Always open: probes must work for the kubelet, docs for people, metrics for Prometheus. */
+/**
+ * Always open: probes must work for the kubelet, docs and the console's page for people (the
+ * console's API calls carry the token it asks for), metrics for Prometheus.
+ */
 function isOpenPath(path: string): boolean {
   return (
     path === '/healthz' ||
     path === '/readyz' ||
     path === '/metrics' ||
     path === '/swagger' ||
-    path.startsWith('/swagger/')
+    path.startsWith('/swagger/') ||
+    path === '/ui' ||
+    path.startsWith('/ui/')
   )
 }
 

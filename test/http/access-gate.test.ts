@@ -35,7 +35,7 @@ describe('ANONYMOUS_READ=false', () => {
     }
     expect((await service.request('/configs/datacenter-1', { headers: bearer('reader-secret') })).status).toBe(200)
     expect((await service.request('/search?dcname=x', { headers: bearer('reader-secret') })).status).toBe(200)
-    for (const path of ['/healthz', '/readyz', '/metrics', '/swagger/json']) {
+    for (const path of ['/healthz', '/readyz', '/metrics', '/swagger/json', '/ui', '/ui/configs/datacenter-1']) {
       expect([path, (await service.request(path)).status]).toEqual([path, 200])
     }
   })

@@ -78,11 +78,13 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
     )
     .get(
       getConfig.path,
-      async ({ params, request, set, status }) => {
+      async ({ params, request, set }) => {
         const stored = await store.get(params.dcname)
         if (!stored) throw notFound(params.dcname)
         set.headers.etag = etag(stored.revision)
-        if (!noneMatch(request.headers.get('if-none-match'), stored.revision)) return status(304, undefined)
+        if (!noneMatch(request.headers.get('if-none-match'), stored.revision)) {
+          return new Response(null, { status: 304, headers: { etag: etag(stored.revision) } })
+        }
         return stored.config
       },
       routeHook(getConfig),

@@ -5,14 +5,15 @@
 import { Elysia } from 'elysia'
 import type { AccessRules, Principal } from './configs/access.ts'
 import type { ConfigStore } from './configs/config-store.ts'
-import { apiDocs, type RouteLike } from './http/api-docs.ts'
+import { apiDocs } from './http/api-docs.ts'
 import { type AccessGateDeps, accessGate } from './http/auth.ts'
+import { CONFIG_CONTRACTS } from './http/configs/contracts.ts'
 import { configRoutes } from './http/configs/routes.ts'
 import { consoleRoutes } from './http/console/console-routes.ts'
-import { type ErrorReporter, errorHandling, type RouteTable } from './http/errors.ts'
-import { healthRoutes, Readiness } from './http/health.ts'
+import { type ErrorReporter, errorHandling } from './http/errors.ts'
+import { HEALTH_CONTRACTS, healthRoutes, Readiness } from './http/health.ts'
 import { readJsonBody } from './http/json-body.ts'
-import { routeTable } from './http/route-table.ts'
+import { type RouteLike, routeMatcher } from './http/route-matcher.ts'
 import { WatchHub } from './http/watch/watch-hub.ts'
 import { type HttpObservabilityDeps, httpObservability } from './observability/http-observability.ts'
 import { actorRecorder } from './observability/tracing.ts'
@@ -32,37 +33,31 @@ interface AppDeps {
   /** Watch streams; one with default settings on `store` when left out (tests). */
   watch?: WatchHub
   /** Request metrics, access logs, traces and GET /metrics; left out, the app is not observed. */
-  observability?: Omit<HttpObservabilityDeps, 'routes'>
+  observability?: Omit<HttpObservabilityDeps, 'routeOf'>
 }
 
 const OPEN: AccessRules = { protected: false, anonymousRead: true }
 
 export function createApp(deps: AppDeps) {
-  const routes = new Elysia().use(configRoutes(deps.store, deps.watch ?? new WatchHub(deps.store)))
-  // Route patterns are known only once every route is registered: build the table on first use.
+  // Route patterns are known only once every route is registered; the matcher reads them on
+  // first use. It decides both the 404/405 answers and the route label of metrics and logs.
   let registered: () => RouteLike[] = () => []
-  let table: RouteTable | undefined
-  const lazyTable: RouteTable = {
-    allowedMethods: (path) => {
-      table ??= routeTable(registered())
-      return table.allowedMethods(path)
-    },
-  }
+  const routes = routeMatcher(() => registered())
 
   // By default Elysia looks for the path from the 12th character of the URL on, which assumes a
   // host of at least 4 characters: a Service named `api` (http://api/configs) would match no
   // route. Both runtimes hand over plain `http://` URLs (no TLS is served here), so the path
   // starts at the first '/' after the 7 characters of `http://`, whatever the Host header.
   const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
-    .use(errorHandling(lazyTable, deps.reportError ?? (() => {})))
-    .use(deps.observability ? httpObservability({ ...deps.observability, routes: () => registered() }) : new Elysia())
+    .use(errorHandling(routes, deps.reportError ?? (() => {})))
+    .use(deps.observability ? httpObservability({ ...deps.observability, routeOf: routes.routeOf }) : new Elysia())
     .use(accessGate(gateDeps(deps, () => registered())))
     // Other methods carry no body we read; null (not undefined) stops Elysia's own parsers,
     // which on Deno would try to parse an empty DELETE body sent with a JSON content type.
     .onParse({ as: 'global' }, ({ request }) =>
       BODY_METHODS.has(request.method) ? readJsonBody(request, deps.maxBodyBytes) : null,
     )
-    .use(routes)
+    .use(configRoutes(deps.store, deps.watch ?? new WatchHub(deps.store)))
     .use(
       healthRoutes({
         store: deps.store,
@@ -70,7 +65,7 @@ export function createApp(deps: AppDeps) {
         onStoreDown: deps.reportStoreDown,
       }),
     )
-    .use(apiDocs({ routes: () => registered() }))
+    .use(apiDocs({ contracts: [...CONFIG_CONTRACTS, ...HEALTH_CONTRACTS] }))
     .use(consoleRoutes())
   registered = () => app.routes
   return app

@@ -14,15 +14,11 @@ import {
 } from '../configs/config-store.ts'
 import type { FieldError } from '../configs/model.ts'
 import { type Problem, ProblemError, problem, problemResponse } from './problem.ts'
-
-export interface RouteTable {
-  /** Methods served at a path, or undefined when no route matches it. */
-  allowedMethods(path: string): string[] | undefined
-}
+import type { RouteMatcher } from './route-matcher.ts'
 
 export type ErrorReporter = (error: unknown, request: Request) => void
 
-export function errorHandling(routes: RouteTable, report: ErrorReporter) {
+export function errorHandling(routes: Pick<RouteMatcher, 'allowedMethods'>, report: ErrorReporter) {
   return new Elysia({ name: 'error-handling' }).onError({ as: 'global' }, ({ code, error, request }) => {
     if (code === 'NOT_FOUND') {
       const path = new URL(request.url).pathname

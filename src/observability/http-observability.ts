@@ -25,7 +25,7 @@ import { Elysia } from 'elysia'
 import { infoLineWriter, type Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts'
-import { methodLabel, pathOf, type RoutePattern, routeMatcher } from './route-label.ts'
+import { methodLabel, pathOf, routeLabel } from './route-label.ts'
 import { incomingTraceId, randomId } from './trace-ids.ts'
 import { REQUEST_ID_KEY, type Tracing } from './tracing.ts'
 
@@ -33,8 +33,11 @@ export interface HttpObservabilityDeps {
   metrics: Metrics
   tracing: Tracing
   logger: Logger
-  /** The app's routes, read once on the first request (when all are registered). */
-  routes: () => RoutePattern[]
+  /**
+   * The route pattern serving a method at a path (`/configs/:dcname`), undefined when none
+   * matches: the app's own matcher, the one that decides its 404s and 405s.
+   */
+  routeOf: (method: string, path: string) => string | undefined
   /** False when METRICS_PORT serves `/metrics` instead; true when left out. */
   serveMetrics?: boolean
 }
@@ -57,15 +60,14 @@ interface RequestObservation {
 /** Long client-supplied values are cut in log lines; they are evidence, not payload. */
 const MAX_LOGGED_LENGTH = 512
 
-export function httpObservability({ metrics, tracing, logger, routes, serveMetrics = true }: HttpObservabilityDeps) {
-  const routeOf = routeMatcher(routes)
+export function httpObservability({ metrics, tracing, logger, routeOf, serveMetrics = true }: HttpObservabilityDeps) {
   const writeInfo = infoLineWriter(logger)
 
   function observe(handle: Handle, request: Request): Response | Promise<Response> {
     metrics.requestStarted()
     const method = request.method
     const path = pathOf(request.url)
-    const route = routeOf(path)
+    const route = routeLabel(routeOf(method, path))
     const headers = request.headers
     const state: RequestObservation = {
       start: performance.now(),

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { exampleConfig, SEED_CONFIGS } from '../../src/configs/model.ts'
+import { CONFIG_CONTRACTS } from '../../src/http/configs/contracts.ts'
+import { HEALTH_CONTRACTS } from '../../src/http/health.ts'
 import { buildService } from '../../src/service.ts'
 import { loadSettings } from '../../src/settings.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
@@ -107,6 +109,20 @@ describe('the OpenAPI document at /swagger/json', () => {
       .map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:([^/]+)/g, '{$1}')}`)
     expect(served.length).toBeGreaterThanOrEqual(9)
     expect(operations.map((o) => o.key).sort()).toEqual([...new Set(served)].sort())
+  })
+
+  it('when compared with the app, then every documented route is registered with its own contract', () => {
+    const contracts = [...CONFIG_CONTRACTS, ...HEALTH_CONTRACTS]
+    const served = service.app.routes.filter((route) => !UNDOCUMENTED(route.path) && route.method !== 'ALL')
+    for (const route of served) {
+      const contract = contracts.find((c) => c.method === route.method && c.path === route.path)
+      const registered = (route.hooks as { detail?: { operationId?: string } }).detail?.operationId
+      expect({ route: `${route.method} ${route.path}`, registered }).toEqual({
+        route: `${route.method} ${route.path}`,
+        registered: contract?.operationId ?? 'a contract',
+      })
+    }
+    expect(contracts.length).toBe(served.length)
   })
 
   it('when read, then every operation has a tag, a summary, an operationId and a success response', () => {

@@ -1,28 +1,35 @@
 /**
- * The config API. Handlers parse, call the store, and map the outcome to a status;
- * errors are thrown as typed errors and mapped to problem+json in one place (http/errors).
+ * The config API's handlers, each registered with its contract (contracts.ts), which validates
+ * and types it. Handlers parse, call the store, and map the outcome to a status; errors are
+ * thrown as typed errors and mapped to problem+json in one place (http/errors).
  */
-import { Elysia, getSchemaValidator, t } from 'elysia'
+import { Elysia, getSchemaValidator } from 'elysia'
 import type { ConfigStore } from '../../configs/config-store.ts'
 import { applyMergePatch } from '../../configs/merge-patch.ts'
 import {
   type Config,
   ConfigSchema,
-  DcName,
   type FieldError,
   isObject,
-  MergePatchSchema,
   normalizeConfig,
-  ReplaceSchema,
   structuralErrors,
 } from '../../configs/model.ts'
 import { etag, noneMatch, writePrecondition } from '../conditional.ts'
+import { routeHook } from '../contract.ts'
 import { fieldErrors } from '../errors.ts'
 import { encodeCursor, parseListQuery } from '../list-query.ts'
 import { badRequest, ProblemError } from '../problem.ts'
 import type { WatchHub } from '../watch/watch-hub.ts'
 import { parseWatchRequest, wantsWatch } from '../watch/watch-query.ts'
-import { createDocs, deleteDocs, getDocs, listDocs, patchDocs, replaceDocs, searchDocs } from './route-docs.ts'
+import {
+  createConfig,
+  deleteConfig,
+  getConfig,
+  listConfigs,
+  patchConfig,
+  replaceConfig,
+  searchConfigs,
+} from './contracts.ts'
 
 const configValidator = getSchemaValidator(ConfigSchema, { normalize: false, additionalProperties: false })
 
@@ -31,8 +38,6 @@ function guardStructure({ body }: { body: unknown }) {
   const errors = structuralErrors(body)
   if (errors.length > 0) throw badRequest('the body has refused keys or is nested too deeply', errors)
 }
-
-const Params = t.Object({ dcname: DcName })
 
 export function configRoutes(store: ConfigStore, watch: WatchHub) {
   type ListContext = { request: Request; set: { headers: Record<string, string | number> } }
@@ -53,17 +58,17 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
 
   return new Elysia({ name: 'configs' })
     .get(
-      '/configs',
+      listConfigs.path,
       ({ request, set }) => {
         const params = new URL(request.url).searchParams
         if (!wantsWatch(params)) return list({ request, set }, ['watch'])
         return watch.open(parseWatchRequest(params, request.headers), request, request.method === 'HEAD')
       },
-      { detail: listDocs },
+      routeHook(listConfigs),
     )
-    .get('/search', (context) => list(context), { detail: searchDocs })
+    .get(searchConfigs.path, (context) => list(context), routeHook(searchConfigs))
     .post(
-      '/configs',
+      createConfig.path,
       async ({ body, set }) => {
         const stored = await store.create(normalizeConfig(body as Config))
         set.status = 201
@@ -71,10 +76,10 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
         set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
         return stored.config
       },
-      { body: ConfigSchema, transform: guardStructure, detail: createDocs },
+      { ...routeHook(createConfig), transform: guardStructure },
     )
     .get(
-      '/configs/:dcname',
+      getConfig.path,
       async ({ params, request, set }) => {
         const stored = await store.get(params.dcname)
         if (!stored) throw notFound(params.dcname)
@@ -84,10 +89,10 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
         }
         return stored.config
       },
-      { params: Params, detail: getDocs },
+      routeHook(getConfig),
     )
     .put(
-      '/configs/:dcname',
+      replaceConfig.path,
       async ({ params, body, request, set }) => {
         if (body.dcname !== undefined && body.dcname !== params.dcname) {
           throw badRequest('the dcname in the body differs from the one in the URL', [
@@ -102,15 +107,10 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
         if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
         return stored.config
       },
-      {
-        params: Params,
-        body: ReplaceSchema,
-        transform: guardStructure,
-        detail: replaceDocs,
-      },
+      { ...routeHook(replaceConfig), transform: guardStructure },
     )
     .patch(
-      '/configs/:dcname',
+      patchConfig.path,
       async ({ params, body, request, set }) => {
         if (body.dcname !== undefined && body.dcname !== params.dcname) {
           throw badRequest('PATCH cannot change the dcname', [{ pointer: '/dcname', message: 'is immutable' }])
@@ -120,21 +120,16 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
         set.headers.etag = etag(stored.revision)
         return stored.config
       },
-      {
-        params: Params,
-        body: MergePatchSchema,
-        transform: guardStructure,
-        detail: patchDocs,
-      },
+      { ...routeHook(patchConfig), transform: guardStructure },
     )
     .delete(
-      '/configs/:dcname',
+      deleteConfig.path,
       async ({ params, request, set }) => {
         await store.delete(params.dcname, writePrecondition(request.headers, false))
         set.status = 204
         return new Response(null, { status: 204 })
       },
-      { params: Params, detail: deleteDocs },
+      routeHook(deleteConfig),
     )
 }
 

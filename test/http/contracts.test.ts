@@ -1,0 +1,153 @@
+/**
+ * Every answer matches its route's contract (src/http/contract.ts): for each request of the
+ * hostile-input table and a request for each success and failure the API lists, the status is
+ * one the route declares, the content type is the declared one, the body passes the declared
+ * schema (or is empty where none is declared), and the declared headers are there. Elysia does
+ * not check answers against the contracts at run time (see bench/README.md), so this is where a
+ * handler that drifts from its contract fails.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { Value } from '@sinclair/typebox/value'
+import { CONFIG_CONTRACTS } from '../../src/http/configs/contracts.ts'
+import type { RouteContract } from '../../src/http/contract.ts'
+import { HEALTH_CONTRACTS } from '../../src/http/health.ts'
+import { routeMatcher } from '../../src/http/route-matcher.ts'
+import { client, httpTarget, type Reply, type RequestOptions, type Target, uniquePrefix } from '../support/http.ts'
+import { hostileRequests } from './hostile-requests.ts'
+
+const CONTRACTS: RouteContract[] = [...CONFIG_CONTRACTS, ...HEALTH_CONTRACTS]
+const matcher = routeMatcher(() => CONTRACTS)
+/** Declared, but only sent when more remain. */
+const OPTIONAL_HEADERS = new Set(['link'])
+
+let target: Target
+let request: ReturnType<typeof client>
+const p = uniquePrefix()
+const existing = `${p}-existing`
+
+interface Exchange {
+  method: string
+  path: string
+  options?: RequestOptions
+  /** The status this request must get (what the contract is checked against). */
+  status: number
+}
+
+/** A request for each status of each route that a healthy service can be made to answer. */
+const exchanges = (): Exchange[] => [
+  { method: 'GET', path: '/configs', status: 200 },
+  { method: 'HEAD', path: '/configs', status: 200 },
+  { method: 'GET', path: `/search?dcname=${existing}`, status: 200 },
+  { method: 'GET', path: '/configs?limit=1', status: 200 },
+  { method: 'POST', path: '/configs', options: { body: { dcname: `${p}-new`, metadata: {} } }, status: 201 },
+  { method: 'POST', path: '/configs', options: { body: { dcname: existing, metadata: {} } }, status: 409 },
+  { method: 'GET', path: `/configs/${existing}`, status: 200 },
+  { method: 'GET', path: `/configs/${existing}`, options: { headers: { 'if-none-match': '*' } }, status: 304 },
+  { method: 'GET', path: `/configs/${p}-missing`, status: 404 },
+  { method: 'PUT', path: `/configs/${existing}`, options: { body: { metadata: { team: 'a' } } }, status: 200 },
+  { method: 'PUT', path: `/configs/${p}-put`, options: { body: { metadata: {} } }, status: 201 },
+  { method: 'PATCH', path: `/configs/${existing}`, options: { body: { metadata: { team: 'b' } } }, status: 200 },
+  { method: 'PATCH', path: `/configs/${p}-missing`, options: { body: { metadata: {} } }, status: 404 },
+  {
+    method: 'PATCH',
+    path: `/configs/${existing}`,
+    options: { body: { metadata: {} }, headers: { 'if-match': '"1"' } },
+    status: 412,
+  },
+  { method: 'DELETE', path: `/configs/${p}-put`, status: 204 },
+  { method: 'DELETE', path: `/configs/${p}-missing`, status: 404 },
+  { method: 'POST', path: '/configs', options: { body: { dcname: `${p}-x`, metadata: {} }, auth: false }, status: 401 },
+  { method: 'GET', path: '/configs?watch=maybe', status: 400 },
+  { method: 'GET', path: '/healthz', status: 200 },
+  { method: 'GET', path: '/readyz', status: 200 },
+]
+
+beforeAll(async () => {
+  // A short history, so that a watch from an early revision is a 410.
+  target = await httpTarget({ WATCH_HISTORY_SIZE: '2' })
+  request = client(target)
+  const created = await request('POST', '/configs', { body: { dcname: existing, metadata: {} } })
+  expect(created.status).toBe(201)
+})
+afterAll(async () => {
+  await target.close()
+})
+
+/** What is wrong with this answer against the contract of its route; empty when nothing. */
+function breaches(method: string, path: string, reply: Reply): string[] {
+  const served = method === 'HEAD' ? 'GET' : method
+  const pattern = matcher.routeOf(served, path.split('?')[0] as string)
+  const contract = CONTRACTS.find((c) => c.path === pattern && c.method === served)
+  // No route serves this method here: the app answers 404 or 405 before any route runs.
+  if (!contract) return [404, 405].includes(reply.status) ? [] : [`no contract, yet ${reply.status}`]
+  const declared = contract.responses[reply.status]
+  if (!declared) return [`${contract.operationId} does not declare ${reply.status}`]
+  const found: string[] = []
+  const type = reply.headers.get('content-type') ?? ''
+  if (declared.schema && method !== 'HEAD') {
+    const mediaType = declared.mediaType ?? 'application/json'
+    if (!type.startsWith(mediaType)) found.push(`content type ${type}, declared ${mediaType}`)
+    else if (!Value.Check(declared.schema, reply.json)) {
+      const first = [...Value.Errors(declared.schema, reply.json)][0]
+      found.push(`body fails the declared schema at ${first?.path}: ${first?.message}`)
+    }
+  }
+  if (!declared.schema && reply.text !== '') found.push(`a body where none is declared: ${reply.text.slice(0, 80)}`)
+  for (const name of Object.keys(declared.headers ?? {})) {
+    if (!OPTIONAL_HEADERS.has(name.toLowerCase()) && !reply.headers.has(name)) found.push(`no ${name} header`)
+  }
+  return found
+}
+
+describe('route contracts against the answers', () => {
+  it('when every request of the API table is sent, then each answer is the status asked for and matches its contract', async () => {
+    const checked: string[] = []
+    for (const exchange of exchanges()) {
+      const reply = await request(exchange.method, exchange.path, exchange.options)
+      const key = `${exchange.method} ${exchange.path} ${reply.status}`
+      expect({ key, status: reply.status, breaches: breaches(exchange.method, exchange.path, reply) }).toEqual({
+        key,
+        status: exchange.status,
+        breaches: [],
+      })
+      checked.push(`${exchange.method} ${reply.status}`)
+    }
+    expect(new Set(checked).size).toBeGreaterThanOrEqual(15)
+  })
+
+  it('when each hostile request is sent, then its 4xx is declared by the route that answered it', async () => {
+    for (const hostile of hostileRequests(p, existing)) {
+      const { method, path, body, raw, headers, auth } = hostile
+      const reply = await request(method, path, { body, raw, headers, auth })
+      expect({ name: hostile.name, status: reply.status, breaches: breaches(method, path, reply) }).toEqual({
+        name: hostile.name,
+        status: hostile.status,
+        breaches: [],
+      })
+    }
+  })
+
+  it('when a watch is asked for, then its event stream and its 410 are declared', async () => {
+    const controller = new AbortController()
+    const stream = await fetch(`${target.base}/configs?watch=true`, { signal: controller.signal })
+    const declared = CONFIG_CONTRACTS.find((c) => c.operationId === 'listConfigs')?.responses[200]
+    expect(stream.status).toBe(200)
+    expect(Object.keys(declared?.alternatives ?? {})).toContain(
+      stream.headers.get('content-type')?.split(';')[0] as string,
+    )
+    controller.abort()
+    await stream.body?.cancel().catch(() => {})
+
+    // Only a server started here runs with the short history this needs.
+    if (!target.server) return
+    for (let i = 0; i < 3; i++) {
+      const write = await request('PATCH', `/configs/${existing}`, { body: { metadata: { n: i } } })
+      expect(write.status).toBe(200)
+    }
+    const gone = await request('GET', '/configs?watch=true&since=1')
+    expect({ status: gone.status, breaches: breaches('GET', '/configs?watch=true&since=1', gone) }).toEqual({
+      status: 410,
+      breaches: [],
+    })
+  })
+})

@@ -13,7 +13,7 @@ import { consoleRoutes } from './http/console/console-routes.ts'
 import { type ErrorReporter, errorHandling } from './http/errors.ts'
 import { HEALTH_CONTRACTS, healthRoutes, Readiness } from './http/health.ts'
 import { readJsonBody } from './http/json-body.ts'
-import { type RouteLike, routeMatcher } from './http/route-matcher.ts'
+import { type RouteLike, type RouteMatcher, routeMatcher } from './http/route-matcher.ts'
 import { WatchHub } from './http/watch/watch-hub.ts'
 import { type HttpObservabilityDeps, httpObservability } from './observability/http-observability.ts'
 import { actorRecorder } from './observability/tracing.ts'
@@ -51,7 +51,7 @@ export function createApp(deps: AppDeps) {
   const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
     .use(errorHandling(routes, deps.reportError ?? (() => {})))
     .use(deps.observability ? httpObservability({ ...deps.observability, routeOf: routes.routeOf }) : new Elysia())
-    .use(accessGate(gateDeps(deps, () => registered())))
+    .use(accessGate(gateDeps(deps, routes)))
     // Other methods carry no body we read; null (not undefined) stops Elysia's own parsers,
     // which on Deno would try to parse an empty DELETE body sent with a JSON content type.
     .onParse({ as: 'global' }, ({ request }) =>
@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps) {
   return app
 }
 
-function gateDeps(deps: AppDeps, routes: () => RouteLike[]): AccessGateDeps {
+function gateDeps(deps: AppDeps, routes: RouteMatcher): AccessGateDeps {
   const { access, observability } = deps
   const recordActor = observability ? actorRecorder(observability.tracing) : () => {}
   return {

@@ -19,6 +19,7 @@ import {
   UnauthenticatedError,
   visible,
 } from '../configs/access.ts'
+import { pathOf, type RouteMatcher } from './route-matcher.ts'
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -33,8 +34,8 @@ export interface AccessGateDeps {
   rules: AccessRules
   /** Who presents a token; throws the errors of configs/access.ts. Unused while unprotected. */
   authenticate: (token: string) => Promise<Principal>
-  /** The app's route patterns, read on the first request (when all are registered). */
-  routes: () => { path: string }[]
+  /** The app's one route matcher: it finds the `:dcname` a request names. */
+  routes: Pick<RouteMatcher, 'paramOf'>
   onDecision?: (decision: AuthDecision) => void
   /** The principal a request acts as (its span records the actor). */
   onPrincipal?: (principal: Principal) => void
@@ -79,13 +80,12 @@ export function accessGate(deps: AccessGateDeps) {
   const { rules, onDecision = () => {}, onPrincipal = () => {} } = deps
   const anonymous = anonymousPrincipal(rules)
   const principals = new WeakMap<Request, Principal | undefined>()
-  const dcnameOf = dcnameMatcher(deps.routes)
 
   const decide = (request: Request, path: string, principal: Principal | undefined) => {
     principals.set(request, principal)
     if (principal) onPrincipal(principal)
     const kind: AccessKind = needsToken(request.method) ? 'write' : 'read'
-    authorize(principal, kind, dcnameOf(path))
+    authorize(principal, kind, deps.routes.paramOf(path, 'dcname'))
     onDecision('allowed')
   }
 
@@ -133,46 +133,4 @@ export function accessGate(deps: AccessGateDeps) {
   return new Elysia({ name: 'access-gate' })
     .onRequest(({ request }) => gate(request))
     .derive({ as: 'global' }, ({ request }) => ({ access: accessOf(request) }))
-}
-
-/**
- * The `:dcname` of the route a path matches, decoded as the router decodes it; undefined for
- * routes without one. A segment that does not decode is checked as it is: it is no valid dcname,
- * so its route refuses it anyway.
- */
-function dcnameMatcher(routes: () => { path: string }[]): (path: string) => string | undefined {
-  let patterns: RegExp[] | undefined
-  const compile = () =>
-    [...new Set(routes().map((route) => route.path))]
-      .filter((path) => path.split('/').includes(':dcname'))
-      .map((path) => {
-        const source = path
-          .split('/')
-          .map((s) =>
-            s === ':dcname' ? '([^/]+)' : s.startsWith(':') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-          )
-          .join('/')
-        return new RegExp(`^${source}/?$`)
-      })
-  return (path) => {
-    patterns ??= compile()
-    for (const pattern of patterns) {
-      const raw = pattern.exec(path)?.[1]
-      if (raw === undefined) continue
-      try {
-        return decodeURIComponent(raw)
-      } catch {
-        return raw
-      }
-    }
-    return undefined
-  }
-}
-
-/** The path of a request URL without building a URL object. */
-function pathOf(url: string): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2)
-  if (start === -1) return '/'
-  const query = url.indexOf('?', start)
-  return query === -1 ? url.slice(start) : url.slice(start, query)
 }

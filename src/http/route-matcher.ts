@@ -22,6 +22,12 @@ export interface RouteMatcher {
    * not serve (a 405), the pattern the path matched; undefined when no route matches the path.
    */
   routeOf(method: string, path: string): string | undefined
+  /**
+   * The value of the parameter `name` (`dcname` of `/configs/:dcname`) in the first pattern
+   * that has it and matches the path, decoded as the router decodes it; undefined when none
+   * does. A segment that does not decode is returned as it is.
+   */
+  paramOf(path: string, name: string): string | undefined
 }
 
 interface CompiledPattern {
@@ -52,6 +58,18 @@ export function routeMatcher(routes: () => RouteLike[]): RouteMatcher {
       }
       return matched
     },
+    paramOf(path, name) {
+      for (const entry of patterns()) {
+        const raw = entry.regexp.exec(path)?.groups?.[name]
+        if (raw === undefined) continue
+        try {
+          return decodeURIComponent(raw)
+        } catch {
+          return raw
+        }
+      }
+      return undefined
+    },
   }
 }
 
@@ -80,8 +98,20 @@ function toRegExp(pattern: string): RegExp {
     .replace(/\/$/, '')
     .split('/')
     .map((segment) =>
-      segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      segment.startsWith(':')
+        ? `(?<${segment.slice(1)}>[^/]+)`
+        : segment === '*'
+          ? '.*'
+          : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
     )
     .join('/')
   return new RegExp(`^${source}/?$`)
+}
+
+/** The path of a request URL without building a URL object (the gate runs this per request). */
+export function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return '/'
+  const query = url.indexOf('?', start)
+  return query === -1 ? url.slice(start) : url.slice(start, query)
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { Elysia } from 'elysia'
 import { accessGate } from '../../src/http/auth.ts'
 import { errorHandling } from '../../src/http/errors.ts'
+import { routeMatcher } from '../../src/http/route-matcher.ts'
 import { sha256 } from '../access/support.ts'
 import { inProcessService } from '../observability/in-process.ts'
 import { tempDir } from '../support/server.ts'
@@ -75,7 +76,10 @@ describe('the gate in a handler', () => {
         if (token === 'w') return { actor: 'team-writer', role: 'writer', prefixes: ['payments-'] }
         throw new Error('unexpected token')
       },
-      routes: () => [{ path: '/items' }, { path: '/items/:dcname' }],
+      routes: routeMatcher(() => [
+        { method: 'GET', path: '/items' },
+        { method: 'GET', path: '/items/:dcname' },
+      ]),
     })
     const app = new Elysia()
       .use(errorHandling({ allowedMethods: () => undefined }, () => {}))

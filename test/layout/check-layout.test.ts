@@ -125,7 +125,7 @@ describe('layout check', () => {
   it('when the client imports an adapter, or the server imports the client or configctl, then the check fails', () => {
     plant('client/watch.ts', "import type { Problem } from '../http/problem.ts'")
     plant('http/problem.ts', "import type { ConfigClient } from '../client/client.ts'")
-    plant('service.ts', "import '../cli/configctl.ts'")
+    plant('service.ts', "import './cli/configctl.ts'")
     plant('cli/output.ts', "import '../store/sqlite/sqlite-store.ts'")
     const { code, stderr } = runCheck(src)
     expect(code).toBe(1)

@@ -56,13 +56,12 @@ export function program(run: (code: number) => void): Command {
     async (...args: Args) => {
       const global = root.opts<Global>()
       const token = global.token ?? process.env.CONFIGCTL_TOKEN ?? ''
-      const url = serviceUrl(global.url ?? process.env.CONFIGCTL_URL ?? DEFAULT_URL)
-      const client = createClient({ url, token: token === '' ? undefined : token })
-      const context = { client, tokenGiven: token !== '' }
       try {
-        run(await action(context, ...args))
+        const url = serviceUrl(global.url ?? process.env.CONFIGCTL_URL ?? DEFAULT_URL)
+        const client = createClient({ url, token: token === '' ? undefined : token })
+        run(await action({ client, tokenGiven: token !== '' }, ...args))
       } catch (error) {
-        err(errorLine(error, context.tokenGiven))
+        err(errorLine(error, token !== ''))
         run(error instanceof UsageError ? EXIT.usage : EXIT.failed)
       }
     }

@@ -71,6 +71,9 @@ export function createApp(deps: AppDeps) {
   return app
 }
 
+/** The app's type: typed clients (src/client/) are built from it, with no server code at run time. */
+export type App = ReturnType<typeof createApp>
+
 function gateDeps(deps: AppDeps, routes: RouteMatcher): AccessGateDeps {
   const { access, observability } = deps
   const recordActor = observability ? actorRecorder(observability.tracing) : () => {}

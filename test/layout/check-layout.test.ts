@@ -113,6 +113,28 @@ describe('layout check', () => {
     expect(stderr).toMatch(/layout: src\/configs\/merge-patch\.ts has \d+ lines: split it \(at most 300\)/)
   })
 
+  it('when the client imports the app for its type only, then the check passes; for a value, it fails', () => {
+    plant('client/problem-error.ts', "import type { App } from '../app.ts'\nexport type Same = App")
+    plant('client/watch.ts', "import { type App, createApp } from '../app.ts'")
+    const { code, stderr } = runCheck(src)
+    expect(code).toBe(1)
+    expect(stderr).toContain('layout: src/client/watch.ts imports src/app.ts: client must not depend on wiring')
+    expect(stderr).not.toContain('src/client/problem-error.ts')
+  })
+
+  it('when the client imports an adapter, or the server imports the client or configctl, then the check fails', () => {
+    plant('client/watch.ts', "import type { Problem } from '../http/problem.ts'")
+    plant('http/problem.ts', "import type { ConfigClient } from '../client/client.ts'")
+    plant('service.ts', "import './cli/configctl.ts'")
+    plant('cli/output.ts', "import '../store/sqlite/sqlite-store.ts'")
+    const { code, stderr } = runCheck(src)
+    expect(code).toBe(1)
+    expect(stderr).toContain('src/client/watch.ts imports src/http/problem.ts: client must not depend on http')
+    expect(stderr).toContain('src/http/problem.ts imports src/client/client.ts: http must not depend on client')
+    expect(stderr).toContain('src/service.ts imports src/cli/configctl.ts: wiring must not depend on cli')
+    expect(stderr).toContain('src/cli/output.ts imports src/store/sqlite/sqlite-store.ts: cli must not depend on store')
+  })
+
   it('when a new folder appears under src/, then the check asks for its place in the layout', () => {
     mkdirSync(join(src, 'cache'))
     writeFileSync(join(src, 'cache', 'read-cache.ts'), 'export const cache = new Map()\n')

@@ -8,6 +8,7 @@ import {
   type ConfigStore,
   ConflictError,
   HistoryCompactedError,
+  type ListQuery,
   NotFoundError,
   PreconditionFailedError,
   StoreUnavailableError,
@@ -229,6 +230,63 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
         await store.create(config('d-4', { byIndex: { '0': 'zero' } }))
         const key = await store.list({ filters: [{ path: ['metadata', 'byIndex', '0'], value: 'zero' }], limit: 10 })
         expect(names(key)).toEqual(['d-4'])
+      })
+
+      describe('within prefixes (a caller scope)', () => {
+        beforeEach(async () => {
+          // Neighbours of the ranges: the byte after '-' is '.', '_' and '%' are no wildcards here.
+          for (const dcname of [
+            'pay-1',
+            'pay-2',
+            'pay-3',
+            'pay.x',
+            'pay',
+            'pa_y-1',
+            'payments-9',
+            'Pay-1',
+            'b_2',
+            'bx2',
+          ])
+            await store.create(config(dcname, { tier: 'gold' }))
+        })
+        const within = async (prefixes: string[] | undefined, extra: Partial<ListQuery> = {}) =>
+          names(await store.list({ filters: [], limit: 100, prefixes, ...extra }))
+
+        it('when prefixes are given, then only dcnames starting with one of them come back, in order', async () => {
+          expect(await within(['pay-'])).toEqual(['pay-1', 'pay-2', 'pay-3'])
+          expect(await within(['pay-', 'B-'])).toEqual(['B-0', 'pay-1', 'pay-2', 'pay-3'])
+          expect(await within(['pay'])).toEqual(['pay', 'pay-1', 'pay-2', 'pay-3', 'pay.x', 'payments-9'])
+          expect(await within(['b_'])).toEqual(['b_2'])
+          expect(await within(['pa_'])).toEqual(['pa_y-1'])
+          expect(await within(['pay-1'])).toEqual(['pay-1'])
+          expect(await within(['zzz'])).toEqual([])
+        })
+
+        it('when the prefixes are empty, then nothing comes back; when undefined, everything', async () => {
+          expect(await within([])).toEqual([])
+          expect((await within(undefined)).length).toBe(14)
+        })
+
+        it('when a limit cuts a scoped list, then pages are full and `after` continues inside the scope', async () => {
+          const first = await store.list({ filters: [], limit: 2, prefixes: ['pay-', 'a-'] })
+          expect([names(first), first.more]).toEqual([['a-1', 'pay-1'], true])
+          const second = await store.list({ filters: [], limit: 2, prefixes: ['pay-', 'a-'], after: 'pay-1' })
+          expect([names(second), second.more]).toEqual([['pay-2', 'pay-3'], false])
+        })
+
+        it('when filters and prefixes are combined, then both must hold', async () => {
+          const gold = [{ path: ['metadata', 'tier'], value: 'gold' }]
+          expect(await within(['pay-', 'b-', 'c-'], { filters: gold })).toEqual([
+            'b-2',
+            'c-3',
+            'pay-1',
+            'pay-2',
+            'pay-3',
+          ])
+          expect(await within(['pay-'], { filters: [{ path: ['dcname'], value: 'pay-2' }] })).toEqual(['pay-2'])
+          expect(await within(['pay-'], { filters: [{ path: ['dcname'], value: 'b-2' }] })).toEqual([])
+          expect(await within(['c-', 'pay-'], { filters: gold, limit: 2, after: 'c-3' })).toEqual(['pay-1', 'pay-2'])
+        })
       })
 
       it('when listing, then the page carries the store revision of the latest write', async () => {

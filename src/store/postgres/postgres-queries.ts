@@ -3,7 +3,13 @@
  * parsed by the store, whatever type parsers the client has set up.
  */
 import type { Sql, TransactionSql } from 'postgres'
-import type { ChangeEvent, ChangeType, Filter, ListQuery } from '../../configs/config-store.ts'
+import {
+  type ChangeEvent,
+  type ChangeType,
+  type Filter,
+  type ListQuery,
+  prefixRange,
+} from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
 import { CHANGES_CHANNEL } from './postgres-changes.ts'
 
@@ -130,8 +136,21 @@ export async function deleteConfig(tx: TransactionSql, slot: Slot, dcname: strin
 function conditions(sql: Sql, query: ListQuery) {
   const parts = [sql`true`]
   if (query.after !== undefined) parts.push(sql`dcname > ${query.after}`)
+  if (query.prefixes !== undefined) parts.push(withinPrefixes(sql, query.prefixes))
   for (const filter of query.filters) parts.push(matches(sql, filter))
   return parts.reduce((all, part) => sql`${all} AND ${part}`)
+}
+
+/**
+ * Ranges of the primary key (see prefixRange). The column is COLLATE "C", so the comparisons
+ * are byte order, as SQLite's, and not the database's locale (where '-' may sort as nothing).
+ */
+function withinPrefixes(sql: Sql, prefixes: readonly string[]) {
+  const ranges = prefixes.map(prefixRange)
+  const each = ranges.map(({ from, to }) =>
+    to === undefined ? sql`dcname >= ${from}` : sql`(dcname >= ${from} AND dcname < ${to})`,
+  )
+  return each.length === 0 ? sql`false` : sql`(${each.reduce((all, part) => sql`${all} OR ${part}`)})`
 }
 
 /**

@@ -48,16 +48,17 @@ export function createApp(deps: AppDeps) {
   // host of at least 4 characters: a Service named `api` (http://api/configs) would match no
   // route. Both runtimes hand over plain `http://` URLs (no TLS is served here), so the path
   // starts at the first '/' after the 7 characters of `http://`, whatever the Host header.
+  const gate = accessGate(gateDeps(deps, routes))
   const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
     .use(errorHandling(routes, deps.reportError ?? (() => {})))
     .use(deps.observability ? httpObservability({ ...deps.observability, routeOf: routes.routeOf }) : new Elysia())
-    .use(accessGate(gateDeps(deps, routes)))
+    .use(gate)
     // Other methods carry no body we read; null (not undefined) stops Elysia's own parsers,
     // which on Deno would try to parse an empty DELETE body sent with a JSON content type.
     .onParse({ as: 'global' }, ({ request }) =>
       BODY_METHODS.has(request.method) ? readJsonBody(request, deps.maxBodyBytes) : null,
     )
-    .use(configRoutes(deps.store, deps.watch ?? new WatchHub(deps.store)))
+    .use(configRoutes(deps.store, deps.watch ?? new WatchHub(deps.store), gate))
     .use(
       healthRoutes({
         store: deps.store,

@@ -50,6 +50,8 @@ export interface RequestAccess {
   authorize(action: Action, dcname?: string): void
   /** Whether a config belongs in this caller's lists, searches, watches and history. */
   visible(dcname: string): boolean
+  /** The same as dcname prefixes, for a store query (undefined: every config; empty: none). */
+  prefixes: readonly string[] | undefined
 }
 
 /**
@@ -127,6 +129,7 @@ export function accessGate(deps: AccessGateDeps) {
         }
       },
       visible: principal ? visible(principal) : () => false,
+      prefixes: principal ? principal.prefixes : [],
     }
   }
 

@@ -2,6 +2,10 @@
  * The config API's handlers, each registered with its contract (contracts.ts), which validates
  * and types it. Handlers parse, call the store, and map the outcome to a status; errors are
  * thrown as typed errors and mapped to problem+json in one place (http/errors).
+ *
+ * Access: the gate (../auth.ts) has already refused what the method and a `:dcname` in the URL
+ * tell; here lists, searches and watches are narrowed to the caller's prefixes in the store
+ * query (so pages stay full), and POST checks the dcname its body names.
  */
 import { Elysia, getSchemaValidator } from 'elysia'
 import type { ConfigStore } from '../../configs/config-store.ts'
@@ -14,6 +18,7 @@ import {
   normalizeConfig,
   structuralErrors,
 } from '../../configs/model.ts'
+import type { accessGate, RequestAccess } from '../auth.ts'
 import { etag, noneMatch, writePrecondition } from '../conditional.ts'
 import { routeHook } from '../contract.ts'
 import { fieldErrors } from '../errors.ts'
@@ -39,13 +44,21 @@ function guardStructure({ body }: { body: unknown }) {
   if (errors.length > 0) throw badRequest('the body has refused keys or is nested too deeply', errors)
 }
 
-export function configRoutes(store: ConfigStore, watch: WatchHub) {
-  type ListContext = { request: Request; set: { headers: Record<string, string | number> } }
+/**
+ * `gate`: the app's access gate (the same instance, used first by the app, so it runs once); it
+ * gives the handlers their `access`.
+ */
+export function configRoutes(store: ConfigStore, watch: WatchHub, gate: ReturnType<typeof accessGate>) {
+  type ListContext = {
+    request: Request
+    set: { headers: Record<string, string | number> }
+    access: RequestAccess
+  }
   /** `ignore`: parameters already handled (a `watch=false` on GET /configs asks for a plain list). */
-  const list = async ({ request, set }: ListContext, ignore: readonly string[] = []) => {
+  const list = async ({ request, set, access }: ListContext, ignore: readonly string[] = []) => {
     const url = new URL(request.url)
     const query = parseListQuery(url.searchParams, ignore)
-    const page = await store.list(query)
+    const page = await store.list({ ...query, prefixes: access.prefixes })
     set.headers['x-revision'] = String(page.revision)
     const last = page.items.at(-1)
     if (page.more && last) {
@@ -57,19 +70,23 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
   }
 
   return new Elysia({ name: 'configs' })
+    .use(gate)
     .get(
       listConfigs.path,
-      ({ request, set }) => {
+      ({ request, set, access }) => {
         const params = new URL(request.url).searchParams
-        if (!wantsWatch(params)) return list({ request, set }, ['watch'])
-        return watch.open(parseWatchRequest(params, request.headers), request, request.method === 'HEAD')
+        if (!wantsWatch(params)) return list({ request, set, access }, ['watch'])
+        const watchRequest = { ...parseWatchRequest(params, request.headers), prefixes: access.prefixes }
+        return watch.open(watchRequest, request, request.method === 'HEAD')
       },
       routeHook(listConfigs),
     )
     .get(searchConfigs.path, (context) => list(context), routeHook(searchConfigs))
     .post(
       createConfig.path,
-      async ({ body, set }) => {
+      async ({ body, set, access }) => {
+        // The name is in the body, which the gate (before the body is read) could not see.
+        access.authorize('create', (body as Config).dcname)
         const stored = await store.create(normalizeConfig(body as Config))
         set.status = 201
         set.headers.etag = etag(stored.revision)

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { openapi } from '@elysiajs/openapi'
 import { Elysia, type TSchema } from 'elysia'
-import { needsToken } from './auth.ts'
+import { isOpenPath, needsToken } from './auth.ts'
 import { openApiPaths, type RouteContract } from './contract.ts'
 import { BEARER_AUTH, COMPONENT_SCHEMAS } from './openapi-docs.ts'
 import { standardSchema } from './schema-keywords.ts'
@@ -60,8 +60,13 @@ export function apiDocs(options: ApiDocsOptions) {
   const components = Object.fromEntries(
     Object.entries(COMPONENT_SCHEMAS).map(([name, schema]) => [name, standardSchema(schema)]),
   )
-  // Which operations need the token follows from the guard's own rule (by method).
-  const security = (method: string) => (needsToken(method) ? [{ [BEARER_AUTH]: [] }] : [])
+  // Which operations need the token follows from the gate's own rules: open paths never, writes
+  // always; reads may send one (`{}`: or none), which narrows them to the token's prefixes and
+  // is needed with ANONYMOUS_READ=false. So Swagger UI sends an authorized token on reads too.
+  const security = (method: string, path: string) => {
+    if (isOpenPath(path)) return []
+    return needsToken(method) ? [{ [BEARER_AUTH]: [] }] : [{}, { [BEARER_AUTH]: [] }]
+  }
   const docs = new Elysia({ name: 'api-docs' })
   for (const name of Object.keys(ASSETS) as AssetName[]) {
     docs.get(
@@ -122,5 +127,8 @@ function redirectToPage(): Response {
 }
 
 const BEARER_DESCRIPTION =
-  'The API_TOKEN the service runs with. Writes (POST, PUT, PATCH, DELETE) need it when one is set; ' +
-  'reads and probes never do.'
+  'A token of this service: the API_TOKEN it runs with (an admin), a named token from its ' +
+  'API_TOKENS_FILE (a reader, writer or admin, maybe limited to dcname prefixes), or a JWT from ' +
+  'its OIDC issuer, such as a Kubernetes service-account token. Writes (POST, PUT, PATCH, DELETE) ' +
+  'need one once any is configured; reads may send one, which limits lists, searches and watches ' +
+  'to its prefixes, and need one with ANONYMOUS_READ=false. Probes never do.'

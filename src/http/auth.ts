@@ -58,7 +58,7 @@ export interface RequestAccess {
  * Always open: probes must work for the kubelet, docs and the console's page for people (the
  * console's API calls carry the token it asks for), metrics for Prometheus.
  */
-function isOpenPath(path: string): boolean {
+export function isOpenPath(path: string): boolean {
   return (
     path === '/healthz' ||
     path === '/readyz' ||

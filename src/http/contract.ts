@@ -112,7 +112,7 @@ type Json = Record<string, unknown>
 export function openApiPaths(
   contracts: readonly RouteContract[],
   components: NamedSchemas,
-  security: (method: HttpMethod) => Json[],
+  security: (method: HttpMethod, path: string) => Json[],
 ): Record<string, Record<string, Json>> {
   const names = new Map<unknown, string>(Object.entries(components).map(([name, schema]) => [schema, name]))
   const schema = (value: unknown) => standardSchema(referenced(value, names))
@@ -132,7 +132,7 @@ export function openApiPaths(
         Object.entries(contract.responses).map(([status, declared]) => [status, responseOf(declared, schema)]),
       ),
       // An empty list says "no token" explicitly: left out, readers cannot tell it from "forgotten".
-      security: security(contract.method),
+      security: security(contract.method, contract.path),
     }
   }
   return paths

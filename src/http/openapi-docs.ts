@@ -43,8 +43,16 @@ const PROBLEMS = {
     ]),
   },
   401: {
-    description: 'A write without a valid bearer token (when the service runs with API_TOKEN)',
-    example: problem(401, 'unauthorized', 'this write needs an Authorization: Bearer token'),
+    description:
+      'No bearer token where one is needed (writes once any token is configured; reads too with ' +
+      'ANONYMOUS_READ=false), or a token nobody issued. The answer carries `WWW-Authenticate: Bearer`',
+    example: problem(401, 'unauthorized', 'this request needs an Authorization: Bearer token'),
+  },
+  403: {
+    description:
+      'A known caller that may not: its role may not write, the config lies outside its prefixes, or ' +
+      'it is a valid JWT whose subject has no role here',
+    example: problem(403, 'forbidden', 'ci-payments may not access "billing-1": outside its prefixes'),
   },
   404: {
     description: 'No config has this dcname',

@@ -7,12 +7,16 @@
  * handler that drifts from its contract fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import { CONFIG_CONTRACTS } from '../../src/http/configs/contracts.ts'
 import type { RouteContract } from '../../src/http/contract.ts'
 import { HEALTH_CONTRACTS } from '../../src/http/health.ts'
 import { routeMatcher } from '../../src/http/route-matcher.ts'
+import { sha256 } from '../access/support.ts'
 import { client, httpTarget, type Reply, type RequestOptions, type Target, uniquePrefix } from '../support/http.ts'
+import { tempDir } from '../support/server.ts'
 import { hostileRequests } from './hostile-requests.ts'
 
 const CONTRACTS: RouteContract[] = [...CONFIG_CONTRACTS, ...HEALTH_CONTRACTS]
@@ -60,11 +64,61 @@ const exchanges = (): Exchange[] => [
   { method: 'GET', path: '/configs?watch=maybe', status: 400 },
   { method: 'GET', path: '/healthz', status: 200 },
   { method: 'GET', path: '/readyz', status: 200 },
+  { method: 'GET', path: '/configs', options: { headers: as('nobody-issued-this') }, status: 401 },
+  { method: 'GET', path: '/configs?watch=true', options: { headers: as('nobody-issued-this') }, status: 401 },
+  { method: 'GET', path: '/search', options: { headers: as('nobody-issued-this') }, status: 401 },
+  { method: 'GET', path: `/configs/${existing}`, options: { headers: as('nobody-issued-this') }, status: 401 },
+  // Named tokens only exist on a server started here (with the tokens file).
+  ...(target.server ? accessExchanges() : []),
 ]
+
+/** Answers of the access rules: a reader writing, a writer outside its prefixes, scoped lists. */
+const accessExchanges = (): Exchange[] => {
+  const scoped = { headers: as(SCOPED_WRITER) }
+  const body = { metadata: {} }
+  return [
+    { method: 'GET', path: '/configs', options: scoped, status: 200 },
+    { method: 'GET', path: `/search?dcname=${existing}`, options: scoped, status: 200 },
+    { method: 'GET', path: `/configs/${existing}`, options: scoped, status: 403 },
+    {
+      method: 'POST',
+      path: '/configs',
+      options: { ...scoped, body: { dcname: `${p}-out`, metadata: {} } },
+      status: 403,
+    },
+    {
+      method: 'POST',
+      path: '/configs',
+      options: { ...scoped, body: { dcname: `${p}-mine-1`, metadata: {} } },
+      status: 201,
+    },
+    { method: 'PUT', path: `/configs/${existing}`, options: { ...scoped, body }, status: 403 },
+    { method: 'PATCH', path: `/configs/${existing}`, options: { ...scoped, body }, status: 403 },
+    { method: 'DELETE', path: `/configs/${existing}`, options: scoped, status: 403 },
+    {
+      method: 'POST',
+      path: '/configs',
+      options: { headers: as(READER), body: { dcname: `${p}-r`, metadata: {} } },
+      status: 403,
+    },
+  ]
+}
+
+const SCOPED_WRITER = 'scoped-writer-secret'
+const READER = 'reader-secret'
+const as = (token: string) => ({ authorization: `Bearer ${token}` })
 
 beforeAll(async () => {
   // A short history, so that a watch from an early revision is a 410.
-  target = await httpTarget({ WATCH_HISTORY_SIZE: '2' })
+  const tokensFile = join(tempDir('contracts-'), 'tokens.yaml')
+  writeFileSync(
+    tokensFile,
+    `tokens:
+  - { name: scoped-writer, sha256: ${sha256(SCOPED_WRITER)}, role: writer, prefixes: [${p}-mine-] }
+  - { name: reader, sha256: ${sha256(READER)}, role: reader }
+`,
+  )
+  target = await httpTarget({ WATCH_HISTORY_SIZE: '2', API_TOKENS_FILE: tokensFile })
   request = client(target)
   const created = await request('POST', '/configs', { body: { dcname: existing, metadata: {} } })
   expect(created.status).toBe(201)

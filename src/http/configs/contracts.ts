@@ -79,7 +79,7 @@ export const listConfigs = defineRoute({
         },
       },
     },
-    ...problemResponses(400, 410, 500, 503),
+    ...problemResponses(400, 401, 403, 410, 500, 503),
   },
 })
 
@@ -98,7 +98,7 @@ export const searchConfigs = defineRoute({
       example: SEED_CONFIGS,
       headers: listHeaders,
     },
-    ...problemResponses(400, 500, 503),
+    ...problemResponses(400, 401, 403, 500, 503),
   },
 })
 
@@ -116,7 +116,7 @@ export const createConfig = defineRoute({
       example: NEW_CONFIG_EXAMPLE,
       headers: { ...ETAG, ...LOCATION },
     },
-    ...problemResponses(400, 401, 409, 413, 415, 500, 503),
+    ...problemResponses(400, 401, 403, 409, 413, 415, 500, 503),
   },
 })
 
@@ -131,7 +131,7 @@ export const getConfig = defineRoute({
   responses: {
     200: { description: 'The config', schema: ConfigSchema, example: EXAMPLE, headers: ETAG },
     304: { description: '`If-None-Match` matched: the config is unchanged', headers: ETAG },
-    ...problemResponses(400, 404, 500, 503),
+    ...problemResponses(400, 401, 403, 404, 500, 503),
   },
 })
 
@@ -148,7 +148,7 @@ export const replaceConfig = defineRoute({
   responses: {
     200: { description: 'Replaced', schema: ConfigSchema, example: EXAMPLE, headers: ETAG },
     201: { description: 'Created', schema: ConfigSchema, example: EXAMPLE, headers: { ...ETAG, ...LOCATION } },
-    ...problemResponses(400, 401, 412, 413, 415, 500, 503),
+    ...problemResponses(400, 401, 403, 412, 413, 415, 500, 503),
   },
 })
 
@@ -165,7 +165,7 @@ export const patchConfig = defineRoute({
   body: { schema: MergePatchSchema, mediaTypes: ['application/merge-patch+json', 'application/json'] },
   responses: {
     200: { description: 'Patched', schema: ConfigSchema, example: EXAMPLE, headers: ETAG },
-    ...problemResponses(400, 401, 404, 412, 413, 415, 500, 503),
+    ...problemResponses(400, 401, 403, 404, 412, 413, 415, 500, 503),
   },
 })
 
@@ -177,7 +177,7 @@ export const deleteConfig = defineRoute({
   tags: TAGS,
   params: Params,
   headers: { 'If-Match': IF_MATCH },
-  responses: { 204: { description: 'Deleted' }, ...problemResponses(400, 401, 404, 412, 500, 503) },
+  responses: { 204: { description: 'Deleted' }, ...problemResponses(400, 401, 403, 404, 412, 500, 503) },
 })
 
 export const CONFIG_CONTRACTS = [

@@ -158,6 +158,18 @@ const SETTINGS = {
     default: 10_000,
     doc: 'past events kept for watch replay; an older `since` answers 410',
   }),
+  historyKeep: setting({
+    env: 'HISTORY_KEEP',
+    type: integer(1, 1_000_000),
+    default: 20,
+    doc: 'history entries of each config always kept (the newest ones)',
+  }),
+  historyRetentionDays: setting({
+    env: 'HISTORY_RETENTION_DAYS',
+    type: integer(0, 36_500),
+    default: 30,
+    doc: 'older history entries are dropped once older than this many days (0: at once, keeping only `HISTORY_KEEP`); the newest `WATCH_HISTORY_SIZE` writes of the store stay as long as watch replay needs them',
+  }),
   watchHeartbeatMs: setting({
     env: 'WATCH_HEARTBEAT_MS',
     type: integer(10, 3_600_000),

@@ -1,0 +1,32 @@
+/** The statements of the SQLite store's configs and events (history ones: sqlite-history.ts). */
+import type { ChangeType, StoredConfig } from '../../configs/config-store.ts'
+import type { Config } from '../../configs/model.ts'
+import type { SqliteDatabase } from './sqlite-driver.ts'
+
+export type Row = { body: string; revision: number }
+export type EventRow = { type: ChangeType; body: string; revision: number }
+
+export function prepareStatements(db: SqliteDatabase) {
+  return {
+    get: db.prepare('SELECT body, revision FROM configs WHERE dcname = ?'),
+    revisionOf: db.prepare('SELECT revision FROM configs WHERE dcname = ?'),
+    count: db.prepare('SELECT count(*) AS n FROM configs'),
+    upsert: db.prepare(
+      `INSERT INTO configs (dcname, body, revision) VALUES (?, ?, ?)
+       ON CONFLICT (dcname) DO UPDATE SET body = excluded.body, revision = excluded.revision`,
+    ),
+    remove: db.prepare('DELETE FROM configs WHERE dcname = ?'),
+    appendEvent: db.prepare(
+      'INSERT INTO events (type, dcname, body, time, actor, request_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING revision',
+    ),
+    eventsAfter: db.prepare('SELECT type, body, revision FROM events WHERE revision > ? ORDER BY revision'),
+    currentRevision: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    ping: db.prepare('SELECT 1 AS ok'),
+  }
+}
+
+export function toStored(row: Row): StoredConfig {
+  return { config: JSON.parse(row.body) as Config, revision: Number(row.revision) }
+}

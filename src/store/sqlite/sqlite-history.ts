@@ -25,18 +25,9 @@ import type { SqliteDatabase } from './sqlite-driver.ts'
 
 type EntryRow = { revision: number; type: ChangeType; body: string; time: number; actor: string; request_id: string }
 type Compaction = { first_dropped: number; dropped_through: number }
+type Excess = { dcname: string; excess: number | null }
 
 export const DROPPED_THROUGH_KEY = 'history_dropped_through'
-
-/** What a prune may drop of one config. */
-interface DropBounds {
-  /** Only entries older than the config's newest `keep`. */
-  keep: number
-  /** Newest revision that may go (the oldest of the store's newest WATCH_HISTORY_SIZE writes stays). */
-  horizon: number
-  /** Entries written at or before this time (ms since the epoch) may go. */
-  cutoff: number
-}
 
 const DAY_MS = 86_400_000
 
@@ -75,22 +66,27 @@ export class SqliteHistory {
   }
 
   /**
-   * Retention of some configs: a read finds those with something to drop (for most, one index
-   * probe tells there is nothing), and only those are pruned, in a write that shares the next
-   * group commit with the writes queued beside it (no commit of its own). Returns the configs
-   * still holding more than `keep` entries.
+   * Retention of some configs: one read finds those holding more than `keep` entries (one
+   * statement for the whole chunk: most have no more, and say so in an index probe each), and
+   * only those with something droppable are pruned, in a write that shares the next group
+   * commit with the writes queued beside it (no commit of its own). Returns the configs still
+   * holding more than `keep` entries.
    */
   private async prune(dcnames: string[], store: StoreAccess): Promise<string[]> {
     const { keep, days } = this.options.retention
     const cutoff = this.options.now() - days * DAY_MS
+    const over: string[] = []
     const toDrop: { dcname: string; through: number }[] = []
-    const over = store.read(() => {
-      const bounds = { keep, cutoff, horizon: store.revision() - this.options.historySize }
-      return dcnames.filter((dcname) => {
-        const { over, through } = this.droppable(dcname, bounds)
-        if (through !== undefined) toDrop.push({ dcname, through })
-        return over
-      })
+    store.read(() => {
+      // The oldest of the store's newest WATCH_HISTORY_SIZE writes stays, whatever its config.
+      const horizon = store.revision() - this.options.historySize
+      const rows = this.statements.excessIn.all(keep, JSON.stringify(dcnames)) as Excess[]
+      for (const { dcname, excess } of rows) {
+        if (excess == null) continue
+        over.push(dcname)
+        const through = Math.min(Number(excess), horizon)
+        if (this.statements.anyDroppable.get(dcname, through, cutoff)) toDrop.push({ dcname, through })
+      }
     })
     if (toDrop.length === 0) return over
     const outcomes = await store.write(() =>
@@ -150,33 +146,22 @@ export class SqliteHistory {
   }
 
   /**
-   * Read only, and cheap for a config with `keep` entries or fewer (one index probe): whether
-   * it holds more (`over`) and the newest revision of it that may be dropped now (`through`).
-   */
-  private droppable(dcname: string, bounds: DropBounds): { over: boolean; through?: number } {
-    const boundary = this.statements.keptFrom.get(dcname, bounds.keep - 1) as { revision: number } | undefined | null
-    if (!boundary) return { over: false }
-    const through = Math.min(Number(boundary.revision) - 1, bounds.horizon)
-    const any = this.statements.anyDroppable.get(dcname, through, bounds.cutoff)
-    return { over: true, through: any ? through : undefined }
-  }
-
-  /**
    * Inside a write transaction: drops the entries of `dcname` up to `through` written at or
    * before `cutoff`; returns how many went and whether it still holds more than `keep`.
    */
   private drop(dcname: string, through: number, keep: number, cutoff: number): { dropped: number; over: boolean } {
     const gone = this.statements.drop.all(dcname, through, cutoff) as { revision: number }[]
     if (gone.length > 0) {
-      const revisions = gone.map((row) => Number(row.revision))
-      const first = Math.min(...revisions)
-      const last = Math.max(...revisions)
+      let first = Number.POSITIVE_INFINITY
+      let last = 0
+      for (const row of gone) {
+        first = Math.min(first, Number(row.revision))
+        last = Math.max(last, Number(row.revision))
+      }
       this.statements.recordCompaction.run(dcname, first, last)
       if (last > this.droppedThrough()) this.statements.setMeta.run(DROPPED_THROUGH_KEY, String(last))
     }
-    const boundary = this.statements.keptFrom.get(dcname, keep - 1) as { revision: number } | undefined | null
-    const over = boundary ? Boolean(this.statements.anyBefore.get(dcname, Number(boundary.revision))) : false
-    return { dropped: gone.length, over }
+    return { dropped: gone.length, over: this.statements.excessOf.get(dcname, keep) != null }
   }
 
   private known(dcname: string): boolean {
@@ -204,10 +189,15 @@ function prepare(db: SqliteDatabase) {
     ),
     count: db.prepare('SELECT count(*) AS n FROM events'),
     overKeep: db.prepare('SELECT dcname FROM events GROUP BY dcname HAVING count(*) > ?'),
-    /** The oldest of the newest `keep` entries (OFFSET keep - 1): absent when there are no more than `keep`. */
-    keptFrom: db.prepare('SELECT revision FROM events WHERE dcname = ? ORDER BY revision DESC LIMIT 1 OFFSET ?'),
+    /** The newest entry beyond the newest `keep` (OFFSET keep): absent when there are no more than `keep`. */
+    excessOf: db.prepare('SELECT revision FROM events WHERE dcname = ? ORDER BY revision DESC LIMIT 1 OFFSET ?'),
+    /** The same for a JSON array of names. */
+    excessIn: db.prepare(
+      `SELECT j.value AS dcname,
+         (SELECT revision FROM events WHERE dcname = j.value ORDER BY revision DESC LIMIT 1 OFFSET ?) AS excess
+       FROM json_each(?) j`,
+    ),
     anyDroppable: db.prepare('SELECT 1 AS found FROM events WHERE dcname = ? AND revision <= ? AND time <= ? LIMIT 1'),
-    anyBefore: db.prepare('SELECT 1 AS found FROM events WHERE dcname = ? AND revision < ? LIMIT 1'),
     drop: db.prepare('DELETE FROM events WHERE dcname = ? AND revision <= ? AND time <= ? RETURNING revision'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),

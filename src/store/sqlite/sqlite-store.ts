@@ -236,7 +236,8 @@ export class SqliteConfigStore implements ConfigStore {
 
   async close(): Promise<void> {
     if (this.closed) return
-    await this.pruning.close()
+    // Not awaited: a pass still running finds the store closed and stops (its drops, if queued, commit now).
+    void this.pruning.close()
     this.commits.commitQueued()
     this.snapshot.end()
     this.closed = true

@@ -9,11 +9,12 @@ import {
   type ChangeEvent,
   HistoryCompactedError,
   PreconditionFailedError,
+  RevisionCompactedError,
   StoreUnavailableError,
 } from '../../src/configs/config-store.ts'
 import type { Config } from '../../src/configs/model.ts'
 import { loadSettings } from '../../src/settings.ts'
-import { migrate } from '../../src/store/postgres/postgres-migrations.ts'
+import { MIGRATIONS, migrate } from '../../src/store/postgres/postgres-migrations.ts'
 import { PostgresConfigStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.ts'
 import { type PostgresServer, startPostgres } from '../support/postgres.ts'
 import { type RunningServer, startServer } from '../support/server.ts'
@@ -149,6 +150,43 @@ describe('PostgreSQL store', () => {
       expect(await stores[0]?.count()).toBe(2)
     } finally {
       await Promise.all(stores.map((store) => store.close()))
+    }
+  }, 20_000)
+
+  it('when a database from before history is upgraded, then its events become entries and what was trimmed counts as dropped', async () => {
+    const url = await server.createDatabase('upgrade')
+    const sql = postgres(url, { max: 1, onnotice: () => {} })
+    try {
+      await migrate(
+        sql,
+        MIGRATIONS.filter((m) => m.version === 1),
+      )
+      // As the build before history left it with WATCH_HISTORY_SIZE=1: `old` created at 1, `a`
+      // created at 2 and modified at 3; only event 3 is left, compacted_through is 2.
+      const body = (dcname: string, team: string) => JSON.stringify({ dcname, metadata: { team } })
+      await sql`INSERT INTO events (revision, type, dcname, body) VALUES (3, 'MODIFIED', 'a', ${body('a', 'z')}::text::json)`
+      await sql`INSERT INTO configs (dcname, body, revision) VALUES ('old', ${body('old', 'o')}::text::json, 1), ('a', ${body('a', 'z')}::text::json, 3)`
+      await sql`UPDATE store_state SET revision = 3, compacted_through = 2`
+    } finally {
+      await sql.end()
+    }
+    const store = await PostgresConfigStore.open({ url, ...fast })
+    try {
+      const entries = async (dcname: string) =>
+        (await store.history(dcname, { limit: 10 })).entries.map((e) => [e.type, e.revision, e.actor])
+      expect(await entries('old')).toEqual([['MODIFIED', 1, 'unknown']])
+      expect(await store.getAt('old', 3)).toEqual({ config: config('old', { team: 'o' }), revision: 1 })
+      expect(await entries('a')).toEqual([['MODIFIED', 3, 'unknown']])
+      await expect(store.getAt('a', 2)).rejects.toBeInstanceOf(RevisionCompactedError)
+      await expect(store.eventsSince(1)).rejects.toBeInstanceOf(HistoryCompactedError)
+      expect((await store.eventsSince(2)).map((e) => e.revision)).toEqual([3])
+      const next = await store.replace(config('a', { team: 'y' }), {}, author)
+      expect(await entries('a')).toEqual([
+        ['MODIFIED', next.stored.revision, 'test'],
+        ['MODIFIED', 3, 'unknown'],
+      ])
+    } finally {
+      await store.close()
     }
   }, 20_000)
 

@@ -8,7 +8,7 @@
  * query (so pages stay full), and POST checks the dcname its body names.
  */
 import { Elysia, getSchemaValidator } from 'elysia'
-import type { ConfigStore } from '../../configs/config-store.ts'
+import type { ConfigStore, WriteMeta } from '../../configs/config-store.ts'
 import { applyMergePatch } from '../../configs/merge-patch.ts'
 import {
   type Config,
@@ -84,10 +84,10 @@ export function configRoutes(store: ConfigStore, watch: WatchHub, gate: ReturnTy
     .get(searchConfigs.path, (context) => list(context), routeHook(searchConfigs))
     .post(
       createConfig.path,
-      async ({ body, set, access }) => {
+      async ({ body, request, set, access }) => {
         // The name is in the body, which the gate (before the body is read) could not see.
         access.authorize('create', (body as Config).dcname)
-        const stored = await store.create(normalizeConfig(body as Config))
+        const stored = await store.create(normalizeConfig(body as Config), writeMeta(request))
         set.status = 201
         set.headers.etag = etag(stored.revision)
         set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
@@ -118,7 +118,7 @@ export function configRoutes(store: ConfigStore, watch: WatchHub, gate: ReturnTy
         }
         const precondition = writePrecondition(request.headers, true)
         const config = normalizeConfig({ dcname: params.dcname, metadata: body.metadata })
-        const { stored, created } = await store.replace(config, precondition)
+        const { stored, created } = await store.replace(config, precondition, writeMeta(request))
         set.status = created ? 201 : 200
         set.headers.etag = etag(stored.revision)
         if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
@@ -133,7 +133,12 @@ export function configRoutes(store: ConfigStore, watch: WatchHub, gate: ReturnTy
           throw badRequest('PATCH cannot change the dcname', [{ pointer: '/dcname', message: 'is immutable' }])
         }
         const precondition = writePrecondition(request.headers, false)
-        const stored = await store.update(params.dcname, (current) => mergeConfig(current, body), precondition)
+        const stored = await store.update(
+          params.dcname,
+          (current) => mergeConfig(current, body),
+          precondition,
+          writeMeta(request),
+        )
         set.headers.etag = etag(stored.revision)
         return stored.config
       },
@@ -142,7 +147,7 @@ export function configRoutes(store: ConfigStore, watch: WatchHub, gate: ReturnTy
     .delete(
       deleteConfig.path,
       async ({ params, request, set }) => {
-        await store.delete(params.dcname, writePrecondition(request.headers, false))
+        await store.delete(params.dcname, writePrecondition(request.headers, false), writeMeta(request))
         set.status = 204
         return new Response(null, { status: 204 })
       },
@@ -159,6 +164,14 @@ function mergeConfig(current: Config, patch: unknown): Config {
   }
   if (errors.length > 0) throw badRequest('the patched config would not be valid', errors)
   return normalizeConfig(merged as Config)
+}
+
+/**
+ * Who wrote, for the write's history entry. A placeholder until access control names the actor
+ * (and the request id assigned when the client sent none reaches the handlers).
+ */
+function writeMeta(request: Request): WriteMeta {
+  return { actor: 'anonymous', requestId: request.headers.get('x-request-id') ?? '' }
 }
 
 function notFound(dcname: string) {

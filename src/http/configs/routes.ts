@@ -48,6 +48,20 @@ function guardStructure({ body }: { body: unknown }) {
 }
 
 /**
+ * A rollback names its revision as a JSON number. The validator would take the string "7" for
+ * the number 7 (it coerces numeric strings); a revision sent as text is refused instead.
+ */
+function guardRollback({ body }: { body: unknown }) {
+  guardStructure({ body })
+  const revision = isObject(body) ? body.revision : undefined
+  if (typeof revision === 'string') {
+    throw badRequest('the body is not a valid rollback request', [
+      { pointer: '/revision', message: 'must be a positive whole number (a store revision), not a string' },
+    ])
+  }
+}
+
+/**
  * `gate`: the app's access gate (the same instance, used first by the app, so it runs once); it
  * gives the handlers their `access`.
  */
@@ -186,7 +200,7 @@ export function configRoutes(store: ConfigStore, watch: WatchHub, gate: ReturnTy
         if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
         return stored.config
       },
-      { ...routeHook(rollbackConfig), transform: guardStructure },
+      { ...routeHook(rollbackConfig), transform: guardRollback },
     )
 }
 

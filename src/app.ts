@@ -13,6 +13,7 @@ import { consoleRoutes } from './http/console/console-routes.ts'
 import { type ErrorReporter, errorHandling } from './http/errors.ts'
 import { HEALTH_CONTRACTS, healthRoutes, Readiness } from './http/health.ts'
 import { readJsonBody } from './http/json-body.ts'
+import { REQUEST_ID_HEADER, requestIdOf } from './http/request-id.ts'
 import { type RouteLike, type RouteMatcher, routeMatcher } from './http/route-matcher.ts'
 import { WatchHub } from './http/watch/watch-hub.ts'
 import { type HttpObservabilityDeps, httpObservability } from './observability/http-observability.ts'
@@ -33,7 +34,7 @@ interface AppDeps {
   /** Watch streams; one with default settings on `store` when left out (tests). */
   watch?: WatchHub
   /** Request metrics, access logs, traces and GET /metrics; left out, the app is not observed. */
-  observability?: Omit<HttpObservabilityDeps, 'routeOf'>
+  observability?: Omit<HttpObservabilityDeps, 'routeOf' | 'requestIds'>
 }
 
 const OPEN: AccessRules = { protected: false, anonymousRead: true }
@@ -51,7 +52,15 @@ export function createApp(deps: AppDeps) {
   const gate = accessGate(gateDeps(deps, routes))
   const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
     .use(errorHandling(routes, deps.reportError ?? (() => {})))
-    .use(deps.observability ? httpObservability({ ...deps.observability, routeOf: routes.routeOf }) : new Elysia())
+    .use(
+      deps.observability
+        ? httpObservability({
+            ...deps.observability,
+            routeOf: routes.routeOf,
+            requestIds: { header: REQUEST_ID_HEADER, of: requestIdOf },
+          })
+        : new Elysia(),
+    )
     .use(gate)
     // Other methods carry no body we read; null (not undefined) stops Elysia's own parsers,
     // which on Deno would try to parse an empty DELETE body sent with a JSON content type.

@@ -30,14 +30,19 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   const tracing = await createTracing(settings.tracing, logger)
   const backendStore = await openStore(settings.database, runtime, {
     historySize: settings.watchHistorySize,
+    retention: { keep: settings.historyKeep, days: settings.historyRetentionDays },
     postgres: settings.postgres,
     onConnectRetry: (retry) => logger.warn(retry, 'database unavailable at start-up: retrying'),
   })
   // The gauge asks the backend directly: a scrape is no store operation worth timing or tracing.
-  const metrics = createMetrics({ configs: () => backendStore.count() })
+  const metrics = createMetrics({
+    configs: () => backendStore.count(),
+    historyEntries: () => backendStore.countHistory(),
+    historyDropped: () => backendStore.droppedHistory(),
+  })
   const store = instrumentStore(backendStore, { metrics, tracing, logger })
   const access = openAccess(settings, logger, metrics, options.access)
-  if (settings.seed && (await store.seed(SEED_CONFIGS))) {
+  if (settings.seed && (await store.seed(SEED_CONFIGS, { actor: 'seed', requestId: '' }))) {
     logger.info({ configs: SEED_CONFIGS.map((c) => c.dcname) }, 'seeded an empty store')
   }
   const watch = new WatchHub(store, {

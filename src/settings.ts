@@ -10,6 +10,7 @@
  */
 
 import { accessProblem } from './settings/access.ts'
+import { type Env, readAll, Setting, SettingsError, setting } from './settings/setting.ts'
 import {
   bearerToken,
   boolean,
@@ -18,57 +19,11 @@ import {
   httpUrl,
   integer,
   oneOf,
-  Refused,
-  type Type,
   text,
 } from './settings/types.ts'
 
+export { SettingsError } from './settings/setting.ts'
 export { type DatabaseTarget, DEFAULT_SQLITE_PATH } from './settings/types.ts'
-
-export class SettingsError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`invalid setting ${variable}: ${problem}`)
-    this.name = 'SettingsError'
-  }
-}
-
-/** One declared setting; `V` is the type its value has in `Settings`. */
-class Setting<V> {
-  constructor(
-    readonly env: string,
-    readonly doc: string,
-    readonly accepts: string,
-    /** The default as the README shows it. */
-    readonly shownDefault: string,
-    private readonly parse: (raw: string | undefined) => V,
-  ) {}
-
-  read(env: Env): V {
-    try {
-      return this.parse(env[this.env])
-    } catch (error) {
-      if (error instanceof Refused) throw new SettingsError(this.env, error.message)
-      throw error
-    }
-  }
-}
-
-interface Declared<T, D> {
-  env: string
-  type: Type<T>
-  default: D
-  /** Needed when `String(default)` would not say it: an object, or unset meaning something. */
-  shownDefault?: string
-  doc: string
-}
-
-function setting<T>(declared: Declared<T, NoInfer<T>>): Setting<T>
-function setting<T>(declared: Declared<T, undefined>): Setting<T | undefined>
-function setting<T>(declared: Declared<T, T | undefined>): Setting<T | undefined> {
-  const { env, type, doc } = declared
-  const shownDefault = declared.shownDefault ?? (declared.default === undefined ? 'unset' : String(declared.default))
-  return new Setting(env, doc, type.accepts, shownDefault, (raw) => type.parse(raw) ?? declared.default)
-}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -188,6 +143,18 @@ const SETTINGS = {
     default: 10_000,
     doc: 'past events kept for watch replay; an older `since` answers 410',
   }),
+  historyKeep: setting({
+    env: 'HISTORY_KEEP',
+    type: integer(1, 1_000_000),
+    default: 20,
+    doc: 'history entries of each config always kept (the newest ones)',
+  }),
+  historyRetentionDays: setting({
+    env: 'HISTORY_RETENTION_DAYS',
+    type: integer(0, 36_500),
+    default: 30,
+    doc: 'older history entries are dropped once older than this many days (0: at once, keeping only `HISTORY_KEEP`); the newest `WATCH_HISTORY_SIZE` writes of the store stay as long as watch replay needs them',
+  }),
   watchHeartbeatMs: setting({
     env: 'WATCH_HEARTBEAT_MS',
     type: integer(10, 3_600_000),
@@ -256,10 +223,6 @@ const SETTINGS = {
   },
 }
 
-type Env = Record<string, string | undefined>
-type Group = Record<string, Setting<unknown>>
-type Values<T> = { [K in keyof T]: T[K] extends Setting<infer V> ? V : Values<T[K]> }
-
 /** Every declared setting, groups flattened, in declaration order. */
 export const SETTING_LIST: Setting<unknown>[] = Object.values(SETTINGS).flatMap((node) =>
   node instanceof Setting ? [node] : Object.values<Setting<unknown>>(node),
@@ -267,15 +230,6 @@ export const SETTING_LIST: Setting<unknown>[] = Object.values(SETTINGS).flatMap(
 
 /** Every variable loadSettings reads; the Kubernetes manifests are checked against it. */
 export const SETTING_NAMES: string[] = SETTING_LIST.map((s) => s.env)
-
-function readAll<T extends Record<string, Setting<unknown> | Group>>(table: T, env: Env): Values<T> {
-  const read = (node: Setting<unknown> | Group): unknown =>
-    node instanceof Setting
-      ? node.read(env)
-      : Object.fromEntries(Object.entries(node).map(([k, s]) => [k, s.read(env)]))
-  // The one cast: Object.fromEntries cannot carry the table's keys into its result type.
-  return Object.fromEntries(Object.entries(table).map(([key, node]) => [key, read(node)])) as Values<T>
-}
 
 export function loadSettings(env: Env) {
   const { tracing, ...rest } = readAll(SETTINGS, env)

@@ -12,12 +12,12 @@
  */
 import { treaty } from '@elysiajs/eden'
 import type { App } from '../app.ts'
-import type { ChangeType } from '../configs/config-store.ts'
+import type { HistoryEntry } from '../configs/config-store.ts'
 import type { Config } from '../configs/model.ts'
 import { ProblemError, UnreachableError } from './problem-error.ts'
 import { type WatchItem, type WatchOptions, watchConfigs } from './watch.ts'
 
-export type { Config }
+export type { Config, HistoryEntry }
 
 export interface ClientOptions {
   /** The service, e.g. `http://localhost:4999`. */
@@ -48,16 +48,6 @@ export interface Page {
 export interface Paging {
   limit?: number
   cursor?: string
-}
-
-/** One write as history keeps it. For DELETED, `config` is the last state. */
-export interface HistoryEntry {
-  revision: number
-  type: ChangeType
-  time: string
-  actor: string
-  requestId: string
-  config: Config
 }
 
 export interface HistoryPage {
@@ -156,10 +146,9 @@ export class ConfigClient {
 
   /** One page of a config's history, newest first. */
   async history(dcname: string, paging: Paging = {}): Promise<HistoryPage> {
-    const query = new URLSearchParams(pagingQuery(paging))
-    const path = `/configs/${encodeURIComponent(dcname)}/history${query.size > 0 ? `?${query}` : ''}`
-    const response = await this.request(path, { method: 'GET' })
-    return { entries: (await response.json()) as HistoryEntry[], next: nextCursor(response.headers) }
+    const answer = await this.api.configs({ dcname }).history.get({ query: pagingQuery(paging) })
+    const response = this.unwrap(answer)
+    return { entries: answer.data as HistoryEntry[], next: nextCursor(response.headers) }
   }
 
   /** Every page of a config's history, newest first. */
@@ -180,13 +169,9 @@ export class ConfigClient {
     revision: number,
     options: WriteOptions = {},
   ): Promise<StoredConfig & { created: boolean }> {
-    const response = await this.request(`/configs/${encodeURIComponent(dcname)}/rollback`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...preconditionHeaders(options) },
-      body: JSON.stringify({ revision }),
-    })
-    const config = (await response.json()) as Config
-    return { config, revision: revisionOf(response.headers), created: response.status === 201 }
+    const headers = preconditionHeaders(options)
+    const answer = await this.api.configs({ dcname }).rollback.post({ revision }, { headers })
+    return { ...this.stored(answer), created: answer.status === 201 }
   }
 
   /** Changes as they happen; see watch.ts for resuming, re-listing and ending. */
@@ -195,7 +180,7 @@ export class ConfigClient {
   }
 
   /**
-   * A request outside the typed routes (history, rollback, the watch stream): the same
+   * A request outside the typed routes (the watch stream): the same
    * token and the same errors as the rest.
    */
   async request(path: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Response> {

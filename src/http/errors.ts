@@ -10,6 +10,7 @@ import {
   HistoryCompactedError,
   NotFoundError,
   PreconditionFailedError,
+  RevisionCompactedError,
   StoreUnavailableError,
 } from '../configs/config-store.ts'
 import type { FieldError } from '../configs/model.ts'
@@ -30,7 +31,7 @@ export function errorHandling(routes: Pick<RouteMatcher, 'allowedMethods'>, repo
       }
       return problemResponse(problem(404, 'no-route', `no route for ${request.method} ${path}`))
     }
-    if (code === 'VALIDATION') return problemResponse(validationProblem(error))
+    if (code === 'VALIDATION') return problemResponse(validationProblem(error, request))
     // Errors thrown while parsing arrive wrapped; the body reader throws ProblemErrors.
     const cause = code === 'PARSE' ? (error as Error).cause : error
     if (code === 'PARSE' && !(cause instanceof ProblemError)) {
@@ -52,6 +53,8 @@ function mapKnownError(error: unknown): { problem: Problem; headers?: Record<str
   }
   // A watch from a revision the history no longer holds: the client must list again.
   if (error instanceof HistoryCompactedError) return { problem: problem(410, 'gone', error.message) }
+  // A read or rollback at a revision retention dropped; the detail names the oldest kept one.
+  if (error instanceof RevisionCompactedError) return { problem: problem(410, 'gone', error.message) }
   if (error instanceof StoreUnavailableError) {
     return { problem: problem(503, 'store-unavailable', error.message), headers: { 'retry-after': '1' } }
   }
@@ -105,10 +108,14 @@ export function fieldErrors(errors: Iterable<SchemaError>, max = 20): FieldError
   return [...byPointer].map(([pointer, { message }]) => ({ pointer, message }))
 }
 
-function validationProblem(error: unknown): Problem {
+function validationProblem(error: unknown, request: Request): Problem {
   const { type, all = [] } = error as ValidationLike
   const errors = fieldErrors(all)
-  if (type === 'body') return problem(400, 'validation', 'the body is not a valid config', errors)
+  if (type === 'body') {
+    // The one body that is no config is a rollback's `{"revision": N}`.
+    const what = new URL(request.url).pathname.endsWith('/rollback') ? 'rollback request' : 'config'
+    return problem(400, 'validation', `the body is not a valid ${what}`, errors)
+  }
   const where = type === 'params' ? 'the URL path' : `the ${type ?? 'request'}`
   const reasons = errors.map((e) => `${e.pointer.replace(/^\//, '') || 'value'}: ${e.message}`).join('; ')
   return problem(400, 'validation', `${where} is not valid: ${reasons}`)

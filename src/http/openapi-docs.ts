@@ -24,11 +24,25 @@ export const ProblemSchema = t.Object(
   { description: 'Problem details (RFC 9457), the body of every error' },
 )
 
+/** One write as history keeps it (the domain's HistoryEntry); for DELETED, `config` is the last state. */
+export const HistoryEntrySchema = t.Object(
+  {
+    revision: t.Integer({ minimum: 1, description: 'The store revision of the write' }),
+    type: t.Union([t.Literal('ADDED'), t.Literal('MODIFIED'), t.Literal('DELETED')]),
+    time: t.String({ description: 'When the write was made, RFC 3339 (UTC)' }),
+    actor: t.String({ description: "`anonymous`, `api-token`, a token's name or a JWT subject" }),
+    requestId: t.String({ description: 'The X-Request-Id of the write' }),
+    config: ConfigSchema,
+  },
+  { additionalProperties: false },
+)
+
 /** Schemas the document names in components/schemas; wherever a contract uses one, it is referenced. */
 export const COMPONENT_SCHEMAS = {
   Config: ConfigSchema,
   ConfigReplace: ReplaceSchema,
   ConfigMergePatch: MergePatchSchema,
+  HistoryEntry: HistoryEntrySchema,
   Problem: ProblemSchema,
 } as const satisfies NamedSchemas
 

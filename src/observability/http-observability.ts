@@ -24,7 +24,6 @@ import {
 import { Elysia } from 'elysia'
 import { infoLineWriter, type Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
-import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts'
 import { methodLabel, pathOf, routeLabel } from './route-label.ts'
 import { incomingTraceId, randomId } from './trace-ids.ts'
 import { REQUEST_ID_KEY, type Tracing } from './tracing.ts'
@@ -40,6 +39,11 @@ export interface HttpObservabilityDeps {
   routeOf: (method: string, path: string) => string | undefined
   /** False when METRICS_PORT serves `/metrics` instead; true when left out. */
   serveMetrics?: boolean
+  /**
+   * The request's id and the header that carries it back: the HTTP layer resolves it once per
+   * request, so the handlers' writes (their history entries) and this layer agree on it.
+   */
+  requestIds: { header: string; of: (request: Request) => string }
 }
 
 type Handle = (request: Request) => Response | Promise<Response>
@@ -60,7 +64,14 @@ interface RequestObservation {
 /** Long client-supplied values are cut in log lines; they are evidence, not payload. */
 const MAX_LOGGED_LENGTH = 512
 
-export function httpObservability({ metrics, tracing, logger, routeOf, serveMetrics = true }: HttpObservabilityDeps) {
+export function httpObservability({
+  metrics,
+  tracing,
+  logger,
+  routeOf,
+  serveMetrics = true,
+  requestIds,
+}: HttpObservabilityDeps) {
   const writeInfo = infoLineWriter(logger)
 
   function observe(handle: Handle, request: Request): Response | Promise<Response> {
@@ -74,7 +85,7 @@ export function httpObservability({ metrics, tracing, logger, routeOf, serveMetr
       method,
       path,
       route,
-      requestId: requestIdFrom(headers.get(REQUEST_ID_HEADER)),
+      requestId: requestIds.of(request),
       userAgent: headers.get('user-agent'),
       span: undefined,
       traceId: undefined,
@@ -129,7 +140,7 @@ export function httpObservability({ metrics, tracing, logger, routeOf, serveMetr
 
   function respond(response: Response, state: RequestObservation): Response {
     record(response.status, state)
-    return withRequestId(response, state.requestId)
+    return withRequestId(response, requestIds.header, state.requestId)
   }
 
   /** Records the outcome (500 for a handler that threw past the error mapper). */
@@ -172,14 +183,14 @@ export function httpObservability({ metrics, tracing, logger, routeOf, serveMetr
   )
 }
 
-function withRequestId(response: Response, requestId: string): Response {
+function withRequestId(response: Response, header: string, requestId: string): Response {
   try {
-    response.headers.set(REQUEST_ID_HEADER, requestId)
+    response.headers.set(header, requestId)
     return response
   } catch {
     // Headers of some responses are immutable; a copy carries the header instead.
     const copy = new Response(response.body, response)
-    copy.headers.set(REQUEST_ID_HEADER, requestId)
+    copy.headers.set(header, requestId)
     return copy
   }
 }

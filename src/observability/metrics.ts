@@ -20,6 +20,10 @@ interface MetricsSources {
   configs: () => Promise<number>
   /** Watch streams connected now (the watch hub's `connected()`). */
   watchers?: () => number
+  /** How many history entries are stored; asked once per scrape. */
+  historyEntries?: () => Promise<number>
+  /** History entries this process dropped by retention so far. */
+  historyDropped?: () => number
 }
 
 export interface Metrics {
@@ -85,6 +89,28 @@ export function createMetrics(sources: MetricsSources): Metrics {
       } catch {
         this.reset()
       }
+    },
+  })
+  new Gauge({
+    name: 'history_entries',
+    help: 'History entries stored, every config together.',
+    registers,
+    async collect() {
+      // As for `configs`: a store that cannot answer leaves the series out of this scrape.
+      try {
+        this.set((await sources.historyEntries?.()) ?? 0)
+      } catch {
+        this.reset()
+      }
+    },
+  })
+  new Counter({
+    name: 'history_entries_dropped_total',
+    help: 'History entries dropped by retention (HISTORY_KEEP, HISTORY_RETENTION_DAYS) by this process.',
+    registers,
+    collect() {
+      this.reset()
+      this.inc(sources.historyDropped?.() ?? 0)
     },
   })
   const storeDuration = new SeriesHistogram({

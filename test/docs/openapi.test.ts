@@ -226,6 +226,7 @@ describe('the OpenAPI document at /swagger/json', () => {
       'delete /configs/{dcname}',
       'patch /configs/{dcname}',
       'post /configs',
+      'post /configs/{dcname}/rollback',
       'put /configs/{dcname}',
     ])
     const probe = (key: string) => key.endsWith('/healthz') || key.endsWith('/readyz')
@@ -236,6 +237,31 @@ describe('the OpenAPI document at /swagger/json', () => {
       // valid JWT whose subject has no role here (403); the named ones can also be outside prefixes.
       if (!probe(key)) expect(Object.keys(operation.responses), key).toEqual(expect.arrayContaining(['401', '403']))
     }
+  })
+
+  it('when read, then history, a read at a revision and rollback are documented with examples, 404 and 410', () => {
+    const history = document.paths['/configs/{dcname}/history'].get
+    expect(history.operationId).toBe('configHistory')
+    expect(history.parameters.map((p: Json) => p.name)).toEqual(['dcname', 'limit', 'cursor'])
+    expect(history.responses['200'].content['application/json'].schema).toEqual({
+      type: 'array',
+      items: { $ref: '#/components/schemas/HistoryEntry' },
+    })
+    expect(history.responses['200'].content['application/json'].example[0]).toHaveProperty('actor')
+    expect(history.responses['200'].headers).toHaveProperty('Link')
+    expect(Object.keys(history.responses)).toContain('404')
+
+    const get = document.paths['/configs/{dcname}'].get
+    expect(get.parameters.find((p: Json) => p.name === 'revision')).toMatchObject({ in: 'query' })
+    expect(Object.keys(get.responses)).toEqual(expect.arrayContaining(['200', '304', '400', '404', '410']))
+
+    const rollback = document.paths['/configs/{dcname}/rollback'].post
+    expect(rollback.requestBody.content['application/json'].example).toEqual({ revision: expect.any(Number) })
+    expect(Object.keys(rollback.responses)).toEqual(
+      expect.arrayContaining(['200', '201', '400', '404', '410', '412', '413', '415']),
+    )
+    expect(rollback.responses['410'].content['application/problem+json'].example.detail).toContain('oldest kept')
+    expect(rollback.parameters.map((p: Json) => p.name)).toContain('If-Match')
   })
 
   it('when read, then its server is the service that serves it, whatever its address', () => {

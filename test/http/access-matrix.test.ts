@@ -4,9 +4,6 @@
  * gets and what it sees: lists, searches and watches (replay and live) show exactly the configs
  * inside its prefixes, and a refused write changes nothing. Real service processes (Bun, or Deno
  * with TEST_RUNTIME=deno) on real SQLite files, with a tokens file.
- *
- * The history endpoints are not served yet: their rows wait in AWAITING_HISTORY_ENDPOINTS and
- * run as soon as the service documents the route; then a test asks for them to be moved here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { writeFileSync } from 'node:fs'
@@ -73,13 +70,9 @@ interface Row {
   expect: Statuses
   /** Whether the row's config exists before the call. */
   exists?: false
-  /** The route (as the OpenAPI document names it) that must be served for the row to run. */
-  route?: [method: string, path: string]
 }
 
 type CallOf = (target: Target) => Call
-const HISTORY: Row['route'] = ['get', '/configs/{dcname}/history']
-const ROLLBACK: Row['route'] = ['post', '/configs/{dcname}/rollback']
 const list: CallOf = () => ({ method: 'GET', path: '/configs?limit=1000' })
 const search: CallOf = () => ({ method: 'GET', path: '/search?metadata.matrix=true&limit=1000' })
 const watch: CallOf = () => ({ method: 'GET', path: '/configs?watch=true&since=0' })
@@ -113,23 +106,11 @@ const MATRIX: Row[] = [
   { endpoint: 'patch', side: 'outside', call: patch, expect: S(403, 403, 200, 401, 401) },
   { endpoint: 'delete', side: 'inside', call: remove, expect: S(403, 204, 204, 401, 401) },
   { endpoint: 'delete', side: 'outside', call: remove, expect: S(403, 403, 204, 401, 401) },
+  { endpoint: 'history', side: 'inside', call: history, expect: S(200, 200, 200, 200, 401) },
+  { endpoint: 'history', side: 'outside', call: history, expect: S(403, 403, 200, 200, 401) },
+  { endpoint: 'rollback', side: 'inside', call: rollback, expect: S(403, 200, 200, 401, 401) },
+  { endpoint: 'rollback', side: 'outside', call: rollback, expect: S(403, 403, 200, 401, 401) },
 ]
-
-/**
- * Rows of endpoints still being built, run as soon as the service documents their route (then
- * move them into MATRIX). An admin has no prefixes: nothing is outside for it.
- */
-const AWAITING_HISTORY_ENDPOINTS: Row[] = [
-  { endpoint: 'history', side: 'inside', route: HISTORY, call: history, expect: S(200, 200, 200, 200, 401) },
-  { endpoint: 'history', side: 'outside', route: HISTORY, call: history, expect: S(403, 403, 200, 200, 401) },
-  { endpoint: 'rollback', side: 'inside', route: ROLLBACK, call: rollback, expect: S(403, 200, 200, 401, 401) },
-  { endpoint: 'rollback', side: 'outside', route: ROLLBACK, call: rollback, expect: S(403, 403, 200, 401, 401) },
-]
-
-const documented = (await (await fetch(`${services.open.url}/swagger/json`)).json()) as {
-  paths: Record<string, Record<string, unknown>>
-}
-const served = (row: Row) => row.route === undefined || documented.paths[row.route[1]]?.[row.route[0]] !== undefined
 
 function send(who: Who, call: Call, init: RequestInit = {}): Promise<Response> {
   const { service, token } = CALLERS[who]
@@ -269,14 +250,6 @@ describe('access matrix', () => {
   })
 
   for (const row of MATRIX) describeRow(row)
-  for (const row of AWAITING_HISTORY_ENDPOINTS.filter(served)) describeRow(row)
-
-  it('when the history endpoints land, then their rows move from AWAITING_HISTORY_ENDPOINTS into MATRIX', () => {
-    // Their rows already run above once the route is served; this keeps the waiting list honest.
-    const landed = AWAITING_HISTORY_ENDPOINTS.filter(served).map((row) => `${row.endpoint} ${row.side}`)
-    expect(landed).toEqual([])
-    expect(AWAITING_HISTORY_ENDPOINTS.length).toBeGreaterThan(0)
-  })
 
   it('when a scoped caller pages through a list with a small limit, then Link visits exactly its configs once each', async () => {
     const expected = (await allNames(services.open)).filter(sees('reader'))

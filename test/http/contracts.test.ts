@@ -15,7 +15,15 @@ import type { RouteContract } from '../../src/http/contract.ts'
 import { HEALTH_CONTRACTS } from '../../src/http/health.ts'
 import { routeMatcher } from '../../src/http/route-matcher.ts'
 import { sha256 } from '../access/support.ts'
-import { client, httpTarget, type Reply, type RequestOptions, type Target, uniquePrefix } from '../support/http.ts'
+import {
+  client,
+  httpTarget,
+  type Reply,
+  type RequestOptions,
+  revisionOf,
+  type Target,
+  uniquePrefix,
+} from '../support/http.ts'
 import { tempDir } from '../support/server.ts'
 import { hostileRequests } from './hostile-requests.ts'
 
@@ -28,6 +36,10 @@ let target: Target
 let request: ReturnType<typeof client>
 const p = uniquePrefix()
 const existing = `${p}-existing`
+/** `existing` as created, and a config created then deleted (rolled back to undelete it). */
+let existingRevision: number
+const deleted = `${p}-deleted`
+let deletedRevision: number
 
 interface Exchange {
   method: string
@@ -62,6 +74,48 @@ const exchanges = (): Exchange[] => [
   { method: 'DELETE', path: `/configs/${p}-missing`, status: 404 },
   { method: 'POST', path: '/configs', options: { body: { dcname: `${p}-x`, metadata: {} }, auth: false }, status: 401 },
   { method: 'GET', path: '/configs?watch=maybe', status: 400 },
+  { method: 'GET', path: `/configs/${existing}/history`, status: 200 },
+  { method: 'GET', path: `/configs/${existing}/history?limit=1`, status: 200 },
+  { method: 'GET', path: `/configs/${p}-missing/history`, status: 404 },
+  { method: 'GET', path: `/configs/${existing}?revision=${existingRevision}`, status: 200 },
+  {
+    method: 'GET',
+    path: `/configs/${existing}?revision=${existingRevision}`,
+    options: { headers: { 'if-none-match': `"${existingRevision}"` } },
+    status: 304,
+  },
+  { method: 'GET', path: `/configs/${deleted}?revision=${existingRevision}`, status: 404 },
+  { method: 'GET', path: `/configs/${existing}?revision=0`, status: 400 },
+  {
+    method: 'POST',
+    path: `/configs/${deleted}/rollback`,
+    options: { body: { revision: deletedRevision } },
+    status: 201,
+  },
+  {
+    method: 'POST',
+    path: `/configs/${deleted}/rollback`,
+    options: { body: { revision: deletedRevision } },
+    status: 200,
+  },
+  {
+    method: 'POST',
+    path: `/configs/${deleted}/rollback`,
+    options: { body: { revision: deletedRevision }, headers: { 'if-match': '"1"' } },
+    status: 412,
+  },
+  {
+    method: 'POST',
+    path: `/configs/${deleted}/rollback`,
+    options: { body: { revision: existingRevision } },
+    status: 404,
+  },
+  {
+    method: 'POST',
+    path: `/configs/${deleted}/rollback`,
+    options: { body: { revision: deletedRevision }, auth: false },
+    status: 401,
+  },
   { method: 'GET', path: '/healthz', status: 200 },
   { method: 'GET', path: '/readyz', status: 200 },
   { method: 'GET', path: '/configs', options: { headers: as('nobody-issued-this') }, status: 401 },
@@ -95,6 +149,13 @@ const accessExchanges = (): Exchange[] => {
     { method: 'PUT', path: `/configs/${existing}`, options: { ...scoped, body }, status: 403 },
     { method: 'PATCH', path: `/configs/${existing}`, options: { ...scoped, body }, status: 403 },
     { method: 'DELETE', path: `/configs/${existing}`, options: scoped, status: 403 },
+    { method: 'GET', path: `/configs/${existing}/history`, options: scoped, status: 403 },
+    {
+      method: 'POST',
+      path: `/configs/${existing}/rollback`,
+      options: { ...scoped, body: { revision: existingRevision } },
+      status: 403,
+    },
     {
       method: 'POST',
       path: '/configs',
@@ -122,6 +183,10 @@ beforeAll(async () => {
   request = client(target)
   const created = await request('POST', '/configs', { body: { dcname: existing, metadata: {} } })
   expect(created.status).toBe(201)
+  existingRevision = revisionOf(created)
+  const toDelete = await request('POST', '/configs', { body: { dcname: deleted, metadata: {} } })
+  deletedRevision = revisionOf(toDelete)
+  expect((await request('DELETE', `/configs/${deleted}`)).status).toBe(204)
 })
 afterAll(async () => {
   await target.close()
@@ -154,6 +219,33 @@ function breaches(method: string, path: string, reply: Reply): string[] {
 }
 
 describe('route contracts against the answers', () => {
+  it('when a revision was dropped by retention, then the 410 of a read and of a rollback at it are declared', async () => {
+    // Retention needs a server started with it.
+    if (process.env.TEST_BASE_URL) return
+    const compacting = await httpTarget({ HISTORY_KEEP: '1', HISTORY_RETENTION_DAYS: '0', WATCH_HISTORY_SIZE: '1' })
+    try {
+      const send = client(compacting)
+      const first = await send('POST', '/configs', { body: { dcname: 'gone', metadata: { n: 1 } } })
+      await send('PATCH', '/configs/gone', { body: { metadata: { n: 2 } } })
+      const path = `/configs/gone?revision=${revisionOf(first)}`
+      let read = await send('GET', path)
+      for (const deadline = Date.now() + 10_000; read.status === 200 && Date.now() < deadline; ) {
+        await Bun.sleep(100)
+        read = await send('GET', path)
+      }
+      const rollback = await send('POST', '/configs/gone/rollback', { body: { revision: revisionOf(first) } })
+      expect([
+        { status: read.status, breaches: breaches('GET', path, read) },
+        { status: rollback.status, breaches: breaches('POST', '/configs/gone/rollback', rollback) },
+      ]).toEqual([
+        { status: 410, breaches: [] },
+        { status: 410, breaches: [] },
+      ])
+    } finally {
+      await compacting.close()
+    }
+  })
+
   it('when every request of the API table is sent, then each answer is the status asked for and matches its contract', async () => {
     const checked: string[] = []
     for (const exchange of exchanges()) {

@@ -16,6 +16,7 @@ import {
 } from '../../configs/model.ts'
 import { defineRoute, type ParameterContract } from '../contract.ts'
 import { problemResponses } from '../openapi-docs.ts'
+import { configHistory, MAX_REVISION, REVISION_GONE, rollbackConfig } from './history-contracts.ts'
 
 const TAGS = ['configs']
 const JSON_BODY = ['application/json']
@@ -124,14 +125,30 @@ export const getConfig = defineRoute({
   method: 'GET',
   path: '/configs/:dcname',
   operationId: 'getConfig',
-  summary: 'Get a config',
+  summary: 'Get a config, now or at a revision',
+  description:
+    'With `revision=N`, the config as it stood at store revision N (from its history), with the ETag ' +
+    'of the write that made that state: 404 when it did not exist then, 410 when retention dropped ' +
+    'that part of its history. A state at a revision never changes, so `If-None-Match` works the same.',
   tags: TAGS,
   params: Params,
+  query: {
+    revision: {
+      description: 'A store revision (a positive whole number): the config as it stood then',
+      schema: { type: 'integer', minimum: 1, maximum: MAX_REVISION },
+    },
+  },
   headers: { 'If-None-Match': { description: 'An ETag seen before: 304 when unchanged' } },
   responses: {
     200: { description: 'The config', schema: ConfigSchema, example: EXAMPLE, headers: ETAG },
     304: { description: '`If-None-Match` matched: the config is unchanged', headers: ETAG },
-    ...problemResponses(400, 401, 403, 404, 500, 503),
+    ...problemResponses(400, 401, 403),
+    404: {
+      ...problemResponses(404)[404],
+      description: 'No config has this dcname (with `revision`: it did not exist at that revision)',
+    },
+    ...REVISION_GONE,
+    ...problemResponses(500, 503),
   },
 })
 
@@ -188,4 +205,6 @@ export const CONFIG_CONTRACTS = [
   replaceConfig,
   patchConfig,
   deleteConfig,
+  configHistory,
+  rollbackConfig,
 ]

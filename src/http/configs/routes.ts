@@ -8,7 +8,7 @@
  * query (so pages stay full), and POST checks the dcname its body names.
  */
 import { Elysia, getSchemaValidator } from 'elysia'
-import type { ConfigStore } from '../../configs/config-store.ts'
+import { type ConfigStore, NotFoundError, type WriteMeta } from '../../configs/config-store.ts'
 import { applyMergePatch } from '../../configs/merge-patch.ts'
 import {
   type Config,
@@ -22,8 +22,10 @@ import type { accessGate, RequestAccess } from '../auth.ts'
 import { etag, noneMatch, writePrecondition } from '../conditional.ts'
 import { routeHook } from '../contract.ts'
 import { fieldErrors } from '../errors.ts'
+import { encodeHistoryCursor, parseHistoryQuery, revisionParameter } from '../history-query.ts'
 import { encodeCursor, parseListQuery } from '../list-query.ts'
 import { badRequest, ProblemError } from '../problem.ts'
+import { requestIdOf } from '../request-id.ts'
 import type { WatchHub } from '../watch/watch-hub.ts'
 import { parseWatchRequest, wantsWatch } from '../watch/watch-query.ts'
 import {
@@ -35,6 +37,7 @@ import {
   replaceConfig,
   searchConfigs,
 } from './contracts.ts'
+import { configHistory, rollbackConfig } from './history-contracts.ts'
 
 const configValidator = getSchemaValidator(ConfigSchema, { normalize: false, additionalProperties: false })
 
@@ -42,6 +45,20 @@ const configValidator = getSchemaValidator(ConfigSchema, { normalize: false, add
 function guardStructure({ body }: { body: unknown }) {
   const errors = structuralErrors(body)
   if (errors.length > 0) throw badRequest('the body has refused keys or is nested too deeply', errors)
+}
+
+/**
+ * A rollback names its revision as a JSON number. The validator would take the string "7" for
+ * the number 7 (it coerces numeric strings); a revision sent as text is refused instead.
+ */
+function guardRollback({ body }: { body: unknown }) {
+  guardStructure({ body })
+  const revision = isObject(body) ? body.revision : undefined
+  if (typeof revision === 'string') {
+    throw badRequest('the body is not a valid rollback request', [
+      { pointer: '/revision', message: 'must be a positive whole number (a store revision), not a string' },
+    ])
+  }
 }
 
 /**
@@ -84,10 +101,10 @@ export function configRoutes(store: ConfigStore, watch: WatchHub, gate: ReturnTy
     .get(searchConfigs.path, (context) => list(context), routeHook(searchConfigs))
     .post(
       createConfig.path,
-      async ({ body, set, access }) => {
+      async ({ body, request, set, access }) => {
         // The name is in the body, which the gate (before the body is read) could not see.
         access.authorize('create', (body as Config).dcname)
-        const stored = await store.create(normalizeConfig(body as Config))
+        const stored = await store.create(normalizeConfig(body as Config), writeMeta(request, access))
         set.status = 201
         set.headers.etag = etag(stored.revision)
         set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
@@ -98,8 +115,12 @@ export function configRoutes(store: ConfigStore, watch: WatchHub, gate: ReturnTy
     .get(
       getConfig.path,
       async ({ params, request, set }) => {
-        const stored = await store.get(params.dcname)
-        if (!stored) throw notFound(params.dcname)
+        // Most reads have no query string: they skip parsing one.
+        const query = request.url.indexOf('?')
+        const revision = query === -1 ? undefined : revisionParameter(new URLSearchParams(request.url.slice(query + 1)))
+        const stored =
+          revision === undefined ? await store.get(params.dcname) : await store.getAt(params.dcname, revision)
+        if (!stored) throw revision === undefined ? notFound(params.dcname) : new NotFoundError(params.dcname, revision)
         set.headers.etag = etag(stored.revision)
         if (!noneMatch(request.headers.get('if-none-match'), stored.revision)) {
           return new Response(null, { status: 304, headers: { etag: etag(stored.revision) } })
@@ -110,7 +131,7 @@ export function configRoutes(store: ConfigStore, watch: WatchHub, gate: ReturnTy
     )
     .put(
       replaceConfig.path,
-      async ({ params, body, request, set }) => {
+      async ({ params, body, request, set, access }) => {
         if (body.dcname !== undefined && body.dcname !== params.dcname) {
           throw badRequest('the dcname in the body differs from the one in the URL', [
             { pointer: '/dcname', message: `must be ${JSON.stringify(params.dcname)} or left out` },
@@ -118,7 +139,7 @@ export function configRoutes(store: ConfigStore, watch: WatchHub, gate: ReturnTy
         }
         const precondition = writePrecondition(request.headers, true)
         const config = normalizeConfig({ dcname: params.dcname, metadata: body.metadata })
-        const { stored, created } = await store.replace(config, precondition)
+        const { stored, created } = await store.replace(config, precondition, writeMeta(request, access))
         set.status = created ? 201 : 200
         set.headers.etag = etag(stored.revision)
         if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
@@ -128,12 +149,17 @@ export function configRoutes(store: ConfigStore, watch: WatchHub, gate: ReturnTy
     )
     .patch(
       patchConfig.path,
-      async ({ params, body, request, set }) => {
+      async ({ params, body, request, set, access }) => {
         if (body.dcname !== undefined && body.dcname !== params.dcname) {
           throw badRequest('PATCH cannot change the dcname', [{ pointer: '/dcname', message: 'is immutable' }])
         }
         const precondition = writePrecondition(request.headers, false)
-        const stored = await store.update(params.dcname, (current) => mergeConfig(current, body), precondition)
+        const stored = await store.update(
+          params.dcname,
+          (current) => mergeConfig(current, body),
+          precondition,
+          writeMeta(request, access),
+        )
         set.headers.etag = etag(stored.revision)
         return stored.config
       },
@@ -141,12 +167,40 @@ export function configRoutes(store: ConfigStore, watch: WatchHub, gate: ReturnTy
     )
     .delete(
       deleteConfig.path,
-      async ({ params, request, set }) => {
-        await store.delete(params.dcname, writePrecondition(request.headers, false))
+      async ({ params, request, set, access }) => {
+        await store.delete(params.dcname, writePrecondition(request.headers, false), writeMeta(request, access))
         set.status = 204
         return new Response(null, { status: 204 })
       },
       routeHook(deleteConfig),
+    )
+    .get(
+      configHistory.path,
+      async ({ params, request, set }) => {
+        const url = new URL(request.url)
+        const page = await store.history(params.dcname, parseHistoryQuery(url.searchParams))
+        const last = page.entries.at(-1)
+        if (page.more && last) {
+          const next = new URLSearchParams(url.searchParams)
+          next.set('cursor', encodeHistoryCursor(last.revision))
+          set.headers.link = `<${url.pathname}?${next}>; rel="next"`
+        }
+        return page.entries
+      },
+      routeHook(configHistory),
+    )
+    .post(
+      rollbackConfig.path,
+      async ({ params, body, request, set, access }) => {
+        const precondition = writePrecondition(request.headers, false)
+        const meta = writeMeta(request, access)
+        const { stored, created } = await store.rollback(params.dcname, body.revision, precondition, meta)
+        set.status = created ? 201 : 200
+        set.headers.etag = etag(stored.revision)
+        if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
+        return stored.config
+      },
+      { ...routeHook(rollbackConfig), transform: guardRollback },
     )
 }
 
@@ -159,6 +213,14 @@ function mergeConfig(current: Config, patch: unknown): Config {
   }
   if (errors.length > 0) throw badRequest('the patched config would not be valid', errors)
   return normalizeConfig(merged as Config)
+}
+
+/**
+ * Who wrote, for the write's history entry: the actor access control names, and the request id
+ * the response and the access line carry (the caller's, or the one made for this request).
+ */
+function writeMeta(request: Request, access: Pick<RequestAccess, 'actor'>): WriteMeta {
+  return { actor: access.actor, requestId: requestIdOf(request) }
 }
 
 function notFound(dcname: string) {

@@ -12,6 +12,7 @@ type Leaf = [path: string, value: string]
 export class FilterIndex {
   private readonly removeLeaf: SqliteStatement
   private readonly addLeaf: SqliteStatement
+  private readonly listStatements = new Map<string, SqliteStatement>()
 
   constructor(private readonly db: SqliteDatabase) {
     this.removeLeaf = db.prepare('DELETE FROM leaves WHERE path = ? AND value = ? AND dcname = ?')
@@ -30,6 +31,18 @@ export class FilterIndex {
     const had = new Set(old.map(key))
     for (const leaf of old) if (!kept.has(key(leaf))) this.removeLeaf.run(leaf[0], leaf[1], dcname)
     for (const leaf of next) if (!had.has(key(leaf))) this.addLeaf.run(leaf[0], leaf[1], dcname)
+  }
+
+  /** The prepared statement of a list query, and its parameters. */
+  listStatement(query: ListQuery): { statement: SqliteStatement; params: SqlValue[] } {
+    const { sql, params } = listSql(query)
+    let statement = this.listStatements.get(sql)
+    if (!statement) {
+      statement = this.db.prepare(sql)
+      // Filters come in few shapes; keep the cache bounded in case a client varies them.
+      if (this.listStatements.size < 256) this.listStatements.set(sql, statement)
+    }
+    return { statement, params }
   }
 
   /** Indexes every stored config anew; runs inside the caller's transaction. */

@@ -49,14 +49,14 @@ export function createApp(deps: AppDeps) {
   // first use. It decides both the 404/405 answers and the route label of metrics and logs.
   let registered: () => RouteLike[] = () => []
   const routes = routeMatcher(() => registered())
+  // The trace id the access line names, kept for the audit line of a write (the only reader).
+  const traceIds = new WeakMap<Request, string>()
 
   // By default Elysia looks for the path from the 12th character of the URL on, which assumes a
   // host of at least 4 characters: a Service named `api` (http://api/configs) would match no
   // route. Both runtimes hand over plain `http://` URLs (no TLS is served here), so the path
   // starts at the first '/' after the 7 characters of `http://`, whatever the Host header.
   const gate = accessGate(gateDeps(deps, routes))
-  // The trace id the access line names, kept for the audit line of a write (the only reader).
-  const traceIds = new WeakMap<Request, string>()
   const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
     .use(errorHandling(routes, deps.reportError ?? (() => {})))
     .use(
@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps) {
           })
         : new Elysia(),
     )
-    .use(gate)
+    // Before the gate: its request hook notes the peer of a write even when the gate refuses it.
     .use(
       deps.audit
         ? auditTrail({
@@ -84,6 +84,7 @@ export function createApp(deps: AppDeps) {
           })
         : new Elysia(),
     )
+    .use(gate)
     // Other methods carry no body we read; null (not undefined) stops Elysia's own parsers,
     // which on Deno would try to parse an empty DELETE body sent with a JSON content type.
     .onParse({ as: 'global' }, ({ request }) =>

@@ -68,6 +68,8 @@ interface AfterResponse {
 }
 
 export function auditTrail(deps: AuditDeps) {
+  // Bun knows the peer of a request only while it is open, not after its answer was sent.
+  const peers = new WeakMap<Request, string | undefined>()
   const entryOf = ({ request, set, body, responseValue }: AfterResponse): AuditEntry | undefined => {
     const method = request.method
     if (!WRITE_METHODS.has(method)) return undefined
@@ -85,17 +87,21 @@ export function auditTrail(deps: AuditDeps) {
       status,
       requestId: deps.requestIdOf(request),
       traceId: deps.traceIdOf(request) ?? null,
-      sourceIp: normalizeAddress(deps.peerAddress(request)),
+      sourceIp: normalizeAddress(peers.get(request)),
     }
     const revision = status >= 200 && status < 300 ? writtenRevision(request, set.headers.etag) : undefined
     if (revision !== undefined) entry.revision = revision
     return entry
   }
 
-  return new Elysia({ name: 'audit-trail' }).onAfterResponse({ as: 'global' }, (context) => {
-    const entry = entryOf(context)
-    if (entry) deps.write(entry)
-  })
+  return new Elysia({ name: 'audit-trail' })
+    .onRequest(({ request }) => {
+      if (WRITE_METHODS.has(request.method)) peers.set(request, deps.peerAddress(request))
+    })
+    .onAfterResponse({ as: 'global' }, (context) => {
+      const entry = entryOf(context)
+      if (entry) deps.write(entry)
+    })
 }
 
 /** The body as the app already parsed it (it is never read twice); absent when it did not parse. */

@@ -6,7 +6,8 @@ import { Elysia } from 'elysia'
 import type { AccessRules, Principal } from './configs/access.ts'
 import type { ConfigStore } from './configs/config-store.ts'
 import { apiDocs } from './http/api-docs.ts'
-import { type AccessGateDeps, accessGate } from './http/auth.ts'
+import { type AccessGateDeps, accessGate, needsToken } from './http/auth.ts'
+import { type AuditEntry, auditTrail } from './http/configs/audit.ts'
 import { CONFIG_CONTRACTS } from './http/configs/contracts.ts'
 import { configRoutes } from './http/configs/routes.ts'
 import { consoleRoutes } from './http/console/console-routes.ts'
@@ -34,7 +35,11 @@ interface AppDeps {
   /** Watch streams; one with default settings on `store` when left out (tests). */
   watch?: WatchHub
   /** Request metrics, access logs, traces and GET /metrics; left out, the app is not observed. */
-  observability?: Omit<HttpObservabilityDeps, 'routeOf' | 'requestIds'>
+  observability?: Omit<HttpObservabilityDeps, 'routeOf' | 'requestIds' | 'onTraceId'>
+  /** Writes one audit line per write attempt; left out, nothing is audited (tests). */
+  audit?: (entry: AuditEntry) => void
+  /** The address of the peer that sent a request, as the runtime's server knows it. */
+  peerAddress?: (request: Request) => string | undefined
 }
 
 const OPEN: AccessRules = { protected: false, anonymousRead: true }
@@ -44,6 +49,8 @@ export function createApp(deps: AppDeps) {
   // first use. It decides both the 404/405 answers and the route label of metrics and logs.
   let registered: () => RouteLike[] = () => []
   const routes = routeMatcher(() => registered())
+  // The trace id the access line names, kept for the audit line of a write (the only reader).
+  const traceIds = new WeakMap<Request, string>()
 
   // By default Elysia looks for the path from the 12th character of the URL on, which assumes a
   // host of at least 4 characters: a Service named `api` (http://api/configs) would match no
@@ -58,6 +65,22 @@ export function createApp(deps: AppDeps) {
             ...deps.observability,
             routeOf: routes.routeOf,
             requestIds: { header: REQUEST_ID_HEADER, of: requestIdOf },
+            onTraceId: (request, traceId) => {
+              if (needsToken(request.method)) traceIds.set(request, traceId)
+            },
+          })
+        : new Elysia(),
+    )
+    // Before the gate: its request hook notes the peer of a write even when the gate refuses it.
+    .use(
+      deps.audit
+        ? auditTrail({
+            routes,
+            actorOf: gate.auditActorOf,
+            requestIdOf,
+            traceIdOf: (request) => traceIds.get(request),
+            peerAddress: deps.peerAddress ?? (() => undefined),
+            write: deps.audit,
           })
         : new Elysia(),
     )

@@ -26,6 +26,7 @@ const service = await startupStep(() =>
         server.timeout(request, 0)
         return () => server.timeout(request, IDLE_TIMEOUT_S)
       },
+      peerAddress: (request): string | undefined => server.requestIP(request)?.address,
     },
   ),
 )

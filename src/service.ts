@@ -23,6 +23,8 @@ export interface ServiceOptions {
   holdWatchOpen?: WatchOptions['holdOpen']
   /** How often the tokens file and the JWT keys are looked at (tests shorten it). */
   access?: AccessOptions
+  /** The peer address of a request, for audit lines (the runtime's server knows it). */
+  peerAddress?: (request: Request) => string | undefined
 }
 
 export async function buildService(settings: Settings, runtime: StoreRuntime, options: ServiceOptions = {}) {
@@ -64,6 +66,8 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     observability: { metrics, tracing, logger, serveMetrics: settings.metricsPort === undefined },
     access,
     maxBodyBytes: settings.maxBodyBytes,
+    audit: (entry) => logger.info(entry, 'audit'),
+    peerAddress: options.peerAddress,
     reportError: (error, request) =>
       logger.error({ err: error, method: request.method, url: request.url }, 'request failed'),
   })

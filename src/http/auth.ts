@@ -133,7 +133,21 @@ export function accessGate(deps: AccessGateDeps) {
     }
   }
 
-  return new Elysia({ name: 'access-gate' })
+  /**
+   * Who a request acted as, for its audit line, also when the gate refused it: the principal's
+   * actor once one was resolved (a 403 has one), `unknown` for a token that resolved none (the
+   * token itself is never named), `anonymous` without a token.
+   */
+  const auditActorOf = (request: Request): string => {
+    if (principals.has(request)) return actorOf(principals.get(request))
+    return rules.protected && bearerToken(request) !== undefined ? UNKNOWN_ACTOR : actorOf(undefined)
+  }
+
+  const plugin = new Elysia({ name: 'access-gate' })
     .onRequest(({ request }) => gate(request))
     .derive({ as: 'global' }, ({ request }) => ({ access: accessOf(request) }))
+  return Object.assign(plugin, { auditActorOf })
 }
+
+/** The actor of a request whose token resolved no principal (not issued, expired, unlisted subject). */
+export const UNKNOWN_ACTOR = 'unknown'

@@ -20,7 +20,7 @@ import type { RouteMatcher } from './route-matcher.ts'
 export type ErrorReporter = (error: unknown, request: Request) => void
 
 export function errorHandling(routes: Pick<RouteMatcher, 'allowedMethods'>, report: ErrorReporter) {
-  return new Elysia({ name: 'error-handling' }).onError({ as: 'global' }, ({ code, error, request }) => {
+  const answer = (code: string | number, error: unknown, request: Request): Response => {
     if (code === 'NOT_FOUND') {
       const path = new URL(request.url).pathname
       const allowed = routes.allowedMethods(path)
@@ -41,6 +41,13 @@ export function errorHandling(routes: Pick<RouteMatcher, 'allowedMethods'>, repo
     if (mapped) return problemResponse(mapped.problem, mapped.headers)
     report(error, request)
     return problemResponse(problem(500, 'internal', 'an internal error occurred; it has been logged'))
+  }
+  return new Elysia({ name: 'error-handling' }).onError({ as: 'global' }, ({ code, error, request, set }) => {
+    const response = answer(code, error, request)
+    // Elysia leaves `set.status` as it was (200 for a refusal before any handler); the hooks that
+    // run after the answer (the audit line) read the status there.
+    set.status = response.status
+    return response
   })
 }
 

@@ -44,6 +44,8 @@ export interface HttpObservabilityDeps {
    * request, so the handlers' writes (their history entries) and this layer agree on it.
    */
   requestIds: { header: string; of: (request: Request) => string }
+  /** Told the trace id of each request (the one its access line names), for the audit line. */
+  onTraceId?: (request: Request, traceId: string) => void
 }
 
 type Handle = (request: Request) => Response | Promise<Response>
@@ -71,6 +73,7 @@ export function httpObservability({
   routeOf,
   serveMetrics = true,
   requestIds,
+  onTraceId = () => {},
 }: HttpObservabilityDeps) {
   const writeInfo = infoLineWriter(logger)
 
@@ -96,9 +99,11 @@ export function httpObservability({
         const parent = tracing.extract(headers)
         const span = startServerSpan(request, state, parent)
         state.span = span
+        onTraceId(request, span.spanContext().traceId)
         pending = tracing.run(trace.setSpan(parent, span).setValue(REQUEST_ID_KEY, state.requestId), handle, request)
       } else {
         state.traceId = incomingTraceId(headers) ?? randomId(16)
+        onTraceId(request, state.traceId)
         pending = handle(request)
       }
     } catch (error) {

@@ -198,6 +198,19 @@ describe.each(['bun', 'deno'] as Runtime[])('access decisions of a real process 
     for (const secret of [...Object.values(SECRETS), ...jwts]) expect(exported).not.toContain(secret)
   })
 
+  it('when tracing is on and a write is refused, then its audit line names the trace of its server span', async () => {
+    const refused = await send('PUT', '/configs/billing-s', SECRETS.writer, { metadata: {} })
+    expect(refused.status).toBe(403)
+    const lines = server.lines as Record<string, unknown>[]
+    const audit = await eventually('the audit line', () =>
+      lines.find((l) => l.msg === 'audit' && l.requestId === refused.requestId),
+    )
+    const access = lines.find((l) => l.msg === 'request' && l.request_id === refused.requestId)
+    expect(audit).toMatchObject({ actor: 'team-writer', action: 'replace', dcname: 'billing-s', status: 403 })
+    expect(audit.traceId).toBe(access?.trace_id as string)
+    expect((await receiver.waitForSpan((s) => s.spanId === access?.span_id)).traceId).toBe(audit.traceId as string)
+  })
+
   it('when tokens and JWTs were sent, also in refused and failing requests, then no log line carries one', async () => {
     // A few more failures with credentials in them: a bad body, a missing config, a Basic header.
     await send('POST', '/configs', SECRETS.writer, '{"dcname": broken')

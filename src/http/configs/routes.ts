@@ -28,6 +28,7 @@ import { badRequest, ProblemError } from '../problem.ts'
 import { requestIdOf } from '../request-id.ts'
 import type { WatchHub } from '../watch/watch-hub.ts'
 import { parseWatchRequest, wantsWatch } from '../watch/watch-query.ts'
+import { recordDeletion } from './audit.ts'
 import {
   createConfig,
   deleteConfig,
@@ -168,7 +169,12 @@ export function configRoutes(store: ConfigStore, watch: WatchHub, gate: ReturnTy
     .delete(
       deleteConfig.path,
       async ({ params, request, set, access }) => {
-        await store.delete(params.dcname, writePrecondition(request.headers, false), writeMeta(request, access))
+        const revision = await store.delete(
+          params.dcname,
+          writePrecondition(request.headers, false),
+          writeMeta(request, access),
+        )
+        recordDeletion(request, revision)
         set.status = 204
         return new Response(null, { status: 204 })
       },

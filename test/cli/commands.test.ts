@@ -3,8 +3,10 @@
  * process): output formats, watch, tokens, help, every exit code, and `bun run configctl`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { symlinkSync } from 'node:fs'
+import { join } from 'node:path'
 import { parse } from 'yaml'
-import { type RunningServer, startServer } from '../support/server.ts'
+import { type RunningServer, startServer, tempDir } from '../support/server.ts'
 import { api, BINARY, buildConfigctl, configctl, configFolder } from './support.ts'
 
 const servers: RunningServer[] = []
@@ -208,8 +210,13 @@ describe('exit codes and help', () => {
   })
 
   it('when run from a checkout with bun run configctl --, then it works as the binary does', async () => {
+    // Whoever types `bun run` has a `bun` on PATH, which the script's own `bun` then finds (the
+    // pinned one that make fetches is named bun.exe, and is not on PATH).
+    const bin = tempDir('bun-on-path-')
+    symlinkSync(process.execPath, join(bin, 'bun'))
     const run = await configctl(url, ['get', 'cmd-b', '-o', 'json'], {
       command: [process.execPath, 'run', 'configctl', '--'],
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
     })
     expect(run.code).toBe(0)
     expect(run.stdout).toBe(`${(await api(url, '/configs/cmd-b')).text}\n`)

@@ -51,8 +51,17 @@ test: check test-bun test-deno ## Every check and every test (what CI runs)
 readme: install ## Rewrite the README's settings table from src/settings.ts (a test fails while it is stale)
 	$(BUN) scripts/readme-settings.ts
 
-clean: ## Remove installed tools and local data
-	rm -rf node_modules .tools data
+clean: ## Remove installed tools, local data and dist/
+	rm -rf node_modules .tools data dist
+
+# configctl as one standalone executable (README "configctl"); rebuilt when its sources change.
+CLI_SOURCES := $(shell find src/cli src/client src/configs -name '*.ts' 2>/dev/null) src/app.ts
+.PHONY: cli
+
+cli: dist/configctl ## Build dist/configctl, the command-line client, as one executable (no runtime needed)
+
+dist/configctl: node_modules/.installed $(CLI_SOURCES)
+	$(BUN) build --compile --minify --sourcemap=none src/cli/configctl.ts --outfile $@
 
 # Container image and Kubernetes (kustomize/, README "Deploy to Kubernetes").
 IMAGE ?= config-service:dev

@@ -12,6 +12,9 @@ import { PostgresConfigStore } from '../src/store/postgres/postgres-store.ts'
 import { startPostgres } from '../test/support/postgres.ts'
 import { startServer, tempDir } from '../test/support/server.ts'
 
+/** Who the writes of this file are recorded as. */
+const author = { actor: 'test', requestId: 'test-request' }
+
 const puts = Number(process.argv[2] ?? 500)
 const events = Number(process.argv[3] ?? 5000)
 
@@ -68,7 +71,7 @@ try {
       Array.from({ length: 16 }, async () => {
         for (let i = next++; i < count; i = next++) {
           const config: Config = { dcname: `feed-${i % 256}`, metadata: { i, team: `team-${i % 10}` } }
-          await writer.replace(config, {})
+          await writer.replace(config, {}, author)
         }
       }),
     )

@@ -10,13 +10,17 @@ import { openNodeSqlite } from './store/sqlite/sqlite-node.ts'
 declare const Deno: {
   serve(
     options: { port: number; onListen?: (addr: { port: number }) => void },
-    handler: (request: Request) => Response | Promise<Response>,
+    handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
   ): { shutdown(): Promise<void>; finished: Promise<void>; addr: { port: number } }
 }
 
 const settings = await startupStep(() => loadSettings(process.env))
 
-const service = await startupStep(() => buildService(settings, { openSqlite: openNodeSqlite }))
+// Deno tells the peer's address to the handler only; it is kept by request for the audit line.
+const peers = new WeakMap<Request, string>()
+const service = await startupStep(() =>
+  buildService(settings, { openSqlite: openNodeSqlite }, { peerAddress: (request) => peers.get(request) }),
+)
 const { app, store, logger } = service
 // Before the API's listener: whoever waits for `listening` finds the metrics port open too.
 const { metricsPort } = settings
@@ -27,13 +31,17 @@ if (metricsPort !== undefined) {
   logger.info({ port: metricsServer.addr.port }, 'metrics listening')
 }
 const requests = new RequestDrain()
+const handle = requests.track(async (request) => app.fetch(request))
 const server = await listenOrExit('SERVE_PORT', settings.port, () =>
   Deno.serve(
     {
       port: settings.port,
       onListen: ({ port }) => logger.info(listeningFields(settings, port, store.backend), 'listening'),
     },
-    requests.track(async (request) => app.fetch(request)),
+    (request, info) => {
+      peers.set(request, info.remoteAddr.hostname)
+      return handle(request)
+    },
   ),
 )
 

@@ -27,6 +27,7 @@ const service = await startupStep(() =>
         return () => server.timeout(request, IDLE_TIMEOUT_S)
       },
       watchStreamKind: 'direct',
+      peerAddress: (request): string | undefined => server.requestIP(request)?.address,
     },
   ),
 )

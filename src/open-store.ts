@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { type ConfigStore, StoreUnavailableError } from './configs/config-store.ts'
+import { type ConfigStore, type RetentionPolicy, StoreUnavailableError } from './configs/config-store.ts'
 import type { DatabaseTarget, PostgresSettings } from './settings.ts'
 import { StartupError } from './startup.ts'
 import { withoutPassword } from './store/postgres/postgres-errors.ts'
@@ -19,6 +19,8 @@ export interface StoreRuntime {
 export interface StoreOptions {
   /** How many past events are kept for watch replay (WATCH_HISTORY_SIZE). */
   historySize?: number
+  /** HISTORY_KEEP and HISTORY_RETENTION_DAYS. */
+  retention?: RetentionPolicy
   /** Pool size, timeouts and start-up retries of the PostgreSQL store. */
   postgres?: PostgresSettings
   /** Told of each failed attempt to reach PostgreSQL at start-up that will be retried. */
@@ -37,7 +39,12 @@ export async function openStore(
   switch (target.kind) {
     case 'sqlite':
       try {
-        return new SqliteConfigStore({ path: target.path, open: runtime.openSqlite, historySize: options.historySize })
+        return new SqliteConfigStore({
+          path: target.path,
+          open: runtime.openSqlite,
+          historySize: options.historySize,
+          retention: options.retention,
+        })
       } catch (error) {
         throw new StartupError(
           'DATABASE_URL',
@@ -53,6 +60,7 @@ export async function openStore(
           url: target.url,
           ...options.postgres,
           historySize: options.historySize,
+          retention: options.retention,
           onConnectRetry: options.onConnectRetry,
         })
       } catch (error) {

@@ -13,6 +13,7 @@ import { createLogger } from './observability/logger.ts'
 import { createMetrics } from './observability/metrics.ts'
 import type { LineSink } from './observability/stdout-sink.ts'
 import { createTracing } from './observability/tracing.ts'
+import { type AccessOptions, openAccess } from './open-access.ts'
 import { openStore, type StoreRuntime } from './open-store.ts'
 import type { Settings } from './settings.ts'
 
@@ -23,6 +24,10 @@ export interface ServiceOptions {
   holdWatchOpen?: WatchOptions['holdOpen']
   /** The runtime's fastest kind of watch response body (see watch-stream.ts). */
   watchStreamKind?: WatchOptions['streamKind']
+  /** How often the tokens file and the JWT keys are looked at (tests shorten it). */
+  access?: AccessOptions
+  /** The peer address of a request, for audit lines (the runtime's server knows it). */
+  peerAddress?: (request: Request) => string | undefined
 }
 
 export async function buildService(settings: Settings, runtime: StoreRuntime, options: ServiceOptions = {}) {
@@ -30,11 +35,16 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   const tracing = await createTracing(settings.tracing, logger)
   const backendStore = await openStore(settings.database, runtime, {
     historySize: settings.watchHistorySize,
+    retention: { keep: settings.historyKeep, days: settings.historyRetentionDays },
     postgres: settings.postgres,
     onConnectRetry: (retry) => logger.warn(retry, 'database unavailable at start-up: retrying'),
   })
   // The gauge asks the backend directly: a scrape is no store operation worth timing or tracing.
-  const metrics = createMetrics({ configs: () => backendStore.count() })
+  const metrics = createMetrics({
+    configs: () => backendStore.count(),
+    historyEntries: () => backendStore.countHistory(),
+    historyDropped: () => backendStore.droppedHistory(),
+  })
   // Reads are answered from memory (see cached-store.ts); a SQLite store is written by this
   // process alone and tells the model of each write in its commit, so its reads need not wait.
   const cache = new CachedConfigStore(backendStore, {
@@ -45,7 +55,8 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   })
   metrics.setCacheLagSource(() => cache.lag())
   const store = instrumentStore(cache, { metrics, tracing, logger })
-  if (settings.seed && (await store.seed(SEED_CONFIGS))) {
+  const access = openAccess(settings, logger, metrics, options.access)
+  if (settings.seed && (await store.seed(SEED_CONFIGS, { actor: 'seed', requestId: '' }))) {
     logger.info({ configs: SEED_CONFIGS.map((c) => c.dcname) }, 'seeded an empty store')
   }
   // Until it is loaded, the store answers reads itself: readiness does not wait for the load.
@@ -68,8 +79,10 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     reportStoreDown: (error) => logger.warn({ err: error }, 'readiness: the store failed its ping'),
     watch,
     observability: { metrics, tracing, logger, serveMetrics: settings.metricsPort === undefined },
-    apiToken: settings.apiToken,
+    access,
     maxBodyBytes: settings.maxBodyBytes,
+    audit: (entry) => logger.info(entry, 'audit'),
+    peerAddress: options.peerAddress,
     reportError: (error, request) =>
       logger.error({ err: error, method: request.method, url: request.url }, 'request failed'),
   })
@@ -83,8 +96,11 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     server,
     closeWatchStreams: () => watch.closeAll(),
     flushTraces,
-    closeStore: () => store.close(),
+    closeStore: () => {
+      access.close()
+      return store.close()
+    },
     logger,
   })
-  return { app, store, logger, watch, readiness, metrics, flushTraces, shutdownPlan }
+  return { app, store, logger, watch, readiness, metrics, access, flushTraces, shutdownPlan }
 }

@@ -8,6 +8,9 @@
  * A bad value throws a SettingsError whose message is one line naming the variable, so the
  * entry point can print it and exit without a stack trace (src/startup.ts).
  */
+
+import { accessProblem } from './settings/access.ts'
+import { type Env, readAll, Setting, SettingsError, setting } from './settings/setting.ts'
 import {
   bearerToken,
   boolean,
@@ -16,57 +19,11 @@ import {
   httpUrl,
   integer,
   oneOf,
-  Refused,
-  type Type,
   text,
 } from './settings/types.ts'
 
+export { SettingsError } from './settings/setting.ts'
 export { type DatabaseTarget, DEFAULT_SQLITE_PATH } from './settings/types.ts'
-
-export class SettingsError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`invalid setting ${variable}: ${problem}`)
-    this.name = 'SettingsError'
-  }
-}
-
-/** One declared setting; `V` is the type its value has in `Settings`. */
-class Setting<V> {
-  constructor(
-    readonly env: string,
-    readonly doc: string,
-    readonly accepts: string,
-    /** The default as the README shows it. */
-    readonly shownDefault: string,
-    private readonly parse: (raw: string | undefined) => V,
-  ) {}
-
-  read(env: Env): V {
-    try {
-      return this.parse(env[this.env])
-    } catch (error) {
-      if (error instanceof Refused) throw new SettingsError(this.env, error.message)
-      throw error
-    }
-  }
-}
-
-interface Declared<T, D> {
-  env: string
-  type: Type<T>
-  default: D
-  /** Needed when `String(default)` would not say it: an object, or unset meaning something. */
-  shownDefault?: string
-  doc: string
-}
-
-function setting<T>(declared: Declared<T, NoInfer<T>>): Setting<T>
-function setting<T>(declared: Declared<T, undefined>): Setting<T | undefined>
-function setting<T>(declared: Declared<T, T | undefined>): Setting<T | undefined> {
-  const { env, type, doc } = declared
-  const shownDefault = declared.shownDefault ?? (declared.default === undefined ? 'unset' : String(declared.default))
-  return new Setting(env, doc, type.accepts, shownDefault, (raw) => type.parse(raw) ?? declared.default)
-}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -130,9 +87,37 @@ const SETTINGS = {
     env: 'API_TOKEN',
     type: bearerToken,
     default: undefined,
-    shownDefault: 'unset (writes open)',
-    doc: 'when set, writes need `Authorization: Bearer <token>`. Set but empty is refused, so an empty Secret cannot leave writes open',
+    shownDefault: 'unset',
+    doc: 'an admin token (its actor is `api-token`), alone or beside `API_TOKENS_FILE`. With no token, file or OIDC set, writes are open. Set but empty is refused, so an empty Secret cannot leave writes open',
   }),
+  tokensFile: setting({
+    env: 'API_TOKENS_FILE',
+    type: text,
+    default: undefined,
+    doc: 'path of a YAML or JSON file of named tokens (SHA-256 hashes) and JWT subjects, with roles and dcname prefixes (see "Access control"); re-read within 5 s of a change',
+  }),
+  anonymousRead: setting({
+    env: 'ANONYMOUS_READ',
+    type: boolean,
+    default: true,
+    doc: 'reads without a token see every config; `false`: every config read needs a token (probes, docs and metrics stay open)',
+  }),
+  /** OIDC / Kubernetes service-account JWTs; their roles come from the tokens file's `subjects`. */
+  oidc: {
+    issuerUrl: setting({
+      env: 'OIDC_ISSUER_URL',
+      type: httpUrl,
+      default: undefined,
+      doc: 'the `iss` JWTs must carry; their keys are found through `<it>/.well-known/openid-configuration`',
+    }),
+    jwksUrl: setting({ env: 'OIDC_JWKS_URL', type: httpUrl, default: undefined, doc: 'JWKS URL instead of discovery' }),
+    audience: setting({
+      env: 'OIDC_AUDIENCE',
+      type: text,
+      default: undefined,
+      doc: 'the `aud` JWTs must carry, e.g. `config-service`; required with OIDC',
+    }),
+  },
   maxBodyBytes: setting({
     env: 'MAX_BODY_BYTES',
     type: integer(1, 64 * 1024 * 1024),
@@ -157,6 +142,18 @@ const SETTINGS = {
     type: integer(1, 10_000_000),
     default: 10_000,
     doc: 'past events kept for watch replay; an older `since` answers 410',
+  }),
+  historyKeep: setting({
+    env: 'HISTORY_KEEP',
+    type: integer(1, 1_000_000),
+    default: 20,
+    doc: 'history entries of each config always kept (the newest ones)',
+  }),
+  historyRetentionDays: setting({
+    env: 'HISTORY_RETENTION_DAYS',
+    type: integer(0, 36_500),
+    default: 30,
+    doc: 'older history entries are dropped once older than this many days (0: at once, keeping only `HISTORY_KEEP`); the newest `WATCH_HISTORY_SIZE` writes of the store stay as long as watch replay needs them',
   }),
   watchHeartbeatMs: setting({
     env: 'WATCH_HEARTBEAT_MS',
@@ -232,10 +229,6 @@ const SETTINGS = {
   },
 }
 
-type Env = Record<string, string | undefined>
-type Group = Record<string, Setting<unknown>>
-type Values<T> = { [K in keyof T]: T[K] extends Setting<infer V> ? V : Values<T[K]> }
-
 /** Every declared setting, groups flattened, in declaration order. */
 export const SETTING_LIST: Setting<unknown>[] = Object.values(SETTINGS).flatMap((node) =>
   node instanceof Setting ? [node] : Object.values<Setting<unknown>>(node),
@@ -244,20 +237,13 @@ export const SETTING_LIST: Setting<unknown>[] = Object.values(SETTINGS).flatMap(
 /** Every variable loadSettings reads; the Kubernetes manifests are checked against it. */
 export const SETTING_NAMES: string[] = SETTING_LIST.map((s) => s.env)
 
-function readAll<T extends Record<string, Setting<unknown> | Group>>(table: T, env: Env): Values<T> {
-  const read = (node: Setting<unknown> | Group): unknown =>
-    node instanceof Setting
-      ? node.read(env)
-      : Object.fromEntries(Object.entries(node).map(([k, s]) => [k, s.read(env)]))
-  // The one cast: Object.fromEntries cannot carry the table's keys into its result type.
-  return Object.fromEntries(Object.entries(table).map(([key, node]) => [key, read(node)])) as Values<T>
-}
-
 export function loadSettings(env: Env) {
   const { tracing, ...rest } = readAll(SETTINGS, env)
   if (rest.metricsPort !== undefined && rest.metricsPort !== 0 && rest.metricsPort === rest.port) {
     throw new SettingsError('METRICS_PORT', `must differ from SERVE_PORT (${rest.port})`)
   }
+  const access = accessProblem(rest)
+  if (access) throw new SettingsError(access.variable, access.problem)
   const { otlpEndpoint, otlpTracesEndpoint, ...exporters } = tracing
   // As the OTLP spec says: the per-signal variable is used as is, the base one gets /v1/traces.
   const otlpTracesUrl = otlpTracesEndpoint ?? (otlpEndpoint && `${otlpEndpoint.replace(/\/+$/, '')}/v1/traces`)

@@ -48,7 +48,8 @@ export function listenOrExit<T>(setting: string, port: number, listen: () => T):
 
 /** The fields of the `listening` line, the same on every runtime. */
 export function listeningFields(settings: Settings, port: number, store: string) {
-  return { port, store, writesNeedToken: settings.apiToken !== undefined }
+  const writesNeedToken = [settings.apiToken, settings.tokensFile, settings.oidc.issuerUrl].some((v) => v !== undefined)
+  return { port, store, writesNeedToken }
 }
 
 function listenFailure(error: unknown, setting: string): unknown {

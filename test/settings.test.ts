@@ -61,6 +61,46 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ API_TOKEN: ' \t ' })).toThrow(/API_TOKEN.*empty/)
   })
 
+  it('when access settings are set, then they are parsed, and anonymous reads default to true', () => {
+    expect(loadSettings({})).toMatchObject({ tokensFile: undefined, anonymousRead: true, oidc: {} })
+    const settings = loadSettings({
+      API_TOKENS_FILE: '/etc/config-service/tokens.yaml',
+      ANONYMOUS_READ: 'false',
+      OIDC_ISSUER_URL: 'https://kubernetes.default.svc.cluster.local',
+      OIDC_AUDIENCE: 'config-service',
+    })
+    expect(settings).toMatchObject({
+      tokensFile: '/etc/config-service/tokens.yaml',
+      anonymousRead: false,
+      oidc: { issuerUrl: 'https://kubernetes.default.svc.cluster.local', audience: 'config-service' },
+    })
+  })
+
+  const accessMistakes: [string, Record<string, string>, string][] = [
+    ['OIDC without an audience', { OIDC_ISSUER_URL: 'https://i', API_TOKENS_FILE: 'f' }, 'OIDC_AUDIENCE'],
+    [
+      'a JWKS URL without an audience',
+      { OIDC_JWKS_URL: 'https://i/k', OIDC_ISSUER_URL: 'https://i', API_TOKENS_FILE: 'f' },
+      'OIDC_AUDIENCE',
+    ],
+    [
+      'a JWKS URL without an issuer',
+      { OIDC_JWKS_URL: 'https://i/k', OIDC_AUDIENCE: 'a', API_TOKENS_FILE: 'f' },
+      'OIDC_ISSUER_URL',
+    ],
+    ['OIDC without a tokens file', { OIDC_ISSUER_URL: 'https://i', OIDC_AUDIENCE: 'a' }, 'API_TOKENS_FILE'],
+    [
+      'an issuer that is no URL',
+      { OIDC_ISSUER_URL: 'kubernetes', OIDC_AUDIENCE: 'a', API_TOKENS_FILE: 'f' },
+      'OIDC_ISSUER_URL',
+    ],
+    ['no anonymous reads and no token', { ANONYMOUS_READ: 'false' }, 'ANONYMOUS_READ'],
+  ]
+  it.each(accessMistakes)('when access is set up with %s, then a SettingsError names %s', (_what, env, variable) => {
+    expect(() => loadSettings(env)).toThrow(SettingsError)
+    expect(() => loadSettings(env)).toThrow(`invalid setting ${variable}: `)
+  })
+
   it('when settings are loaded, then exactly the variables of SETTING_NAMES are read', () => {
     const read = new Set<string>()
     const env = new Proxy({} as Record<string, string | undefined>, {

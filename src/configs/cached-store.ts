@@ -115,6 +115,13 @@ export class CachedConfigStore implements ConfigStore {
   update: ConfigStore['update'] = (...args) => this.store.update(...args)
   delete: ConfigStore['delete'] = (...args) => this.store.delete(...args)
   seed: ConfigStore['seed'] = (...args) => this.store.seed(...args)
+  // A rollback is a write: the model learns it from the feed like any other.
+  rollback: ConfigStore['rollback'] = (...args) => this.store.rollback(...args)
+  // History and past states are read from the store: the model holds only the present.
+  history: ConfigStore['history'] = (...args) => this.store.history(...args)
+  getAt: ConfigStore['getAt'] = (...args) => this.store.getAt(...args)
+  countHistory: ConfigStore['countHistory'] = () => this.store.countHistory()
+  droppedHistory: ConfigStore['droppedHistory'] = () => this.store.droppedHistory()
   eventsSince: ConfigStore['eventsSince'] = (...args) => this.store.eventsSince(...args)
   subscribe: ConfigStore['subscribe'] = (...args) => this.store.subscribe(...args)
   currentRevision: ConfigStore['currentRevision'] = () => this.store.currentRevision()

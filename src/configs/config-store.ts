@@ -27,6 +27,36 @@ export interface ListQuery {
   limit: number
   /** Return only configs whose dcname sorts after this one (the paging cursor). */
   after?: string
+  /**
+   * Return only configs whose dcname starts with one of these (a caller's access scope);
+   * undefined: every config; empty: none. Applied in the query, so pages stay full and cursors
+   * stay valid. See prefixRange for how a backend turns one into an index range.
+   */
+  prefixes?: readonly string[]
+}
+
+/** The dcnames starting with a prefix are exactly those in [from, to) (to undefined: no end). */
+export interface PrefixRange {
+  from: string
+  to?: string
+}
+
+/**
+ * A prefix as a range of the byte-ordered dcname index (SQLite's BINARY collation, PostgreSQL's
+ * COLLATE "C"; code point order is UTF-8 byte order): `to` is the prefix with its last code
+ * point raised by one. A range needs no LIKE pattern, so no escaping of `_` and `%` (which
+ * dcnames may hold) and no dependence on a collation's idea of case.
+ */
+export function prefixRange(prefix: string): PrefixRange {
+  const points = [...prefix]
+  while (points.length > 0) {
+    const last = (points.pop() as string).codePointAt(0) as number
+    // The highest code point cannot be raised: the range ends where the shorter prefix's does.
+    if (last === 0x10ffff) continue
+    const next = last === 0xd7ff ? 0xe000 : last + 1 // surrogates are no code points of their own
+    return { from: prefix, to: points.join('') + String.fromCodePoint(next) }
+  }
+  return { from: prefix }
 }
 
 export interface ListPage {
@@ -39,7 +69,7 @@ export interface ListPage {
    * The items as a JSON array, UTF-8 encoded, when the store holds it ready (the read model
    * keeps recently listed pages): a read can answer with these bytes as they are.
    */
-  readonly body?: Uint8Array
+  readonly body?: Uint8Array<ArrayBuffer>
 }
 
 export interface Precondition {
@@ -71,24 +101,94 @@ export interface ChangeEvent {
 
 export type ChangeListener = (event: ChangeEvent) => void
 
+/** Who made a write, and in which request: kept with the write's history entry. */
+export interface WriteMeta {
+  /** `anonymous`, `api-token`, a token's name or a JWT subject: whoever access control says. */
+  actor: string
+  /** The X-Request-Id of the write ('' when there was no request, e.g. the seed). */
+  requestId: string
+}
+
+/** One write as history keeps it. For DELETED, `config` is the last state. */
+export interface HistoryEntry {
+  revision: number
+  type: ChangeType
+  /** When the write was made, RFC 3339 (UTC). */
+  time: string
+  actor: string
+  requestId: string
+  config: Config
+}
+
+export interface HistoryQuery {
+  limit: number
+  /** Only entries whose revision is below this one (the paging token). */
+  before?: number
+}
+
+export interface HistoryPage {
+  /** Newest first. */
+  entries: HistoryEntry[]
+  /** True when older entries beyond `limit` remain. */
+  more: boolean
+}
+
+/**
+ * How long history is kept. The newest `keep` entries of each config always are; older ones
+ * go once they are older than `days` (0: at once). The newest WATCH_HISTORY_SIZE writes of the
+ * store stay too, as watch replay needs them.
+ */
+export interface RetentionPolicy {
+  keep: number
+  days: number
+}
+
 export interface ConfigStore {
   readonly backend: 'sqlite' | 'postgres'
   get(dcname: string): Promise<StoredConfig | undefined>
   list(query: ListQuery): Promise<ListPage>
   count(): Promise<number>
-  /** Fails with ConflictError when the dcname is taken. */
-  create(config: Config): Promise<StoredConfig>
+  /**
+   * Every write below stores its history entry (with `meta`) in the same transaction as the
+   * write itself: an acknowledged write has its entry, a failed one has none.
+   * Fails with ConflictError when the dcname is taken.
+   */
+  create(config: Config, meta: WriteMeta): Promise<StoredConfig>
   /** Creates or replaces; fails with PreconditionFailedError when `precondition` does not hold. */
-  replace(config: Config, precondition: Precondition): Promise<ReplaceResult>
+  replace(config: Config, precondition: Precondition, meta: WriteMeta): Promise<ReplaceResult>
   /**
    * Read-modify-write as one atomic step: `change` sees the stored config and returns the next
    * one (it may throw to refuse, and then nothing is written).
    */
-  update(dcname: string, change: (current: Config) => Config, precondition: Precondition): Promise<StoredConfig>
+  update(
+    dcname: string,
+    change: (current: Config) => Config,
+    precondition: Precondition,
+    meta: WriteMeta,
+  ): Promise<StoredConfig>
   /** Returns the revision of the deletion. */
-  delete(dcname: string, precondition: Precondition): Promise<number>
+  delete(dcname: string, precondition: Precondition, meta: WriteMeta): Promise<number>
+  /**
+   * Writes the config's state at store revision `revision` again, as a new revision; `created`
+   * when that re-creates a deleted config. NotFoundError when it did not exist at `revision`,
+   * RevisionCompactedError when that part of its history was dropped, and PreconditionFailedError
+   * as for the other writes (checked against the config as it is now).
+   */
+  rollback(dcname: string, revision: number, precondition: Precondition, meta: WriteMeta): Promise<ReplaceResult>
   /** Stores `configs` only in a store that was never seeded; true when it did. */
-  seed(configs: Config[]): Promise<boolean>
+  seed(configs: Config[], meta: WriteMeta): Promise<boolean>
+  /** The kept history of one name, newest first; NotFoundError when the name never had any. */
+  history(dcname: string, query: HistoryQuery): Promise<HistoryPage>
+  /**
+   * The config as it stood at store revision `revision`, with the revision of the write that
+   * made that state; undefined when it did not exist then (not yet created, or deleted).
+   * RevisionCompactedError when the entries that would tell were dropped by retention.
+   */
+  getAt(dcname: string, revision: number): Promise<StoredConfig | undefined>
+  /** History entries stored now, every config together. */
+  countHistory(): Promise<number>
+  /** History entries this handle dropped by retention since it was opened. */
+  droppedHistory(): number
   /**
    * Kept history after `since`, in revision order, MODIFIED events with their `previous` state
    * (absent on events kept by a build of the service that did not store it). Fails with
@@ -113,8 +213,16 @@ export interface ConfigStore {
 }
 
 export class NotFoundError extends Error {
-  constructor(readonly dcname: string) {
-    super(`config ${JSON.stringify(dcname)} does not exist`)
+  /** `revision`: the config did not exist at that store revision (a rollback's target). */
+  constructor(
+    readonly dcname: string,
+    readonly revision?: number,
+  ) {
+    super(
+      revision === undefined
+        ? `config ${JSON.stringify(dcname)} does not exist`
+        : `config ${JSON.stringify(dcname)} did not exist at revision ${revision}`,
+    )
     this.name = 'NotFoundError'
   }
 }
@@ -148,6 +256,21 @@ export class HistoryCompactedError extends Error {
   ) {
     super(`revision ${since} is older than the kept history (replay is possible from revision ${oldestAvailable})`)
     this.name = 'HistoryCompactedError'
+  }
+}
+
+/** `revision` is older than the kept history of this config (410 Gone). */
+export class RevisionCompactedError extends Error {
+  constructor(
+    readonly dcname: string,
+    readonly revision: number,
+    /** The oldest revision of this config's history still kept. */
+    readonly oldestKept: number,
+  ) {
+    super(
+      `revision ${revision} of config ${JSON.stringify(dcname)} is older than its kept history (the oldest kept is ${oldestKept})`,
+    )
+    this.name = 'RevisionCompactedError'
   }
 }
 

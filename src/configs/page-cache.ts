@@ -16,7 +16,7 @@ const MAX_PAGES = 512
 const encoder = new TextEncoder()
 
 class ModelPage implements ListPage {
-  private encoded: Uint8Array | undefined
+  private encoded: Uint8Array<ArrayBuffer> | undefined
 
   constructor(
     readonly items: CachedConfig[],
@@ -25,7 +25,7 @@ class ModelPage implements ListPage {
     private readonly onEncoded: (bytes: number) => void,
   ) {}
 
-  get body(): Uint8Array {
+  get body(): Uint8Array<ArrayBuffer> {
     if (this.encoded === undefined) {
       let json = '['
       for (let i = 0; i < this.items.length; i++) json += (i === 0 ? '' : ',') + (this.items[i] as CachedConfig).json

@@ -13,6 +13,10 @@
  * state: the view keeps the names of the configs in it, starting from the matching set read
  * when the watch starts and updated by every event, replayed ones included. Live events all
  * come after that read, so the names are exact for them.
+ *
+ * A watcher limited to dcname prefixes (its caller's access scope) is never told of a config
+ * outside them, in any event; a dcname never changes, so such a config can neither enter nor
+ * leave the view, and inside the prefixes the rules above hold unchanged.
  */
 import type { ChangeEvent, ChangeType, Filter } from './config-store.ts'
 import { matchesFilters } from './filter-match.ts'
@@ -22,16 +26,19 @@ export class WatchView {
     private readonly filters: readonly Filter[],
     /** Names matching when the watch started; empty when there are no filters. */
     private readonly held: Set<string>,
+    /** Only configs whose dcname starts with one of these; undefined: every config. */
+    private readonly prefixes?: readonly string[],
   ) {}
 
-  static unfiltered(): WatchView {
-    return new WatchView([], new Set())
+  static unfiltered(prefixes?: readonly string[]): WatchView {
+    return new WatchView([], new Set(), prefixes)
   }
 
   /** The event this watcher is sent for a store event, or undefined when it is not concerned. */
   see(event: ChangeEvent): ChangeEvent | undefined {
-    if (this.filters.length === 0) return event
     const name = event.config.dcname
+    if (this.prefixes !== undefined && !this.prefixes.some((prefix) => name.startsWith(prefix))) return undefined
+    if (this.filters.length === 0) return event
     const wasIn = this.wasIn(event)
     const isIn = event.type !== 'DELETED' && matchesFilters(event.config, this.filters)
     if (isIn) this.held.add(name)

@@ -1,6 +1,10 @@
 /**
  * API docs: Swagger UI at /swagger (and /swagger/) and the OpenAPI 3.1 document at
- * /swagger/json, made by @elysiajs/openapi from the routes themselves.
+ * /swagger/json, served by @elysiajs/openapi. The operations are the route contracts' own
+ * (contract.ts: the schemas the handlers are validated by), given to the plugin as its
+ * `documentation.paths`, which take the place of the ones it would derive: those would list
+ * form media types for every JSON body, `application/json` for problems, no examples, and the
+ * TypeBox schemas with Elysia's own keywords.
  *
  * The UI's script and stylesheet are read from the swagger-ui-dist package and served here, so
  * the page works with no internet access (the plugin would load them from a CDN).
@@ -12,8 +16,9 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { openapi } from '@elysiajs/openapi'
 import { Elysia, type TSchema } from 'elysia'
-import { needsToken } from './auth.ts'
-import { BEARER_AUTH, COMPONENT_SCHEMAS, type ComponentName, schemaRef } from './openapi-docs.ts'
+import { isOpenPath, needsToken } from './auth.ts'
+import { openApiPaths, type RouteContract } from './contract.ts'
+import { BEARER_AUTH, COMPONENT_SCHEMAS } from './openapi-docs.ts'
 import { standardSchema } from './schema-keywords.ts'
 
 export const DOCS_PATH = '/swagger'
@@ -39,39 +44,6 @@ function loadAssets(): Record<AssetName, string> {
   return assets
 }
 
-const BODY_CONTENT_TYPES: Record<string, string[]> = {
-  PATCH: ['application/merge-patch+json', 'application/json'],
-}
-
-export interface RouteLike {
-  method: string
-  path: string
-  hooks?: { body?: unknown; detail?: { parameters?: Parameter[]; hide?: boolean } }
-}
-
-interface Parameter {
-  name: string
-  in: string
-  [key: string]: unknown
-}
-
-interface MediaType {
-  schema?: unknown
-  [key: string]: unknown
-}
-
-interface Operation {
-  parameters?: Parameter[]
-  requestBody?: { content?: Record<string, MediaType> }
-  responses?: Record<string, { content?: Record<string, MediaType>; headers?: Record<string, MediaType> }>
-  security?: Record<string, string[]>[]
-}
-
-interface Document {
-  paths?: Record<string, Record<string, Operation>>
-  components?: { schemas?: Record<string, unknown> }
-}
-
 /** The package's version, for the document's info. */
 function serviceVersion(): string {
   const manifest = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../package.json'), 'utf8'))
@@ -79,13 +51,22 @@ function serviceVersion(): string {
 }
 
 export interface ApiDocsOptions {
-  /** Every route of the app, once all are registered (the plugin sees them only then). */
-  routes: () => RouteLike[]
+  /** The contract of every route the document shows. */
+  contracts: readonly RouteContract[]
 }
 
 export function apiDocs(options: ApiDocsOptions) {
   const files = loadAssets()
-  const completed = new WeakMap<object, Document>()
+  const components = Object.fromEntries(
+    Object.entries(COMPONENT_SCHEMAS).map(([name, schema]) => [name, standardSchema(schema)]),
+  )
+  // Which operations need the token follows from the gate's own rules: open paths never, writes
+  // always; reads may send one (`{}`: or none), which narrows them to the token's prefixes and
+  // is needed with ANONYMOUS_READ=false. So Swagger UI sends an authorized token on reads too.
+  const security = (method: string, path: string) => {
+    if (isOpenPath(path)) return []
+    return needsToken(method) ? [{ [BEARER_AUTH]: [] }] : [{}, { [BEARER_AUTH]: [] }]
+  }
   const docs = new Elysia({ name: 'api-docs' })
   for (const name of Object.keys(ASSETS) as AssetName[]) {
     docs.get(
@@ -99,17 +80,6 @@ export function apiDocs(options: ApiDocsOptions) {
   }
   return docs
     .onBeforeHandle(({ path }) => (path === `${DOCS_PATH}/` ? redirectToPage() : undefined))
-    .mapResponse(({ path, responseValue }) => {
-      if (withoutTrailingSlash(path) !== SPEC_PATH || responseValue === null || typeof responseValue !== 'object')
-        return
-      const raw = responseValue as Document
-      let document = completed.get(raw)
-      if (!document) {
-        document = completeDocument(raw, options.routes())
-        completed.set(raw, document)
-      }
-      return Response.json(document)
-    })
     .use(
       openapi({
         path: DOCS_PATH,
@@ -130,8 +100,9 @@ export function apiDocs(options: ApiDocsOptions) {
             { name: 'configs', description: 'The config API' },
             { name: 'operations', description: 'Probes for Kubernetes and load balancers' },
           ],
+          paths: openApiPaths(options.contracts, COMPONENT_SCHEMAS, security),
           components: {
-            schemas: COMPONENT_SCHEMAS as Record<string, TSchema>,
+            schemas: components as Record<string, TSchema>,
             securitySchemes: { [BEARER_AUTH]: { type: 'http', scheme: 'bearer', description: BEARER_DESCRIPTION } },
           },
         },
@@ -156,86 +127,8 @@ function redirectToPage(): Response {
 }
 
 const BEARER_DESCRIPTION =
-  'The API_TOKEN the service runs with. Writes (POST, PUT, PATCH, DELETE) need it when one is set; ' +
-  'reads and probes never do.'
-
-/**
- * What the plugin cannot know: this app reads every body with one parser of its own, so the
- * plugin lists no media types for request bodies, and it replaces a route's documented
- * parameters (headers, examples) with the ones it derives from `params`. Which operations need
- * the token follows from the guard's own rule (by method), and the schemas are reduced to
- * standard keywords.
- */
-function completeDocument(raw: Document, routes: RouteLike[]): Document {
-  const document: Document = JSON.parse(JSON.stringify(raw))
-  for (const item of Object.values(document.paths ?? {})) {
-    for (const [method, operation] of operationsOf(item)) {
-      // An empty list says "no token" explicitly: left out, readers cannot tell it from "forgotten".
-      operation.security = needsToken(method.toUpperCase()) ? [{ [BEARER_AUTH]: [] }] : []
-    }
-  }
-  for (const route of routes) {
-    const operation = document.paths?.[openApiPath(route.path)]?.[route.method.toLowerCase()]
-    if (!operation) continue
-    const body = route.hooks?.body
-    if (body && operation.requestBody) {
-      const component = componentOf(body)
-      const schema = component ? schemaRef(component) : operation.requestBody.content?.['application/json']?.schema
-      const example = (body as { examples?: unknown[] }).examples?.[0]
-      const types = BODY_CONTENT_TYPES[route.method] ?? ['application/json']
-      operation.requestBody.content = Object.fromEntries(
-        types.map((type) => [type, { schema, ...(example === undefined ? {} : { example }) }]),
-      )
-    }
-    const documented = route.hooks?.detail?.parameters
-    if (documented) operation.parameters = mergeParameters(operation.parameters ?? [], documented)
-  }
-  reduceSchemas(document)
-  return document
-}
-
-/** Every schema of the document (components, parameters, bodies, responses, headers), reduced in place. */
-function reduceSchemas(document: Document): void {
-  const reduce = (holder: MediaType | undefined) => {
-    if (holder && 'schema' in holder) holder.schema = standardSchema(holder.schema)
-  }
-  const schemas = document.components?.schemas ?? {}
-  for (const name of Object.keys(schemas)) schemas[name] = standardSchema(schemas[name])
-  for (const item of Object.values(document.paths ?? {})) {
-    for (const [, operation] of operationsOf(item)) {
-      for (const parameter of operation.parameters ?? []) reduce(parameter)
-      for (const media of Object.values(operation.requestBody?.content ?? {})) reduce(media)
-      for (const response of Object.values(operation.responses ?? {})) {
-        for (const media of Object.values(response.content ?? {})) reduce(media)
-        for (const header of Object.values(response.headers ?? {})) reduce(header)
-      }
-    }
-  }
-}
-
-const OPERATION_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])
-
-/** A path item's operations, without its other fields (such as shared `parameters`). */
-function operationsOf(item: Record<string, Operation>): [string, Operation][] {
-  return Object.entries(item).filter(([method]) => OPERATION_METHODS.has(method))
-}
-
-function componentOf(schema: unknown): ComponentName | undefined {
-  return (Object.keys(COMPONENT_SCHEMAS) as ComponentName[]).find((name) => COMPONENT_SCHEMAS[name] === schema)
-}
-
-/** Derived parameters keep their schemas; documented ones add descriptions, examples and headers. */
-function mergeParameters(derived: Parameter[], documented: Parameter[]): Parameter[] {
-  const key = (p: Parameter) => `${p.in}:${p.name}`
-  const byKey = new Map(derived.map((p) => [key(p), p]))
-  for (const p of documented) byKey.set(key(p), { ...byKey.get(key(p)), ...p })
-  return [...byKey.values()]
-}
-
-function withoutTrailingSlash(path: string): string {
-  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
-}
-
-function openApiPath(path: string): string {
-  return path.replace(/:([^/]+)/g, '{$1}')
-}
+  'A token of this service: the API_TOKEN it runs with (an admin), a named token from its ' +
+  'API_TOKENS_FILE (a reader, writer or admin, maybe limited to dcname prefixes), or a JWT from ' +
+  'its OIDC issuer, such as a Kubernetes service-account token. Writes (POST, PUT, PATCH, DELETE) ' +
+  'need one once any is configured; reads may send one, which limits lists, searches and watches ' +
+  'to its prefixes, and need one with ANONYMOUS_READ=false. Probes never do.'

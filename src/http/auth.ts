@@ -1,38 +1,153 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
-import { ProblemError } from './problem.ts'
+/**
+ * The access gate: every request but the probes, the API docs and /metrics is authenticated
+ * once, before its body is read, from `Authorization: Bearer <token>` only (never a query
+ * string), and refused at once when what it does needs more: a write needs a principal that may
+ * write, a read needs a token when anonymous reads are off, and a route with a `:dcname` needs
+ * that config inside the principal's prefixes. The principal is then in the handlers' context
+ * (`access`), with what a route needs for the finer checks: authorize an action, filter a list.
+ */
+import { Elysia } from 'elysia'
+import {
+  type AccessKind,
+  type AccessRules,
+  type Action,
+  actorOf,
+  anonymousPrincipal,
+  authorize,
+  ForbiddenError,
+  type Principal,
+  UnauthenticatedError,
+  visible,
+} from '../configs/access.ts'
+import { pathOf, type RouteMatcher } from './route-matcher.ts'
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-/** Whether a request with this method needs the token (when one is configured); the API docs say the same. */
+/** Whether a request with this method writes; the API docs say the same. */
 export function needsToken(method: string): boolean {
   return WRITE_METHODS.has(method)
 }
 
-/**
- * Writes need `Authorization: Bearer <token>` when a token is configured; reads stay open.
- * Both sides are hashed first so the comparison takes the same time whatever the length.
- */
-export function bearerGuard(token: string | undefined): (request: Request) => void {
-  if (token === undefined) return () => {}
-  const expected = digest(token)
-  return (request) => {
-    if (!needsToken(request.method)) return
-    const header = request.headers.get('authorization')
-    const match = header === null ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)
-    const supplied = match?.[1]
-    if (supplied !== undefined && timingSafeEqual(digest(supplied), expected)) return
-    const challenge =
-      supplied === undefined ? 'Bearer realm="config-service"' : 'Bearer realm="config-service", error="invalid_token"'
-    throw new ProblemError(
-      401,
-      'unauthorized',
-      supplied === undefined ? 'this write needs an Authorization: Bearer token' : 'the bearer token is not valid',
-      undefined,
-      { 'www-authenticate': challenge },
-    )
-  }
+export type AuthDecision = 'allowed' | 'unauthenticated' | 'forbidden'
+
+export interface AccessGateDeps {
+  rules: AccessRules
+  /** Who presents a token; throws the errors of configs/access.ts. Unused while unprotected. */
+  authenticate: (token: string) => Promise<Principal>
+  /** The app's one route matcher: it finds the `:dcname` a request names. */
+  routes: Pick<RouteMatcher, 'paramOf'>
+  onDecision?: (decision: AuthDecision) => void
+  /** The principal a request acts as (its span records the actor). */
+  onPrincipal?: (principal: Principal) => void
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest()
+/** What a handler knows of its caller. */
+export interface RequestAccess {
+  principal: Principal | undefined
+  /** The actor for history and audit lines. */
+  actor: string
+  /** Throws ForbiddenError (403) or UnauthenticatedError (401) unless the caller may. */
+  authorize(action: Action, dcname?: string): void
+  /** Whether a config belongs in this caller's lists, searches, watches and history. */
+  visible(dcname: string): boolean
+  /** The same as dcname prefixes, for a store query (undefined: every config; empty: none). */
+  prefixes: readonly string[] | undefined
 }
+
+/**
+ * Always open: probes must work for the kubelet, docs and the console's page for people (the
+ * console's API calls carry the token it asks for), metrics for Prometheus.
+ */
+export function isOpenPath(path: string): boolean {
+  return (
+    path === '/healthz' ||
+    path === '/readyz' ||
+    path === '/metrics' ||
+    path === '/swagger' ||
+    path.startsWith('/swagger/') ||
+    path === '/ui' ||
+    path.startsWith('/ui/')
+  )
+}
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
+
+/** The bearer token of a request, if it has one; other schemes (Basic) count as none. */
+export function bearerToken(request: Request): string | undefined {
+  const header = request.headers.get('authorization')
+  return header === null ? undefined : BEARER.exec(header)?.[1]
+}
+
+export function accessGate(deps: AccessGateDeps) {
+  const { rules, onDecision = () => {}, onPrincipal = () => {} } = deps
+  const anonymous = anonymousPrincipal(rules)
+  const principals = new WeakMap<Request, Principal | undefined>()
+
+  const decide = (request: Request, path: string, principal: Principal | undefined) => {
+    principals.set(request, principal)
+    if (principal) onPrincipal(principal)
+    const kind: AccessKind = needsToken(request.method) ? 'write' : 'read'
+    authorize(principal, kind, deps.routes.paramOf(path, 'dcname'))
+    onDecision('allowed')
+  }
+
+  const counted = (error: unknown): never => {
+    if (error instanceof UnauthenticatedError) onDecision('unauthenticated')
+    else if (error instanceof ForbiddenError) onDecision('forbidden')
+    throw error
+  }
+
+  const gate = (request: Request): Promise<void> | undefined => {
+    const path = pathOf(request.url)
+    if (isOpenPath(path)) return undefined
+    // Unprotected, a token (a client set up for another instance) is ignored: all is open anyway.
+    const token = rules.protected ? bearerToken(request) : undefined
+    if (token === undefined) {
+      try {
+        decide(request, path, anonymous)
+      } catch (error) {
+        counted(error)
+      }
+      return undefined
+    }
+    return deps
+      .authenticate(token)
+      .then((principal) => decide(request, path, principal))
+      .catch(counted)
+  }
+
+  const accessOf = (request: Request): RequestAccess => {
+    const principal = principals.get(request)
+    return {
+      principal,
+      actor: actorOf(principal),
+      authorize(action, dcname) {
+        try {
+          authorize(principal, action, dcname)
+        } catch (error) {
+          counted(error)
+        }
+      },
+      visible: principal ? visible(principal) : () => false,
+      prefixes: principal ? principal.prefixes : [],
+    }
+  }
+
+  /**
+   * Who a request acted as, for its audit line, also when the gate refused it: the principal's
+   * actor once one was resolved (a 403 has one), `unknown` for a token that resolved none (the
+   * token itself is never named), `anonymous` without a token.
+   */
+  const auditActorOf = (request: Request): string => {
+    if (principals.has(request)) return actorOf(principals.get(request))
+    return rules.protected && bearerToken(request) !== undefined ? UNKNOWN_ACTOR : actorOf(undefined)
+  }
+
+  const plugin = new Elysia({ name: 'access-gate' })
+    .onRequest(({ request }) => gate(request))
+    .derive({ as: 'global' }, ({ request }) => ({ access: accessOf(request) }))
+  return Object.assign(plugin, { auditActorOf })
+}
+
+/** The actor of a request whose token resolved no principal (not issued, expired, unlisted subject). */
+export const UNKNOWN_ACTOR = 'unknown'

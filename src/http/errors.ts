@@ -4,26 +4,24 @@
  * A real internal error is a 500 whose body says nothing of the internals.
  */
 import { Elysia } from 'elysia'
+import { AuthenticationUnavailableError, ForbiddenError, UnauthenticatedError } from '../configs/access.ts'
 import { ReadModelBehindError } from '../configs/cached-store.ts'
 import {
   ConflictError,
   HistoryCompactedError,
   NotFoundError,
   PreconditionFailedError,
+  RevisionCompactedError,
   StoreUnavailableError,
 } from '../configs/config-store.ts'
 import type { FieldError } from '../configs/model.ts'
 import { type Problem, ProblemError, problem, problemResponse } from './problem.ts'
-
-export interface RouteTable {
-  /** Methods served at a path, or undefined when no route matches it. */
-  allowedMethods(path: string): string[] | undefined
-}
+import type { RouteMatcher } from './route-matcher.ts'
 
 export type ErrorReporter = (error: unknown, request: Request) => void
 
-export function errorHandling(routes: RouteTable, report: ErrorReporter) {
-  return new Elysia({ name: 'error-handling' }).onError({ as: 'global' }, ({ code, error, request }) => {
+export function errorHandling(routes: Pick<RouteMatcher, 'allowedMethods'>, report: ErrorReporter) {
+  const answer = (code: string | number, error: unknown, request: Request): Response => {
     if (code === 'NOT_FOUND') {
       const path = new URL(request.url).pathname
       const allowed = routes.allowedMethods(path)
@@ -34,7 +32,7 @@ export function errorHandling(routes: RouteTable, report: ErrorReporter) {
       }
       return problemResponse(problem(404, 'no-route', `no route for ${request.method} ${path}`))
     }
-    if (code === 'VALIDATION') return problemResponse(validationProblem(error))
+    if (code === 'VALIDATION') return problemResponse(validationProblem(error, request))
     // Errors thrown while parsing arrive wrapped; the body reader throws ProblemErrors.
     const cause = code === 'PARSE' ? (error as Error).cause : error
     if (code === 'PARSE' && !(cause instanceof ProblemError)) {
@@ -44,6 +42,13 @@ export function errorHandling(routes: RouteTable, report: ErrorReporter) {
     if (mapped) return problemResponse(mapped.problem, mapped.headers)
     report(error, request)
     return problemResponse(problem(500, 'internal', 'an internal error occurred; it has been logged'))
+  }
+  return new Elysia({ name: 'error-handling' }).onError({ as: 'global' }, ({ code, error, request, set }) => {
+    const response = answer(code, error, request)
+    // Elysia leaves `set.status` as it was (200 for a refusal before any handler); the hooks that
+    // run after the answer (the audit line) read the status there.
+    set.status = response.status
+    return response
   })
 }
 
@@ -56,12 +61,30 @@ function mapKnownError(error: unknown): { problem: Problem; headers?: Record<str
   }
   // A watch from a revision the history no longer holds: the client must list again.
   if (error instanceof HistoryCompactedError) return { problem: problem(410, 'gone', error.message) }
+  // A read or rollback at a revision retention dropped; the detail names the oldest kept one.
+  if (error instanceof RevisionCompactedError) return { problem: problem(410, 'gone', error.message) }
   // Never a stale answer: the client retries, by when this replica has caught up.
   if (error instanceof ReadModelBehindError) {
     return { problem: problem(503, 'read-model-behind', error.message), headers: { 'retry-after': '1' } }
   }
   if (error instanceof StoreUnavailableError) {
     return { problem: problem(503, 'store-unavailable', error.message), headers: { 'retry-after': '1' } }
+  }
+  return mapAccessError(error)
+}
+
+/** RFC 6750: a Bearer challenge, saying `invalid_token` when one was presented. */
+function mapAccessError(error: unknown): { problem: Problem; headers?: Record<string, string> } | undefined {
+  if (error instanceof UnauthenticatedError) {
+    const challenge = `Bearer realm="config-service"${error.presented ? ', error="invalid_token"' : ''}`
+    return { problem: problem(401, 'unauthorized', error.message), headers: { 'www-authenticate': challenge } }
+  }
+  if (error instanceof ForbiddenError) {
+    const challenge = 'Bearer realm="config-service", error="insufficient_scope"'
+    return { problem: problem(403, 'forbidden', error.message), headers: { 'www-authenticate': challenge } }
+  }
+  if (error instanceof AuthenticationUnavailableError) {
+    return { problem: problem(503, 'authentication-unavailable', error.message), headers: { 'retry-after': '5' } }
   }
   return undefined
 }
@@ -97,10 +120,14 @@ export function fieldErrors(errors: Iterable<SchemaError>, max = 20): FieldError
   return [...byPointer].map(([pointer, { message }]) => ({ pointer, message }))
 }
 
-function validationProblem(error: unknown): Problem {
+function validationProblem(error: unknown, request: Request): Problem {
   const { type, all = [] } = error as ValidationLike
   const errors = fieldErrors(all)
-  if (type === 'body') return problem(400, 'validation', 'the body is not a valid config', errors)
+  if (type === 'body') {
+    // The one body that is no config is a rollback's `{"revision": N}`.
+    const what = new URL(request.url).pathname.endsWith('/rollback') ? 'rollback request' : 'config'
+    return problem(400, 'validation', `the body is not a valid ${what}`, errors)
+  }
   const where = type === 'params' ? 'the URL path' : `the ${type ?? 'request'}`
   const reasons = errors.map((e) => `${e.pointer.replace(/^\//, '') || 'value'}: ${e.message}`).join('; ')
   return problem(400, 'validation', `${where} is not valid: ${reasons}`)

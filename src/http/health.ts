@@ -7,6 +7,7 @@
  */
 import { Elysia, t } from 'elysia'
 import type { ConfigStore } from '../configs/config-store.ts'
+import { defineRoute, routeHook } from './contract.ts'
 import { problemResponses } from './openapi-docs.ts'
 import { problem, problemResponse } from './problem.ts'
 
@@ -40,51 +41,56 @@ interface HealthOptions {
 
 const NO_STORE = { 'cache-control': 'no-store' }
 
-const Status = t.Object({ status: t.Literal('ok') }, { examples: [{ status: 'ok' }] })
+const Status = t.Object({ status: t.Literal('ok') })
+const OK = { status: 'ok' }
+
+const liveness = defineRoute({
+  method: 'GET',
+  path: '/healthz',
+  operationId: 'getHealthz',
+  summary: 'Liveness',
+  description: 'Answers 200 while the process can serve. Checks nothing else.',
+  tags: ['operations'],
+  responses: { 200: { description: 'The process is alive', schema: Status, example: OK } },
+})
+
+const readinessProbe = defineRoute({
+  method: 'GET',
+  path: '/readyz',
+  operationId: 'getReadyz',
+  summary: 'Readiness',
+  description:
+    'Answers 200 while the store answers a ping (cached for up to a second) and the service is not ' +
+    'shutting down; otherwise 503 with the reason in `detail`.',
+  tags: ['operations'],
+  responses: { 200: { description: 'Ready for traffic', schema: Status, example: OK }, ...problemResponses(503) },
+})
+
+export const HEALTH_CONTRACTS = [liveness, readinessProbe]
 
 export function healthRoutes(options: HealthOptions) {
   const { readiness } = options
   const storeCheck = cachedPing(options)
   return new Elysia({ name: 'health' })
     .get(
-      '/healthz',
+      liveness.path,
       ({ set }) => {
         Object.assign(set.headers, NO_STORE)
         return { status: 'ok' as const }
       },
-      {
-        detail: {
-          tags: ['operations'],
-          summary: 'Liveness',
-          description: 'Answers 200 while the process can serve. Checks nothing else.',
-          responses: {
-            200: { description: 'The process is alive', content: { 'application/json': { schema: Status } } },
-          },
-        },
-      },
+      routeHook(liveness),
     )
     .get(
-      '/readyz',
-      async ({ set }) => {
+      readinessProbe.path,
+      // Both answers are made here, problem+json included, so the probe answers the same when
+      // used alone (without the app's error mapping).
+      async () => {
         if (readiness.shuttingDown) return notReady('the service is shutting down')
         const failure = await storeCheck()
         if (failure) return notReady(failure)
-        Object.assign(set.headers, NO_STORE)
-        return { status: 'ok' as const }
+        return Response.json(OK, { headers: NO_STORE })
       },
-      {
-        detail: {
-          tags: ['operations'],
-          summary: 'Readiness',
-          description:
-            'Answers 200 while the store answers a ping (cached for up to a second) and the service is not ' +
-            'shutting down; otherwise 503 with the reason in `detail`.',
-          responses: {
-            200: { description: 'Ready for traffic', content: { 'application/json': { schema: Status } } },
-            ...problemResponses(503),
-          },
-        },
-      },
+      routeHook(readinessProbe),
     )
 }
 

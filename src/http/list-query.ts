@@ -30,7 +30,8 @@ export function parseListQuery(params: URLSearchParams, ignore: readonly string[
   return { filters, limit, after }
 }
 
-function parseLimit(value: string): number {
+/** `limit` of a page (lists, searches, history). */
+export function parseLimit(value: string): number {
   const limit = /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN
   if (!(limit >= 1 && limit <= MAX_LIMIT)) throw badRequest(`limit must be a whole number from 1 to ${MAX_LIMIT}`)
   return limit

@@ -1,18 +1,12 @@
 /**
- * Building blocks for the OpenAPI side of routes (their `detail`): one problem+json schema,
- * named component schemas, and responses with examples, so that every route documents its
- * errors the same way. Documentation only: nothing here validates a response at run time.
+ * What the route contracts share: the one problem+json schema with a description and an example
+ * per error status, so that every route declares its errors the same way, and the schemas the
+ * document names as components.
  */
-import { type DocumentDecoration, type TSchema, t } from 'elysia'
+import { t } from 'elysia'
 import { ConfigSchema, MergePatchSchema, ReplaceSchema } from '../configs/model.ts'
+import type { NamedSchemas, ResponseContract } from './contract.ts'
 import { PROBLEM_CONTENT_TYPE, type Problem, problem } from './problem.ts'
-
-/** A route's `detail`: an OpenAPI operation object. */
-export type OperationDocs = DocumentDecoration
-type ResponseDocs = NonNullable<OperationDocs['responses']>
-type ResponseDoc = Extract<ResponseDocs[string], { description: string }>
-export type ParameterDoc = Extract<NonNullable<OperationDocs['parameters']>[number], { name: string }>
-type SchemaDoc = NonNullable<NonNullable<ResponseDoc['content']>[string]['schema']>
 
 const FieldErrorSchema = t.Object({
   pointer: t.String({ description: 'JSON Pointer (RFC 6901) into the request body' }),
@@ -30,22 +24,32 @@ export const ProblemSchema = t.Object(
   { description: 'Problem details (RFC 9457), the body of every error' },
 )
 
-/** Schemas the document names in components/schemas; request bodies made of them are referenced. */
+/** One write as history keeps it (the domain's HistoryEntry); for DELETED, `config` is the last state. */
+export const HistoryEntrySchema = t.Object(
+  {
+    revision: t.Integer({ minimum: 1, description: 'The store revision of the write' }),
+    type: t.Union([t.Literal('ADDED'), t.Literal('MODIFIED'), t.Literal('DELETED')]),
+    time: t.String({ description: 'When the write was made, RFC 3339 (UTC)' }),
+    actor: t.String({ description: "`anonymous`, `api-token`, a token's name or a JWT subject" }),
+    requestId: t.String({ description: 'The X-Request-Id of the write' }),
+    config: ConfigSchema,
+  },
+  { additionalProperties: false },
+)
+
+/** Schemas the document names in components/schemas; wherever a contract uses one, it is referenced. */
 export const COMPONENT_SCHEMAS = {
   Config: ConfigSchema,
   ConfigReplace: ReplaceSchema,
   ConfigMergePatch: MergePatchSchema,
+  HistoryEntry: HistoryEntrySchema,
   Problem: ProblemSchema,
-} as const satisfies Record<string, TSchema>
-
-export type ComponentName = keyof typeof COMPONENT_SCHEMAS
+} as const satisfies NamedSchemas
 
 /** The name of the bearer-token security scheme that writes require. */
 export const BEARER_AUTH = 'bearerAuth'
 
-export const schemaRef = (name: ComponentName): SchemaDoc => ({ $ref: `#/components/schemas/${name}` })
-
-const PROBLEMS: Record<number, { description: string; example: Problem }> = {
+const PROBLEMS = {
   400: {
     description: 'Malformed JSON, wrong types, a bad dcname, an unknown field or a bad query',
     example: problem(400, 'validation', 'the body is not a valid config', [
@@ -53,8 +57,16 @@ const PROBLEMS: Record<number, { description: string; example: Problem }> = {
     ]),
   },
   401: {
-    description: 'A write without a valid bearer token (when the service runs with API_TOKEN)',
-    example: problem(401, 'unauthorized', 'this write needs an Authorization: Bearer token'),
+    description:
+      'No bearer token where one is needed (writes once any token is configured; reads too with ' +
+      'ANONYMOUS_READ=false), or a token nobody issued. The answer carries `WWW-Authenticate: Bearer`',
+    example: problem(401, 'unauthorized', 'this request needs an Authorization: Bearer token'),
+  },
+  403: {
+    description:
+      'A known caller that may not: its role may not write, the config lies outside its prefixes, or ' +
+      'it is a valid JWT whose subject has no role here',
+    example: problem(403, 'forbidden', 'ci-payments may not access "billing-1": outside its prefixes'),
   },
   404: {
     description: 'No config has this dcname',
@@ -80,46 +92,32 @@ const PROBLEMS: Record<number, { description: string; example: Problem }> = {
     description: 'The body is not sent as JSON',
     example: problem(415, 'unsupported-media-type', 'send the body as application/json'),
   },
+  500: {
+    description: 'An internal error: it is logged, and the answer says nothing of it',
+    example: problem(500, 'internal', 'an internal error occurred; it has been logged'),
+  },
   503: {
     description: 'The config store cannot be reached',
     example: problem(503, 'store-unavailable', 'the config store is unavailable'),
   },
-}
+} satisfies Record<number, { description: string; example: Problem }>
+
+type ProblemStatus = keyof typeof PROBLEMS
+type ProblemResponse = ResponseContract<typeof ProblemSchema> & { schema: typeof ProblemSchema }
 
 /** problem+json responses for these statuses, each with its description and an example. */
-export function problemResponses(...statuses: number[]): Record<number, ResponseDoc> {
+export function problemResponses<const Statuses extends readonly ProblemStatus[]>(
+  ...statuses: Statuses
+): { [Status in Statuses[number]]: ProblemResponse } {
   return Object.fromEntries(
-    statuses.map((status) => {
-      const known = PROBLEMS[status]
-      if (!known) throw new Error(`no problem documentation for status ${status}`)
-      return [
-        status,
-        {
-          description: known.description,
-          content: { [PROBLEM_CONTENT_TYPE]: { schema: schemaRef('Problem'), example: known.example } },
-        },
-      ]
-    }),
-  )
-}
-
-/** A JSON response; `headers` maps a header name to its description (all strings). */
-export function jsonResponse(
-  description: string,
-  schema: SchemaDoc,
-  options: { example?: unknown; headers?: Record<string, string> } = {},
-): ResponseDoc {
-  return {
-    description,
-    ...(options.headers ? { headers: headerDocs(options.headers) } : {}),
-    content: {
-      'application/json': { schema, ...(options.example === undefined ? {} : { example: options.example }) },
-    },
-  }
-}
-
-export function headerDocs(headers: Record<string, string>): ResponseDoc['headers'] {
-  return Object.fromEntries(
-    Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]),
-  )
+    statuses.map((status) => [
+      status,
+      {
+        description: PROBLEMS[status].description,
+        schema: ProblemSchema,
+        mediaType: PROBLEM_CONTENT_TYPE,
+        example: PROBLEMS[status].example,
+      },
+    ]),
+  ) as { [Status in Statuses[number]]: ProblemResponse }
 }

@@ -1,11 +1,11 @@
 /**
  * The JSON Schemas of the OpenAPI document, reduced to the keywords OpenAPI 3.1 defines.
  *
- * The route schemas are TypeBox schemas that Elysia validates with, and they carry Elysia's
- * own keywords, above all `error` (the message a failed check reports). The plugin copies them
- * into the document as they are, and strict tools (Redocly's `struct` rule, code generators)
- * refuse a keyword their schema dialect lacks. Validation keeps its messages: only copies,
- * made for the document, are reduced.
+ * The route contracts' schemas are TypeBox schemas that Elysia validates with, and they carry
+ * Elysia's own keywords, above all `error` (the message a failed check reports). Strict tools
+ * (Redocly's `struct` rule, code generators) refuse a keyword their schema dialect lacks, so the
+ * document (contract.ts, api-docs.ts) is made from copies reduced here. Validation keeps its
+ * messages: the schemas themselves are left as they are.
  *
  * An allowlist rather than a list of Elysia's keywords, so that a keyword a later Elysia adds
  * is left out too instead of leaking.

@@ -15,8 +15,7 @@ import { Elysia } from 'elysia'
 import { ids } from './id-source.ts'
 import { infoLineWriter, type Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
-import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts'
-import { methodLabel, pathOf, type RoutePattern, routeMatcher } from './route-label.ts'
+import { methodLabel, pathOf, routeLabel } from './route-label.ts'
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -34,10 +33,20 @@ export interface HttpObservabilityDeps {
   metrics: Metrics
   tracing: Tracing
   logger: Logger
-  /** The app's routes, read once on the first request (when all are registered). */
-  routes: () => RoutePattern[]
+  /**
+   * The route pattern serving a method at a path (`/configs/:dcname`), undefined when none
+   * matches: the app's own matcher, the one that decides its 404s and 405s.
+   */
+  routeOf: (method: string, path: string) => string | undefined
   /** False when METRICS_PORT serves `/metrics` instead; true when left out. */
   serveMetrics?: boolean
+  /**
+   * The request's id and the header that carries it back: the HTTP layer resolves it once per
+   * request, so the handlers' writes (their history entries) and this layer agree on it.
+   */
+  requestIds: { header: string; of: (request: Request) => string }
+  /** Told the trace id of each request (the one its access line names), for the audit line. */
+  onTraceId?: (request: Request, traceId: string) => void
 }
 
 type Handle = (request: Request) => Response | Promise<Response>
@@ -58,22 +67,29 @@ interface RequestObservation {
 /** Long client-supplied values are cut in log lines; they are evidence, not payload. */
 const MAX_LOGGED_LENGTH = 512
 
-export function httpObservability({ metrics, tracing, logger, routes, serveMetrics = true }: HttpObservabilityDeps) {
-  const routeOf = routeMatcher(routes)
+export function httpObservability({
+  metrics,
+  tracing,
+  logger,
+  routeOf,
+  serveMetrics = true,
+  requestIds,
+  onTraceId = () => {},
+}: HttpObservabilityDeps) {
   const writeInfo = infoLineWriter(logger)
 
   function observe(handle: Handle, request: Request): Response | Promise<Response> {
     metrics.requestStarted()
     const method = request.method
     const path = pathOf(request.url)
-    const route = routeOf(path)
+    const route = routeLabel(routeOf(method, path))
     const headers = request.headers
     const state: RequestObservation = {
       start: performance.now(),
       method,
       path,
       route,
-      requestId: requestIdFrom(headers.get(REQUEST_ID_HEADER)),
+      requestId: requestIds.of(request),
       userAgent: headers.get('user-agent'),
       span: undefined,
       traceId: undefined,
@@ -84,9 +100,11 @@ export function httpObservability({ metrics, tracing, logger, routes, serveMetri
         const parent = tracing.extract(headers)
         const span = startServerSpan(request, state, parent)
         state.span = span
+        onTraceId(request, span.spanContext().traceId)
         pending = tracing.run(trace.setSpan(parent, span).setValue(REQUEST_ID_KEY, state.requestId), handle, request)
       } else {
         state.traceId = incomingTraceId(headers) ?? ids.traceId()
+        onTraceId(request, state.traceId)
         pending = handle(request)
       }
     } catch (error) {
@@ -128,7 +146,7 @@ export function httpObservability({ metrics, tracing, logger, routes, serveMetri
 
   function respond(response: Response, state: RequestObservation): Response {
     record(response.status, state)
-    return withRequestId(response, state.requestId)
+    return withRequestId(response, requestIds.header, state.requestId)
   }
 
   /** Records the outcome (500 for a handler that threw past the error mapper). */
@@ -173,14 +191,14 @@ export function httpObservability({ metrics, tracing, logger, routes, serveMetri
   )
 }
 
-function withRequestId(response: Response, requestId: string): Response {
+function withRequestId(response: Response, header: string, requestId: string): Response {
   try {
-    response.headers.set(REQUEST_ID_HEADER, requestId)
+    response.headers.set(header, requestId)
     return response
   } catch {
     // Headers of some responses are immutable; a copy carries the header instead.
     const copy = new Response(response.body, response)
-    copy.headers.set(REQUEST_ID_HEADER, requestId)
+    copy.headers.set(header, requestId)
     return copy
   }
 }

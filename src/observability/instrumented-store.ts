@@ -9,10 +9,13 @@ import {
   type ConfigStore,
   ConflictError,
   HistoryCompactedError,
+  type HistoryQuery,
   type ListQuery,
   NotFoundError,
   type Precondition,
   PreconditionFailedError,
+  RevisionCompactedError,
+  type WriteMeta,
 } from '../configs/config-store.ts'
 import type { Config } from '../configs/model.ts'
 import { infoLineWriter, type Logger } from './logger.ts'
@@ -25,7 +28,7 @@ interface StoreObservers {
   logger: Logger
 }
 
-type StateChange = 'created' | 'replaced' | 'patched' | 'deleted'
+type StateChange = 'created' | 'replaced' | 'patched' | 'deleted' | 'rolled back'
 
 export function instrumentStore(store: ConfigStore, { metrics, tracing, logger }: StoreObservers): ConfigStore {
   const backend = store.backend
@@ -81,27 +84,36 @@ export function instrumentStore(store: ConfigStore, { metrics, tracing, logger }
     get: (dcname: string) => observe('get', () => store.get(dcname)),
     list: (query: ListQuery) => observe('list', () => store.list(query)),
     count: () => observe('count', () => store.count()),
-    async create(config: Config) {
-      const stored = await observe('create', () => store.create(config))
+    async create(config: Config, meta: WriteMeta) {
+      const stored = await observe('create', () => store.create(config, meta))
       changed('created', stored.config.dcname, stored.revision)
       return stored
     },
-    async replace(config: Config, precondition: Precondition) {
-      const result = await observe('replace', () => store.replace(config, precondition))
+    async replace(config: Config, precondition: Precondition, meta: WriteMeta) {
+      const result = await observe('replace', () => store.replace(config, precondition, meta))
       changed(result.created ? 'created' : 'replaced', config.dcname, result.stored.revision)
       return result
     },
-    async update(dcname: string, change: (current: Config) => Config, precondition: Precondition) {
-      const stored = await observe('update', () => store.update(dcname, change, precondition))
+    async update(dcname: string, change: (current: Config) => Config, precondition: Precondition, meta: WriteMeta) {
+      const stored = await observe('update', () => store.update(dcname, change, precondition, meta))
       changed('patched', dcname, stored.revision)
       return stored
     },
-    async delete(dcname: string, precondition: Precondition) {
-      const revision = await observe('delete', () => store.delete(dcname, precondition))
+    async delete(dcname: string, precondition: Precondition, meta: WriteMeta) {
+      const revision = await observe('delete', () => store.delete(dcname, precondition, meta))
       changed('deleted', dcname, revision)
       return revision
     },
-    seed: (configs: Config[]) => observe('seed', () => store.seed(configs)),
+    async rollback(dcname: string, revision: number, precondition: Precondition, meta: WriteMeta) {
+      const result = await observe('rollback', () => store.rollback(dcname, revision, precondition, meta))
+      changed(result.created ? 'created' : 'rolled back', dcname, result.stored.revision)
+      return result
+    },
+    seed: (configs: Config[], meta: WriteMeta) => observe('seed', () => store.seed(configs, meta)),
+    history: (dcname: string, query: HistoryQuery) => observe('history', () => store.history(dcname, query)),
+    getAt: (dcname: string, revision: number) => observe('get_at', () => store.getAt(dcname, revision)),
+    countHistory: () => store.countHistory(),
+    droppedHistory: () => store.droppedHistory(),
     eventsSince: (since: number) => observe('events_since', () => store.eventsSince(since)),
     subscribe: (...args: Parameters<ConfigStore['subscribe']>) => store.subscribe(...args),
     currentRevision: () => observe('current_revision', () => store.currentRevision()),
@@ -111,7 +123,7 @@ export function instrumentStore(store: ConfigStore, { metrics, tracing, logger }
 }
 
 /** Answers such as "not found" or "conflict" are the store working; only real failures are errors. */
-const EXPECTED = [NotFoundError, ConflictError, PreconditionFailedError, HistoryCompactedError]
+const EXPECTED = [NotFoundError, ConflictError, PreconditionFailedError, HistoryCompactedError, RevisionCompactedError]
 
 function recordError(span: Span, error: unknown): void {
   const name = error instanceof Error ? error.name : typeof error

@@ -20,7 +20,14 @@ interface MetricsSources {
   watchers?: () => number
   /** Revisions the read model is behind the newest one the store reported. */
   cacheLag?: () => number
+  /** How many history entries are stored; asked once per scrape. */
+  historyEntries?: () => Promise<number>
+  /** History entries this process dropped by retention so far. */
+  historyDropped?: () => number
 }
+
+export type AuthResult = 'allowed' | 'unauthenticated' | 'forbidden'
+export type TokenFileReloadResult = 'ok' | 'error'
 
 /** What the metrics hold between scrapes; prometheus-registry.ts reads it. */
 export interface MetricsState {
@@ -30,6 +37,9 @@ export interface MetricsState {
   duration: SeriesTable<'method' | 'route' | 'status'>
   storeDuration: SeriesTable<'operation' | 'backend'>
   cacheWait: SeriesTable<never>
+  /** Every result counted from the start (0): a rate over a series that appears late misses its first increase. */
+  authDecisions: Record<AuthResult, number>
+  tokenFileReloads: Record<TokenFileReloadResult, number>
 }
 
 export interface Metrics {
@@ -48,6 +58,10 @@ export interface Metrics {
   cacheWait(seconds: number): void
   /** Reads the read model's lag from here on (for a read model built after the metrics). */
   setCacheLagSource(lag: () => number): void
+  /** One decision of the access gate, or a refusal by a route's own check. */
+  authDecision(result: AuthResult): void
+  /** A changed API_TOKENS_FILE was loaded (`ok`) or refused, keeping the tokens in force (`error`). */
+  tokenFileReload(result: TokenFileReloadResult): void
   /** The whole exposition, text format 0.0.4. */
   scrape(): Promise<string>
 }
@@ -60,6 +74,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     duration: new SeriesTable('http_request_duration_seconds', ['method', 'route', 'status'], HTTP_BUCKETS),
     storeDuration: new SeriesTable('store_operation_duration_seconds', ['operation', 'backend'], STORE_BUCKETS),
     cacheWait: new SeriesTable('cache_wait_seconds', [], STORE_BUCKETS),
+    authDecisions: { allowed: 0, unauthenticated: 0, forbidden: 0 },
+    tokenFileReloads: { ok: 0, error: 0 },
   }
   // Exposed from the first scrape on, even before any read waited.
   const cacheWait: Series<never> = state.cacheWait.series('', () => ({}))
@@ -90,6 +106,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
     setCacheLagSource(source) {
       state.sources.cacheLag = source
+    },
+    authDecision(result) {
+      state.authDecisions[result]++
+    },
+    tokenFileReload(result) {
+      state.tokenFileReloads[result]++
     },
     async scrape() {
       exposition ??= import('./prometheus-registry.ts').then(({ buildRegistry }) => buildRegistry(state))

@@ -57,6 +57,28 @@ export function buildRegistry(state: MetricsState): () => Promise<string> {
       }
     },
   })
+  new Gauge({
+    name: 'history_entries',
+    help: 'History entries stored, every config together.',
+    registers,
+    async collect() {
+      // As for `configs`: a store that cannot answer leaves the series out of this scrape.
+      try {
+        this.set((await state.sources.historyEntries?.()) ?? 0)
+      } catch {
+        this.reset()
+      }
+    },
+  })
+  new Counter({
+    name: 'history_entries_dropped_total',
+    help: 'History entries dropped by retention (HISTORY_KEEP, HISTORY_RETENTION_DAYS) by this process.',
+    registers,
+    collect() {
+      this.reset()
+      this.inc(state.sources.historyDropped?.() ?? 0)
+    },
+  })
   new SeriesHistogram({
     name: 'store_operation_duration_seconds',
     help: 'Time of config store calls, by operation and backend.',
@@ -112,6 +134,27 @@ export function buildRegistry(state: MetricsState): () => Promise<string> {
     collect() {
       this.reset()
       this.inc(droppedStdoutLines())
+    },
+  })
+
+  new Counter({
+    name: 'auth_decisions_total',
+    help: 'Access decisions on API requests, by result: allowed, unauthenticated (401), forbidden (403).',
+    labelNames: ['result'] as const,
+    registers,
+    collect() {
+      this.reset()
+      for (const [result, count] of Object.entries(state.authDecisions)) this.inc({ result }, count)
+    },
+  })
+  new Counter({
+    name: 'auth_token_file_reloads_total',
+    help: 'Changes of API_TOKENS_FILE seen, by result: ok (in force now) or error (refused; the previous tokens stay).',
+    labelNames: ['result'] as const,
+    registers,
+    collect() {
+      this.reset()
+      for (const [result, count] of Object.entries(state.tokenFileReloads)) this.inc({ result }, count)
     },
   })
 

@@ -15,6 +15,7 @@ import {
   type TextMapGetter,
   type TextMapPropagator,
   type Tracer,
+  trace,
 } from '@opentelemetry/api'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import pkg from '../../package.json' with { type: 'json' }
@@ -36,6 +37,15 @@ export interface Tracing {
   forceFlush(): Promise<void>
   /** Flushes, then stops the exporter; call once, at shutdown. */
   shutdown(): Promise<void>
+}
+
+/**
+ * Records who the current request acts as on its server span: the actor (a token's name, a
+ * JWT's sub), never a credential. `enduser.id` is OpenTelemetry's attribute for it.
+ */
+export function actorRecorder(tracing: Tracing): (actor: string) => void {
+  if (!tracing.enabled) return () => {}
+  return (actor) => trace.getSpan(tracing.active())?.setAttribute('enduser.id', actor)
 }
 
 /** The request id travels in the context so store-level log lines can carry it. */

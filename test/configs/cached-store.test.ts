@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import postgres from 'postgres'
 import { createApp } from '../../src/app.ts'
 import { CachedConfigStore, ReadModelBehindError } from '../../src/configs/cached-store.ts'
-import type { ConfigStore, ListQuery } from '../../src/configs/config-store.ts'
+import type { ConfigStore, ListQuery, WriteMeta } from '../../src/configs/config-store.ts'
 import type { Config } from '../../src/configs/model.ts'
 import { PostgresConfigStore } from '../../src/store/postgres/postgres-store.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
@@ -18,6 +18,7 @@ import { type PostgresServer, startPostgres } from '../support/postgres.ts'
 import { tempDir } from '../support/server.ts'
 
 const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
+const meta: WriteMeta = { actor: 'test', requestId: '' }
 const everything: ListQuery = { filters: [], limit: 10_000 }
 const byTeam = (team: string): ListQuery => ({ filters: [{ path: ['metadata', 'team'], value: team }], limit: 10_000 })
 
@@ -34,7 +35,7 @@ describe('read model on SQLite', () => {
   let cache: CachedConfigStore
   beforeAll(async () => {
     backend = new SqliteConfigStore({ path, open: openBunSqlite })
-    for (let i = 0; i < 30; i++) await backend.create(config(`dc-${i}`, { team: `team-${i % 3}`, i }))
+    for (let i = 0; i < 30; i++) await backend.create(config(`dc-${i}`, { team: `team-${i % 3}`, i }), meta)
     cache = new CachedConfigStore(backend, { consistency: 'synchronous', waitTimeoutMs: 1000 })
     await cache.start()
   })
@@ -54,36 +55,36 @@ describe('read model on SQLite', () => {
 
   it('when the model is not loaded yet, then the store answers reads and writes go through, and the load picks them up', async () => {
     const loading = new CachedConfigStore(backend, { consistency: 'synchronous', waitTimeoutMs: 1000 })
-    const written = await loading.replace(config('dc-early', { team: 'team-7' }), {})
+    const written = await loading.replace(config('dc-early', { team: 'team-7' }), {}, meta)
     expect((await loading.get('dc-early'))?.revision).toBe(written.stored.revision)
     expect(await answers(loading, byTeam('team-7'))).toEqual(await answers(backend, byTeam('team-7')))
     await loading.start()
     expect((await loading.get('dc-early'))?.json).toBe(JSON.stringify(written.stored.config))
-    await loading.delete('dc-early', {})
+    await loading.delete('dc-early', {}, meta)
     expect(await loading.get('dc-early')).toBeUndefined()
   })
 
   it('when a page is listed again before any write, then it answers the same bytes; after a write, new ones', async () => {
     const decode = (bytes: Uint8Array | undefined) => JSON.parse(new TextDecoder().decode(bytes))
     const first = await cache.list(byTeam('team-2'))
-    expect((await cache.list(byTeam('team-2'))).body).toBe(first.body as Uint8Array)
+    expect((await cache.list(byTeam('team-2'))).body).toBe(first.body as Uint8Array<ArrayBuffer>)
     expect(decode(first.body)).toEqual((await backend.list(byTeam('team-2'))).items.map((item) => item.config))
-    await cache.replace(config('dc-2', { team: 'team-2', v: 2 }), {})
+    await cache.replace(config('dc-2', { team: 'team-2', v: 2 }), {}, meta)
     const after = await cache.list(byTeam('team-2'))
-    expect(after.body).not.toBe(first.body as Uint8Array)
+    expect(after.body).not.toBe(first.body as Uint8Array<ArrayBuffer>)
     expect(decode(after.body)).toEqual((await backend.list(byTeam('team-2'))).items.map((item) => item.config))
   })
 
   it('when a write is acknowledged, then the next read already sees it, without waiting for anything', async () => {
-    const created = await cache.create(config('dc-new', { team: 'team-9' }))
+    const created = await cache.create(config('dc-new', { team: 'team-9' }), meta)
     // No await before the read: the model took the write in its commit.
     const read = cache.get('dc-new')
     expect((await read)?.revision).toBe(created.revision)
-    await cache.update('dc-new', (c) => ({ ...c, metadata: { team: 'team-8' } }), {})
+    await cache.update('dc-new', (c) => ({ ...c, metadata: { team: 'team-8' } }), {}, meta)
     expect((await cache.list(byTeam('team-9'))).items).toEqual([])
     expect((await cache.list(byTeam('team-8'))).items.map((item) => item.config.dcname)).toEqual(['dc-new'])
-    await cache.replace(config('dc-0', { team: 'team-8' }), {})
-    await cache.delete('dc-1', {})
+    await cache.replace(config('dc-0', { team: 'team-8' }), {}, meta)
+    await cache.delete('dc-1', {}, meta)
     expect(await cache.get('dc-1')).toBeUndefined()
     expect(await answers(cache, byTeam('team-8'))).toEqual(await answers(backend, byTeam('team-8')))
     expect(await answers(cache, everything)).toEqual(await answers(backend, everything))
@@ -104,7 +105,7 @@ describe('read model on PostgreSQL, written through another replica', () => {
     server = await startPostgres()
     url = await server.createDatabase('cache')
     other = await PostgresConfigStore.open({ url, connectRetries: 0 })
-    for (let i = 0; i < 20; i++) await other.create(config(`dc-${i}`, { team: `team-${i % 2}` }))
+    for (let i = 0; i < 20; i++) await other.create(config(`dc-${i}`, { team: `team-${i % 2}` }), meta)
     // The feed retries a lost LISTEN only after a minute: a stalled feed stays stalled in a test.
     backend = await PostgresConfigStore.open({ url, connectRetries: 0, feedRetryMs: 60_000 })
     // Counts the revision queries the model sends (the real store still answers them).
@@ -128,12 +129,12 @@ describe('read model on PostgreSQL, written through another replica', () => {
 
   it('when another replica writes, then a read that starts after its acknowledgement sees it at once', async () => {
     for (let i = 0; i < 20; i++) {
-      const written = await other.replace(config(`seen-${i % 4}`, { round: i, team: 'team-0' }), {})
+      const written = await other.replace(config(`seen-${i % 4}`, { round: i, team: 'team-0' }), {}, meta)
       const read = await cache.get(`seen-${i % 4}`)
       expect({ config: read?.config, revision: read?.revision }).toEqual(written.stored)
       expect((await cache.list(byTeam('team-0'))).revision).toBeGreaterThanOrEqual(written.stored.revision)
     }
-    await other.delete('seen-0', {})
+    await other.delete('seen-0', {}, meta)
     expect(await cache.get('seen-0')).toBeUndefined()
     expect(await answers(cache, everything)).toEqual(await answers(other, everything))
     expect(await answers(cache, byTeam('team-0'))).toEqual(await answers(other, byTeam('team-0')))
@@ -153,7 +154,7 @@ describe('read model on PostgreSQL, written through another replica', () => {
       // This replica's LISTEN connection goes away: it hears of no other replica's write.
       await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'`
       await Bun.sleep(100)
-      const written = await other.replace(config('stalled', { v: 1 }), {})
+      const written = await other.replace(config('stalled', { v: 1 }), {}, meta)
       const started = performance.now()
       const failure = await cache.get('stalled').catch((error: unknown) => error)
       expect(failure).toBeInstanceOf(ReadModelBehindError)
@@ -170,7 +171,7 @@ describe('read model on PostgreSQL, written through another replica', () => {
       expect(cache.lag()).toBeGreaterThan(0)
 
       // A write through this replica wakes its feed, which reads what it missed from the table.
-      await cache.replace(config('own', {}), {})
+      await cache.replace(config('own', {}), {}, meta)
       const read = await cache.get('stalled')
       expect({ config: read?.config, revision: read?.revision }).toEqual(written.stored)
       expect(cache.lag()).toBe(0)

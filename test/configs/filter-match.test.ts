@@ -8,6 +8,9 @@ import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
 
+/** Who the writes of this file are recorded as. */
+const author = { actor: 'test', requestId: 'test-request' }
+
 const filter = (key: string, value: string): Filter => ({ path: key.split('.'), value })
 const config: Config = {
   dcname: 'dc-1',
@@ -98,7 +101,7 @@ describe('matchesFilters agrees with the SQLite store', () => {
   beforeAll(async () => {
     dir = tempDir('filters-')
     store = new SqliteConfigStore({ path: join(dir, 'configs.db'), open: openBunSqlite })
-    for (const c of configs) await store.create(c)
+    for (const c of configs) await store.create(c, author)
   })
   afterAll(async () => {
     await store.close()

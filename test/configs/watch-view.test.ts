@@ -73,4 +73,28 @@ describe('WatchView', () => {
       'ADDED a 2',
     ])
   })
+
+  it('when the watcher is limited to prefixes, then configs outside never appear and inside the rules are unchanged', () => {
+    const scoped = WatchView.unfiltered(['pay-'])
+    expect(
+      seen(scoped, [
+        event('ADDED', 'pay-1', 'x', 1),
+        event('ADDED', 'ops-1', 'x', 2),
+        event('MODIFIED', 'pay-1', 'y', 3),
+        event('DELETED', 'ops-1', 'x', 4),
+        event('DELETED', 'pay-1', 'y', 5),
+        event('ADDED', 'pay.1', 'x', 6),
+      ]),
+    ).toEqual(['ADDED pay-1 1', '-', 'MODIFIED pay-1 3', '-', 'DELETED pay-1 5', '-'])
+    const filtered = new WatchView(team, new Set(['pay-held']), ['pay-'])
+    expect(
+      seen(filtered, [
+        event('MODIFIED', 'pay-held', 'ops', 7), // leaves the filter
+        event('MODIFIED', 'ops-held', 'pay', 8), // matches the filter, outside the prefixes
+        modified('pay-2', 'ops', 'pay', 9), // enters
+        event('DELETED', 'ops-held', 'pay', 10),
+      ]),
+    ).toEqual(['DELETED pay-held 7', '-', 'ADDED pay-2 9', '-'])
+    expect(WatchView.unfiltered([]).see(event('ADDED', 'pay-1', 'x', 11))).toBeUndefined()
+  })
 })

@@ -95,6 +95,7 @@ describe('.dockerignore', () => {
       '.git/config',
       'node_modules/elysia/package.json',
       'data/configs.db',
+      'dist/configctl',
       '.tools/node_modules/bun/bin/bun.exe',
       'kustomize/overlays/minikube/database.env',
       'some/dir/.env',

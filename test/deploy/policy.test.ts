@@ -52,7 +52,12 @@ const OTEL_STANDARD = new Set([
 const KNOWN_VARIABLES = new Set<string>([...SETTING_NAMES, ...OTEL_STANDARD])
 
 /** Secrets the production overlay expects the operator to have created (README tells how). */
-const OPERATOR_SECRETS = ['config-service-database', 'config-service-api-token', 'config-service-tls']
+const OPERATOR_SECRETS = [
+  'config-service-database',
+  'config-service-api-token',
+  'config-service-api-tokens',
+  'config-service-tls',
+]
 
 const APP = 'config-service'
 /** The one committed password: minikube's in-cluster PostgreSQL, labelled as local development only. */
@@ -297,6 +302,10 @@ describe.skipIf(!kubectl)('manifest policy', () => {
           if (spec.serviceAccountName && !has('ServiceAccount', spec.serviceAccountName)) {
             dangling.push(`ServiceAccount ${spec.serviceAccountName}`)
           }
+          for (const volume of spec.volumes ?? []) {
+            const secretName = volume.secret?.secretName
+            if (secretName && !has('Secret', secretName)) dangling.push(`${owner.metadata.name}: Secret ${secretName}`)
+          }
           for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
             for (const e of c.envFrom ?? []) {
               if (e.configMapRef && !has('ConfigMap', e.configMapRef.name))
@@ -437,6 +446,24 @@ describe.skipIf(!kubectl)('manifest policy', () => {
       expect(objectsOf('overlays/production').filter((o) => o.kind === 'Secret')).toEqual([])
       expect(loadSettings(effectiveEnv('overlays/production')).database.kind).toBe('postgres')
       expect(appConfigMap('overlays/production').SEED).toBe('false')
+    })
+
+    it('when deployed to production, then the tokens file is the operator Secret mounted whole and read-only, and API_TOKENS_FILE points into it', () => {
+      const spec = appDeployment('overlays/production').spec.template.spec
+      const volume = spec.volumes.find((v: K8sObject) => v.secret?.secretName === 'config-service-api-tokens')
+      expect(volume.secret.defaultMode).toBe(0o440)
+      expect(spec.securityContext.fsGroup).toBe(65532)
+      const mount = appContainer('overlays/production').volumeMounts.find((m: K8sObject) => m.name === volume.name)
+      // A subPath mount never sees the Secret change: the file must be reached through the directory.
+      expect(mount).toEqual({ name: volume.name, mountPath: '/etc/config-service/tokens', readOnly: true })
+      const settings = loadSettings(effectiveEnv('overlays/production'))
+      expect(settings.tokensFile).toBe('/etc/config-service/tokens/tokens.yaml')
+      expect(settings.tokensFile?.startsWith(`${mount.mountPath}/`)).toBe(true)
+      expect(settings.anonymousRead).toBe(true)
+      // The other overlays run without a tokens file.
+      for (const target of ['base', 'overlays/minikube'] as Target[]) {
+        expect(loadSettings(effectiveEnv(target)).tokensFile).toBeUndefined()
+      }
     })
 
     it('when deployed to production, then metrics are on their own port, scraped by a ServiceMonitor, with alerts and a dashboard', () => {

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { exampleConfig, SEED_CONFIGS } from '../../src/configs/model.ts'
+import { CONFIG_CONTRACTS } from '../../src/http/configs/contracts.ts'
+import { HEALTH_CONTRACTS } from '../../src/http/health.ts'
 import { buildService } from '../../src/service.ts'
 import { loadSettings } from '../../src/settings.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
@@ -109,6 +111,20 @@ describe('the OpenAPI document at /swagger/json', () => {
     expect(operations.map((o) => o.key).sort()).toEqual([...new Set(served)].sort())
   })
 
+  it('when compared with the app, then every documented route is registered with its own contract', () => {
+    const contracts = [...CONFIG_CONTRACTS, ...HEALTH_CONTRACTS]
+    const served = service.app.routes.filter((route) => !UNDOCUMENTED(route.path) && route.method !== 'ALL')
+    for (const route of served) {
+      const contract = contracts.find((c) => c.method === route.method && c.path === route.path)
+      const registered = (route.hooks as { detail?: { operationId?: string } }).detail?.operationId
+      expect({ route: `${route.method} ${route.path}`, registered }).toEqual({
+        route: `${route.method} ${route.path}`,
+        registered: contract?.operationId ?? 'a contract',
+      })
+    }
+    expect(contracts.length).toBe(served.length)
+  })
+
   it('when read, then every operation has a tag, a summary, an operationId and a success response', () => {
     const operationIds = new Set<string>()
     for (const { key, operation } of operations) {
@@ -197,22 +213,55 @@ describe('the OpenAPI document at /swagger/json', () => {
     }
   })
 
-  it('when read, then writes need the bearer token and reads and probes say explicitly that they do not', () => {
+  it('when read, then writes need the bearer token, config reads may send one, and probes say explicitly that they do not', () => {
     expect(document.components.securitySchemes).toEqual({
-      bearerAuth: { type: 'http', scheme: 'bearer', description: expect.stringContaining('API_TOKEN') },
+      bearerAuth: { type: 'http', scheme: 'bearer', description: expect.any(String) },
     })
+    const { description } = document.components.securitySchemes.bearerAuth
+    for (const credential of ['API_TOKEN', 'API_TOKENS_FILE', 'JWT', 'service-account', 'prefixes']) {
+      expect(description).toContain(credential)
+    }
     const writes = operations.filter((o) => WRITES.includes(o.method))
     expect(writes.map((o) => o.key).sort()).toEqual([
       'delete /configs/{dcname}',
       'patch /configs/{dcname}',
       'post /configs',
+      'post /configs/{dcname}/rollback',
       'put /configs/{dcname}',
     ])
+    const probe = (key: string) => key.endsWith('/healthz') || key.endsWith('/readyz')
     for (const { key, method, operation } of operations) {
-      const expected = WRITES.includes(method) ? [{ bearerAuth: [] }] : []
+      const expected = probe(key) ? [] : WRITES.includes(method) ? [{ bearerAuth: [] }] : [{}, { bearerAuth: [] }]
       expect({ key, security: operation.security }).toEqual({ key, security: expected })
-      if (WRITES.includes(method)) expect(Object.keys(operation.responses), key).toContain('401')
+      // Every route behind the gate, reads included, can meet a token nobody issued (401) and a
+      // valid JWT whose subject has no role here (403); the named ones can also be outside prefixes.
+      if (!probe(key)) expect(Object.keys(operation.responses), key).toEqual(expect.arrayContaining(['401', '403']))
     }
+  })
+
+  it('when read, then history, a read at a revision and rollback are documented with examples, 404 and 410', () => {
+    const history = document.paths['/configs/{dcname}/history'].get
+    expect(history.operationId).toBe('configHistory')
+    expect(history.parameters.map((p: Json) => p.name)).toEqual(['dcname', 'limit', 'cursor'])
+    expect(history.responses['200'].content['application/json'].schema).toEqual({
+      type: 'array',
+      items: { $ref: '#/components/schemas/HistoryEntry' },
+    })
+    expect(history.responses['200'].content['application/json'].example[0]).toHaveProperty('actor')
+    expect(history.responses['200'].headers).toHaveProperty('Link')
+    expect(Object.keys(history.responses)).toContain('404')
+
+    const get = document.paths['/configs/{dcname}'].get
+    expect(get.parameters.find((p: Json) => p.name === 'revision')).toMatchObject({ in: 'query' })
+    expect(Object.keys(get.responses)).toEqual(expect.arrayContaining(['200', '304', '400', '404', '410']))
+
+    const rollback = document.paths['/configs/{dcname}/rollback'].post
+    expect(rollback.requestBody.content['application/json'].example).toEqual({ revision: expect.any(Number) })
+    expect(Object.keys(rollback.responses)).toEqual(
+      expect.arrayContaining(['200', '201', '400', '404', '410', '412', '413', '415']),
+    )
+    expect(rollback.responses['410'].content['application/problem+json'].example.detail).toContain('oldest kept')
+    expect(rollback.parameters.map((p: Json) => p.name)).toContain('If-Match')
   })
 
   it('when read, then its server is the service that serves it, whatever its address', () => {

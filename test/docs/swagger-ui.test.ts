@@ -86,6 +86,8 @@ describe('Swagger UI at /swagger, with the internet blocked', () => {
         'PUT /configs/{dcname}',
         'PATCH /configs/{dcname}',
         'DELETE /configs/{dcname}',
+        'GET /configs/{dcname}/history',
+        'POST /configs/{dcname}/rollback',
         'GET /search',
       ]),
     )

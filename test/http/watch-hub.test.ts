@@ -17,6 +17,9 @@ import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
 import { SseStream, watch } from '../support/sse.ts'
 
+/** Who the writes of this file are recorded as. */
+const author = { actor: 'test', requestId: 'test-request' }
+
 const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 
 describe('WatchHub', () => {
@@ -44,7 +47,7 @@ describe('WatchHub', () => {
   }
 
   it('when writes commit while a watch start reads the history, then each arrives exactly once and in order', async () => {
-    const before = await store.create(config('before'))
+    const before = await store.create(config('before'), author)
     // SQLite answers at once; a networked store does not. Writes land before and after the
     // history read, while the watcher is already subscribed: they must neither go missing
     // (subscribed too late) nor come twice (in the history and in the live buffer).
@@ -57,10 +60,10 @@ describe('WatchHub', () => {
     })
     const written: number[] = []
     let i = 0
-    while (!opened && i < 2_000) written.push((await store.create(config(`during-${i++}`))).revision)
+    while (!opened && i < 2_000) written.push((await store.create(config(`during-${i++}`), author)).revision)
     const stream = new SseStream(await opening)
     streams.push(stream)
-    written.push((await store.create(config('after'))).revision)
+    written.push((await store.create(config('after'), author)).revision)
 
     expect(written.length).toBeGreaterThan(4)
     const events = await stream.events(written.length)
@@ -99,8 +102,8 @@ describe('WatchHub', () => {
   })
 
   it('when a filtered replay crosses a MODIFIED event kept without its previous state, then it is refused as compacted, and an unfiltered one is not', async () => {
-    const created = await store.create(config('a', { team: 'pay' }))
-    const blind = await store.update('a', () => config('a', { team: 'ops' }), {})
+    const created = await store.create(config('a', { team: 'pay' }), author)
+    const blind = await store.update('a', () => config('a', { team: 'ops' }), {}, author)
     // As a build that did not keep previous states left it (or an older replica wrote it).
     const other = new Database(join(dir, 'configs.db'))
     other.exec(`UPDATE events SET previous = NULL WHERE revision = ${blind.revision}`)
@@ -115,7 +118,7 @@ describe('WatchHub', () => {
     expect((await stream.events(1)).map((e) => [e.type, e.revision])).toEqual([['MODIFIED', blind.revision]])
     const resumed = new SseStream(await hub.open({ since: blind.revision, filters: team }))
     streams.push(resumed)
-    const back = await store.update('a', () => config('a', { team: 'pay' }), {})
+    const back = await store.update('a', () => config('a', { team: 'pay' }), {}, author)
     expect((await resumed.events(1)).map((e) => [e.type, e.revision])).toEqual([['ADDED', back.revision]])
   })
 
@@ -131,7 +134,7 @@ describe('WatchHub', () => {
   it('when closeAll runs, then every stream ends after what was queued and new watches get 503', async () => {
     const first = await open()
     const second = await open()
-    const last = await store.create(config('queued'))
+    const last = await store.create(config('queued'), author)
     await hub.closeAll()
     for (const stream of [first, second]) {
       await stream.until(() => stream.ended, 2000, 'the end of the stream')
@@ -147,7 +150,7 @@ describe('WatchHub', () => {
     try {
       const base = `http://127.0.0.1:${server.port}`
       const stream = await watch(base)
-      await store.create(config('first'))
+      await store.create(config('first'), author)
       await stream.events(1)
       expect(hub.connected()).toBe(1)
       stream.close()

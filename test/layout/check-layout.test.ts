@@ -87,6 +87,17 @@ describe('layout check', () => {
     expect(stderr).toContain('src/settings/types.ts imports src/configs/model.ts: settings must not depend on configs')
   })
 
+  it('when the access adapter imports the HTTP adapter, or the domain imports it, then the check fails', () => {
+    plant('access/token-file.ts', "import type { Problem } from '../http/problem.ts'")
+    plant('configs/access.ts', "import '../access/token-file.ts'")
+    const { code, stderr } = runCheck(src)
+    expect(code).toBe(1)
+    expect(stderr).toContain('src/access/token-file.ts imports src/http/problem.ts: access must not depend on http')
+    expect(stderr).toContain(
+      'src/configs/access.ts imports src/access/token-file.ts: configs must not depend on access',
+    )
+  })
+
   it('when two folders import each other, then the check fails naming an import of each step', () => {
     plant('http/problem.ts', "import { SSE_HEADERS } from './watch/sse.ts'")
     const { code, stderr } = runCheck(src)
@@ -100,6 +111,28 @@ describe('layout check', () => {
     const { code, stderr } = runCheck(src)
     expect(code).toBe(1)
     expect(stderr).toMatch(/layout: src\/configs\/merge-patch\.ts has \d+ lines: split it \(at most 300\)/)
+  })
+
+  it('when the client imports the app for its type only, then the check passes; for a value, it fails', () => {
+    plant('client/problem-error.ts', "import type { App } from '../app.ts'\nexport type Same = App")
+    plant('client/watch.ts', "import { type App, createApp } from '../app.ts'")
+    const { code, stderr } = runCheck(src)
+    expect(code).toBe(1)
+    expect(stderr).toContain('layout: src/client/watch.ts imports src/app.ts: client must not depend on wiring')
+    expect(stderr).not.toContain('src/client/problem-error.ts')
+  })
+
+  it('when the client imports an adapter, or the server imports the client or configctl, then the check fails', () => {
+    plant('client/watch.ts', "import type { Problem } from '../http/problem.ts'")
+    plant('http/problem.ts', "import type { ConfigClient } from '../client/client.ts'")
+    plant('service.ts', "import './cli/configctl.ts'")
+    plant('cli/output.ts', "import '../store/sqlite/sqlite-store.ts'")
+    const { code, stderr } = runCheck(src)
+    expect(code).toBe(1)
+    expect(stderr).toContain('src/client/watch.ts imports src/http/problem.ts: client must not depend on http')
+    expect(stderr).toContain('src/http/problem.ts imports src/client/client.ts: http must not depend on client')
+    expect(stderr).toContain('src/service.ts imports src/cli/configctl.ts: wiring must not depend on cli')
+    expect(stderr).toContain('src/cli/output.ts imports src/store/sqlite/sqlite-store.ts: cli must not depend on store')
   })
 
   it('when a new folder appears under src/, then the check asks for its place in the layout', () => {

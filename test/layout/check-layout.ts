@@ -2,12 +2,18 @@
  * Keeps the dependencies of src/ pointing one way (run by `make check`):
  *
  *   src/*.ts (app, service, lifecycle, main)   wire everything together
- *   http/  store/  observability/              adapters: each may use the domain and settings
+ *   http/  store/  observability/  access/     adapters: each may use the domain and settings
  *   configs/                                   the domain: model, store port, errors; nothing else of ours
  *   settings.ts, settings/                     every setting; import nothing else of ours
  *   console/                                   the web console's browser modules: the HTTP adapter
  *                                              serves them as files; they import nothing else of ours,
  *                                              and no server code imports them
+ *   client/                                    the typed client for other programs: it may use the domain,
+ *                                              and the wiring only for its types (`import type { App }`),
+ *                                              which leave nothing of the server in a client's bundle
+ *   cli/                                       configctl: uses the client and the domain
+ *
+ * Nothing of the server imports client/ or cli/ (no layer above lists them).
  *
  * Fails, one line per finding, on an import that points the wrong way, on a cycle between
  * folders (subfolders included, e.g. http/ and http/watch/), on a folder that has no place
@@ -20,7 +26,17 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import ts from 'typescript'
 
-type Layer = 'settings' | 'configs' | 'http' | 'store' | 'observability' | 'wiring' | 'console'
+type Layer =
+  | 'settings'
+  | 'configs'
+  | 'http'
+  | 'store'
+  | 'observability'
+  | 'access'
+  | 'wiring'
+  | 'console'
+  | 'client'
+  | 'cli'
 
 /** What each layer may import besides itself. */
 const ALLOWED: Record<Layer, readonly Layer[]> = {
@@ -29,8 +45,16 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
   http: ['configs', 'settings'],
   store: ['configs', 'settings'],
   observability: ['configs', 'settings'],
-  wiring: ['settings', 'configs', 'http', 'store', 'observability'],
+  access: ['configs', 'settings'],
+  wiring: ['settings', 'configs', 'http', 'store', 'observability', 'access'],
   console: [],
+  client: ['configs'],
+  cli: ['client', 'configs'],
+}
+
+/** What each layer may import for its types only (`import type`): erased, it runs nothing of it. */
+const TYPES_ALLOWED: Partial<Record<Layer, readonly Layer[]>> = {
+  client: ['wiring'],
 }
 
 const MAX_LINES = 300
@@ -42,11 +66,16 @@ const FOLDER_LAYERS: Record<string, Layer> = {
   store: 'store',
   observability: 'observability',
   console: 'console',
+  access: 'access',
+  client: 'client',
+  cli: 'cli',
 }
 
 interface Import {
   from: string
   to: string
+  /** `import type` / `export type`: erased at run time. */
+  typeOnly: boolean
 }
 
 /** Every finding as one line; none means the layout holds. */
@@ -56,11 +85,12 @@ export function checkLayout(srcDir: string): string[] {
   const findings: string[] = []
   const imports: Import[] = []
   for (const file of files) {
+    const typeOnly = typeOnlyPaths(file)
     for (const specifier of importedPaths(file)) {
       if (!specifier.startsWith('.')) continue
       const target = resolve(dirname(file), specifier)
       if (!target.startsWith(src + sep)) continue // package.json and the like: not ours to layer
-      imports.push({ from: file, to: target })
+      imports.push({ from: file, to: target, typeOnly: typeOnly.has(specifier) })
     }
   }
   const unplaced = new Set<string>()
@@ -70,10 +100,11 @@ export function checkLayout(srcDir: string): string[] {
   for (const folder of unplaced) {
     findings.push(`src/${folder}/ has no layer: place it in test/layout/check-layout.ts before using it`)
   }
-  for (const { from, to } of imports) {
+  for (const { from, to, typeOnly } of imports) {
     const fromLayer = layerOf(src, from)
     const toLayer = layerOf(src, to)
     if (fromLayer === undefined || toLayer === undefined || fromLayer === toLayer) continue
+    if (typeOnly && TYPES_ALLOWED[fromLayer]?.includes(toLayer)) continue
     if (!ALLOWED[fromLayer].includes(toLayer)) {
       findings.push(`${show(src, from)} imports ${show(src, to)}: ${fromLayer} must not depend on ${toLayer}`)
     }
@@ -100,6 +131,40 @@ function sourceFiles(dir: string): string[] {
 function importedPaths(file: string): string[] {
   const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true)
   return info.importedFiles.map((imported) => imported.fileName)
+}
+
+/**
+ * The specifiers a file imports for types only: every import or re-export of it is `import type`
+ * / `export type` (or names only types: `import { type A }`). One value import makes it a value import.
+ */
+function typeOnlyPaths(file: string): Set<string> {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest)
+  const typeOnly = new Set<string>()
+  const value = new Set<string>()
+  for (const statement of source.statements) {
+    let specifier: ts.Expression | undefined
+    let types = false
+    if (ts.isImportDeclaration(statement)) {
+      specifier = statement.moduleSpecifier
+      const clause = statement.importClause
+      const bindings = clause?.namedBindings
+      types =
+        clause !== undefined &&
+        (clause.isTypeOnly ||
+          (clause.name === undefined &&
+            bindings !== undefined &&
+            ts.isNamedImports(bindings) &&
+            bindings.elements.length > 0 &&
+            bindings.elements.every((element) => element.isTypeOnly)))
+    } else if (ts.isExportDeclaration(statement)) {
+      specifier = statement.moduleSpecifier
+      types = statement.isTypeOnly
+    }
+    if (specifier === undefined || !ts.isStringLiteral(specifier)) continue
+    ;(types ? typeOnly : value).add(specifier.text)
+  }
+  for (const specifier of value) typeOnly.delete(specifier)
+  return typeOnly
 }
 
 function layerOf(src: string, file: string): Layer | undefined {

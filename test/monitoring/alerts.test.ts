@@ -21,12 +21,8 @@ import {
 
 const UNIT_TESTS = join(import.meta.dir, 'alerts.promtest.yaml')
 
-/**
- * Series an alert may read that the service does not export: kube-state-metrics' (part of
- * kube-prometheus-stack), and log_lines_dropped_total, which the stdout sink is to count; until
- * it does, that alert cannot fire.
- */
-const FROM_ELSEWHERE = [/^kube_deployment_/, /^log_lines_dropped_total$/]
+/** Series an alert may read that the service does not export: kube-state-metrics' (part of kube-prometheus-stack). */
+const FROM_ELSEWHERE = [/^kube_deployment_/]
 
 let objects: K8sObject[]
 let rules: AlertRule[]

@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { stringify } from 'yaml'
 import type { K8sObject } from '../deploy/render.ts'
-import { parseExposition } from '../support/exposition-parser.ts'
+import { inProcessService } from '../observability/in-process.ts'
+import { parseExposition, sampleValue } from '../support/exposition-parser.ts'
 import { type RunningServer, startServer, tempDir } from '../support/server.ts'
 import { type SseStream, watch } from '../support/sse.ts'
 import {
@@ -87,6 +88,18 @@ describe('the Grafana dashboard', () => {
     )
     expect(unknown).toEqual([])
     expect(queries().every((q) => q.expr.includes(`job="${JOB}"`))).toBe(true)
+  })
+
+  it('when a service with no credential has answered nothing yet, then the auth panel already has its series, each at 0', async () => {
+    const fresh = await inProcessService()
+    try {
+      const families = parseExposition(await (await fresh.request('/metrics')).text())
+      const results = ['allowed', 'unauthenticated', 'forbidden']
+      expect(results.map((result) => sampleValue(families, 'auth_decisions_total', { result }))).toEqual([0, 0, 0])
+      expect(queries().some((q) => q.expr.includes('auth_decisions_total'))).toBe(true)
+    } finally {
+      await fresh.close()
+    }
   })
 
   describe('on a real Prometheus server scraping the service', () => {

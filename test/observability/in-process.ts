@@ -2,13 +2,15 @@
  * The real service, wired by buildService exactly as main.ts wires it, but served in-process
  * through app.handle on an in-memory SQLite store, with its log lines kept in memory.
  */
+import type { AccessOptions } from '../../src/open-access.ts'
 import { buildService } from '../../src/service.ts'
 import { loadSettings } from '../../src/settings.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 
 export type LogLine = Record<string, unknown>
 
-export async function inProcessService(env: Record<string, string> = {}) {
+/** `access` shortens the tokens-file polling and the JWT key fetching pauses for tests. */
+export async function inProcessService(env: Record<string, string> = {}, access?: AccessOptions) {
   const lines: LogLine[] = []
   const raw: string[] = []
   const service = await buildService(
@@ -22,6 +24,7 @@ export async function inProcessService(env: Record<string, string> = {}) {
         },
         flush: (done) => done?.(),
       },
+      access,
     },
   )
   const request = (path: string, init: RequestInit = {}) =>
@@ -34,6 +37,7 @@ export async function inProcessService(env: Record<string, string> = {}) {
     /** Access lines (one per request), in order. */
     accessLines: () => lines.filter((line) => line.msg === 'request'),
     async close() {
+      service.access.close()
       await service.flushTraces()
       await service.store.close()
     },

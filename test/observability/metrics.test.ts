@@ -65,6 +65,8 @@ describe('GET /metrics', () => {
       'http_request_duration_seconds',
       'http_requests_in_flight',
       'configs',
+      'history_entries',
+      'history_entries_dropped_total',
       'store_operation_duration_seconds',
       'watchers_connected',
       'config_service_build_info',
@@ -148,6 +150,22 @@ describe('GET /metrics', () => {
     expect(sampleValue(await scrape(), 'configs')).toBe(4)
     await service.request('/configs/dc-a', { method: 'DELETE' })
     expect(sampleValue(await scrape(), 'configs')).toBe(3)
+  })
+
+  it('when configs are written, then history_entries follows the stored entries and retention drops are counted', async () => {
+    await service.close()
+    service = await inProcessService({ HISTORY_KEEP: '1', HISTORY_RETENTION_DAYS: '0', WATCH_HISTORY_SIZE: '1' })
+    // The two seeded configs have one entry each.
+    expect(sampleValue(await scrape(), 'history_entries')).toBe(2)
+    expect(sampleValue(await scrape(), 'history_entries_dropped_total')).toBe(0)
+    for (const team of ['a', 'b', 'c']) await service.request('/configs/dc-x', json({ metadata: { team } }, 'PUT'))
+    expect(sampleValue(await scrape(), 'history_entries')).toBe(5)
+    // Retention runs in the background within seconds: dc-x keeps its newest entry only.
+    const deadline = Date.now() + 5000
+    while (sampleValue(await scrape(), 'history_entries') !== 3 && Date.now() < deadline) await Bun.sleep(50)
+    const after = await scrape()
+    expect(sampleValue(after, 'history_entries')).toBe(3)
+    expect(sampleValue(after, 'history_entries_dropped_total')).toBe(2)
   })
 
   it('when configs are read, then the store latency histogram counts each read by operation and backend', async () => {

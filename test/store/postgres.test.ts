@@ -5,14 +5,24 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import postgres from 'postgres'
-import { type ChangeEvent, HistoryCompactedError, StoreUnavailableError } from '../../src/configs/config-store.ts'
+import {
+  type ChangeEvent,
+  HistoryCompactedError,
+  PreconditionFailedError,
+  RevisionCompactedError,
+  StoreUnavailableError,
+} from '../../src/configs/config-store.ts'
 import type { Config } from '../../src/configs/model.ts'
 import { loadSettings } from '../../src/settings.ts'
-import { migrate } from '../../src/store/postgres/postgres-migrations.ts'
+import { MIGRATIONS, migrate } from '../../src/store/postgres/postgres-migrations.ts'
 import { PostgresConfigStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.ts'
 import { type PostgresServer, startPostgres } from '../support/postgres.ts'
 import { type RunningServer, startServer } from '../support/server.ts'
-import { describeConfigStoreContract } from './contract.ts'
+import { describeConfigStoreContract, type StoreFixture } from './contract.ts'
+import { describeHistoryContract } from './history-contract.ts'
+
+/** Who the writes of this file are recorded as. */
+const author = { actor: 'test', requestId: 'test-request' }
 
 let server: PostgresServer
 beforeAll(async () => {
@@ -113,14 +123,17 @@ const nextDatabase = () => {
   return current
 }
 
-describeConfigStoreContract('postgres', async () => {
+const contractFixture = async (): Promise<StoreFixture> => {
   const url = await nextDatabase()
   return {
     open: (options) => PostgresConfigStore.open({ url, ...fast, ...options }),
     // Left in place (see createDatabase): the cluster goes as a whole after this file.
     dispose: async () => {},
   }
-})
+}
+
+describeConfigStoreContract('postgres', contractFixture)
+describeHistoryContract('postgres', contractFixture)
 
 describe('PostgreSQL store', () => {
   it('when several replicas start at once on a new database, then the schema is migrated exactly once', async () => {
@@ -129,14 +142,51 @@ describe('PostgreSQL store', () => {
     try {
       const sql = postgres(url, { max: 1, onnotice: () => {} })
       const versions = await sql<{ version: number }[]>`SELECT version FROM schema_migrations ORDER BY version`
-      expect(versions.map((v) => v.version)).toEqual([1, 2])
+      expect(versions.map((v) => v.version)).toEqual([1, 2, 3])
       expect(await migrate(sql)).toEqual([])
       await sql.end()
-      const seeded = await Promise.all(stores.map((store) => store.seed([config('seed-1'), config('seed-2')])))
+      const seeded = await Promise.all(stores.map((store) => store.seed([config('seed-1'), config('seed-2')], author)))
       expect(seeded.filter(Boolean)).toHaveLength(1)
       expect(await stores[0]?.count()).toBe(2)
     } finally {
       await Promise.all(stores.map((store) => store.close()))
+    }
+  }, 20_000)
+
+  it('when a database from before history is upgraded, then its events become entries and what was trimmed counts as dropped', async () => {
+    const url = await server.createDatabase('upgrade')
+    const sql = postgres(url, { max: 1, onnotice: () => {} })
+    try {
+      await migrate(
+        sql,
+        MIGRATIONS.filter((m) => m.version === 1),
+      )
+      // As the build before history left it with WATCH_HISTORY_SIZE=1: `old` created at 1, `a`
+      // created at 2 and modified at 3; only event 3 is left, compacted_through is 2.
+      const body = (dcname: string, team: string) => JSON.stringify({ dcname, metadata: { team } })
+      await sql`INSERT INTO events (revision, type, dcname, body) VALUES (3, 'MODIFIED', 'a', ${body('a', 'z')}::text::json)`
+      await sql`INSERT INTO configs (dcname, body, revision) VALUES ('old', ${body('old', 'o')}::text::json, 1), ('a', ${body('a', 'z')}::text::json, 3)`
+      await sql`UPDATE store_state SET revision = 3, compacted_through = 2`
+    } finally {
+      await sql.end()
+    }
+    const store = await PostgresConfigStore.open({ url, ...fast })
+    try {
+      const entries = async (dcname: string) =>
+        (await store.history(dcname, { limit: 10 })).entries.map((e) => [e.type, e.revision, e.actor])
+      expect(await entries('old')).toEqual([['MODIFIED', 1, 'unknown']])
+      expect(await store.getAt('old', 3)).toEqual({ config: config('old', { team: 'o' }), revision: 1 })
+      expect(await entries('a')).toEqual([['MODIFIED', 3, 'unknown']])
+      await expect(store.getAt('a', 2)).rejects.toBeInstanceOf(RevisionCompactedError)
+      await expect(store.eventsSince(1)).rejects.toBeInstanceOf(HistoryCompactedError)
+      expect((await store.eventsSince(2)).map((e) => e.revision)).toEqual([3])
+      const next = await store.replace(config('a', { team: 'y' }), {}, author)
+      expect(await entries('a')).toEqual([
+        ['MODIFIED', next.stored.revision, 'test'],
+        ['MODIFIED', 3, 'unknown'],
+      ])
+    } finally {
+      await store.close()
     }
   }, 20_000)
 
@@ -147,19 +197,74 @@ describe('PostgreSQL store', () => {
       PostgresConfigStore.open({ url, ...fast }),
     ])
     try {
-      const first = await a.create(config('contended', { n: 0 }))
+      const first = await a.create(config('contended', { n: 0 }), author)
       const results = await Promise.allSettled(
-        [a, b, a, b].map((store, i) => store.replace(config('contended', { n: i + 1 }), { ifMatch: first.revision })),
+        [a, b, a, b].map((store, i) =>
+          store.replace(config('contended', { n: i + 1 }), { ifMatch: first.revision }, author),
+        ),
       )
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
       const creators = await Promise.allSettled(
-        [a, b].map((store) => store.replace(config('new-one'), { ifNoneMatch: '*' })),
+        [a, b].map((store) => store.replace(config('new-one'), { ifNoneMatch: '*' }, author)),
       )
       expect(creators.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
     } finally {
       await Promise.all([a.close(), b.close()])
     }
   }, 20_000)
+
+  it('when a write goes through one replica, then its history, past states and rollback are there through another', async () => {
+    const url = await server.createDatabase('history')
+    const [one, two] = await Promise.all([
+      PostgresConfigStore.open({ url, ...fast }),
+      PostgresConfigStore.open({ url, ...fast }),
+    ])
+    try {
+      const v1 = await one.create(config('shared', { v: 1 }), { actor: 'one', requestId: 'r-1' })
+      const v2 = await one.replace(config('shared', { v: 2 }), {}, { actor: 'one', requestId: 'r-2' })
+      const entries = (await two.history('shared', { limit: 10 })).entries
+      expect(entries.map((e) => [e.type, e.revision, e.actor, e.requestId])).toEqual([
+        ['MODIFIED', v2.stored.revision, 'one', 'r-2'],
+        ['ADDED', v1.revision, 'one', 'r-1'],
+      ])
+      expect(await two.getAt('shared', v1.revision)).toEqual({
+        config: config('shared', { v: 1 }),
+        revision: v1.revision,
+      })
+      const back = await two.rollback('shared', v1.revision, { ifMatch: v2.stored.revision }, author)
+      expect(await one.get('shared')).toEqual(back.stored)
+    } finally {
+      await Promise.all([one.close(), two.close()])
+    }
+  }, 20_000)
+
+  it('when replicas roll back and write one config concurrently with the same If-Match, then exactly one wins each round', async () => {
+    const url = await server.createDatabase('rollback_race')
+    const handles = await Promise.all(Array.from({ length: 3 }, () => PostgresConfigStore.open({ url, ...fast })))
+    try {
+      const first = await handles[0]?.create(config('contended', { n: 0 }), author)
+      let current = first?.revision as number
+      for (let round = 1; round <= 5; round++) {
+        const attempts = handles.flatMap((handle, i) => [
+          handle.rollback('contended', first?.revision as number, { ifMatch: current }, author),
+          handle.replace(config('contended', { n: round, by: i }), { ifMatch: current }, author),
+        ])
+        const outcomes = await Promise.allSettled(attempts)
+        const won = outcomes.filter((o) => o.status === 'fulfilled')
+        expect(won).toHaveLength(1)
+        for (const lost of outcomes.filter((o) => o.status === 'rejected')) {
+          expect((lost as PromiseRejectedResult).reason).toBeInstanceOf(PreconditionFailedError)
+        }
+        const stored = await handles[1]?.get('contended')
+        expect(stored?.revision).toBeGreaterThan(current)
+        current = stored?.revision as number
+        // One write per round, and one history entry per write.
+        expect((await handles[2]?.history('contended', { limit: 100 }))?.entries).toHaveLength(round + 1)
+      }
+    } finally {
+      await Promise.all(handles.map((handle) => handle.close()))
+    }
+  }, 30_000)
 
   it('when another handle writes, then a subscriber here gets its changes in order, each once', async () => {
     const url = await server.createDatabase('feed')
@@ -174,7 +279,7 @@ describe('PostgreSQL store', () => {
       await Promise.all(
         Array.from({ length: 5 }, async (_, worker) => {
           for (let i = 0; i < 20; i++)
-            revisions.push((await writer.replace(config(`w-${worker}`, { i }), {})).stored.revision)
+            revisions.push((await writer.replace(config(`w-${worker}`, { i }), {}, author)).stored.revision)
         }),
       )
       await waitFor(() => seen.length >= 100)
@@ -190,7 +295,7 @@ describe('PostgreSQL store', () => {
     const store = await PostgresConfigStore.open({ url, ...fast })
     const sql = postgres(url, { max: 1, onnotice: () => {} })
     try {
-      const created = await store.create(config('a', { v: 1 }))
+      const created = await store.create(config('a', { v: 1 }), author)
       // As a replica of the version before migration 2 writes it, during a rolling update.
       const [slot] = await sql<
         { revision: string }[]
@@ -198,7 +303,7 @@ describe('PostgreSQL store', () => {
       const blind = Number(slot?.revision)
       await sql`INSERT INTO events (revision, type, dcname, body) VALUES (${blind}, 'MODIFIED', 'a', '{"dcname":"a","metadata":{"v":2}}')`
       await sql`UPDATE configs SET body = '{"dcname":"a","metadata":{"v":2}}', revision = ${blind} WHERE dcname = 'a'`
-      const modified = await store.update('a', (c) => ({ ...c, metadata: { v: 3 } }), {})
+      const modified = await store.update('a', (c) => ({ ...c, metadata: { v: 3 } }), {}, author)
       const events = await store.eventsSince(created.revision)
       expect(events.map((e) => [e.revision, e.previous?.metadata])).toEqual([
         [blind, undefined],
@@ -217,7 +322,7 @@ describe('PostgreSQL store', () => {
       const seen: ChangeEvent[] = []
       store.subscribe((event) => seen.push(event))
       const big = config('big', { blob: 'x'.repeat(60_000) })
-      await store.create(big)
+      await store.create(big, author)
       await waitFor(() => seen.length >= 1)
       expect(seen[0]?.config).toEqual(big)
     } finally {
@@ -235,7 +340,7 @@ describe('PostgreSQL store', () => {
       reader.subscribe((event) => seen.push(event))
       const revisions: number[] = []
       for (let i = 0; i < 30; i++) {
-        revisions.push((await writer.replace(config(`k-${i % 3}`, { i }), {})).stored.revision)
+        revisions.push((await writer.replace(config(`k-${i % 3}`, { i }), {}, author)).stored.revision)
         if (i % 10 === 5) await server.terminateSessions(role)
       }
       await waitFor(() => seen.length >= revisions.length)
@@ -260,10 +365,10 @@ describe('PostgreSQL store', () => {
           lost = error
         },
       )
-      const first = await writer.create(config('c-0'))
+      const first = await writer.create(config('c-0'), author)
       await waitFor(() => seen.length === 1)
       await server.lockOut(role, true)
-      for (let i = 1; i <= 5; i++) await writer.create(config(`c-${i}`))
+      for (let i = 1; i <= 5; i++) await writer.create(config(`c-${i}`), author)
       await server.lockOut(role, false)
       await waitFor(() => lost !== undefined)
       expect(lost).toBeInstanceOf(HistoryCompactedError)
@@ -272,7 +377,7 @@ describe('PostgreSQL store', () => {
       // The handle itself is fine: a new subscription gets what happens from now on.
       const after: ChangeEvent[] = []
       lagging.subscribe((event) => after.push(event))
-      const next = await writer.create(config('c-next'))
+      const next = await writer.create(config('c-next'), author)
       await waitFor(() => after.length >= 1)
       expect(after.map((e) => e.revision)).toEqual([next.revision])
     } finally {
@@ -285,7 +390,7 @@ describe('PostgreSQL store', () => {
     const store = await PostgresConfigStore.open({ url, ...fast, statementTimeoutMs: 300 })
     const blocker = postgres(url, { max: 1, onnotice: () => {} })
     try {
-      const stored = await store.create(config('slow', { v: 1 }))
+      const stored = await store.create(config('slow', { v: 1 }), author)
       let release = () => {}
       const released = new Promise<void>((resolve) => {
         release = resolve
@@ -297,7 +402,7 @@ describe('PostgreSQL store', () => {
       await Bun.sleep(100)
       const started = Date.now()
       // The second waits in this replica's write queue behind the first: that wait counts too.
-      const outcomes = await Promise.allSettled([2, 3].map((v) => store.replace(config('slow', { v }), {})))
+      const outcomes = await Promise.allSettled([2, 3].map((v) => store.replace(config('slow', { v }), {}, author)))
       for (const outcome of outcomes) {
         expect(outcome.status === 'rejected' && outcome.reason).toBeInstanceOf(StoreUnavailableError)
       }
@@ -315,7 +420,7 @@ describe('PostgreSQL store', () => {
     const url = await server.createDatabase('queue')
     const store = await PostgresConfigStore.open({ url, ...fast, statementTimeoutMs: 300 })
     try {
-      await store.create(config('queued', { v: 1 }))
+      await store.create(config('queued', { v: 1 }), author)
       // The first write holds the queue (not the database) for 600 ms: its change is slow.
       const slow = store.update(
         'queued',
@@ -325,8 +430,9 @@ describe('PostgreSQL store', () => {
           return { ...current, metadata: { v: 2 } }
         },
         {},
+        author,
       )
-      const queued = store.replace(config('queued', { v: 3 }), {})
+      const queued = store.replace(config('queued', { v: 3 }), {}, author)
       await slow
       await expect(queued).rejects.toBeInstanceOf(StoreUnavailableError)
       expect((await store.get('queued'))?.config.metadata).toEqual({ v: 2 })

@@ -12,6 +12,9 @@ import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
 
+/** Who the writes of this file are recorded as. */
+const author = { actor: 'test', requestId: 'test-request' }
+
 describe('SQLite filter index', () => {
   let dir: string
   let path: string
@@ -58,20 +61,20 @@ describe('SQLite filter index', () => {
 
   it('when a config is replaced or deleted, then its old leaves no longer match', async () => {
     const store = open()
-    await store.create({ dcname: 'x', metadata: { team: 'a', deep: { flag: true } } })
-    await store.replace({ dcname: 'x', metadata: { team: 'b' } }, {})
+    await store.create({ dcname: 'x', metadata: { team: 'a', deep: { flag: true } } }, author)
+    await store.replace({ dcname: 'x', metadata: { team: 'b' } }, {}, author)
     expect(await names(store, 'metadata.team', 'a')).toEqual([])
     expect(await names(store, 'metadata.deep.flag', 'true')).toEqual([])
     expect(await names(store, 'metadata.team', 'b')).toEqual(['x'])
-    await store.delete('x', {})
+    await store.delete('x', {}, author)
     expect(await names(store, 'metadata.team', 'b')).toEqual([])
   })
 
   it('when a replace keeps some fields and changes others, then the kept ones still match and the old values do not', async () => {
     const store = open()
-    await store.create({ dcname: 'x', metadata: { team: 'a', tier: 'gold' } })
-    await store.replace({ dcname: 'x', metadata: { team: 'a', tier: 'silver' } }, {})
-    await store.update('x', (current) => ({ ...current, metadata: { ...current.metadata, zone: 'z1' } }), {})
+    await store.create({ dcname: 'x', metadata: { team: 'a', tier: 'gold' } }, author)
+    await store.replace({ dcname: 'x', metadata: { team: 'a', tier: 'silver' } }, {}, author)
+    await store.update('x', (current) => ({ ...current, metadata: { ...current.metadata, zone: 'z1' } }), {}, author)
     expect(await names(store, 'metadata.team', 'a')).toEqual(['x'])
     expect(await names(store, 'metadata.tier', 'gold')).toEqual([])
     expect(await names(store, 'metadata.tier', 'silver')).toEqual(['x'])
@@ -80,8 +83,8 @@ describe('SQLite filter index', () => {
 
   it('when a key holds a dot, then no filter path matches it as if it were nested', async () => {
     const store = open()
-    await store.create({ dcname: 'dotted', metadata: { 'a.b': 'x' } })
-    await store.create({ dcname: 'nested', metadata: { a: { b: 'x' } } })
+    await store.create({ dcname: 'dotted', metadata: { 'a.b': 'x' } }, author)
+    await store.create({ dcname: 'nested', metadata: { a: { b: 'x' } } }, author)
     expect(await names(store, 'metadata.a.b', 'x')).toEqual(['nested'])
   })
 
@@ -93,7 +96,7 @@ describe('SQLite filter index', () => {
       ['a-3', 't', 'gold'],
       ['a-4', 'u', 'gold'],
     ] as const) {
-      await store.create({ dcname, metadata: { team, tier } })
+      await store.create({ dcname, metadata: { team, tier } }, author)
     }
     const list = async (filters: [string, string][], after?: string) =>
       (

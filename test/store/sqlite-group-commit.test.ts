@@ -16,6 +16,9 @@ import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { startServer, tempDir } from '../support/server.ts'
 
+/** Who the writes of this file are recorded as. */
+const author = { actor: 'test', requestId: 'test-request' }
+
 const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 
 /**
@@ -60,46 +63,47 @@ describe('SQLite group commit', () => {
   })
 
   it('when writes are issued one after another, then each has a commit of its own', async () => {
-    await store.create(config('first'))
+    await store.create(config('first'), author)
     const before = walCommits(path)
-    for (const name of ['a', 'b', 'c']) await store.create(config(name))
+    for (const name of ['a', 'b', 'c']) await store.create(config(name), author)
     expect(walCommits(path) - before).toBe(3)
   })
 
   it('when writes are issued together, then they share one commit', async () => {
-    await store.create(config('first'))
+    await store.create(config('first'), author)
     const before = walCommits(path)
-    await Promise.all(Array.from({ length: 50 }, (_, i) => store.create(config(`dc-${i}`))))
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.create(config(`dc-${i}`), author)))
     expect(walCommits(path) - before).toBe(1)
     expect(await store.count()).toBe(51)
   })
 
   it('when writes share a commit, then their revisions follow the order of the calls without gaps', async () => {
-    const stored = await Promise.all(Array.from({ length: 20 }, (_, i) => store.create(config(`dc-${i}`))))
+    const stored = await Promise.all(Array.from({ length: 20 }, (_, i) => store.create(config(`dc-${i}`), author)))
     const revisions = stored.map((s) => s.revision)
     expect(revisions).toEqual(revisions.map((_, i) => (revisions[0] as number) + i))
   })
 
   it('when one write of a batch fails, then it fails alone and the others are stored', async () => {
-    const taken = await store.create(config('taken', { v: 1 }))
-    const guarded = await store.create(config('guarded', { v: 1 }))
+    const taken = await store.create(config('taken', { v: 1 }), author)
+    const guarded = await store.create(config('guarded', { v: 1 }), author)
     const before = walCommits(path)
     const events: ChangeEvent[] = []
     store.subscribe((event) => events.push(event))
 
     const results = await Promise.allSettled([
-      store.create(config('new-1')),
-      store.create(config('taken', { v: 2 })),
-      store.replace(config('guarded', { v: 2 }), { ifMatch: guarded.revision + 100 }),
-      store.update('missing', (current) => current, {}),
+      store.create(config('new-1'), author),
+      store.create(config('taken', { v: 2 }), author),
+      store.replace(config('guarded', { v: 2 }), { ifMatch: guarded.revision + 100 }, author),
+      store.update('missing', (current) => current, {}, author),
       store.update(
         'taken',
         () => {
           throw new Error('refused by the change')
         },
         {},
+        author,
       ),
-      store.create(config('new-2')),
+      store.create(config('new-2'), author),
     ])
 
     expect(results.map((r) => r.status)).toEqual([
@@ -132,9 +136,9 @@ describe('SQLite group commit', () => {
     // The seed's second config breaks a NOT NULL constraint after its first one was written.
     const broken = [config('seeded-1'), { dcname: null } as unknown as Config]
     const [seeded, a, b] = await Promise.allSettled([
-      store.seed(broken),
-      store.create(config('a')),
-      store.create(config('b')),
+      store.seed(broken, author),
+      store.create(config('a'), author),
+      store.create(config('b'), author),
     ])
     expect(seeded?.status).toBe('rejected')
     expect(await store.get('seeded-1')).toBeUndefined()
@@ -144,7 +148,7 @@ describe('SQLite group commit', () => {
   })
 
   it('when the store is closed with writes queued, then they are committed first', async () => {
-    const pending = store.create(config('queued'))
+    const pending = store.create(config('queued'), author)
     await store.close()
     expect((await pending).config.dcname).toBe('queued')
     store = new SqliteConfigStore({ path, open: openBunSqlite })

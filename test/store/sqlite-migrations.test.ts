@@ -7,10 +7,14 @@ import { Database } from 'bun:sqlite'
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { HistoryCompactedError, RevisionCompactedError } from '../../src/configs/config-store.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { MIGRATIONS, migrate } from '../../src/store/sqlite/sqlite-migrations.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
+
+/** Who the writes of this file are recorded as. */
+const author = { actor: 'test', requestId: 'test-request' }
 
 /** The schema as the builds before migrations created it, on every open (verbatim). */
 const SCHEMA_BEFORE_MIGRATIONS = [
@@ -54,6 +58,26 @@ function databaseBeforeMigrations(path: string): void {
   db.prepare('INSERT INTO leaves (path, value, dcname) VALUES (?, ?, ?)').run('metadata.team', 'z', 'a')
   db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('seeded', '2025-01-01T00:00:00.000Z')
   db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('leaves', 'v2')
+  db.close()
+}
+
+/**
+ * A database of the build before history: its events trimmed to the newest WATCH_HISTORY_SIZE
+ * (here 1). `old` was created at revision 1 and `a` at 2, then modified at 3; only event 3 is left.
+ */
+function databaseBeforeHistory(path: string): void {
+  const db = openBunSqlite(path)
+  migrate(
+    db,
+    MIGRATIONS.filter((m) => m.version <= 2),
+  )
+  const event = db.prepare('INSERT INTO events (type, dcname, body) VALUES (?, ?, ?)')
+  event.run('ADDED', 'old', body('old', 'o'))
+  event.run('ADDED', 'a', body('a', 'x'))
+  event.run('MODIFIED', 'a', body('a', 'z'))
+  db.prepare('DELETE FROM events WHERE revision <= 2').run()
+  db.prepare('INSERT INTO configs (dcname, body, revision) VALUES (?, ?, ?)').run('old', body('old', 'o'), 1)
+  db.prepare('INSERT INTO configs (dcname, body, revision) VALUES (?, ?, ?)').run('a', body('a', 'z'), 3)
   db.close()
 }
 
@@ -106,14 +130,37 @@ describe('SQLite migrations', () => {
       )
     expect(await team('z')).toEqual(['a'])
     expect(await team('x')).toEqual([])
-    expect(await store.seed([{ dcname: 'seed', metadata: {} }])).toBe(false)
-    expect((await store.create({ dcname: 'c', metadata: { team: 'z' } })).revision).toBe(5)
+    expect(await store.seed([{ dcname: 'seed', metadata: {} }], author)).toBe(false)
+    expect((await store.create({ dcname: 'c', metadata: { team: 'z' } }, author)).revision).toBe(5)
     expect(await team('z')).toEqual(['a', 'c'])
     expect(appliedVersions(path)).toEqual(MIGRATIONS.map((m) => m.version))
   })
 
+  it('when a database from before history is opened, then its events become entries and what was trimmed counts as dropped', async () => {
+    databaseBeforeHistory(path)
+    const store = open()
+    const entries = async (dcname: string) =>
+      (await store.history(dcname, { limit: 10 })).entries.map((e) => [e.type, e.revision, e.actor])
+    // A config whose every event was trimmed gets its current state as its oldest entry.
+    expect(await entries('old')).toEqual([['MODIFIED', 1, 'unknown']])
+    expect(await store.getAt('old', 3)).toEqual({ config: { dcname: 'old', metadata: { team: 'o' } }, revision: 1 })
+    expect(await entries('a')).toEqual([['MODIFIED', 3, 'unknown']])
+    const compacted = await store.getAt('a', 2).catch((error: unknown) => error)
+    expect(compacted).toBeInstanceOf(RevisionCompactedError)
+    expect((compacted as RevisionCompactedError).oldestKept).toBe(3)
+    // Watch replay keeps its old rule: nothing from before the trimmed revisions.
+    await expect(store.eventsSince(1)).rejects.toBeInstanceOf(HistoryCompactedError)
+    expect((await store.eventsSince(2)).map((e) => e.revision)).toEqual([3])
+    const next = await store.replace({ dcname: 'a', metadata: { team: 'y' } }, {}, author)
+    expect(next.stored.revision).toBe(4)
+    expect(await entries('a')).toEqual([
+      ['MODIFIED', 4, 'test'],
+      ['MODIFIED', 3, 'unknown'],
+    ])
+  })
+
   it('when a migrated database is opened again, then no migration runs again', async () => {
-    await open().create({ dcname: 'kept', metadata: { team: 't' } })
+    await open().create({ dcname: 'kept', metadata: { team: 't' } }, author)
     const db = openBunSqlite(path)
     try {
       expect(migrate(db)).toEqual([])
@@ -144,7 +191,7 @@ describe('SQLite migrations', () => {
   })
 
   it('when a newer build recorded a migration this one does not know, then the store still opens', async () => {
-    await open().create({ dcname: 'x', metadata: {} })
+    await open().create({ dcname: 'x', metadata: {} }, author)
     const db = new Database(path, { strict: true })
     db.prepare('INSERT INTO schema_migrations (version, description) VALUES (?, ?)').run(999, 'from a newer build')
     db.close()

@@ -11,6 +11,9 @@ import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
 
+/** Who the writes of this file are recorded as. */
+const author = { actor: 'test', requestId: 'test-request' }
+
 const dir = tempDir('read-snapshot-')
 const path = join(dir, 'configs.db')
 const stores: SqliteConfigStore[] = []
@@ -28,7 +31,7 @@ afterEach(async () => {
 it('when a write is acknowledged, then a read on another handle in the same turn sees it', async () => {
   const writer = open()
   const reader = open()
-  const creating = writer.create({ dcname: 'x', metadata: {} })
+  const creating = writer.create({ dcname: 'x', metadata: {} }, author)
   // The reader's snapshot is taken now, before the write commits later in this same turn.
   expect(await reader.get('x')).toBeUndefined()
   const created = await creating
@@ -38,7 +41,7 @@ it('when a write is acknowledged, then a read on another handle in the same turn
 it('when a write commits on close, then a read on another handle in the same turn sees it', async () => {
   const writer = open()
   const reader = open()
-  const creating = writer.create({ dcname: 'z', metadata: {} })
+  const creating = writer.create({ dcname: 'z', metadata: {} }, author)
   expect(await reader.get('z')).toBeUndefined()
   // close() commits what is queued at once: the reader's snapshot of this turn is still open.
   await writer.close()
@@ -49,7 +52,7 @@ it('when a write commits on close, then a read on another handle in the same tur
 it('when a handle writes, then its own reads in the same turn see the write', async () => {
   const store = open()
   expect(await store.count()).toBe(0)
-  await store.create({ dcname: 'y', metadata: {} })
+  await store.create({ dcname: 'y', metadata: {} }, author)
   expect(await store.count()).toBe(1)
   expect((await store.list({ filters: [], limit: 10 })).items.map((i) => i.config.dcname)).toEqual(['y'])
 })

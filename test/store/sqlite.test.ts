@@ -5,16 +5,20 @@ import { join } from 'node:path'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
-import { describeConfigStoreContract } from './contract.ts'
+import { describeConfigStoreContract, type StoreFixture } from './contract.ts'
+import { describeHistoryContract } from './history-contract.ts'
 
-describeConfigStoreContract('sqlite (file)', async () => {
+const fixture = async (): Promise<StoreFixture> => {
   const dir = tempDir('store-')
   const path = join(dir, 'nested', 'configs.db')
   return {
     open: async (options) => new SqliteConfigStore({ path, open: openBunSqlite, ...options }),
     dispose: async () => rmSync(dir, { recursive: true, force: true }),
   }
-})
+}
+
+describeConfigStoreContract('sqlite (file)', fixture)
+describeHistoryContract('sqlite (file)', fixture)
 
 describe('SQLite store made by an older version', () => {
   it('when its history has MODIFIED events without their previous state, then they come back without one, and new ones keep it', async () => {
@@ -37,7 +41,12 @@ describe('SQLite store made by an older version', () => {
 
     const store = new SqliteConfigStore({ path, open: openBunSqlite })
     try {
-      const modified = await store.update('a', (c) => ({ ...c, metadata: { v: 3 } }), {})
+      const modified = await store.update(
+        'a',
+        (c) => ({ ...c, metadata: { v: 3 } }),
+        {},
+        { actor: 'test', requestId: '' },
+      )
       const events = await store.eventsSince(0)
       expect(events.map((e) => [e.type, e.revision, e.config.metadata, e.previous?.metadata])).toEqual([
         ['ADDED', 1, { v: 1 }, undefined],

@@ -1,28 +1,43 @@
 /**
- * The config API. Handlers parse, call the store, and map the outcome to a status;
- * errors are thrown as typed errors and mapped to problem+json in one place (http/errors).
+ * The config API's handlers, each registered with its contract (contracts.ts), which validates
+ * and types it. Handlers parse, call the store, and map the outcome to a status; errors are
+ * thrown as typed errors and mapped to problem+json in one place (http/errors).
+ *
+ * Access: the gate (../auth.ts) has already refused what the method and a `:dcname` in the URL
+ * tell; here lists, searches and watches are narrowed to the caller's prefixes in the store
+ * query (so pages stay full), and POST checks the dcname its body names.
  */
-import { Elysia, getSchemaValidator, t } from 'elysia'
-import type { ConfigStore, StoredConfig } from '../../configs/config-store.ts'
+import { Elysia, getSchemaValidator } from 'elysia'
+import { type ConfigStore, NotFoundError, type StoredConfig, type WriteMeta } from '../../configs/config-store.ts'
 import { applyMergePatch } from '../../configs/merge-patch.ts'
 import {
   type Config,
   ConfigSchema,
-  DcName,
   type FieldError,
   isObject,
-  MergePatchSchema,
   normalizeConfig,
-  ReplaceSchema,
   structuralErrors,
 } from '../../configs/model.ts'
+import type { accessGate, RequestAccess } from '../auth.ts'
 import { etag, noneMatch, writePrecondition } from '../conditional.ts'
+import { routeHook } from '../contract.ts'
 import { fieldErrors } from '../errors.ts'
+import { encodeHistoryCursor, parseHistoryQuery, revisionParameter } from '../history-query.ts'
 import { encodeCursor, parseListQuery } from '../list-query.ts'
 import { badRequest, ProblemError } from '../problem.ts'
 import type { WatchHub } from '../watch/watch-hub.ts'
 import { parseWatchRequest, wantsWatch } from '../watch/watch-query.ts'
-import { createDocs, deleteDocs, getDocs, listDocs, patchDocs, replaceDocs, searchDocs } from './route-docs.ts'
+import { recordDeletion } from './audit.ts'
+import {
+  createConfig,
+  deleteConfig,
+  getConfig,
+  listConfigs,
+  patchConfig,
+  replaceConfig,
+  searchConfigs,
+} from './contracts.ts'
+import { configHistory, rollbackConfig } from './history-contracts.ts'
 
 const configValidator = getSchemaValidator(ConfigSchema, { normalize: false, additionalProperties: false })
 
@@ -32,15 +47,40 @@ function guardStructure({ body }: { body: unknown }) {
   if (errors.length > 0) throw badRequest('the body has refused keys or is nested too deeply', errors)
 }
 
-const Params = t.Object({ dcname: DcName })
+/**
+ * A rollback names its revision as a JSON number. The validator would take the string "7" for
+ * the number 7 (it coerces numeric strings); a revision sent as text is refused instead.
+ */
+function guardRollback({ body }: { body: unknown }) {
+  guardStructure({ body })
+  const revision = isObject(body) ? body.revision : undefined
+  if (typeof revision === 'string') {
+    throw badRequest('the body is not a valid rollback request', [
+      { pointer: '/revision', message: 'must be a positive whole number (a store revision), not a string' },
+    ])
+  }
+}
 
-export function configRoutes(store: ConfigStore, watch: WatchHub) {
-  type ListContext = { request: Request; set: { headers: Record<string, string | number> } }
+/**
+ * `gate`: the app's access gate (the same instance, used first by the app, so it runs once); it
+ * gives the handlers their `access`.
+ */
+export function configRoutes(
+  store: ConfigStore,
+  watch: WatchHub,
+  gate: ReturnType<typeof accessGate>,
+  requestIdOf: (request: Request) => string,
+) {
+  type ListContext = {
+    request: Request
+    set: { headers: Record<string, string | number> }
+    access: RequestAccess
+  }
   /** `ignore`: parameters already handled (a `watch=false` on GET /configs asks for a plain list). */
-  const list = async ({ request, set }: ListContext, ignore: readonly string[] = []) => {
+  const list = async ({ request, set, access }: ListContext, ignore: readonly string[] = []) => {
     const url = new URL(request.url)
     const query = parseListQuery(url.searchParams, ignore)
-    const page = await store.list(query)
+    const page = await store.list({ ...query, prefixes: access.prefixes })
     set.headers['x-revision'] = String(page.revision)
     const last = page.items.at(-1)
     if (page.more && last) {
@@ -49,49 +89,55 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
       set.headers.link = `<${url.pathname}?${next}>; rel="next"`
     }
     // The page's bytes or the stored JSON text as they are, when the store holds them (the read model does).
-    set.headers['content-type'] = 'application/json'
-    return page.body ?? `[${page.items.map(jsonOf).join(',')}]`
+    return jsonResponse(page.body ?? `[${page.items.map(jsonOf).join(',')}]`)
   }
 
   return new Elysia({ name: 'configs' })
+    .use(gate)
     .get(
-      '/configs',
-      ({ request, set }) => {
+      listConfigs.path,
+      ({ request, set, access }) => {
         const params = new URL(request.url).searchParams
-        if (!wantsWatch(params)) return list({ request, set }, ['watch'])
-        return watch.open(parseWatchRequest(params, request.headers), request, request.method === 'HEAD')
+        if (!wantsWatch(params)) return list({ request, set, access }, ['watch'])
+        const watchRequest = { ...parseWatchRequest(params, request.headers), prefixes: access.prefixes }
+        return watch.open(watchRequest, request, request.method === 'HEAD')
       },
-      { detail: listDocs },
+      routeHook(listConfigs),
     )
-    .get('/search', (context) => list(context), { detail: searchDocs })
+    .get(searchConfigs.path, (context) => list(context), routeHook(searchConfigs))
     .post(
-      '/configs',
-      async ({ body, set }) => {
-        const stored = await store.create(normalizeConfig(body as Config))
+      createConfig.path,
+      async ({ body, request, set, access }) => {
+        // The name is in the body, which the gate (before the body is read) could not see.
+        access.authorize('create', (body as Config).dcname)
+        const stored = await store.create(normalizeConfig(body as Config), writeMeta(request, access, requestIdOf))
         set.status = 201
         set.headers.etag = etag(stored.revision)
         set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
         return stored.config
       },
-      { body: ConfigSchema, transform: guardStructure, detail: createDocs },
+      { ...routeHook(createConfig), transform: guardStructure },
     )
     .get(
-      '/configs/:dcname',
+      getConfig.path,
       async ({ params, request, set }) => {
-        const stored = await store.get(params.dcname)
-        if (!stored) throw notFound(params.dcname)
+        // Most reads have no query string: they skip parsing one.
+        const query = request.url.indexOf('?')
+        const revision = query === -1 ? undefined : revisionParameter(new URLSearchParams(request.url.slice(query + 1)))
+        const stored =
+          revision === undefined ? await store.get(params.dcname) : await store.getAt(params.dcname, revision)
+        if (!stored) throw revision === undefined ? notFound(params.dcname) : new NotFoundError(params.dcname, revision)
         set.headers.etag = etag(stored.revision)
         if (!noneMatch(request.headers.get('if-none-match'), stored.revision)) {
           return new Response(null, { status: 304, headers: { etag: etag(stored.revision) } })
         }
-        set.headers['content-type'] = 'application/json'
-        return jsonOf(stored)
+        return jsonResponse(jsonOf(stored))
       },
-      { params: Params, detail: getDocs },
+      routeHook(getConfig),
     )
     .put(
-      '/configs/:dcname',
-      async ({ params, body, request, set }) => {
+      replaceConfig.path,
+      async ({ params, body, request, set, access }) => {
         if (body.dcname !== undefined && body.dcname !== params.dcname) {
           throw badRequest('the dcname in the body differs from the one in the URL', [
             { pointer: '/dcname', message: `must be ${JSON.stringify(params.dcname)} or left out` },
@@ -99,50 +145,86 @@ export function configRoutes(store: ConfigStore, watch: WatchHub) {
         }
         const precondition = writePrecondition(request.headers, true)
         const config = normalizeConfig({ dcname: params.dcname, metadata: body.metadata })
-        const { stored, created } = await store.replace(config, precondition)
+        const { stored, created } = await store.replace(config, precondition, writeMeta(request, access, requestIdOf))
         set.status = created ? 201 : 200
         set.headers.etag = etag(stored.revision)
         if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
         return stored.config
       },
-      {
-        params: Params,
-        body: ReplaceSchema,
-        transform: guardStructure,
-        detail: replaceDocs,
-      },
+      { ...routeHook(replaceConfig), transform: guardStructure },
     )
     .patch(
-      '/configs/:dcname',
-      async ({ params, body, request, set }) => {
+      patchConfig.path,
+      async ({ params, body, request, set, access }) => {
         if (body.dcname !== undefined && body.dcname !== params.dcname) {
           throw badRequest('PATCH cannot change the dcname', [{ pointer: '/dcname', message: 'is immutable' }])
         }
         const precondition = writePrecondition(request.headers, false)
-        const stored = await store.update(params.dcname, (current) => mergeConfig(current, body), precondition)
+        const stored = await store.update(
+          params.dcname,
+          (current) => mergeConfig(current, body),
+          precondition,
+          writeMeta(request, access, requestIdOf),
+        )
         set.headers.etag = etag(stored.revision)
         return stored.config
       },
-      {
-        params: Params,
-        body: MergePatchSchema,
-        transform: guardStructure,
-        detail: patchDocs,
-      },
+      { ...routeHook(patchConfig), transform: guardStructure },
     )
     .delete(
-      '/configs/:dcname',
-      async ({ params, request, set }) => {
-        await store.delete(params.dcname, writePrecondition(request.headers, false))
+      deleteConfig.path,
+      async ({ params, request, set, access }) => {
+        const revision = await store.delete(
+          params.dcname,
+          writePrecondition(request.headers, false),
+          writeMeta(request, access, requestIdOf),
+        )
+        recordDeletion(request, revision)
         set.status = 204
         return new Response(null, { status: 204 })
       },
-      { params: Params, detail: deleteDocs },
+      routeHook(deleteConfig),
+    )
+    .get(
+      configHistory.path,
+      async ({ params, request, set }) => {
+        const url = new URL(request.url)
+        const page = await store.history(params.dcname, parseHistoryQuery(url.searchParams))
+        const last = page.entries.at(-1)
+        if (page.more && last) {
+          const next = new URLSearchParams(url.searchParams)
+          next.set('cursor', encodeHistoryCursor(last.revision))
+          set.headers.link = `<${url.pathname}?${next}>; rel="next"`
+        }
+        return page.entries
+      },
+      routeHook(configHistory),
+    )
+    .post(
+      rollbackConfig.path,
+      async ({ params, body, request, set, access }) => {
+        const precondition = writePrecondition(request.headers, false)
+        const meta = writeMeta(request, access, requestIdOf)
+        const { stored, created } = await store.rollback(params.dcname, body.revision, precondition, meta)
+        set.status = created ? 201 : 200
+        set.headers.etag = etag(stored.revision)
+        if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
+        return stored.config
+      },
+      { ...routeHook(rollbackConfig), transform: guardRollback },
     )
 }
 
 function jsonOf(stored: StoredConfig): string {
   return stored.json ?? JSON.stringify(stored.config)
+}
+
+/**
+ * JSON text or bytes answered as they are (the contract's schema types what they hold). Elysia
+ * adds the headers the handler set (ETag, X-Revision, Link) to a returned Response.
+ */
+function jsonResponse(body: string | Uint8Array<ArrayBuffer>): Response {
+  return new Response(body, { headers: { 'content-type': 'application/json' } })
 }
 
 /** The merged result must be a valid config, exactly as if it had been PUT. */
@@ -154,6 +236,18 @@ function mergeConfig(current: Config, patch: unknown): Config {
   }
   if (errors.length > 0) throw badRequest('the patched config would not be valid', errors)
   return normalizeConfig(merged as Config)
+}
+
+/**
+ * Who wrote, for the write's history entry: the actor access control names, and the request id
+ * the response and the access line carry (the caller's, or the one made for this request).
+ */
+function writeMeta(
+  request: Request,
+  access: Pick<RequestAccess, 'actor'>,
+  requestIdOf: (request: Request) => string,
+): WriteMeta {
+  return { actor: access.actor, requestId: requestIdOf(request) }
 }
 
 function notFound(dcname: string) {

@@ -65,7 +65,7 @@ export class WatchHub {
     const watcher = new Watcher(this.options)
     this.listen(watcher)
     try {
-      const { view, revision } = await this.viewFor(request.filters)
+      const { view, revision } = await this.viewFor(request.filters, request.prefixes)
       // Without `since`, the watch starts at the current revision: a store may still deliver a
       // few changes that committed just before the subscription (PostgreSQL's feed does).
       const from = request.since ?? revision ?? (await this.store.list({ filters: [], limit: 1 })).revision
@@ -152,19 +152,22 @@ export class WatchHub {
   }
 
   /** A filtered watch starts from the set of configs matching now, read at `revision` (see WatchView). */
-  private async viewFor(filters: Filter[]): Promise<{ view: WatchView; revision?: number }> {
-    if (filters.length === 0) return { view: WatchView.unfiltered() }
+  private async viewFor(
+    filters: Filter[],
+    prefixes: readonly string[] | undefined,
+  ): Promise<{ view: WatchView; revision?: number }> {
+    if (filters.length === 0) return { view: WatchView.unfiltered(prefixes) }
     const held = new Set<string>()
     let revision = 0
     let after: string | undefined
     for (;;) {
-      const page = await this.store.list({ filters, limit: MAX_LIMIT, after })
+      const page = await this.store.list({ filters, limit: MAX_LIMIT, after, prefixes })
       for (const item of page.items) held.add(item.config.dcname)
       revision = Math.max(revision, page.revision)
       after = page.items.at(-1)?.config.dcname
       if (!page.more || after === undefined) break
     }
-    return { view: new WatchView(filters, held), revision }
+    return { view: new WatchView(filters, held, prefixes), revision }
   }
 }
 

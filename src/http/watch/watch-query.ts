@@ -12,6 +12,8 @@ export interface WatchRequest {
   /** Replay kept history after this revision first; undefined means live events only. */
   since?: number
   filters: Filter[]
+  /** Only configs inside these dcname prefixes (the caller's scope); undefined: every config. */
+  prefixes?: readonly string[]
 }
 
 const WATCH_PARAMS = ['watch', 'since'] as const

@@ -32,6 +32,8 @@ interface ChangeFeedOptions {
   listenSql: Sql
   /** How often a lost LISTEN (or a failed catch-up) is retried. */
   retryMs: number
+  /** WATCH_HISTORY_SIZE: a handle further behind than this many writes drops its subscribers. */
+  historySize: number
 }
 
 export class PostgresChangeFeed {
@@ -153,7 +155,9 @@ export class PostgresChangeFeed {
       }
       const after = this.delivered
       const rows = await this.options.sql<EventRow[]>`
-        SELECT s.revision AS current, s.compacted_through, e.type, e.body::text, e.revision
+        SELECT s.revision AS current,
+               greatest(s.compacted_through, s.revision - ${this.options.historySize}, 0) AS compacted_through,
+               e.type, e.body::text, e.revision
         FROM store_state s
         LEFT JOIN LATERAL (
           SELECT type, body, revision FROM events WHERE revision > ${after} ORDER BY revision LIMIT ${PAGE_SIZE}

@@ -51,6 +51,38 @@ export const MIGRATIONS: readonly Migration[] = [
     // rolling update writes none; a filtered replay across one answers 410 (see WatchHub).
     statements: ['ALTER TABLE events ADD COLUMN previous json'],
   },
+  {
+    version: 3,
+    description: 'history: events become history entries (time, actor, request id), kept per config',
+    statements: [
+      // Events written before this migration get the time of the upgrade (they are at least
+      // that old) and the actor `unknown`. The defaults also serve a replica of the previous
+      // build still writing during a rolling update.
+      `ALTER TABLE events
+         ADD COLUMN time timestamptz NOT NULL DEFAULT now(),
+         ADD COLUMN actor text NOT NULL DEFAULT 'unknown',
+         ADD COLUMN request_id text NOT NULL DEFAULT ''`,
+      // One config's history, newest first, and retention's per-config probes.
+      'CREATE INDEX events_by_dcname ON events (dcname, revision)',
+      // Per config, the range of revisions retention dropped (see postgres-history.ts).
+      `CREATE TABLE history_compaction (
+         dcname text COLLATE "C" PRIMARY KEY,
+         first_dropped bigint NOT NULL,
+         dropped_through bigint NOT NULL
+       )`,
+      // From here on `compacted_through` is the newest revision retention dropped. Before,
+      // events were trimmed to the newest WATCH_HISTORY_SIZE: a config left with no event gets
+      // its current state as its oldest entry, and older revisions of any config count as dropped.
+      `INSERT INTO events (revision, type, dcname, body)
+       SELECT c.revision, 'MODIFIED', c.dcname, c.body FROM configs c
+       WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.dcname = c.dcname)`,
+      `INSERT INTO history_compaction (dcname, first_dropped, dropped_through)
+       SELECT e.dcname, 1, least(s.compacted_through, min(e.revision) - 1)
+       FROM events e CROSS JOIN store_state s
+       GROUP BY e.dcname, s.compacted_through
+       HAVING least(s.compacted_through, min(e.revision) - 1) >= 1`,
+    ],
+  },
 ]
 
 /** Arbitrary, fixed: the key every replica of this service locks while migrating. */

@@ -3,19 +3,35 @@
  * parsed by the store, whatever type parsers the client has set up.
  */
 import type { Sql, TransactionSql } from 'postgres'
-import type { ChangeEvent, ChangeType, Filter, ListQuery } from '../../configs/config-store.ts'
+import {
+  type ChangeEvent,
+  type ChangeType,
+  type Filter,
+  type ListQuery,
+  prefixRange,
+  type StoredConfig,
+  type WriteMeta,
+} from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
 import { CHANGES_CHANNEL } from './postgres-changes.ts'
 
 export type Row = { body: string; revision: string }
-/** The revision a write takes, and up to which the history may now be pruned. */
-export type Slot = { revision: number; compactedThrough: number }
+/** The revision a write takes. */
+export type Slot = { revision: number }
 export type EventRow = {
   compacted_through: string
   type: ChangeType
   body: string
   previous: string | null
   revision: string | null
+}
+
+export function toStored(row: Row): StoredConfig {
+  return { config: JSON.parse(row.body) as Config, revision: Number(row.revision) }
+}
+
+export function revisionOf(row: Row | undefined): number | undefined {
+  return row === undefined ? undefined : Number(row.revision)
 }
 
 export async function selectConfig(sql: Sql, dcname: string): Promise<Row | undefined> {
@@ -41,10 +57,15 @@ export async function countConfigs(sql: Sql | TransactionSql): Promise<number> {
   return row?.n ?? 0
 }
 
-/** Every kept event after `since`, with the revision up to which the history was pruned. */
-export async function selectEventsAfter(sql: Sql, since: number): Promise<EventRow[]> {
+/**
+ * Every event after `since`, with the revision up to which replay has no history: the newest
+ * one retention dropped, or the oldest of the newest `historySize` writes (WATCH_HISTORY_SIZE
+ * bounds replay, as it always did), whichever is newer.
+ */
+export async function selectEventsAfter(sql: Sql, since: number, historySize: number): Promise<EventRow[]> {
   return sql<EventRow[]>`
-    SELECT s.compacted_through, e.type, e.body::text, e.previous::text, e.revision
+    SELECT greatest(s.compacted_through, s.revision - ${historySize}, 0) AS compacted_through,
+           e.type, e.body::text, e.previous::text, e.revision
     FROM store_state s LEFT JOIN events e ON e.revision > ${since}
     ORDER BY e.revision`
 }
@@ -72,32 +93,34 @@ export async function currentRevision(sql: Sql): Promise<number> {
 export async function lockAndRead(
   tx: TransactionSql,
   dcname: string,
-  historySize: number,
 ): Promise<{ slot: Slot; current: Row | undefined }> {
   const [slot, rows] = await Promise.all([
-    nextRevision(tx, historySize),
+    nextRevision(tx),
     tx<Row[]>`SELECT body::text, revision FROM configs WHERE dcname = ${dcname} FOR UPDATE`,
   ])
   return { slot, current: rows[0] }
 }
 
-export async function nextRevision(tx: TransactionSql, historySize: number): Promise<Slot> {
-  const [row] = await tx<{ revision: string; compacted_through: string }[]>`
-    UPDATE store_state
-    SET revision = revision + 1,
-        compacted_through = greatest(compacted_through, revision + 1 - ${historySize})
-    RETURNING revision, compacted_through`
+export async function nextRevision(tx: TransactionSql): Promise<Slot> {
+  const [row] = await tx<{ revision: string }[]>`
+    UPDATE store_state SET revision = revision + 1 RETURNING revision`
   if (!row) throw new Error('store_state has no row: the schema is not migrated')
-  return { revision: Number(row.revision), compactedThrough: Number(row.compacted_through) }
+  return { revision: Number(row.revision) }
 }
 
-/** Stores the config, appends its event, prunes the history, and notifies: one statement. */
 /**
- * Stores the config, appends its event, prunes the history, and notifies: one statement. A
- * MODIFIED event keeps the state it replaces, copied in SQL: every part of the statement sees
- * the configs table as it was before the statement.
+ * Stores the config, appends its event (which is its history entry: when, who, which request),
+ * and notifies: one statement. A MODIFIED event keeps the state it replaces, copied in SQL:
+ * every part of the statement sees the configs table as it was before the statement.
  */
-export async function putConfig(tx: TransactionSql, slot: Slot, type: ChangeType, config: Config): Promise<void> {
+export async function putConfig(
+  tx: TransactionSql,
+  slot: Slot,
+  type: ChangeType,
+  config: Config,
+  meta: WriteMeta,
+  timeMs: number,
+): Promise<void> {
   // Sent as text: given a json parameter, the client would stringify the string once more.
   const body = JSON.stringify(config)
   const previous = type === 'MODIFIED' ? tx`(SELECT body FROM configs WHERE dcname = ${config.dcname})` : tx`NULL::json`
@@ -107,31 +130,50 @@ export async function putConfig(tx: TransactionSql, slot: Slot, type: ChangeType
       ON CONFLICT (dcname) DO UPDATE SET body = excluded.body, revision = excluded.revision
     ),
     event AS (
-      INSERT INTO events (revision, type, dcname, body, previous)
-      VALUES (${slot.revision}, ${type}, ${config.dcname}, ${body}::text::json, ${previous})
-    ),
-    pruned AS (DELETE FROM events WHERE revision <= ${slot.compactedThrough})
+      INSERT INTO events (revision, type, dcname, body, previous, time, actor, request_id)
+      VALUES (${slot.revision}, ${type}, ${config.dcname}, ${body}::text::json, ${previous},
+              to_timestamp(${timeMs}::float8 / 1000), ${meta.actor}, ${meta.requestId})
+    )
     SELECT pg_notify(${CHANGES_CHANNEL}, ${String(slot.revision)})`
 }
 
-/** Deletes the config, appends its DELETED event, prunes the history, and notifies. */
-export async function deleteConfig(tx: TransactionSql, slot: Slot, dcname: string): Promise<void> {
+/** Deletes the config, appends its DELETED event, and notifies. */
+export async function deleteConfig(
+  tx: TransactionSql,
+  slot: Slot,
+  dcname: string,
+  meta: WriteMeta,
+  timeMs: number,
+): Promise<void> {
   // The DELETED event carries the last state, copied in SQL so its text is kept exactly.
   await tx`
     WITH gone AS (DELETE FROM configs WHERE dcname = ${dcname} RETURNING dcname, body),
     event AS (
-      INSERT INTO events (revision, type, dcname, body)
-      SELECT ${slot.revision}, 'DELETED', dcname, body FROM gone
-    ),
-    pruned AS (DELETE FROM events WHERE revision <= ${slot.compactedThrough})
+      INSERT INTO events (revision, type, dcname, body, time, actor, request_id)
+      SELECT ${slot.revision}, 'DELETED', dcname, body,
+             to_timestamp(${timeMs}::float8 / 1000), ${meta.actor}, ${meta.requestId} FROM gone
+    )
     SELECT pg_notify(${CHANGES_CHANNEL}, ${String(slot.revision)})`
 }
 
 function conditions(sql: Sql, query: ListQuery) {
   const parts = [sql`true`]
   if (query.after !== undefined) parts.push(sql`dcname > ${query.after}`)
+  if (query.prefixes !== undefined) parts.push(withinPrefixes(sql, query.prefixes))
   for (const filter of query.filters) parts.push(matches(sql, filter))
   return parts.reduce((all, part) => sql`${all} AND ${part}`)
+}
+
+/**
+ * Ranges of the primary key (see prefixRange). The column is COLLATE "C", so the comparisons
+ * are byte order, as SQLite's, and not the database's locale (where '-' may sort as nothing).
+ */
+function withinPrefixes(sql: Sql, prefixes: readonly string[]) {
+  const ranges = prefixes.map(prefixRange)
+  const each = ranges.map(({ from, to }) =>
+    to === undefined ? sql`dcname >= ${from}` : sql`(dcname >= ${from} AND dcname < ${to})`,
+  )
+  return each.length === 0 ? sql`false` : sql`(${each.reduce((all, part) => sql`${all} OR ${part}`)})`
 }
 
 /**

@@ -11,7 +11,8 @@
  * Commits wait for fsync, as PostgreSQL does by default: an acknowledged write is durable.
  *
  * Beside this file: the schema (postgres-migrations.ts), the statements (postgres-queries.ts),
- * the queue of this replica's writes (write-queue.ts) and the change feed (postgres-changes.ts).
+ * the queue of this replica's writes (write-queue.ts), the change feed (postgres-changes.ts),
+ * history and its retention (postgres-history.ts), connecting (postgres-connect.ts).
  */
 import postgres, { type Sql, type TransactionSql } from 'postgres'
 import {
@@ -22,16 +23,28 @@ import {
   ConflictError,
   checkPrecondition,
   HistoryCompactedError,
+  type HistoryPage,
+  type HistoryQuery,
   type ListPage,
   type ListQuery,
   NotFoundError,
   type Precondition,
   type ReplaceResult,
   type StoredConfig,
+  type WriteMeta,
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
+import { RetentionSchedule } from '../retention.ts'
 import { PostgresChangeFeed } from './postgres-changes.ts'
-import { isUnavailable, unavailableOrRethrow, withoutPassword } from './postgres-errors.ts'
+import {
+  type ConnectRetry,
+  clientOptions,
+  listenClient,
+  type PostgresStoreOptions,
+  withRetries,
+} from './postgres-connect.ts'
+import { unavailableOrRethrow, withoutPassword } from './postgres-errors.ts'
+import { PostgresHistory } from './postgres-history.ts'
 import { migrate } from './postgres-migrations.ts'
 import {
   changeEventOf,
@@ -41,77 +54,40 @@ import {
   lockAndRead,
   nextRevision,
   putConfig,
-  type Row,
+  revisionOf,
   type Slot,
   selectConfig,
   selectEventsAfter,
   selectPage,
+  toStored,
 } from './postgres-queries.ts'
 import { WriteQueue } from './write-queue.ts'
 
-export interface PostgresStoreOptions {
-  /** postgres://user:password@host:port/database */
-  url: string
-  /** How many past events are kept for watch replay. */
-  historySize?: number
-  /** Connections in the pool (one more is opened for LISTEN). */
-  poolSize?: number
-  /**
-   * Server-side limit for one statement, waiting for the write lock included; it also bounds
-   * how long a write waits behind the earlier writes of this handle. 0 means none.
-   */
-  statementTimeoutMs?: number
-  /** Limit for establishing one connection. */
-  connectTimeoutMs?: number
-  /** How many more times start-up tries to reach the database before it gives up. */
-  connectRetries?: number
-  /** How often the change feed retries a lost LISTEN. */
-  feedRetryMs?: number
-  /** Told of each failed start-up attempt that will be retried, so the wait is not silent. */
-  onConnectRetry?: (retry: ConnectRetry) => void
-}
-
-/** One failed attempt to reach the database at start-up, before the next one. */
-export interface ConnectRetry {
-  /** 1 for the first attempt. */
-  attempt: number
-  /** Attempts there will be at most: 1 + DATABASE_CONNECT_RETRIES. */
-  attempts: number
-  delayMs: number
-  /** The error's message, with the URL's password blanked out. */
-  cause: string
-}
+export type { ConnectRetry, PostgresStoreOptions }
 
 type WriteResult = StoredConfig | ReplaceResult | number | boolean
 
 export class PostgresConfigStore implements ConfigStore {
   readonly backend = 'postgres'
 
+  private readonly pruning: RetentionSchedule
+
   private constructor(
     private readonly sql: Sql,
     private readonly feed: PostgresChangeFeed,
     private readonly historySize: number,
     private readonly writes: WriteQueue,
-  ) {}
+    private readonly entries: PostgresHistory,
+    private readonly now: () => number,
+    pruneIntervalMs: number,
+  ) {
+    this.pruning = new RetentionSchedule(entries.retentionTarget(), pruneIntervalMs)
+  }
 
   /** Connects (retrying while the database is unreachable), migrates, and starts the change feed. */
   static async open(options: PostgresStoreOptions): Promise<PostgresConfigStore> {
     const historySize = options.historySize ?? 10_000
-    const statementTimeoutMs = options.statementTimeoutMs ?? 5000
-    const common = {
-      connect_timeout: (options.connectTimeoutMs ?? 5000) / 1000,
-      // The client's default backoff grows to 20 s between reconnects; a config service
-      // should notice a returning database within about a second.
-      backoff: (attempt: number) => Math.min(0.025 * 2 ** attempt, 0.5) * (0.5 + Math.random() / 2),
-      fetch_types: false,
-      onnotice: () => {},
-      connection: {
-        application_name: 'config-service',
-        statement_timeout: statementTimeoutMs,
-        // A replica that stalls mid-write must not hold the store-wide write lock for long.
-        idle_in_transaction_session_timeout: statementTimeoutMs === 0 ? 0 : Math.max(statementTimeoutMs, 1000),
-      },
-    }
+    const common = clientOptions(options)
     const sql = postgres(options.url, { ...common, max: options.poolSize ?? 10, idle_timeout: 60 })
     try {
       const retries = options.connectRetries ?? 10
@@ -127,20 +103,16 @@ export class PostgresConfigStore implements ConfigStore {
         return currentRevision(sql)
       })
       let feed: PostgresChangeFeed | undefined
-      // The client reads `onnotify` (used by its own listen()) but its type definitions omit it,
-      // hence a variable rather than a literal. One connection, kept open for good: LISTEN lives
-      // on it, so it must neither idle out nor be recycled.
-      const listenOptions = {
-        ...common,
-        max: 1,
-        idle_timeout: 0,
-        max_lifetime: null,
-        onnotify: (_channel: string, payload: string) => feed?.notified(payload),
-        onclose: () => feed?.disconnected(),
-      }
-      const listenSql = postgres(options.url, listenOptions)
-      feed = new PostgresChangeFeed({ sql, listenSql, retryMs: options.feedRetryMs ?? 1000 }, from)
-      return new PostgresConfigStore(sql, feed, historySize, new WriteQueue(statementTimeoutMs))
+      const listenSql = listenClient(options.url, common, {
+        notified: (payload) => feed?.notified(payload),
+        disconnected: () => feed?.disconnected(),
+      })
+      feed = new PostgresChangeFeed({ sql, listenSql, retryMs: options.feedRetryMs ?? 1000, historySize }, from)
+      const now = options.now ?? Date.now
+      const retention = options.retention ?? { keep: 20, days: 30 }
+      const history = new PostgresHistory(sql, { retention, historySize, now })
+      const writes = new WriteQueue(common.connection.statement_timeout)
+      return new PostgresConfigStore(sql, feed, historySize, writes, history, now, options.pruneIntervalMs ?? 1000)
     } catch (error) {
       await sql.end({ timeout: 0 }).catch(() => {})
       throw unavailableOrRethrow(error)
@@ -166,58 +138,101 @@ export class PostgresConfigStore implements ConfigStore {
     return this.query(() => countConfigs(this.sql))
   }
 
-  async create(config: Config): Promise<StoredConfig> {
-    return this.write(async (tx) => {
-      const { slot, current } = await lockAndRead(tx, config.dcname, this.historySize)
+  async create(config: Config, meta: WriteMeta): Promise<StoredConfig> {
+    return this.write(config.dcname, async (tx) => {
+      const { slot, current } = await lockAndRead(tx, config.dcname)
       if (current) throw new ConflictError(config.dcname)
-      return this.put(tx, slot, 'ADDED', config)
+      return this.put(tx, slot, 'ADDED', config, meta)
     })
   }
 
-  async replace(config: Config, precondition: Precondition): Promise<ReplaceResult> {
-    return this.write(async (tx) => {
-      const { slot, current } = await lockAndRead(tx, config.dcname, this.historySize)
+  async replace(config: Config, precondition: Precondition, meta: WriteMeta): Promise<ReplaceResult> {
+    return this.write(config.dcname, async (tx) => {
+      const { slot, current } = await lockAndRead(tx, config.dcname)
       checkPrecondition(config.dcname, revisionOf(current), precondition)
       const created = current === undefined
-      return { stored: await this.put(tx, slot, created ? 'ADDED' : 'MODIFIED', config), created }
+      return { stored: await this.put(tx, slot, created ? 'ADDED' : 'MODIFIED', config, meta), created }
     })
   }
 
-  async update(dcname: string, change: (current: Config) => Config, precondition: Precondition): Promise<StoredConfig> {
-    return this.write(async (tx) => {
-      const { slot, current } = await lockAndRead(tx, dcname, this.historySize)
+  async update(
+    dcname: string,
+    change: (current: Config) => Config,
+    precondition: Precondition,
+    meta: WriteMeta,
+  ): Promise<StoredConfig> {
+    return this.write(dcname, async (tx) => {
+      const { slot, current } = await lockAndRead(tx, dcname)
       checkPrecondition(dcname, revisionOf(current), precondition)
       if (!current) throw new NotFoundError(dcname)
-      return this.put(tx, slot, 'MODIFIED', change(JSON.parse(current.body) as Config))
+      return this.put(tx, slot, 'MODIFIED', change(JSON.parse(current.body) as Config), meta)
     })
   }
 
-  async delete(dcname: string, precondition: Precondition): Promise<number> {
-    return this.write(async (tx) => {
-      const { slot, current } = await lockAndRead(tx, dcname, this.historySize)
+  async delete(dcname: string, precondition: Precondition, meta: WriteMeta): Promise<number> {
+    return this.write(dcname, async (tx) => {
+      const { slot, current } = await lockAndRead(tx, dcname)
       checkPrecondition(dcname, revisionOf(current), precondition)
       if (!current) throw new NotFoundError(dcname)
-      await deleteConfig(tx, slot, dcname)
+      await deleteConfig(tx, slot, dcname, meta, this.now())
       return slot.revision
     })
   }
 
-  async seed(configs: Config[]): Promise<boolean> {
-    return this.write(async (tx) => {
+  /** Under the write lock, as every write: the precondition and the past state cannot change meanwhile. */
+  async rollback(
+    dcname: string,
+    revision: number,
+    precondition: Precondition,
+    meta: WriteMeta,
+  ): Promise<ReplaceResult> {
+    return this.write(dcname, async (tx) => {
+      const { slot, current } = await lockAndRead(tx, dcname)
+      checkPrecondition(dcname, revisionOf(current), precondition)
+      const then = await this.entries.stateAt(tx, dcname, revision)
+      if (!then) throw new NotFoundError(dcname, revision)
+      const created = current === undefined
+      return { stored: await this.put(tx, slot, created ? 'ADDED' : 'MODIFIED', then.config, meta), created }
+    })
+  }
+
+  async seed(configs: Config[], meta: WriteMeta): Promise<boolean> {
+    return this.write(undefined, async (tx) => {
       // The write lock first, so replicas starting together seed once between them.
       const [state] = await tx<{ seeded_at: Date | null }[]>`SELECT seeded_at FROM store_state FOR UPDATE`
       if (state?.seeded_at) return false
       const n = await countConfigs(tx)
       if (n === 0) {
-        for (const config of configs) await this.put(tx, await nextRevision(tx, this.historySize), 'ADDED', config)
+        for (const config of configs) await this.put(tx, await nextRevision(tx), 'ADDED', config, meta)
       }
       await tx`UPDATE store_state SET seeded_at = now()`
       return n === 0
     })
   }
 
+  async history(dcname: string, query: HistoryQuery): Promise<HistoryPage> {
+    return this.query(() => this.entries.page(dcname, query))
+  }
+
+  async getAt(dcname: string, revision: number): Promise<StoredConfig | undefined> {
+    return this.query(() => this.entries.stateAt(this.sql, dcname, revision))
+  }
+
+  async countHistory(): Promise<number> {
+    return this.query(() => this.entries.count())
+  }
+
+  droppedHistory(): number {
+    return this.entries.dropped
+  }
+
+  /** Retention now, instead of at the next tick of its timer. */
+  pruneHistory(): Promise<void> {
+    return this.pruning.pass()
+  }
+
   async eventsSince(since: number): Promise<ChangeEvent[]> {
-    const rows = await this.query(() => selectEventsAfter(this.sql, since))
+    const rows = await this.query(() => selectEventsAfter(this.sql, since, this.historySize))
     const compactedThrough = Number(rows[0]?.compacted_through ?? 0)
     if (since < compactedThrough) throw new HistoryCompactedError(since, compactedThrough)
     return rows.filter((row) => row.revision !== null).map(changeEventOf)
@@ -236,6 +251,7 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   async close(): Promise<void> {
+    await this.pruning.close()
     await this.feed.close()
     // Requests have drained by the time a service closes its store. The timeout matters for a
     // connection the server killed earlier: the client may wait for it until the timeout.
@@ -246,14 +262,24 @@ export class PostgresConfigStore implements ConfigStore {
    * Runs `work` in one transaction, in turn with this replica's other writes (see WriteQueue);
    * once it committed, this replica's subscribers hear of it.
    */
-  private async write<T extends WriteResult>(work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  private async write<T extends WriteResult>(
+    dcname: string | undefined,
+    work: (tx: TransactionSql) => Promise<T>,
+  ): Promise<T> {
     const result = await this.writes.run(async () => (await this.query(() => this.sql.begin(work))) as T)
     this.feed.wake(committedRevision(result))
+    if (dcname !== undefined) this.pruning.wrote(dcname)
     return result
   }
 
-  private async put(tx: TransactionSql, slot: Slot, type: ChangeType, config: Config): Promise<StoredConfig> {
-    await putConfig(tx, slot, type, config)
+  private async put(
+    tx: TransactionSql,
+    slot: Slot,
+    type: ChangeType,
+    config: Config,
+    meta: WriteMeta,
+  ): Promise<StoredConfig> {
+    await putConfig(tx, slot, type, config, meta, this.now())
     return { config, revision: slot.revision }
   }
 
@@ -266,34 +292,8 @@ export class PostgresConfigStore implements ConfigStore {
   }
 }
 
-function toStored(row: Row): StoredConfig {
-  return { config: JSON.parse(row.body) as Config, revision: Number(row.revision) }
-}
-
-function revisionOf(row: Row | undefined): number | undefined {
-  return row === undefined ? undefined : Number(row.revision)
-}
-
 function committedRevision(result: WriteResult): number | undefined {
   if (typeof result === 'number') return result
   if (typeof result === 'boolean') return undefined
   return 'stored' in result ? result.stored.revision : result.revision
-}
-
-/** Start-up only: a database that is still starting (or restarting) is waited for, briefly. */
-async function withRetries<T>(
-  retries: number,
-  onRetry: (attempt: number, delayMs: number, error: unknown) => void,
-  attempt: () => Promise<T>,
-): Promise<T> {
-  for (let failures = 0; ; failures++) {
-    try {
-      return await attempt()
-    } catch (error) {
-      if (failures >= retries || !isUnavailable(error)) throw error
-      const delayMs = Math.min(250 * 2 ** failures, 5000)
-      onRetry(failures + 1, delayMs, error)
-      await new Promise((resolve) => setTimeout(resolve, delayMs))
-    }
-  }
 }

@@ -3,7 +3,7 @@
  * `metadata` as a filter compares it, so a search reads only the configs that match instead of
  * parsing every body. Writes keep it up to date (`update`); a migration builds it (`rebuild`).
  */
-import type { Filter, ListQuery } from '../../configs/config-store.ts'
+import { type Filter, type ListQuery, prefixRange } from '../../configs/config-store.ts'
 import { type Leaf, leavesOf } from '../../configs/filter-leaves.ts'
 import type { Config } from '../../configs/model.ts'
 import type { SqliteDatabase, SqliteStatement, SqlValue } from './sqlite-driver.ts'
@@ -11,6 +11,7 @@ import type { SqliteDatabase, SqliteStatement, SqlValue } from './sqlite-driver.
 export class FilterIndex {
   private readonly removeLeaf: SqliteStatement
   private readonly addLeaf: SqliteStatement
+  private readonly listStatements = new Map<string, SqliteStatement>()
 
   constructor(private readonly db: SqliteDatabase) {
     this.removeLeaf = db.prepare('DELETE FROM leaves WHERE path = ? AND value = ? AND dcname = ?')
@@ -31,6 +32,18 @@ export class FilterIndex {
     for (const leaf of next) if (!had.has(key(leaf))) this.addLeaf.run(leaf[0], leaf[1], dcname)
   }
 
+  /** The prepared statement of a list query, and its parameters. */
+  listStatement(query: ListQuery): { statement: SqliteStatement; params: SqlValue[] } {
+    const { sql, params } = listSql(query)
+    let statement = this.listStatements.get(sql)
+    if (!statement) {
+      statement = this.db.prepare(sql)
+      // Filters come in few shapes; keep the cache bounded in case a client varies them.
+      if (this.listStatements.size < 256) this.listStatements.set(sql, statement)
+    }
+    return { statement, params }
+  }
+
   /** Indexes every stored config anew; runs inside the caller's transaction. */
   rebuild(): void {
     this.db.exec('DELETE FROM leaves')
@@ -44,6 +57,7 @@ export class FilterIndex {
  * content equals it (so `true` matches both true and "true"): the `leaves` table holds each leaf
  * in exactly that form (leavesOf), so a metadata filter is an index lookup. The first one
  * drives the query in dcname order (the leaves' primary key); the others are probed per row.
+ * Prefixes (a caller's scope) are dcname ranges of that same order.
  */
 export function listSql(query: ListQuery): { sql: string; params: SqlValue[] } {
   const where: string[] = []
@@ -56,6 +70,16 @@ export function listSql(query: ListQuery): { sql: string; params: SqlValue[] } {
   if (query.after !== undefined) {
     where.push(driver ? 'l.dcname > ?' : 'c.dcname > ?')
     params.push(query.after)
+  }
+  if (query.prefixes !== undefined) {
+    // Ranges of the primary key (see prefixRange), on the table that drives the query.
+    const column = driver ? 'l.dcname' : 'c.dcname'
+    const ranges = query.prefixes.map(prefixRange)
+    const each = ranges.map((range) => {
+      params.push(range.from, ...(range.to === undefined ? [] : [range.to]))
+      return range.to === undefined ? `${column} >= ?` : `(${column} >= ? AND ${column} < ?)`
+    })
+    where.push(each.length === 0 ? '0' : `(${each.join(' OR ')})`)
   }
   for (const filter of query.filters) {
     if (isDcnameFilter(filter)) {

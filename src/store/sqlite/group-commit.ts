@@ -14,8 +14,6 @@ type QueuedWrite = { work: () => unknown; resolve: (value: unknown) => void; rej
 interface GroupCommitHooks {
   /** Before each BEGIN: throws to refuse the batch (a closed store); ends open read snapshots. */
   beforeBegin(): void
-  /** Inside the transaction, just before COMMIT, when the batch wrote events: trims the history. */
-  beforeCommit(newestRevision: number): void
   /** The events of a transaction, once it committed. */
   committed(events: ChangeEvent[]): void
 }
@@ -101,8 +99,6 @@ export class GroupCommit {
         }
         if (savepoints) this.statements.releaseSavepoint.run()
       }
-      const newest = this.pending.at(-1)?.revision
-      if (newest !== undefined) this.hooks.beforeCommit(newest)
       this.db.exec('COMMIT')
     } catch (error) {
       // The transaction itself failed (disk full, I/O error): nothing of the batch was stored.

@@ -63,7 +63,52 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
     // Nullable: older MODIFIED events have none; a filtered replay across one answers 410 (see WatchHub).
     statements: ['ALTER TABLE events ADD COLUMN previous TEXT'],
   },
+  {
+    version: 4,
+    description: 'history: events become history entries (time, actor, request id), kept per config',
+    statements: [
+      // Time in ms since the epoch. Events written before this migration get the time of the
+      // upgrade (they are at least that old) and the actor `unknown`.
+      'ALTER TABLE events ADD COLUMN time INTEGER NOT NULL DEFAULT 0',
+      "ALTER TABLE events ADD COLUMN actor TEXT NOT NULL DEFAULT 'unknown'",
+      "ALTER TABLE events ADD COLUMN request_id TEXT NOT NULL DEFAULT ''",
+      // One config's history, newest first, and retention's per-config probes.
+      'CREATE INDEX IF NOT EXISTS events_by_dcname ON events (dcname, revision)',
+      // Per config, the range of revisions retention dropped (see sqlite-history.ts).
+      `CREATE TABLE IF NOT EXISTS history_compaction (
+         dcname TEXT PRIMARY KEY,
+         first_dropped INTEGER NOT NULL,
+         dropped_through INTEGER NOT NULL
+       ) WITHOUT ROWID`,
+    ],
+    run: (db) => adoptEvents(db, Date.now()),
+  },
 ]
+
+/**
+ * Before history, the events table was trimmed to the newest WATCH_HISTORY_SIZE writes: what
+ * was trimmed is recorded as dropped, a config left with no event gets its current state as its
+ * oldest entry, and a read at an older revision of such a config answers "compacted".
+ */
+function adoptEvents(db: SqliteDatabase, now: number): void {
+  db.prepare('UPDATE events SET time = ?').run(now)
+  const oldest = db.prepare('SELECT min(revision) AS revision FROM events').get() as { revision: number | null }
+  const sequence = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | null
+  const trimmedThrough = oldest.revision != null ? Number(oldest.revision) - 1 : Number(sequence?.seq ?? 0)
+  if (trimmedThrough <= 0) return
+  db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('history_dropped_through', ?)").run(
+    String(trimmedThrough),
+  )
+  db.prepare(
+    `INSERT INTO events (revision, type, dcname, body, time)
+     SELECT c.revision, 'MODIFIED', c.dcname, c.body, ? FROM configs c
+     WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.dcname = c.dcname)`,
+  ).run(now)
+  db.prepare(
+    `INSERT INTO history_compaction (dcname, first_dropped, dropped_through)
+     SELECT dcname, 1, min(?, min(revision) - 1) FROM events GROUP BY dcname HAVING min(?, min(revision) - 1) >= 1`,
+  ).run(trimmedThrough, trimmedThrough)
+}
 
 /** Applies the migrations this database lacks; returns their versions. */
 export function migrate(db: SqliteDatabase, migrations: readonly SqliteMigration[] = MIGRATIONS): number[] {

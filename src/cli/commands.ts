@@ -1,0 +1,117 @@
+/**
+ * The commands that read or change one thing: get, list, patch, delete, history, rollback,
+ * watch. Each prints its data in the chosen format (`-o json`: the API's JSON as it came) and
+ * resolves to the exit code; errors are thrown to the caller, which prints them in one line.
+ */
+import type { Config, ConfigClient, Filters, WatchItem } from '../client/index.ts'
+import { EXIT, type Format, json, out, render, UsageError, yaml } from './output.ts'
+
+export async function get(client: ConfigClient, name: string, revision: number | undefined, format: Format) {
+  const stored = await client.get(name, { revision })
+  out(render(format, stored.config, ['NAME', 'REVISION', 'METADATA'], () => [row(stored.config, stored.revision)]))
+  return EXIT.ok
+}
+
+export async function list(client: ConfigClient, filterArgs: string[], format: Format) {
+  const { configs } = await client.listAll(filters(filterArgs))
+  out(render(format, configs, ['NAME', 'METADATA'], () => configs.map((config) => row(config))))
+  return EXIT.ok
+}
+
+export async function patch(client: ConfigClient, name: string, text: string, format: Format) {
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch (error) {
+    throw new UsageError(`-p is not valid JSON: ${(error as Error).message}`)
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new UsageError('-p must be a JSON object, e.g. {"metadata":{"team":"payments"}}')
+  }
+  const stored = await client.patch(name, body as Record<string, unknown>)
+  out(
+    format === 'table'
+      ? `config/${name} patched (revision ${stored.revision})`
+      : render(format, stored.config, [], () => []),
+  )
+  return EXIT.ok
+}
+
+export async function del(client: ConfigClient, name: string) {
+  await client.delete(name)
+  out(`config/${name} deleted`)
+  return EXIT.ok
+}
+
+export async function history(client: ConfigClient, name: string, format: Format) {
+  const entries = await client.historyAll(name)
+  out(
+    render(format, entries, ['REVISION', 'TYPE', 'TIME', 'ACTOR', 'METADATA'], () =>
+      entries.map((entry) => [
+        String(entry.revision),
+        entry.type,
+        entry.time,
+        entry.actor,
+        json(entry.config.metadata),
+      ]),
+    ),
+  )
+  return EXIT.ok
+}
+
+export async function rollback(client: ConfigClient, name: string, to: number, format: Format) {
+  const stored = await client.rollback(name, to)
+  const what = stored.created ? 'restored' : 'rolled back'
+  out(
+    format === 'table'
+      ? `config/${name} ${what} to revision ${to} (now revision ${stored.revision})`
+      : render(format, stored.config, [], () => []),
+  )
+  return EXIT.ok
+}
+
+/**
+ * Runs until SIGINT or SIGTERM (exit 0). `-o json` prints each event's data as the service sent
+ * it, one per line; after a 410 the re-list is one `{"type":"RELIST","revision":..,"configs":[..]}` line.
+ */
+export async function watch(client: ConfigClient, filterArgs: string[], since: number | undefined, format: Format) {
+  const stop = new AbortController()
+  const onSignal = () => stop.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    for await (const item of client.watch({ filters: filters(filterArgs), since, signal: stop.signal })) {
+      out(watchLine(item, format))
+    }
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+  return EXIT.ok
+}
+
+function watchLine(item: WatchItem, format: Format): string {
+  if (format === 'json') return json(item)
+  if (format === 'yaml') return `---\n${yaml(item).trimEnd()}`
+  if (item.type === 'RELIST') {
+    const names = item.configs.map((config) => config.dcname).join(', ')
+    return `RELIST    revision ${item.revision}: ${item.configs.length} configs${names ? ` (${names})` : ''}`
+  }
+  return `${item.type.padEnd(9)} config/${item.config.dcname} revision ${item.revision} ${json(item.config.metadata)}`
+}
+
+function row(config: Config, revision?: number): string[] {
+  const cells = [config.dcname, json(config.metadata)]
+  if (revision !== undefined) cells.splice(1, 0, String(revision))
+  return cells
+}
+
+/** `key=value` arguments (checked by the option parser) as query filters. */
+function filters(args: string[]): Filters {
+  const result: Filters = {}
+  for (const arg of args) {
+    const at = arg.indexOf('=')
+    result[arg.slice(0, at)] = arg.slice(at + 1)
+  }
+  return result
+}

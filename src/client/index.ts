@@ -1,0 +1,17 @@
+/** The typed client of config-service: see client.ts, and the README's "configctl" section. */
+export {
+  type ClientOptions,
+  type Config,
+  ConfigClient,
+  createClient,
+  type Filters,
+  type HistoryEntry,
+  type HistoryPage,
+  type Page,
+  type Paging,
+  type ReplaceOptions,
+  type StoredConfig,
+  type WriteOptions,
+} from './client.ts'
+export { type FieldError, type Problem, ProblemError, UnreachableError } from './problem-error.ts'
+export type { WatchEvent, WatchItem, WatchOptions, WatchRelist } from './watch.ts'

@@ -1,0 +1,61 @@
+/** The statements of the SQLite store's configs and events (history ones: sqlite-history.ts). */
+import type { ChangeEvent, ChangeType, StoredConfig } from '../../configs/config-store.ts'
+import type { Config } from '../../configs/model.ts'
+import type { SqliteDatabase } from './sqlite-driver.ts'
+
+export type Row = { body: string; revision: number }
+export type EventRow = { type: ChangeType; body: string; previous: string | null; revision: number }
+
+export function prepareStatements(db: SqliteDatabase) {
+  return {
+    get: db.prepare('SELECT body, revision FROM configs WHERE dcname = ?'),
+    revisionOf: db.prepare('SELECT revision FROM configs WHERE dcname = ?'),
+    count: db.prepare('SELECT count(*) AS n FROM configs'),
+    upsert: db.prepare(
+      `INSERT INTO configs (dcname, body, revision) VALUES (?, ?, ?)
+       ON CONFLICT (dcname) DO UPDATE SET body = excluded.body, revision = excluded.revision`,
+    ),
+    remove: db.prepare('DELETE FROM configs WHERE dcname = ?'),
+    appendEvent: db.prepare(
+      `INSERT INTO events (type, dcname, body, previous, time, actor, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+       RETURNING revision`,
+    ),
+    eventsAfter: db.prepare('SELECT type, body, previous, revision FROM events WHERE revision > ? ORDER BY revision'),
+    currentRevision: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    ping: db.prepare('SELECT 1 AS ok'),
+  }
+}
+
+export function toStored(row: Row): StoredConfig {
+  return { config: JSON.parse(row.body) as Config, revision: Number(row.revision) }
+}
+
+/** An events row as the event it records (a MODIFIED one with the state it replaced, if kept). */
+export function changeEventOf(row: EventRow): ChangeEvent {
+  return {
+    type: row.type,
+    config: JSON.parse(row.body) as Config,
+    revision: Number(row.revision),
+    ...(row.previous === null ? {} : { previous: JSON.parse(row.previous) as Config }),
+  }
+}
+
+/** One history entry as the events table stores it; the table gives it the next revision. */
+interface EventEntry {
+  type: ChangeType
+  dcname: string
+  body: string
+  /** The state a MODIFIED write replaced. */
+  previous: string | undefined
+  time: number
+  actor: string
+  requestId: string
+}
+
+export function appendEvent(statements: ReturnType<typeof prepareStatements>, entry: EventEntry): number {
+  const { type, dcname, body, previous, time, actor, requestId } = entry
+  const row = statements.appendEvent.get(type, dcname, body, previous ?? null, time, actor, requestId)
+  return Number((row as { revision: number }).revision)
+}

@@ -1,0 +1,72 @@
+/**
+ * Runs configctl as users do: the executable `make cli` builds (dist/configctl), as a process,
+ * against a real service process. `buildConfigctl` runs the make target once per test run
+ * (make rebuilds only when a source changed).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ROOT, tempDir } from '../support/server.ts'
+
+export const BINARY = join(ROOT, 'dist/configctl')
+
+let built: Promise<void> | undefined
+
+/** `make cli`; resolves once dist/configctl is up to date. */
+export function buildConfigctl(): Promise<void> {
+  built ??= (async () => {
+    const make = Bun.spawn(['make', '-s', 'cli'], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
+    const [code, stderr] = await Promise.all([make.exited, new Response(make.stderr).text()])
+    if (code !== 0) throw new Error(`make cli failed (${code}): ${stderr}`)
+  })()
+  return built
+}
+
+export interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export interface RunOptions {
+  env?: Record<string, string>
+  /** The command line to run instead of the binary (e.g. `bun run configctl --`). */
+  command?: string[]
+  cwd?: string
+}
+
+/** Runs configctl to its end with a clean environment (PATH and HOME, then `env`). */
+export async function configctl(url: string, args: string[], options: RunOptions = {}): Promise<Run> {
+  const child = Bun.spawn([...(options.command ?? [BINARY]), ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', CONFIGCTL_URL: url, ...options.env },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [code, stdout, stderr] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ])
+  return { code, stdout, stderr }
+}
+
+/** A folder of config files: name -> content (objects are written as JSON, strings as given). */
+export function configFolder(files: Record<string, unknown>): string {
+  const dir = join(tempDir('configctl-'), 'configs')
+  mkdirSync(dir)
+  writeFiles(dir, files)
+  return dir
+}
+
+export function writeFiles(dir: string, files: Record<string, unknown>): void {
+  for (const [name, content] of Object.entries(files)) {
+    writeFileSync(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content, null, 2))
+  }
+}
+
+/** The service's answer to a GET, as text, with its status and headers. */
+export async function api(url: string, path: string, init: RequestInit = {}) {
+  const response = await fetch(`${url}${path}`, init)
+  return { status: response.status, headers: response.headers, text: await response.text() }
+}

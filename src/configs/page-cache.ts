@@ -68,7 +68,10 @@ export class PageCache {
 }
 
 function keyOf(query: ListQuery): string {
-  let key = `${query.limit}\u0001${query.after ?? ''}`
+  // The caller's scope first, as JSON text (which escapes control characters): a filter value
+  // that holds the separator can never make a page of one scope pass for one of another.
+  const scope = query.prefixes === undefined ? '' : JSON.stringify(query.prefixes)
+  let key = `${scope}\u0001${query.limit}\u0001${query.after ?? ''}`
   for (const filter of query.filters) key += `\u0001${filter.path.join('.')}\u0000${filter.value}`
   return key
 }

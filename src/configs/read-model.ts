@@ -89,16 +89,31 @@ export class ReadModel {
     if (event.revision > this.revision) this.revision = event.revision
   }
 
-  /** A page of the configs matching every filter, in dcname order, after `query.after`. */
+  /**
+   * A page of the configs matching every filter, in dcname order, after `query.after`, inside
+   * `query.prefixes` (when given) as the stores scope a list: paging holds inside the scope.
+   */
   list(query: ListQuery): CachedPage {
     const items: CachedConfig[] = []
     const plan = this.plan(query.filters)
     if (plan !== undefined) {
       const { candidates, probes } = plan
-      candidates.forEachAfter(query.after, (name) => {
+      const take = (name: string) => {
         if (probes.every((names) => names.has(name))) items.push(this.entries.get(name) as CachedConfig)
         return items.length <= query.limit
-      })
+      }
+      if (query.prefixes === undefined) candidates.forEachAfter(query.after, take)
+      else {
+        // The names with one prefix sort together, from the prefix itself on; disjoint prefixes
+        // in order give their names in order, so the blocks are walked one after the other.
+        for (const prefix of disjointPrefixes(query.prefixes)) {
+          const after = query.after
+          const inside = (name: string) => name.startsWith(prefix) && take(name)
+          if (after !== undefined && after >= prefix) candidates.forEachFrom(after, false, inside)
+          else candidates.forEachFrom(prefix, true, inside)
+          if (items.length > query.limit) break
+        }
+      }
     }
     const more = items.length > query.limit
     if (more) items.pop()
@@ -171,6 +186,20 @@ export class ReadModel {
     names.delete(name)
     if (names.size === 0) this.index.delete(key)
   }
+}
+
+/**
+ * The prefixes in name order, without those another one in the list already covers (a prefix of
+ * them): what remains names disjoint blocks of names.
+ */
+function disjointPrefixes(prefixes: readonly string[]): string[] {
+  const sorted = [...new Set(prefixes)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const kept: string[] = []
+  for (const prefix of sorted) {
+    const last = kept.at(-1)
+    if (last === undefined || !prefix.startsWith(last)) kept.push(prefix)
+  }
+  return kept
 }
 
 /**

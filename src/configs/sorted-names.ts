@@ -64,14 +64,24 @@ export class SortedNames {
    * returns false.
    */
   forEachAfter(after: string | undefined, visit: (name: string) => boolean): void {
-    let c = after === undefined ? 0 : this.chunkFor(after)
-    let i = 0
-    if (after !== undefined) {
-      const chunk = this.chunks[c]
-      if (chunk === undefined) return
-      i = lowerBound(chunk, after)
-      if (chunk[i] === after) i++
-    }
+    if (after === undefined) this.walk(0, 0, visit)
+    else this.forEachFrom(after, false, visit)
+  }
+
+  /**
+   * Calls `visit` with each name from `start` on (`start` itself only when `inclusive`), in
+   * order, until it returns false.
+   */
+  forEachFrom(start: string, inclusive: boolean, visit: (name: string) => boolean): void {
+    const c = this.chunkFor(start)
+    const chunk = this.chunks[c]
+    if (chunk === undefined) return
+    let i = lowerBound(chunk, start)
+    if (!inclusive && chunk[i] === start) i++
+    this.walk(c, i, visit)
+  }
+
+  private walk(c: number, i: number, visit: (name: string) => boolean): void {
     for (; c < this.chunks.length; c++, i = 0) {
       const chunk = this.chunks[c] as string[]
       for (; i < chunk.length; i++) if (!visit(chunk[i] as string)) return

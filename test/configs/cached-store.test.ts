@@ -75,6 +75,53 @@ describe('read model on SQLite', () => {
     expect(decode(after.body)).toEqual((await backend.list(byTeam('team-2'))).items.map((item) => item.config))
   })
 
+  it('when lists and searches are scoped to prefixes, then every page is the one the store answers, paging included', async () => {
+    // Neighbours of the ranges, as in the store contract: '.' sorts after '-', '_' is no wildcard.
+    for (const dcname of ['pay-1', 'pay-2', 'pay-3', 'pay.x', 'pay', 'pa_y-1', 'payments-9', 'Pay-1', 'dc-1x']) {
+      await cache.replace(config(dcname, { team: dcname.length % 2 === 0 ? 'team-1' : 'team-2' }), {}, meta)
+    }
+    const scopes = [[], ['pay-'], ['pay'], ['pay', 'pay-'], ['pay-', 'dc-1', 'Pay'], ['pa_'], ['dc-2', 'zzz'], ['']]
+    for (const prefixes of scopes) {
+      for (const filters of [[], byTeam('team-1').filters, [{ path: ['dcname'], value: 'pay-2' }]]) {
+        for (const limit of [1, 2, 3, 100]) {
+          // Every page in turn, each continuing after the last name of the one before.
+          let after: string | undefined
+          for (let pages = 0; pages < 50; pages++) {
+            const query: ListQuery = { filters, limit, after, prefixes }
+            const expected = await answers(backend, query)
+            expect({ prefixes, filters, limit, after, page: await answers(cache, query) }).toEqual({
+              prefixes,
+              filters,
+              limit,
+              after,
+              page: expected,
+            })
+            after = expected.items.at(-1)?.config.dcname
+            if (!expected.more) break
+          }
+        }
+      }
+    }
+    // A scoped page held for polling is never handed to another scope.
+    const payOnly = await cache.list({ filters: [], limit: 100, prefixes: ['pay-'] })
+    const dcOnly = await cache.list({ filters: [], limit: 100, prefixes: ['dc-'] })
+    expect(new TextDecoder().decode(dcOnly.body)).not.toContain('pay-')
+    expect(new TextDecoder().decode(payOnly.body)).not.toContain('"dc-')
+  })
+
+  it('when a config is rolled back, then reads see the rollback at once, and history and past states come from the store', async () => {
+    const first = await cache.replace(config('rolled', { v: 1 }), {}, meta)
+    await cache.replace(config('rolled', { v: 2 }), {}, meta)
+    const rolled = await cache.rollback('rolled', first.stored.revision, {}, meta)
+    expect((await cache.get('rolled'))?.json).toBe(JSON.stringify(config('rolled', { v: 1 })))
+    expect((await cache.get('rolled'))?.revision).toBe(rolled.stored.revision)
+    expect(await cache.getAt('rolled', first.stored.revision)).toEqual(
+      (await backend.getAt('rolled', first.stored.revision)) as never,
+    )
+    expect(await cache.history('rolled', { limit: 10 })).toEqual(await backend.history('rolled', { limit: 10 }))
+    expect(await cache.countHistory()).toBe(await backend.countHistory())
+  })
+
   it('when a write is acknowledged, then the next read already sees it, without waiting for anything', async () => {
     const created = await cache.create(config('dc-new', { team: 'team-9' }), meta)
     // No await before the read: the model took the write in its commit.

@@ -90,6 +90,40 @@ describe('GET /metrics', () => {
     ).toBe(3)
   })
 
+  it('when access decisions and history come before the first scrape, then that scrape has every family, each result from 0', async () => {
+    const guarded = await inProcessService({ API_TOKEN: 'secret-token' })
+    try {
+      const denied = await guarded.request('/configs/dc-x', json({ metadata: {} }, 'PUT'))
+      expect(denied.status).toBe(401)
+      const allowed = await guarded.request('/configs/dc-x', {
+        ...json({ metadata: {} }, 'PUT'),
+        headers: { 'content-type': 'application/json', authorization: 'Bearer secret-token' },
+      })
+      expect(allowed.status).toBe(201)
+      const families = parseExposition(await (await guarded.request('/metrics')).text())
+      for (const name of [
+        'history_entries',
+        'history_entries_dropped_total',
+        'auth_decisions_total',
+        'auth_token_file_reloads_total',
+        'log_lines_dropped_total',
+        'watchers_dropped_total',
+        'cache_wait_seconds',
+        'cache_revision_lag',
+      ]) {
+        expect(`${name} ${families.has(name)}`).toBe(`${name} true`)
+      }
+      expect(sampleValue(families, 'auth_decisions_total', { result: 'unauthenticated' })).toBe(1)
+      expect(sampleValue(families, 'auth_decisions_total', { result: 'forbidden' })).toBe(0)
+      expect(sampleValue(families, 'auth_decisions_total', { result: 'allowed' })).toBeGreaterThanOrEqual(1)
+      expect(sampleValue(families, 'auth_token_file_reloads_total', { result: 'ok' })).toBe(0)
+      expect(sampleValue(families, 'auth_token_file_reloads_total', { result: 'error' })).toBe(0)
+      expect(sampleValue(families, 'history_entries')).toBe(await guarded.store.countHistory())
+    } finally {
+      await guarded.close()
+    }
+  })
+
   it('when requests are sent, then the counters and histograms move by exactly those requests, per method, route and status', async () => {
     const before = await scrape()
     const expected = new Map<string, number>()

@@ -97,6 +97,11 @@ export interface ChangeEvent {
    * events leave it out (a watcher follows the view as it goes).
    */
   previous?: Config
+  /**
+   * `JSON.stringify(config)`, when the store has it at hand (live events of both stores): the
+   * read model and the watch frames take it instead of serialising the config again.
+   */
+  json?: string
 }
 
 export type ChangeListener = (event: ChangeEvent) => void

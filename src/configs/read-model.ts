@@ -84,7 +84,7 @@ export class ReadModel {
     const current = this.entries.get(name)
     if (current === undefined || current.revision < event.revision) {
       if (event.type === 'DELETED') this.remove(name)
-      else this.put(event.config, event.revision)
+      else this.put(event.config, event.revision, event.json)
     }
     if (event.revision > this.revision) this.revision = event.revision
   }
@@ -146,10 +146,10 @@ export class ReadModel {
     return { candidates, probes }
   }
 
-  private put(config: Config, revision: number): void {
+  private put(config: Config, revision: number, json = JSON.stringify(config)): void {
     const name = config.dcname
     const previous = this.entries.get(name)
-    this.entries.set(name, new CachedConfig(name, JSON.stringify(config), revision))
+    this.entries.set(name, new CachedConfig(name, json, revision))
     const next = leafKeys(config)
     if (previous === undefined) {
       this.names.add(name)

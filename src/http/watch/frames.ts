@@ -26,7 +26,7 @@ const made = new WeakMap<ChangeEvent, Frames>()
 export function frameOf(event: ChangeEvent, type: ChangeType): Uint8Array {
   let frames = made.get(event)
   if (frames === undefined) {
-    frames = { config: JSON.stringify(event.config), byType: {} }
+    frames = { config: event.json ?? JSON.stringify(event.config), byType: {} }
     made.set(event, frames)
   }
   let frame = frames.byType[type]

@@ -178,6 +178,7 @@ export class PostgresChangeFeed {
           type: row.type,
           config: JSON.parse(row.body ?? 'null') as Config,
           revision: Number(row.revision),
+          ...(row.body === null ? {} : { json: row.body }),
         }
         this.delivered = event.revision
         this.dispatch(event)

@@ -257,7 +257,7 @@ export class SqliteConfigStore implements ConfigStore {
   private appendEvent(type: ChangeType, config: Config, body: string, meta: WriteMeta, previous?: string): number {
     const entry = { type, dcname: config.dcname, body, previous, time: this.now(), ...meta }
     const revision = appendEvent(this.statements, entry)
-    this.commits.record({ type, config, revision })
+    this.commits.record({ type, config, revision, json: body })
     return revision
   }
 

@@ -4,17 +4,14 @@
  * `Deno.stdout.write` does that wait on a thread of its own and resolves once the bytes are in
  * the pipe. So here each turn's batch leaves as one asynchronous write, one write at a time, and
  * the lines that come while a write is in flight wait behind it in the same bounded queue as on
- * Bun (stdout-sink.ts): whole and in order, the newest dropped and counted past the bound.
+ * Bun (LineQueue in line-sink.ts): whole and in order, the newest dropped and counted past the bound.
  */
-import { Buffer } from 'node:buffer'
-import { setImmediate } from 'node:timers'
 import {
   concat,
   countLines,
   EXIT_PATIENCE_MS,
   encoder,
-  HIGH_WATER,
-  MAX_QUEUED_BYTES,
+  LineQueue,
   type SinkOptions,
   type StdoutSink,
 } from './line-sink.ts'
@@ -28,28 +25,19 @@ export interface DenoStdout {
 }
 
 export function denoStdoutSink(stdout: DenoStdout, options: SinkOptions = {}): StdoutSink {
-  const maxQueuedBytes = options.maxQueuedBytes ?? MAX_QUEUED_BYTES
-  /** This turn's lines, not yet offered; only ever filled while no write is in flight. */
-  let batch = ''
-  let scheduled = false
   /** The bytes of the write in flight, and when it started; undefined while stdout is idle. */
   let inFlight: Uint8Array | undefined
   let inFlightSince = 0
-  /** Whole lines that came while a write was in flight, in order. */
-  let waiting: string[] = []
-  /** The write in flight and the lines waiting behind it: what the bound holds. */
-  let queuedBytes = 0
-  let dropped = 0
 
   const offer = (bytes: Uint8Array): void => {
     inFlight = bytes
     inFlightSince = Date.now()
-    queuedBytes = bytes.length
+    queue.hold(bytes.length)
     stdout.write(bytes).then(
       (written) => next(bytes.subarray(written)),
       () => {
         // BrokenPipe (the reader is gone) or a stdout that cannot be written at all.
-        dropped += countLines(bytes)
+        queue.dropped += countLines(bytes)
         next(new Uint8Array(0))
       },
     )
@@ -58,49 +46,18 @@ export function denoStdoutSink(stdout: DenoStdout, options: SinkOptions = {}): S
   /** The write is over: what it left unwritten and what waited behind it leave in the next one. */
   const next = (rest: Uint8Array): void => {
     inFlight = undefined
-    const text = waiting.join('')
-    waiting = []
-    queuedBytes = 0
+    const text = queue.release()
     const bytes = text === '' ? rest : concat(rest, encoder.encode(text))
     if (bytes.length > 0) offer(bytes)
   }
 
-  const flush = (done?: () => void): void => {
-    scheduled = false
-    if (batch !== '') {
-      const text = batch
-      batch = ''
-      offer(encoder.encode(text))
-    }
-    done?.()
-  }
-
+  const queue = new LineQueue(offer, options.maxQueuedBytes)
   return {
-    write(line) {
-      if (inFlight) {
-        // Newest dropped, as on Bun: what waits continues what was written without a gap.
-        const bytes = Buffer.byteLength(line)
-        if (queuedBytes + bytes > maxQueuedBytes) dropped++
-        else {
-          waiting.push(line)
-          queuedBytes += bytes
-        }
-        return
-      }
-      batch += line
-      if (batch.length >= HIGH_WATER) flush()
-      else if (!scheduled) {
-        scheduled = true
-        setImmediate(flush)
-      }
-    },
-    flush,
-    droppedLines: () => dropped,
+    write: (line) => queue.write(line),
+    flush: queue.flush,
+    droppedLines: () => queue.dropped,
     flushBeforeExit() {
-      const rest = encoder.encode(waiting.join('') + batch)
-      waiting = []
-      batch = ''
-      queuedBytes = 0
+      const rest = encoder.encode(queue.takeAll())
       // An exit hook can only write synchronously, and a synchronous write to a blocking stdout
       // has no time limit: it returns once the reader makes room, or never. So the exit writes
       // only while stdout looks alive: no write in flight, or one younger than the patience
@@ -111,10 +68,10 @@ export function denoStdoutSink(stdout: DenoStdout, options: SinkOptions = {}): S
       // pipe full, holds the exit until it resumes or the process is killed (in Kubernetes, at
       // the end of terminationGracePeriodSeconds).
       if (inFlight && Date.now() - inFlightSince > EXIT_PATIENCE_MS) {
-        dropped += countLines(inFlight) + countLines(rest)
+        queue.dropped += countLines(inFlight) + countLines(rest)
         return
       }
-      dropped += countLines(rest.subarray(writeAll(stdout, rest)))
+      queue.dropped += countLines(rest.subarray(writeAll(stdout, rest)))
     },
   }
 }

@@ -10,18 +10,16 @@
  * taking bytes, so `process.exit` loses nothing when stdout is being read. Deno leaves stdout
  * blocking, so it gets a sink of its own with the same queue (deno-stdout-sink.ts).
  */
-import { Buffer } from 'node:buffer'
 import { writeSync } from 'node:fs'
 import process from 'node:process'
-import { clearTimeout, setImmediate, setTimeout } from 'node:timers'
+import { clearTimeout, setTimeout } from 'node:timers'
 import { type DenoStdout, denoStdoutSink } from './deno-stdout-sink.ts'
 import {
   concat,
   countLines,
   EXIT_PATIENCE_MS,
   encoder,
-  HIGH_WATER,
-  MAX_QUEUED_BYTES,
+  LineQueue,
   type SinkOptions,
   type StdoutSink,
 } from './line-sink.ts'
@@ -67,28 +65,20 @@ export function droppedStdoutLines(): number {
  * stops the thread in write()). Exported for the benchmark and tests.
  */
 export function fdSink(fd: number, options: SinkOptions = {}): StdoutSink {
-  const maxQueuedBytes = options.maxQueuedBytes ?? MAX_QUEUED_BYTES
-  /** This turn's lines, not yet offered to stdout. */
-  let batch = ''
-  let scheduled = false
-  // What a full stdout refused, in order: the unwritten rest of a batch (whose first line may
-  // be half written), then whole lines that came while it waited.
+  /** What a full stdout refused of the last write (its first line may be half written). */
   let head: Uint8Array | undefined
-  let waiting: string[] = []
-  let queuedBytes = 0
   let retry: ReturnType<typeof setTimeout> | undefined
-  let dropped = 0
 
-  /** Writes what stdout takes now; whatever it refuses becomes the head of the queue. */
+  /** Writes what stdout takes now; whatever it refuses is held, and lines wait behind it. */
   const offer = (bytes: Uint8Array): void => {
     const outcome = writeSome(fd, bytes)
     if (outcome === 'closed') {
-      dropped += countLines(bytes)
+      queue.dropped += countLines(bytes)
       return
     }
     if (outcome < bytes.length) {
       head = bytes.subarray(outcome)
-      queuedBytes = head.length
+      queue.hold(head.length)
       retry = setTimeout(drain, RETRY_MS)
       // The queue never keeps a process alive: the exit hook has the last word on it.
       retry.unref?.()
@@ -100,55 +90,21 @@ export function fdSink(fd: number, options: SinkOptions = {}): StdoutSink {
     retry = undefined
     const rest = head as Uint8Array
     head = undefined
-    const text = waiting.join('')
-    waiting = []
-    queuedBytes = 0
+    const text = queue.release()
     offer(text === '' ? rest : concat(rest, encoder.encode(text)))
   }
 
-  const flush = (done?: () => void): void => {
-    scheduled = false
-    if (batch !== '') {
-      const text = batch
-      batch = ''
-      offer(encoder.encode(text))
-    }
-    done?.()
-  }
-
+  const queue = new LineQueue(offer, options.maxQueuedBytes)
   return {
-    write(line) {
-      if (head) {
-        // Stdout is full. The newest lines are the ones dropped: what already waits is a
-        // contiguous continuation of what was written (its first line may be half out and
-        // must be finished), and an incident's first lines explain more than its last.
-        const bytes = Buffer.byteLength(line)
-        if (queuedBytes + bytes > maxQueuedBytes) dropped++
-        else {
-          waiting.push(line)
-          queuedBytes += bytes
-        }
-        return
-      }
-      batch += line
-      if (batch.length >= HIGH_WATER) flush()
-      else if (!scheduled) {
-        scheduled = true
-        setImmediate(flush)
-      }
-    },
-    flush,
-    droppedLines: () => dropped,
+    write: (line) => queue.write(line),
+    flush: queue.flush,
+    droppedLines: () => queue.dropped,
     flushBeforeExit() {
       if (retry) clearTimeout(retry)
       retry = undefined
-      const parts = [head ?? new Uint8Array(0), encoder.encode(waiting.join('') + batch)]
+      const bytes = concat(head ?? new Uint8Array(0), encoder.encode(queue.takeAll()))
       head = undefined
-      waiting = []
-      batch = ''
-      queuedBytes = 0
-      const bytes = concat(parts[0] as Uint8Array, parts[1] as Uint8Array)
-      dropped += countLines(bytes.subarray(writePatiently(fd, bytes)))
+      queue.dropped += countLines(bytes.subarray(writePatiently(fd, bytes)))
     },
   }
 }

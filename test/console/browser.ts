@@ -7,18 +7,9 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { launchChromium } from '../support/chromium.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 /** Generous: the machine is shared and small. */
 export const WAIT_MS = 20_000
 export const WIDE = 1400
@@ -38,8 +29,7 @@ export interface ConsoleBrowser {
 }
 
 export async function launchConsoleBrowser(serverUrl: string): Promise<ConsoleBrowser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run test/support/ensure-chromium.sh`)
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: WAIT_MS })
+  const browser = await launchChromium(WAIT_MS)
   const origin = new URL(serverUrl).origin
   const offOrigin: string[] = []
   const requested: string[] = []

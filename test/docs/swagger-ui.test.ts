@@ -9,19 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
+import { launchChromium } from '../support/chromium.ts'
 import { type RunningServer, startServer, tempDir } from '../support/server.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 /** Generous: on a busy 2-core machine parsing the 1.5 MB bundle alone has taken 8 s. */
 const WAIT_MS = 30_000
 
@@ -46,9 +37,8 @@ describe('Swagger UI at /swagger, with the internet blocked', () => {
   const screenshot = join(tempDir('swagger-ui-'), 'swagger-ui.png')
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run test/support/ensure-chromium.sh`)
     server = await startServer({ env: { API_TOKEN: token } })
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: WAIT_MS })
+    browser = await launchChromium(WAIT_MS)
     context = await browser.newContext({ viewport: { width: 1280, height: 1400 } })
     const origin = new URL(server.url).origin
     await context.route('**/*', (route) => {

@@ -1,0 +1,23 @@
+/**
+ * Debian's headless Chromium, as the browser tests launch it (test/support/ensure-chromium.sh
+ * installs it). The background-networking flags matter: without them Chromium reaches for
+ * Google's hosts at start, which this closed network refuses.
+ */
+import { existsSync } from 'node:fs'
+import { type Browser, chromium } from 'playwright-core'
+
+const CHROMIUM = '/usr/bin/chromium'
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+
+export function launchChromium(timeoutMs: number): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run test/support/ensure-chromium.sh`)
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: timeoutMs })
+}

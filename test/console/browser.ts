@@ -4,7 +4,6 @@
  * can assert that the console needed nothing but the service. Also: axe-core's accessibility
  * check and screenshots at the two widths the console is made for.
  */
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
 import type { Browser, BrowserContext, Page } from 'playwright-core'

@@ -8,53 +8,29 @@ import { writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { freePort, type PostgresServer, startPostgres } from './support/postgres.ts'
-import { ROOT, type Runtime, runtimeCommand, startServer, tempDir } from './support/server.ts'
+import { type Runtime, runUntilExit as runProcessUntilExit, startServer, tempDir } from './support/server.ts'
 
 const PASSWORD = 's3cret-pw'
 /** A process that should have exited but serves instead is killed after this. */
 const EXIT_WITHIN_MS = 10_000
 setDefaultTimeout(EXIT_WITHIN_MS + 5000)
 
-interface Exit {
-  code: number
-  stderr: string[]
-  /** stdout lines, parsed as JSON when they are JSON. */
-  stdout: Record<string, unknown>[]
+/** The service's run until it exits, with its stdout lines parsed as JSON where they are JSON. */
+async function runUntilExit(runtime: Runtime, env: Record<string, string>) {
+  const exit = await runProcessUntilExit(runtime, env, EXIT_WITHIN_MS)
+  return { ...exit, stdout: exit.stdout.map(parsed) }
 }
 
-async function runUntilExit(runtime: Runtime, env: Record<string, string>): Promise<Exit> {
-  const child = Bun.spawn(runtimeCommand(runtime), {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SERVE_PORT: '0', ...env },
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const killer = setTimeout(() => child.kill('SIGKILL'), EXIT_WITHIN_MS)
-  const [code, stdout, stderr] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ])
-  clearTimeout(killer)
-  return {
-    code,
-    stderr: stderr.split('\n').filter((line) => line.trim() !== ''),
-    stdout: stdout
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => {
-        try {
-          return JSON.parse(line) as Record<string, unknown>
-        } catch {
-          return { unparsed: line }
-        }
-      }),
+function parsed(line: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line) as Record<string, unknown>
+  } catch {
+    return { unparsed: line }
   }
 }
 
 /** One line naming `setting`, no stack frames, no password, never listening. */
-function expectOneLineFailure(exit: Exit, setting: string): string {
+function expectOneLineFailure(exit: Awaited<ReturnType<typeof runUntilExit>>, setting: string): string {
   expect(exit.stderr).toHaveLength(1)
   const line = exit.stderr[0] as string
   expect(line).toContain(setting)

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ROOT, type Runtime, runtimeCommand, tempDir } from '../support/server.ts'
+import { tempDir } from '../support/server.ts'
 
 export const sha256 = (secret: string) => createHash('sha256').update(secret).digest('hex')
 
@@ -45,32 +45,6 @@ export class SecretVolume {
     writeFileSync(join(this.dir, name, this.fileName), content)
     return name
   }
-}
-
-export interface Exit {
-  code: number
-  stderr: string[]
-  stdout: string[]
-}
-
-/** Runs the service until it exits by itself (killed after `withinMs` if it serves instead). */
-export async function runUntilExit(runtime: Runtime, env: Record<string, string>, withinMs = 10_000): Promise<Exit> {
-  const child = Bun.spawn(runtimeCommand(runtime), {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SERVE_PORT: '0', ...env },
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const killer = setTimeout(() => child.kill('SIGKILL'), withinMs)
-  const [code, stdout, stderr] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ])
-  clearTimeout(killer)
-  const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '')
-  return { code, stderr: lines(stderr), stdout: lines(stdout) }
 }
 
 /** Polls `check` until it returns something other than undefined, or throws after `ms`. */

@@ -7,8 +7,8 @@ import { describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { digestOf, findToken, parseTokenFile, TokenFileError } from '../../src/access/token-file.ts'
-import { tempDir } from '../support/server.ts'
-import { runUntilExit, sha256 } from './support.ts'
+import { runUntilExit, tempDir } from '../support/server.ts'
+import { sha256 } from './support.ts'
 
 setDefaultTimeout(30_000)
 

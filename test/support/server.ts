@@ -144,3 +144,30 @@ async function pump(stream: ReadableStream<Uint8Array>, onLine: (line: string) =
   }
   if (buffer.trim() !== '') onLine(buffer)
 }
+
+/** How a process that should not get to serve ended: its exit code and its non-empty lines. */
+export interface Exit {
+  code: number
+  stderr: string[]
+  stdout: string[]
+}
+
+/** Runs the service until it exits by itself (killed after `withinMs` if it serves instead). */
+export async function runUntilExit(runtime: Runtime, env: Record<string, string>, withinMs = 10_000): Promise<Exit> {
+  const child = Bun.spawn(runtimeCommand(runtime), {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SERVE_PORT: '0', ...env },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const killer = setTimeout(() => child.kill('SIGKILL'), withinMs)
+  const [code, stdout, stderr] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ])
+  clearTimeout(killer)
+  const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '')
+  return { code, stderr: lines(stderr), stdout: lines(stdout) }
+}

@@ -1,21 +1,24 @@
 /**
- * The SQLite store's filter index (the `leaves` table): searches read only the matching configs,
- * an existing database gets the index on first open, and it agrees with the filter semantics.
+ * The SQLite store's filtered lists: a scan in dcname order that keeps what the filters match,
+ * with no index of leaves to keep up; pages, cursors and prefixes as every list has them.
  */
 
 import { Database } from 'bun:sqlite'
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { listSql } from '../../src/store/sqlite/filter-index.ts'
+import type { Filter } from '../../src/configs/config-store.ts'
+import { matchesFilters } from '../../src/configs/filter-match.ts'
+import type { Config } from '../../src/configs/model.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
+const filter = (key: string, value: string): Filter => ({ path: key.split('.'), value })
 
-describe('SQLite filter index', () => {
+describe('SQLite filtered lists', () => {
   let dir: string
   let path: string
   const opened: SqliteConfigStore[] = []
@@ -28,7 +31,7 @@ describe('SQLite filter index', () => {
     (await store.list({ filters: [{ path: key.split('.'), value }], limit: 100 })).items.map((i) => i.config.dcname)
 
   beforeEach(() => {
-    dir = tempDir('filter-index-')
+    dir = tempDir('list-scan-')
     path = join(dir, 'configs.db')
   })
   afterEach(async () => {
@@ -36,27 +39,56 @@ describe('SQLite filter index', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('when a metadata filter is given, then the query looks it up in the index instead of reading every config', () => {
-    open()
-    const { sql, params } = listSql({ filters: [{ path: ['metadata', 'team'], value: 'a' }], limit: 10 })
+  it('when a store is opened, then it keeps no filter index: writes touch only configs and history', async () => {
+    const store = open()
+    await store.create({ dcname: 'x', metadata: { team: 'a' } }, author)
     const db = new Database(path, { readonly: true })
-    const plan = db
-      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
-      .all(...params)
-      .map((row) => (row as { detail: string }).detail)
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all()
     db.close()
-    expect(plan).toEqual(['SEARCH l USING PRIMARY KEY (path=? AND value=?)', 'SEARCH c USING PRIMARY KEY (dcname=?)'])
+    expect((tables as { name: string }[]).map((t) => t.name)).not.toContain('leaves')
+    expect(await names(store, 'metadata.team', 'a')).toEqual(['x'])
   })
 
-  it('when a database was written before the index existed, then the first open indexes its configs', async () => {
-    const db = new Database(path, { create: true })
-    db.run(
-      'CREATE TABLE configs (dcname TEXT PRIMARY KEY, body TEXT NOT NULL, revision INTEGER NOT NULL) WITHOUT ROWID',
-    )
-    db.run(`INSERT INTO configs VALUES ('old-1', '{"dcname":"old-1","metadata":{"team":"a"}}', 1)`)
-    db.run(`INSERT INTO configs VALUES ('old-2', '{"dcname":"old-2","metadata":{"team":"b"}}', 2)`)
-    db.close()
-    expect(await names(open(), 'metadata.team', 'a')).toEqual(['old-1'])
+  it('when matches are spread over more configs than one step of the scan reads, then every page agrees with the filters evaluated on every config', async () => {
+    const store = open()
+    const all: Config[] = []
+    for (let i = 0; i < 700; i++) {
+      const dcname = `${['a', 'b', 'c'][i % 3]}-${String(i).padStart(4, '0')}`
+      // Sparse matches: gold on every 7th, team t on every 2nd; some configs have no metadata to match.
+      const metadata = i % 11 === 0 ? {} : { team: i % 2 === 0 ? 't' : 'u', tier: i % 7 === 0 ? 'gold' : 'silver' }
+      all.push({ dcname, metadata })
+    }
+    await Promise.all(all.map((config) => store.create(config, author)))
+    const sorted = all.map((c) => c.dcname).sort()
+    const byName = new Map(all.map((c) => [c.dcname, c]))
+    const cases: { filters: Filter[]; prefixes?: string[]; limit: number }[] = [
+      { filters: [filter('metadata.tier', 'gold')], limit: 7 },
+      { filters: [filter('metadata.tier', 'gold'), filter('metadata.team', 't')], limit: 5 },
+      { filters: [filter('metadata.tier', 'gold')], prefixes: ['b-', 'c-0'], limit: 4 },
+      { filters: [filter('metadata.team', 'u')], prefixes: ['a-'], limit: 300 },
+      { filters: [filter('metadata.tier', 'gold'), filter('dcname', 'c-0014')], limit: 1 },
+      { filters: [filter('metadata.tier', 'none')], limit: 10 },
+    ]
+    for (const { filters, prefixes, limit } of cases) {
+      const expected = sorted.filter(
+        (name) =>
+          matchesFilters(byName.get(name) as Config, filters) &&
+          (prefixes === undefined || prefixes.some((p) => name.startsWith(p))),
+      )
+      // Page through with the cursor, as a client does, and check each page's `more`.
+      const got: string[] = []
+      let after: string | undefined
+      for (;;) {
+        const page = await store.list({ filters, prefixes, limit, after })
+        got.push(...page.items.map((i) => i.config.dcname))
+        expect(page.items.length).toBeLessThanOrEqual(limit)
+        expect(page.more).toBe(got.length < expected.length)
+        if (!page.more) break
+        expect(page.items).toHaveLength(limit)
+        after = got[got.length - 1]
+      }
+      expect(got).toEqual(expected)
+    }
   })
 
   it('when a config is replaced or deleted, then its old leaves no longer match', async () => {

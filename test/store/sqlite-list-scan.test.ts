@@ -91,6 +91,17 @@ describe('SQLite filtered lists', () => {
     }
   })
 
+  it('when a filter value holds characters JSON escapes, then the configs holding it match and the others do not', async () => {
+    const store = open()
+    const values = ['say "hi"', 'back\\slash', 'line\nbreak', 'tab\t', 'ünïcødé 🙂', '\u2028', '\u0001', '']
+    for (const [i, value] of values.entries())
+      await store.create({ dcname: `v-${i}`, metadata: { text: value } }, author)
+    await store.create({ dcname: 'w-number', metadata: { text: 5, other: 'say "hi"' } }, author)
+    for (const [i, value] of values.entries()) expect(await names(store, 'metadata.text', value)).toEqual([`v-${i}`])
+    expect(await names(store, 'metadata.text', '5')).toEqual(['w-number'])
+    expect(await names(store, 'metadata.text', 'say')).toEqual([])
+  })
+
   it('when a config is replaced or deleted, then its old leaves no longer match', async () => {
     const store = open()
     await store.create({ dcname: 'x', metadata: { team: 'a', deep: { flag: true } } }, author)

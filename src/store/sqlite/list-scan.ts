@@ -1,7 +1,8 @@
 /**
  * Lists of the SQLite store, in dcname order. A metadata filter is answered by reading the
  * configs in that order, a chunk at a time, and keeping those every filter matches (the domain's
- * matchesFilters, the rule the read model and watch streams follow), until the page is full.
+ * matchesFilters, the rule the read model and watch streams follow), until the page is full;
+ * SQLite passes over the bodies that do not even hold the value's text (bodyText).
  * There is no index of metadata leaves: writes would pay to keep one up, while the service
  * answers searches from its read model (src/configs/read-model.ts) and the store's own filtered
  * list serves only while that model loads, and tools that use the store directly.
@@ -62,8 +63,10 @@ export class ListScan {
 }
 
 /**
- * The configs a query can hold whatever its metadata filters say, as ranges of the primary key:
- * after the cursor, inside one of the prefixes (see prefixRange), equal to a dcname filter.
+ * The rows a page can hold, as ranges of the primary key (after the cursor, inside one of the
+ * prefixes, see prefixRange; equal to a dcname filter), and for each metadata filter only the
+ * bodies holding its value's text (bodyText): SQLite skips most rows that cannot match without
+ * handing them over to be parsed. matchesFilters decides.
  */
 function rangeSql(query: ListQuery, after: string | undefined): { sql: string; params: SqlValue[] } {
   const where: string[] = []
@@ -83,6 +86,9 @@ function rangeSql(query: ListQuery, after: string | undefined): { sql: string; p
     if (isDcnameFilter(filter)) {
       where.push('dcname = ?')
       params.push(filter.value)
+    } else {
+      where.push('instr(body, ?) > 0')
+      params.push(bodyText(filter.value))
     }
   }
   const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
@@ -91,4 +97,14 @@ function rangeSql(query: ListQuery, after: string | undefined): { sql: string; p
 
 function isDcnameFilter(filter: Filter): boolean {
   return filter.path.length === 1 && filter.path[0] === 'dcname'
+}
+
+/**
+ * What a body holding a leaf that matches `value` contains for sure. Bodies are stored as
+ * JSON.stringify wrote them: a string leaf equal to the value appears as the value's JSON string
+ * (this is its inside, escapes included), a number, boolean or null leaf as its JSON text, which
+ * then equals the value and has nothing to escape.
+ */
+function bodyText(value: string): string {
+  return JSON.stringify(value).slice(1, -1)
 }

@@ -87,11 +87,12 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
     version: 5,
     description: 'no filter index: metadata filters scan the configs, searches are answered from memory',
     statements: [
-      // Keeping it up cost every write more than the rest of its statements together, and the
-      // read model answers searches; the store's own filtered list scans (list-scan.ts).
+      // Keeping it up was most of the SQL work of every write, while the read model answers
+      // searches; the store's own filtered list scans the configs (list-scan.ts).
       'DROP TABLE IF EXISTS leaves',
-      // A build from before this migration would need the table on every write: it must refuse
-      // this database rather than fail on the first write (see checkUsable).
+      // Builds from before this migration need the table: they stop at open, on "no such table:
+      // leaves". Builds from now on read this mark (checkUsable); a later migration that removes
+      // what they use raises it, and they refuse the database in one line naming the versions.
       "INSERT OR REPLACE INTO meta (key, value) VALUES ('oldest_usable_schema', '5')",
     ],
   },

@@ -1,8 +1,8 @@
 /**
  * The scalar leaves of a config as a metadata filter compares them (see filter-match.ts): the
  * path below the root joined by '.', and the value as a filter's text matches it (a string's
- * content, anything else its JSON text). Indexes of filters (SQLite's `leaves` table, the read
- * model) hold exactly these, so a search is a lookup.
+ * content, anything else its JSON text). The read model's index of filters holds exactly these,
+ * so a search is a lookup.
  */
 import type { Config } from './model.ts'
 
@@ -11,8 +11,8 @@ export type Leaf = [path: string, value: string]
 /**
  * Every scalar leaf below `metadata` (objects walked, arrays not). A key with a '.' is left out:
  * no filter can name it (segments are letters, digits, '-' and '_'), and indexed it would pose
- * as a nested path. A change to what this returns needs a SQLite migration that rebuilds the
- * index (see sqlite-migrations.ts).
+ * as a nested path. What this returns must agree with matchesFilter, which watch streams and
+ * the SQLite store's filtered lists follow (test/configs/read-model.test.ts compares them).
  */
 export function leavesOf(config: Config): Leaf[] {
   const leaves: Leaf[] = []

@@ -9,9 +9,9 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { HistoryCompactedError, RevisionCompactedError } from '../../src/configs/config-store.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
-import { MIGRATIONS, migrate } from '../../src/store/sqlite/sqlite-migrations.ts'
+import { MIGRATIONS, migrate, SchemaTooNewError } from '../../src/store/sqlite/sqlite-migrations.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
-import { tempDir } from '../support/server.ts'
+import { runUntilExit, tempDir } from '../support/server.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
@@ -81,6 +81,47 @@ function databaseBeforeHistory(path: string): void {
   db.close()
 }
 
+/**
+ * A database of the build before the filter index went (schema version 4): `a` (team x) and `b`
+ * (team y) in the configs, and the index as that build kept it, plus a stale row claiming `b`
+ * is in team x, which must not be believed once the index is gone.
+ */
+function databaseWithFilterIndex(path: string): void {
+  const db = openBunSqlite(path)
+  migrate(
+    db,
+    MIGRATIONS.filter((m) => m.version <= 4),
+  )
+  const write = (dcname: string, team: string, revision: number) => {
+    db.prepare('INSERT INTO events (type, dcname, body, time) VALUES (?, ?, ?, ?)').run(
+      'ADDED',
+      dcname,
+      body(dcname, team),
+      1,
+    )
+    db.prepare('INSERT INTO configs (dcname, body, revision) VALUES (?, ?, ?)').run(
+      dcname,
+      body(dcname, team),
+      revision,
+    )
+    db.prepare('INSERT INTO leaves (path, value, dcname) VALUES (?, ?, ?)').run('metadata.team', team, dcname)
+  }
+  write('a', 'x', 1)
+  write('b', 'y', 2)
+  db.prepare('INSERT INTO leaves (path, value, dcname) VALUES (?, ?, ?)').run('metadata.team', 'x', 'b')
+  db.close()
+}
+
+function tableNames(path: string): string[] {
+  const db = new Database(path, { readonly: true })
+  try {
+    const rows = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name").all()
+    return (rows as { name: string }[]).map((row) => row.name)
+  } finally {
+    db.close()
+  }
+}
+
 function appliedVersions(path: string): number[] {
   const db = new Database(path, { readonly: true })
   try {
@@ -111,7 +152,7 @@ describe('SQLite migrations', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('when a database made before migrations is opened, then it keeps its configs, history, seeded mark and index', async () => {
+  it('when a database made before migrations is opened, then it keeps its configs, history and seeded mark, and filters still match', async () => {
     databaseBeforeMigrations(path)
     const store = open()
     expect(await store.get('a')).toEqual({ config: { dcname: 'a', metadata: { team: 'z' } }, revision: 3 })
@@ -198,4 +239,63 @@ describe('SQLite migrations', () => {
     expect((await open().get('x'))?.config.dcname).toBe('x')
     expect(appliedVersions(path)).toEqual([...MIGRATIONS.map((m) => m.version), 999])
   })
+
+  it('when a database with the filter index is opened, then the index is dropped and filters answer from the configs', async () => {
+    databaseWithFilterIndex(path)
+    expect(tableNames(path)).toContain('leaves')
+    const store = open()
+    expect(tableNames(path).filter((name) => name.startsWith('leaves'))).toEqual([])
+    expect(appliedVersions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+    const team = async (value: string, after?: string) =>
+      (await store.list({ filters: [{ path: ['metadata', 'team'], value }], limit: 10, after })).items.map(
+        (i) => i.config.dcname,
+      )
+    expect(await team('x')).toEqual(['a'])
+    expect(await team('y')).toEqual(['b'])
+    expect(await team('y', 'b')).toEqual([])
+    await store.replace({ dcname: 'a', metadata: { team: 'y' } }, {}, author)
+    expect(await team('y')).toEqual(['a', 'b'])
+    expect(await team('x')).toEqual([])
+  })
+
+  it('when a build that knows fewer migrations than the database needs opens it, then it refuses naming both versions and changes nothing', async () => {
+    await open().create({ dcname: 'x', metadata: {} }, author)
+    const db = openBunSqlite(path)
+    try {
+      const olderBuild = MIGRATIONS.filter((m) => m.version <= 4)
+      const refusal = (() => {
+        try {
+          migrate(db, olderBuild)
+        } catch (error) {
+          return error
+        }
+      })()
+      expect(refusal).toBeInstanceOf(SchemaTooNewError)
+      expect((refusal as Error).message).toBe(
+        'the database was migrated by a newer build and needs schema version 5 or later; this build knows up to version 4',
+      )
+    } finally {
+      db.close()
+    }
+    expect(appliedVersions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+    expect((await open().get('x'))?.config.dcname).toBe('x')
+  })
+
+  it.each(['bun', 'deno'] as const)(
+    'when the service on %s opens a database a newer build made unusable for it, then it exits with one line naming the versions',
+    async (runtime) => {
+      await open().create({ dcname: 'x', metadata: {} }, author)
+      for (const store of opened.splice(0)) await store.close()
+      const db = new Database(path, { strict: true })
+      db.prepare("UPDATE meta SET value = '99' WHERE key = 'oldest_usable_schema'").run()
+      db.close()
+      const exit = await runUntilExit(runtime, { DATABASE_URL: `sqlite:${path}` })
+      const newest = Math.max(...MIGRATIONS.map((m) => m.version))
+      expect(exit.code).toBe(1)
+      expect(exit.stderr).toEqual([
+        `cannot start: DATABASE_URL: cannot open the SQLite database ${path}: the database was migrated by a newer build and needs schema version 99 or later; this build knows up to version ${newest}`,
+      ])
+      expect(exit.stdout.some((line) => line.includes('"listening"'))).toBe(false)
+    },
+  )
 })

@@ -8,7 +8,6 @@
  * on every open; migrations 1 and 2 are those statements (`IF NOT EXISTS`), so such a database
  * is adopted as it is, its configs, events and seeded mark kept.
  */
-import { FilterIndex } from './filter-index.ts'
 import type { SqliteDatabase } from './sqlite-driver.ts'
 
 interface SqliteMigration {
@@ -55,7 +54,8 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
       // Where earlier builds recorded which version of the index they built: now this table's job.
       "DELETE FROM meta WHERE key = 'leaves'",
     ],
-    run: (db) => new FilterIndex(db).rebuild(),
+    // It also filled the table from every config; migration 5 drops the table, so a database that
+    // still lacks both now skips that work and ends in the same schema.
   },
   {
     version: 3,
@@ -82,6 +82,19 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
        ) WITHOUT ROWID`,
     ],
     run: (db) => adoptEvents(db, Date.now()),
+  },
+  {
+    version: 5,
+    description: 'no filter index: metadata filters scan the configs, searches are answered from memory',
+    statements: [
+      // Keeping it up was most of the SQL work of every write, while the read model answers
+      // searches; the store's own filtered list scans the configs (list-scan.ts).
+      'DROP TABLE IF EXISTS leaves',
+      // Builds from before this migration need the table: they stop at open, on "no such table:
+      // leaves". Builds from now on read this mark (checkUsable); a later migration that removes
+      // what they use raises it, and they refuse the database in one line naming the versions.
+      "INSERT OR REPLACE INTO meta (key, value) VALUES ('oldest_usable_schema', '5')",
+    ],
   },
 ]
 
@@ -119,10 +132,11 @@ export function migrate(db: SqliteDatabase, migrations: readonly SqliteMigration
       description TEXT NOT NULL,
       applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
     )`)
+    checkUsable(db, migrations)
     const rows = db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]
     const applied = new Set(rows.map((row) => Number(row.version)))
-    // Versions this build does not know belong to a newer build (a rollback): additive by rule,
-    // so this build keeps working beside them.
+    // Versions this build does not know belong to a newer build (a rollback): this build keeps
+    // working beside them, unless one of them said otherwise (checkUsable).
     const pending = migrations.filter((m) => !applied.has(m.version)).sort((a, b) => a.version - b.version)
     const record = db.prepare('INSERT INTO schema_migrations (version, description) VALUES (?, ?)')
     for (const migration of pending) {
@@ -135,5 +149,34 @@ export function migrate(db: SqliteDatabase, migrations: readonly SqliteMigration
   } catch (error) {
     db.exec('ROLLBACK')
     throw error
+  }
+}
+
+/**
+ * A migration that older builds cannot work beside (it removes what they use) records, in meta,
+ * the schema version a build must know at least; a build that knows less refuses the database
+ * before it touches it, naming both versions.
+ */
+function checkUsable(db: SqliteDatabase, migrations: readonly SqliteMigration[]): void {
+  const meta = db.prepare("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get()
+  if (!meta) return
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'oldest_usable_schema'").get() as
+    | { value: string }
+    | undefined
+    | null
+  const needed = Number(row?.value ?? 0)
+  const known = Math.max(0, ...migrations.map((m) => m.version))
+  if (needed > known) throw new SchemaTooNewError(needed, known)
+}
+
+export class SchemaTooNewError extends Error {
+  constructor(
+    readonly needed: number,
+    readonly known: number,
+  ) {
+    super(
+      `the database was migrated by a newer build and needs schema version ${needed} or later; this build knows up to version ${known}`,
+    )
+    this.name = 'SchemaTooNewError'
   }
 }

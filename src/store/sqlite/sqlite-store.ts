@@ -7,8 +7,8 @@
  *
  * One module per mechanism: the schema as numbered migrations (sqlite-migrations.ts), writes
  * sharing transactions (group-commit.ts), reads sharing one snapshot per turn of the event loop
- * (read-snapshot.ts), the index that answers metadata filters (filter-index.ts), and history
- * with its retention (sqlite-history.ts).
+ * (read-snapshot.ts), lists and their filters (list-scan.ts), and history with its retention
+ * (sqlite-history.ts).
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -33,8 +33,8 @@ import {
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
 import { RetentionSchedule } from '../retention.ts'
-import { FilterIndex } from './filter-index.ts'
 import { GroupCommit } from './group-commit.ts'
+import { ListScan } from './list-scan.ts'
 import { SnapshotGroup, TurnSnapshot } from './read-snapshot.ts'
 import type { SqliteDatabase } from './sqlite-driver.ts'
 import { SqliteHistory } from './sqlite-history.ts'
@@ -55,7 +55,7 @@ export class SqliteConfigStore implements ConfigStore {
   private readonly historySize: number
   private readonly statements: ReturnType<typeof prepareStatements>
   private readonly listeners = new Set<ChangeListener>()
-  private readonly filterIndex: FilterIndex
+  private readonly lists: ListScan
   private readonly snapshot: TurnSnapshot
   private readonly commits: GroupCommit
   private readonly entries: SqliteHistory
@@ -73,7 +73,7 @@ export class SqliteConfigStore implements ConfigStore {
     this.db.exec('PRAGMA busy_timeout = 5000')
     migrate(this.db)
     this.statements = prepareStatements(this.db)
-    this.filterIndex = new FilterIndex(this.db)
+    this.lists = new ListScan(this.db)
     this.entries = new SqliteHistory(this.db, { ...options, historySize: this.historySize, now: this.now })
     const snapshots = options.snapshots ?? new SnapshotGroup()
     this.snapshot = new TurnSnapshot(this.db, snapshots)
@@ -100,13 +100,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async list(query: ListQuery): Promise<ListPage> {
-    this.ensureOpen()
-    const { statement, params } = this.filterIndex.listStatement(query)
-    return this.read(() => {
-      const rows = statement.all(...params) as Row[]
-      const more = rows.length > query.limit
-      return { items: rows.slice(0, query.limit).map(toStored), more, revision: this.newestRevision() }
-    })
+    return this.read(() => ({ ...this.lists.page(query), revision: this.newestRevision() }))
   }
 
   async count(): Promise<number> {
@@ -151,7 +145,6 @@ export class SqliteConfigStore implements ConfigStore {
       const last = JSON.parse(row.body) as Config
       const revision = this.appendEvent('DELETED', last, row.body, meta)
       this.statements.remove.run(dcname)
-      this.filterIndex.update(dcname, last, undefined)
       return revision
     })
   }
@@ -241,15 +234,13 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   /**
-   * `previousBody`: the stored text this write replaces, whose leaves it takes out of the index
-   * and which a MODIFIED event keeps as its previous state.
+   * `previousBody`: the stored text this write replaces, which a MODIFIED event keeps as its
+   * previous state.
    */
   private write(type: ChangeType, config: Config, meta: WriteMeta, previousBody?: string): StoredConfig {
     const body = JSON.stringify(config)
     const revision = this.appendEvent(type, config, body, meta, type === 'MODIFIED' ? previousBody : undefined)
     this.statements.upsert.run(config.dcname, body, revision)
-    const before = previousBody === undefined ? undefined : (JSON.parse(previousBody) as Config)
-    this.filterIndex.update(config.dcname, before, config)
     return { config, revision }
   }
 

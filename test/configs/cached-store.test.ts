@@ -195,6 +195,62 @@ describe('read model on PostgreSQL, written through another replica', () => {
     expect(revisionQueries).toBeLessThanOrEqual(2)
   })
 
+  it('when reads share a revision query, then each is observed in the wait histogram, from its own arrival', async () => {
+    waits.length = 0
+    const first = cache.get('dc-1')
+    // Joins the round queued behind the first read's query: it waits less than the first.
+    await Promise.resolve()
+    const later = await Promise.all([cache.get('dc-2'), cache.list(byTeam('team-0'))])
+    await first
+    expect(later[0]?.config.dcname).toBe('dc-2')
+    expect(later[1].items.length).toBeGreaterThan(0)
+    expect(waits.length).toBe(3)
+    expect(waits.every((seconds) => seconds > 0 && seconds < 0.4)).toBe(true)
+  })
+
+  it('when the revision query hangs, then every read fails with ReadModelBehindError once its own wait is over, not before', async () => {
+    const admin = postgres(url, { max: 1, onnotice: () => {} })
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let locked: () => void = () => {}
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve
+    })
+    // A transaction holding the table's strongest lock: the revision query waits for it.
+    const holder = admin.begin(async (tx) => {
+      await tx`LOCK TABLE store_state IN ACCESS EXCLUSIVE MODE`
+      locked()
+      await held
+    })
+    try {
+      await lockTaken
+      const failedAfter = async (read: Promise<unknown>) => {
+        const started = performance.now()
+        const failure = await read.catch((error: unknown) => error)
+        return { failure, ms: performance.now() - started }
+      }
+      const early = failedAfter(cache.get('dc-1'))
+      await Bun.sleep(150)
+      // Queued behind the hung query, in a round whose timer was armed for a read before them.
+      const late = [failedAfter(cache.get('dc-2')), failedAfter(cache.list(everything))]
+      await Bun.sleep(20)
+      const latest = failedAfter(cache.get('dc-3'))
+      for (const { failure, ms } of await Promise.all([early, ...late, latest])) {
+        expect(failure).toBeInstanceOf(ReadModelBehindError)
+        expect(ms).toBeGreaterThanOrEqual(390)
+        expect(ms).toBeLessThan(1000)
+      }
+    } finally {
+      release()
+      await holder
+      await admin.end()
+    }
+    // The hung query answers once the lock is gone, and reads answer again.
+    expect((await cache.get('dc-1'))?.config.dcname).toBe('dc-1')
+  })
+
   it('when the change feed stalls, then a read fails with ReadModelBehindError (503 with Retry-After) after the wait, never stale, and recovers', async () => {
     const admin = postgres(url, { max: 1, onnotice: () => {} })
     try {

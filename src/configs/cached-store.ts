@@ -9,8 +9,9 @@
  * - `revision` (PostgreSQL: other replicas write too): a read first asks the store for its
  *   current revision, then waits until the model has applied it, then answers from memory. Reads
  *   that arrive while a revision query is out share the next one (not that one: it may have
- *   been sent before their caller's write was acknowledged). A read that cannot catch up within
- *   `waitTimeoutMs` fails with ReadModelBehindError (a 503 to retry), never a stale answer.
+ *   been sent before their caller's write was acknowledged), and its wait (revision-rounds.ts).
+ *   A read that cannot catch up within `waitTimeoutMs` fails with ReadModelBehindError (a 503
+ *   to retry), never a stale answer.
  *
  * While the model loads (at start-up, or again after its feed was lost), the store answers reads
  * itself, as it would without a model: readiness does not wait for the load.
@@ -27,6 +28,7 @@ import {
 } from './config-store.ts'
 import { PageCache } from './page-cache.ts'
 import { ReadModel } from './read-model.ts'
+import { type RevisionRound, RevisionRounds, TIMED_OUT } from './revision-rounds.ts'
 
 export interface CachedStoreOptions {
   consistency: 'synchronous' | 'revision'
@@ -77,7 +79,7 @@ export class CachedConfigStore implements ConfigStore {
   private generation = 0
   /** The newest revision the store reported, for the lag gauge. */
   private storeRevision = 0
-  private readonly revisions: SharedQuery<number>
+  private readonly rounds: RevisionRounds<ReadModel | undefined>
   private readonly pages = new PageCache()
 
   constructor(
@@ -85,7 +87,11 @@ export class CachedConfigStore implements ConfigStore {
     private readonly options: CachedStoreOptions,
   ) {
     this.backend = store.backend
-    this.revisions = new SharedQuery(() => store.currentRevision())
+    this.rounds = new RevisionRounds(
+      options.waitTimeoutMs,
+      () => store.currentRevision(),
+      (target) => this.reached(target),
+    )
   }
 
   /** Loads the model (once); resolves when reads are answered from it. */
@@ -148,35 +154,41 @@ export class CachedConfigStore implements ConfigStore {
   /** The model once it holds every write committed before the call (see the file's comment). */
   private async consistent(): Promise<ReadModel | undefined> {
     const started = performance.now()
-    const timeoutMs = this.options.waitTimeoutMs
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs)
-    })
-    let target = 0
+    const round = this.rounds.join()
     try {
-      const caughtUp = (async () => {
-        target = await this.revisions.next()
-        if (target > this.storeRevision) this.storeRevision = target
-        if (this.model !== undefined) await this.applied(target)
-      })()
-      if ((await Promise.race([caughtUp, timeout])) === 'timeout') {
-        caughtUp.catch(() => {})
-        throw new ReadModelBehindError(timeoutMs, target, this.model?.revision ?? 0)
-      }
-      // A model loaded anew meanwhile (its feed was lost) may start before the target.
-      const model = this.model
-      return model !== undefined && model.revision >= target ? model : undefined
+      const outcome = await round.settled
+      return outcome === TIMED_OUT ? await this.rest(round, started) : outcome
     } finally {
-      clearTimeout(timer)
       this.options.onWait?.((performance.now() - started) / 1000)
     }
   }
 
-  /** Resolves once the model is at `revision` or later (or reloading: then the store answers). */
-  private applied(revision: number): Promise<void> {
-    if (this.model === undefined || this.model.revision >= revision) return Promise.resolve()
-    return new Promise((resolve) => this.waiters.push({ revision, resolve }))
+  /** The round's timer ran out for its first read; this one may have joined later and have time left. */
+  private async rest(round: RevisionRound<ReadModel | undefined>, started: number): Promise<ReadModel | undefined> {
+    const timeoutMs = this.options.waitTimeoutMs
+    const left = started + timeoutMs - performance.now()
+    const outcome = left > 0 ? await round.within(left) : TIMED_OUT
+    if (outcome !== TIMED_OUT) return outcome
+    throw new ReadModelBehindError(timeoutMs, round.target, this.model?.revision ?? 0)
+  }
+
+  /**
+   * What the reads of a round get once the store answered `target`: the model when it is there,
+   * at once or once it applied it; undefined while it (re)loads, and the store answers them.
+   */
+  private reached(target: number): ReadModel | undefined | Promise<ReadModel | undefined> {
+    if (target > this.storeRevision) this.storeRevision = target
+    const model = this.model
+    if (model === undefined || model.revision >= target) return this.modelAt(target)
+    return new Promise((resolve) =>
+      this.waiters.push({ revision: target, resolve: () => resolve(this.modelAt(target)) }),
+    )
+  }
+
+  /** A model loaded anew meanwhile (its feed was lost) may start before the target. */
+  private modelAt(target: number): ReadModel | undefined {
+    const model = this.model
+    return model !== undefined && model.revision >= target ? model : undefined
   }
 
   private received(event: ChangeEvent): void {
@@ -250,39 +262,5 @@ export class CachedConfigStore implements ConfigStore {
     this.loading = this.load()
     // Reads waiting for the old model are answered by the store until the new one is loaded.
     for (const waiter of this.waiters.splice(0)) waiter.resolve()
-  }
-}
-
-/**
- * One query shared by the callers that arrive together. A caller that arrives while a query is
- * out waits for the next one, which starts when that one ends: an answer is never older than
- * the moment its caller asked.
- */
-class SharedQuery<T> {
-  private running: Promise<T> | undefined
-  private queued: Promise<T> | undefined
-
-  constructor(private readonly query: () => Promise<T>) {}
-
-  next(): Promise<T> {
-    if (this.queued) return this.queued
-    if (!this.running) return this.run()
-    const settled = this.running.then(
-      () => {},
-      () => {},
-    )
-    this.queued = settled.then(() => {
-      this.queued = undefined
-      return this.run()
-    })
-    return this.queued
-  }
-
-  private run(): Promise<T> {
-    const running = this.query().finally(() => {
-      if (this.running === running) this.running = undefined
-    })
-    this.running = running
-    return running
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The read model in front of real stores: a SQLite file (the model updated in the commit) and a
  * throwaway PostgreSQL server with a second handle standing for another replica (reads wait
- * for the database's revision; a feed that stalls makes reads fail with 503, never stale).
+ * for the database's revision, each until its own wait is over; a feed that stalls makes reads
+ * fail with 503, never stale; one lost while reads wait hands them to the store).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
@@ -195,6 +196,62 @@ describe('read model on PostgreSQL, written through another replica', () => {
     expect(revisionQueries).toBeLessThanOrEqual(2)
   })
 
+  it('when reads share a revision query, then each is observed in the wait histogram, from its own arrival', async () => {
+    waits.length = 0
+    const first = cache.get('dc-1')
+    // Joins the round queued behind the first read's query: it waits less than the first.
+    await Promise.resolve()
+    const later = await Promise.all([cache.get('dc-2'), cache.list(byTeam('team-0'))])
+    await first
+    expect(later[0]?.config.dcname).toBe('dc-2')
+    expect(later[1].items.length).toBeGreaterThan(0)
+    expect(waits.length).toBe(3)
+    expect(waits.every((seconds) => seconds > 0 && seconds < 0.4)).toBe(true)
+  })
+
+  it('when the revision query hangs, then every read fails with ReadModelBehindError once its own wait is over, not before', async () => {
+    const admin = postgres(url, { max: 1, onnotice: () => {} })
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let locked: () => void = () => {}
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve
+    })
+    // A transaction holding the table's strongest lock: the revision query waits for it.
+    const holder = admin.begin(async (tx) => {
+      await tx`LOCK TABLE store_state IN ACCESS EXCLUSIVE MODE`
+      locked()
+      await held
+    })
+    try {
+      await lockTaken
+      const failedAfter = async (read: Promise<unknown>) => {
+        const started = performance.now()
+        const failure = await read.catch((error: unknown) => error)
+        return { failure, ms: performance.now() - started }
+      }
+      const early = failedAfter(cache.get('dc-1'))
+      await Bun.sleep(150)
+      // Queued behind the hung query, in a round whose timer was armed for a read before them.
+      const late = [failedAfter(cache.get('dc-2')), failedAfter(cache.list(everything))]
+      await Bun.sleep(20)
+      const latest = failedAfter(cache.get('dc-3'))
+      for (const { failure, ms } of await Promise.all([early, ...late, latest])) {
+        expect(failure).toBeInstanceOf(ReadModelBehindError)
+        expect(ms).toBeGreaterThanOrEqual(390)
+        expect(ms).toBeLessThan(1000)
+      }
+    } finally {
+      release()
+      await holder
+      await admin.end()
+    }
+    // The hung query answers once the lock is gone, and reads answer again.
+    expect((await cache.get('dc-1'))?.config.dcname).toBe('dc-1')
+  })
+
   it('when the change feed stalls, then a read fails with ReadModelBehindError (503 with Retry-After) after the wait, never stale, and recovers', async () => {
     const admin = postgres(url, { max: 1, onnotice: () => {} })
     try {
@@ -222,6 +279,61 @@ describe('read model on PostgreSQL, written through another replica', () => {
       const read = await cache.get('stalled')
       expect({ config: read?.config, revision: read?.revision }).toEqual(written.stored)
       expect(cache.lag()).toBe(0)
+    } finally {
+      await admin.end()
+    }
+  })
+})
+
+describe('read model on PostgreSQL, loaded again while reads wait', () => {
+  let server: PostgresServer
+  let url: string
+  let other: PostgresConfigStore
+  let cache: CachedConfigStore
+  const reloads: Error[] = []
+
+  beforeAll(async () => {
+    server = await startPostgres()
+    url = await server.createDatabase('reload')
+    other = await PostgresConfigStore.open({ url, connectRetries: 0 })
+    await other.create(config('k', { v: 0 }), meta)
+    // A history of 3 writes: a feed that misses more cannot catch up, and the model is loaded again.
+    const backend = await PostgresConfigStore.open({ url, connectRetries: 0, feedRetryMs: 60_000, historySize: 3 })
+    cache = new CachedConfigStore(backend, {
+      consistency: 'revision',
+      waitTimeoutMs: 3000,
+      onReload: (error) => reloads.push(error),
+    })
+    await cache.start()
+  }, 60_000)
+  afterAll(async () => {
+    await cache?.close()
+    await other?.close()
+    await server?.dispose()
+  }, 30_000)
+
+  it('when the feed is lost while reads wait for it, then the store answers them, with the newest writes, before their wait is over', async () => {
+    const admin = postgres(url, { max: 1, onnotice: () => {} })
+    try {
+      const database = new URL(url).pathname.slice(1)
+      await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${database} AND query LIKE 'LISTEN%'`
+      await Bun.sleep(100)
+      let written = 0
+      for (let v = 1; v <= 5; v++) written = (await other.replace(config('k', { v }), {}, meta)).stored.revision
+      const started = performance.now()
+      const getting = cache.get('k')
+      const listing = cache.list(everything)
+      await Bun.sleep(100)
+      // This replica's own write wakes its feed, which finds the history it missed dropped.
+      await cache.replace(config('own'), {}, meta)
+      const [one, page] = [await getting, await listing]
+      expect(performance.now() - started).toBeLessThan(2000)
+      expect({ config: one?.config, revision: one?.revision }).toEqual({
+        config: config('k', { v: 5 }),
+        revision: written,
+      })
+      expect(page.items.map((item) => item.config)).toContainEqual(config('k', { v: 5 }))
+      expect(reloads.length).toBeGreaterThan(0)
     } finally {
       await admin.end()
     }

@@ -153,6 +153,56 @@ describe('PostgreSQL store', () => {
     }
   }, 20_000)
 
+  it('when the schema is current, then a replica opens at once, without waiting for the migration lock', async () => {
+    const url = await server.createDatabase('current')
+    const first = await PostgresConfigStore.open({ url, ...fast })
+    await first.create(config('there'), author)
+    await first.close()
+    // Another session holds the lock every migrating replica takes, and keeps it.
+    const holder = postgres(url, { max: 1, onnotice: () => {} })
+    try {
+      await holder`SELECT pg_advisory_lock(4242001001)`
+      const started = performance.now()
+      const store = await Promise.race([
+        PostgresConfigStore.open({ url, ...fast }),
+        Bun.sleep(3000).then(() => undefined),
+      ])
+      expect(store).toBeDefined()
+      expect(performance.now() - started).toBeLessThan(2000)
+      try {
+        expect((await store?.get('there'))?.config).toEqual(config('there'))
+        expect(await store?.currentRevision()).toBe(1)
+      } finally {
+        await store?.close()
+      }
+    } finally {
+      await holder.end()
+    }
+  }, 20_000)
+
+  it('when a store opens, then a second connection of its pool is open too, so the first probe does not wait for one', async () => {
+    const url = await server.createDatabase('ahead')
+    const name = new URL(url).pathname.slice(1)
+    const store = await PostgresConfigStore.open({ url, ...fast })
+    const admin = postgres(server.url(), { max: 1, onnotice: () => {} })
+    try {
+      const connections = async () =>
+        Number(
+          (
+            await admin<{ n: string }[]>`
+              SELECT count(*) AS n FROM pg_stat_activity WHERE datname = ${name} AND application_name = 'config-service'`
+          )[0]?.n,
+        )
+      // The pool's two and the change feed's, without a single request yet.
+      const deadline = performance.now() + 2000
+      while ((await connections()) < 3 && performance.now() < deadline) await Bun.sleep(20)
+      expect(await connections()).toBe(3)
+    } finally {
+      await admin.end()
+      await store.close()
+    }
+  })
+
   it('when a database from before history is upgraded, then its events become entries and what was trimmed counts as dropped', async () => {
     const url = await server.createDatabase('upgrade')
     const sql = postgres(url, { max: 1, onnotice: () => {} })

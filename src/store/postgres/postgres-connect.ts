@@ -69,6 +69,16 @@ export function listenClient(
   return postgres(url, listenOptions)
 }
 
+/**
+ * Start-up: opens a connection of each client while the schema is checked, the change feed's and
+ * (the check taking one) a second one of the pool, so that the first readiness probe and reads
+ * need not wait for a connect while the read model loads. Their failures are the check's too,
+ * and the check reports them.
+ */
+export function openAhead(...clients: Sql[]): void {
+  for (const client of clients) client`SELECT 1`.catch(() => {})
+}
+
 /** One failed attempt to reach the database at start-up, before the next one. */
 export interface ConnectRetry {
   /** 1 for the first attempt. */

@@ -111,3 +111,34 @@ export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRA
     return pending.map((m) => m.version)
   })) as number[]
 }
+
+/** SQLSTATE undefined_table: a database this service never migrated has no schema_migrations. */
+const UNDEFINED_TABLE = '42P01'
+
+/**
+ * Makes the schema current and returns the store's revision. A database that is current already
+ * (every start but the first after an upgrade) costs one statement and no lock: migrations are
+ * committed whole and never edited, so once every version of this build is listed, there is
+ * nothing to apply and nobody to wait for.
+ */
+export async function migrateAndReadRevision(sql: Sql, migrations: readonly Migration[] = MIGRATIONS): Promise<number> {
+  const state = await schemaState(sql)
+  if (state && migrations.every((m) => state.versions.has(m.version))) return state.revision
+  await migrate(sql, migrations)
+  return (await schemaState(sql))?.revision ?? 0
+}
+
+async function schemaState(sql: Sql): Promise<{ revision: number; versions: Set<number> } | undefined> {
+  try {
+    const [row] = await sql<{ revision: string | null; versions: string | null }[]>`
+      SELECT (SELECT revision FROM store_state) AS revision,
+             (SELECT string_agg(version::text, ',') FROM schema_migrations) AS versions`
+    return {
+      revision: Number(row?.revision ?? 0),
+      versions: new Set((row?.versions ?? '').split(',').filter(Boolean).map(Number)),
+    }
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === UNDEFINED_TABLE) return undefined
+    throw error
+  }
+}

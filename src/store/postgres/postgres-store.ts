@@ -40,12 +40,13 @@ import {
   type ConnectRetry,
   clientOptions,
   listenClient,
+  openAhead,
   type PostgresStoreOptions,
   withRetries,
 } from './postgres-connect.ts'
 import { unavailableOrRethrow, withoutPassword } from './postgres-errors.ts'
 import { PostgresHistory } from './postgres-history.ts'
-import { migrate } from './postgres-migrations.ts'
+import { migrateAndReadRevision } from './postgres-migrations.ts'
 import {
   changeEventOf,
   countConfigs,
@@ -89,6 +90,11 @@ export class PostgresConfigStore implements ConfigStore {
     const historySize = options.historySize ?? 10_000
     const common = clientOptions(options)
     const sql = postgres(options.url, { ...common, max: options.poolSize ?? 10, idle_timeout: 60 })
+    let feed: PostgresChangeFeed | undefined
+    const listenSql = listenClient(options.url, common, {
+      notified: (payload) => feed?.notified(payload),
+      disconnected: () => feed?.disconnected(),
+    })
     try {
       const retries = options.connectRetries ?? 10
       const onRetry = (attempt: number, delayMs: number, error: unknown) =>
@@ -98,14 +104,9 @@ export class PostgresConfigStore implements ConfigStore {
           delayMs,
           cause: withoutPassword(error, options.url),
         })
-      const from = await withRetries(retries, onRetry, async () => {
-        await migrate(sql)
-        return currentRevision(sql)
-      })
-      let feed: PostgresChangeFeed | undefined
-      const listenSql = listenClient(options.url, common, {
-        notified: (payload) => feed?.notified(payload),
-        disconnected: () => feed?.disconnected(),
+      const from = await withRetries(retries, onRetry, () => {
+        openAhead(listenSql, sql)
+        return migrateAndReadRevision(sql)
       })
       feed = new PostgresChangeFeed({ sql, listenSql, retryMs: options.feedRetryMs ?? 1000, historySize }, from)
       const now = options.now ?? Date.now
@@ -114,7 +115,7 @@ export class PostgresConfigStore implements ConfigStore {
       const writes = new WriteQueue(common.connection.statement_timeout)
       return new PostgresConfigStore(sql, feed, historySize, writes, history, now, options.pruneIntervalMs ?? 1000)
     } catch (error) {
-      await sql.end({ timeout: 0 }).catch(() => {})
+      await Promise.all([sql, listenSql].map((client) => client.end({ timeout: 0 }).catch(() => {})))
       throw unavailableOrRethrow(error)
     }
   }

@@ -54,6 +54,14 @@ readme: install ## Rewrite the README's settings table from src/settings.ts (a t
 clean: ## Remove installed tools, local data and dist/
 	rm -rf node_modules .tools data dist
 
+# What the image runs (Dockerfile, README "Container image"): the service as one bundle, its lazily
+# loaded parts (PostgreSQL store, tracing exporters) in chunks beside it. package.json's bundle
+# script is the one command line, shared with the Dockerfile's build stage.
+.PHONY: bundle
+
+bundle: install ## Build dist/service/main.js, the bundle the image runs (bun dist/service/main.js)
+	$(BUN) run bundle
+
 # configctl as one standalone executable (README "configctl"); rebuilt when its sources change.
 CLI_SOURCES := $(shell find src/cli src/client src/configs -name '*.ts' 2>/dev/null) src/app.ts
 .PHONY: cli

@@ -53,13 +53,16 @@ const badSettings: [string, string][] = [
   ['SHUTDOWN_DELAY_MS', '1.5'],
 ]
 
-it.each(badSettings)('when %s=%p, then the process exits with 2 and one line naming it', async (variable, value) => {
-  const exit = await runUntilExit('bun', { DATABASE_URL: 'sqlite::memory:', [variable]: value })
-  expect(exit.code).toBe(2)
-  expectOneLineFailure(exit, variable)
+// `bundle` is what the image runs: its lines must be the sources' own.
+describe.each(['bun', 'bundle'] as const)('on %s', (runtime) => {
+  it.each(badSettings)('when %s=%p, then the process exits with 2 and one line naming it', async (variable, value) => {
+    const exit = await runUntilExit(runtime, { DATABASE_URL: 'sqlite::memory:', [variable]: value })
+    expect(exit.code).toBe(2)
+    expectOneLineFailure(exit, variable)
+  })
 })
 
-describe.each(['bun', 'deno'] as const)('on %s', (runtime) => {
+describe.each(['bun', 'deno', 'bundle'] as const)('on %s', (runtime) => {
   it('when PostgreSQL cannot be reached, then each retry is logged and the process exits with one line', async () => {
     const port = await freePort() // nothing listens there
     const exit = await runUntilExit(runtime, {

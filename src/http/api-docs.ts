@@ -13,9 +13,10 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { openapi } from '@elysiajs/openapi'
 import { Elysia, type TSchema } from 'elysia'
+// Imported, not read from disk: the image runs a bundle, in which this module has no path of its own.
+import pkg from '../../package.json' with { type: 'json' }
 import { isOpenPath, needsToken } from './auth.ts'
 import { openApiPaths, type RouteContract } from './contract.ts'
 import { BEARER_AUTH, COMPONENT_SCHEMAS } from './openapi-docs.ts'
@@ -42,12 +43,6 @@ function loadAssets(): Record<AssetName, string> {
     'swagger-ui.css': readFileSync(join(dist, 'swagger-ui.css'), 'utf8'),
   }
   return assets
-}
-
-/** The package's version, for the document's info. */
-function serviceVersion(): string {
-  const manifest = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../package.json'), 'utf8'))
-  return typeof manifest.version === 'string' ? manifest.version : '0.0.0'
 }
 
 export interface ApiDocsOptions {
@@ -91,7 +86,7 @@ export function apiDocs(options: ApiDocsOptions) {
           servers: [{ url: '/', description: 'This service' }],
           info: {
             title: 'config-service',
-            version: serviceVersion(),
+            version: pkg.version,
             description:
               'A typed config store: named configs with revisions, search, watch. ' +
               'Errors are `application/problem+json` (RFC 9457).',

@@ -30,7 +30,7 @@ interface Result {
     medianRatio: number
   }[]
   resident: { configs: number; readyMs: number; rssAfterStartMiB: number; rssAfterReadingAllMiB: number }
-  startup: { configs: number; readyMs: number }
+  startup: { configs: number; readyMs: number; sources: { readyMs: number } }
   watchFanout: { watchers: number; delivered: number; cpuUsPerDeliveredEvent: number; deliveryMs: { p99: number } }
   targets: { name: string; measured: string; met: boolean | null }[]
 }
@@ -96,6 +96,7 @@ it('when the smoke benchmark runs, then it records the machine, versions, baseli
   expect(result.resident.readyMs).toBeGreaterThan(0)
   expect(result.resident.rssAfterReadingAllMiB).toBeGreaterThan(0)
   expect(result.startup.readyMs).toBeGreaterThan(0)
+  expect(result.startup.sources.readyMs).toBeGreaterThan(0)
   // Every watcher got every write's event.
   expect(result.watchFanout.delivered).toBe(result.watchFanout.watchers * 5)
   expect(result.watchFanout.cpuUsPerDeliveredEvent).toBeGreaterThan(0)

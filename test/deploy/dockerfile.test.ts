@@ -76,9 +76,22 @@ describe('Dockerfile', () => {
     if (runtime.cmd) expect(runtime.cmd.execForm).toBe(true)
     const [program, ...args] = runtime.argv
     expect(['bun', '/usr/local/bin/bun']).toContain(program as string)
-    expect(args[0]).toMatch(/\.ts$/)
+    expect(args[0]).toMatch(/\.js$/)
     for (const wrapper of ['run', 'x', 'npm', 'npx', 'bunx', 'sh', '/bin/sh', 'bash'])
       expect(args).not.toContain(wrapper)
+  })
+
+  it("when the container starts, then it runs the bundle a build stage made with package.json's bundle script", () => {
+    const script = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.bundle as string
+    const outdir = /--outdir=(\S+)/.exec(script)?.[1] as string
+    expect(script).toContain('bun build src/main.ts')
+    const builder = stages
+      .slice(0, -1)
+      .find((s) => s.instructions.some((i) => i.keyword === 'RUN' && i.raw === 'bun run bundle'))
+    expect(builder?.name).toBeDefined()
+    const copied = runtime.stage.instructions.find((i) => i.keyword === 'COPY' && i.flags.from === builder?.name)
+    expect(copied?.args[0]).toBe(`${runtime.workdir}/${outdir}`)
+    expect(runtime.argv[1]).toBe(`${outdir}/main.js`)
   })
 
   it('when settings are baked in, then no ENV or ARG carries anything secret', () => {

@@ -56,7 +56,11 @@ export function dockerignore(root: string): (path: string) => boolean {
   }
 }
 
-const RUN_ALLOWED = [/^bun install( --[a-z-]+)*$/, /^mkdir( -p)? [A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/]
+const RUN_ALLOWED = [
+  /^bun install( --[a-z-]+)*$/,
+  /^bun run [a-z:-]+$/,
+  /^mkdir( -p)? [A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
+]
 
 /**
  * Builds every stage into its own directory under `workDir` and returns the final one.
@@ -70,6 +74,8 @@ export async function buildImage(
 ): Promise<BuiltImage> {
   const ignored = dockerignore(context)
   const roots = new Map<string, string>()
+  /** Where each stage's WORKDIR ended: a stage built FROM it starts there, as in Docker. */
+  const workdirs = new Map<string, string>()
   let last = ''
   for (const stage of stages) {
     const rootfs = join(workDir, `stage-${stage.index}`)
@@ -79,7 +85,7 @@ export async function buildImage(
     const from = roots.get(stage.base)
     if (from && from !== rootfs) run(['cp', '-a', `${from}/.`, rootfs])
     const isFinal = stage === stages.at(-1)
-    let workdir = '/'
+    let workdir = workdirs.get(stage.base) ?? '/'
     for (const instruction of stage.instructions) {
       switch (instruction.keyword) {
         case 'WORKDIR':
@@ -131,6 +137,8 @@ export async function buildImage(
           throw new Error(`line ${instruction.line}: ${instruction.keyword} is not reproduced offline`)
       }
     }
+    workdirs.set(String(stage.index), workdir)
+    if (stage.name) workdirs.set(stage.name, workdir)
     last = rootfs
   }
   // The runtime user must be able to reach its files, as in an image whose / is 0755.

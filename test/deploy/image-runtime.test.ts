@@ -83,8 +83,10 @@ describe.skipIf(!canSandbox)('the image, run as its Dockerfile says', () => {
     await server?.kill()
   })
 
-  it('when the image is built from the Dockerfile, then it holds the sources and only production dependencies', () => {
+  it("when the image is built from the Dockerfile, then it holds the bundle, the console's files and only production dependencies, no TypeScript sources", () => {
     expect(existsSync(join(rootfs, runtime.workdir, runtime.argv[1] as string))).toBe(true)
+    expect(existsSync(join(rootfs, runtime.workdir, 'src/console/index.html'))).toBe(true)
+    expect(existsSync(join(rootfs, runtime.workdir, 'src/main.ts'))).toBe(false)
     expect(existsSync(join(rootfs, runtime.workdir, 'node_modules/elysia/package.json'))).toBe(true)
     expect(existsSync(join(rootfs, runtime.workdir, 'node_modules/@biomejs'))).toBe(false)
     expect(existsSync(join(rootfs, runtime.workdir, 'node_modules/kubernetes-models'))).toBe(false)
@@ -165,6 +167,27 @@ describe.skipIf(!canSandbox)('the image, run as its Dockerfile says', () => {
     const doc = await request('GET', '/swagger/json')
     expect(doc.status).toBe(200)
     expect(Object.keys(doc.json.paths)).toContain('/configs')
+  })
+
+  it("when the console and Swagger UI's files are asked for, then the image serves them, read from its own files", async () => {
+    const files: [string, string][] = [
+      ['/ui', 'text/html'],
+      ['/ui/configs/image-smoke', 'text/html'],
+      ['/ui/assets/main.js', 'text/javascript'],
+      ['/ui/assets/console.css', 'text/css'],
+      ['/ui/assets/vendor/preact.mjs', 'text/javascript'],
+      ['/ui/assets/vendor/htm.mjs', 'text/javascript'],
+      ['/swagger/assets/swagger-ui-bundle.js', 'text/javascript'],
+      ['/swagger/assets/swagger-ui.css', 'text/css'],
+    ]
+    for (const [path, type] of files) {
+      const response = await fetch(server.url + path)
+      const body = await response.text()
+      expect([path, response.status, response.headers.get('content-type')?.split(';')[0]]).toEqual([path, 200, type])
+      expect([path, body.length > 0]).toEqual([path, true])
+    }
+    const page = await (await fetch(`${server.url}/ui`)).text()
+    expect(page).toBe(readFileSync(join(ROOT, 'src/console/index.html'), 'utf8'))
   })
 
   it('when it has served requests, then its resident memory fits well inside the smallest memory limit', () => {

@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path'
 import type { Subprocess } from 'bun'
 
 export const ROOT = resolve(import.meta.dir, '../..')
-export type Runtime = 'bun' | 'deno'
+/** `bundle` is Bun running what the image runs: package.json's bundle script's output. */
+export type Runtime = 'bun' | 'deno' | 'bundle'
 
 export interface ServerOptions {
   runtime?: Runtime
@@ -59,8 +60,21 @@ function denoCommand(): string[] {
   return [denoBinary(), ...args.map((arg) => (arg.endsWith('.ts') ? join(ROOT, arg) : arg))]
 }
 
+let bundled = false
+
+/** `bun run bundle` (what `make bundle` and the image's build stage run), once per test process. */
+export function bundleEntry(): string {
+  if (!bundled) {
+    const build = Bun.spawnSync([process.execPath, 'run', 'bundle'], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
+    if (build.exitCode !== 0) throw new Error(`bun run bundle failed: ${build.stderr.toString()}`)
+    bundled = true
+  }
+  return join(ROOT, 'dist/service/main.js')
+}
+
 export function runtimeCommand(runtime: Runtime): string[] {
   if (runtime === 'deno') return denoCommand()
+  if (runtime === 'bundle') return [process.execPath, bundleEntry()]
   return [process.execPath, join(ROOT, 'src/main.ts')]
 }
 

@@ -8,7 +8,7 @@
  * the token) and hidden from the OpenAPI document, which describes the API, not the page.
  */
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -55,7 +55,7 @@ function loadAssets(): Map<string, Asset> {
     const hash = createHash('sha256').update(body).digest('base64url').slice(0, 16)
     assets.set(name, { body, contentType, etag: `"${hash}"` })
   }
-  const own = join(dirname(fileURLToPath(import.meta.url)), '../../console')
+  const own = consoleDirectory()
   for (const name of readdirSync(own).sort()) add(name, readFileSync(join(own, name), 'utf8'))
   const require = createRequire(import.meta.url)
   for (const [name, { entry, file }] of Object.entries(VENDOR)) {
@@ -63,6 +63,23 @@ function loadAssets(): Map<string, Asset> {
     add(name, readFileSync(join(dir, file), 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'))
   }
   return assets
+}
+
+/**
+ * src/console/ of the project this module belongs to: the one beside the nearest package.json
+ * above this module. Not a fixed path relative to it, because the same code runs from its
+ * source file (src/http/console/) and, in the image, from the bundle (dist/service/), where it
+ * is part of one output file at another depth.
+ */
+function consoleDirectory(): string {
+  const here = fileURLToPath(import.meta.url)
+  let dir = dirname(here)
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir)
+    if (parent === dir) throw new Error(`the console's files are missing: no package.json above ${here}`)
+    dir = parent
+  }
+  return join(dir, 'src', 'console')
 }
 
 /**

@@ -14,12 +14,15 @@
  * The transaction runs on a reserved connection with its statements written by hand rather than
  * in the client's `begin`/`savepoint`: those await each BEGIN and SAVEPOINT on its own, and fail
  * the whole transaction on any failed statement. Here BEGIN and SAVEPOINT go out with the write's
- * first statements (one round trip), and a failed statement fails its write only.
+ * first statements (one round trip), and a failed statement fails its write only. Once the
+ * connection is lost, nothing more is sent on it and it is not handed back: the client (3.4.9)
+ * would write to the closed socket from a timer, which throws where nobody can catch it, and a
+ * handed-back connection would go to the next query as if it were open.
  */
 import { setImmediate } from 'node:timers'
 import type { ReservedSql, Sql } from 'postgres'
 import { StoreUnavailableError } from '../../configs/config-store.ts'
-import { unavailableOrRethrow } from './postgres-errors.ts'
+import { isConnectionLost, unavailableOrRethrow } from './postgres-errors.ts'
 
 /**
  * Writes per transaction, at most. PostgreSQL keeps the subtransactions of a session in a cache
@@ -103,6 +106,7 @@ export class GroupCommit<R> {
       return
     }
     const outcomes: Outcome<R>[] = []
+    let lost = false
     try {
       const begun = sent(connection`BEGIN`)
       for (const write of batch) outcomes.push(await this.runOne(connection, write))
@@ -110,11 +114,12 @@ export class GroupCommit<R> {
       await connection`COMMIT`
     } catch (error) {
       // The transaction failed as a whole: nothing of it is stored, so none of its writes is.
-      await connection`ROLLBACK`.catch(() => {})
+      lost = isConnectionLost(error)
+      if (!lost) await connection`ROLLBACK`.catch(() => {})
       for (const write of batch) write.reject(asUnavailable(error))
       return
     } finally {
-      connection.release()
+      if (!lost) connection.release()
     }
     const results = outcomes.flatMap((outcome) => (outcome.ok ? [outcome.value] : []))
     if (results.length > 0) this.committed(results)
@@ -137,7 +142,8 @@ export class GroupCommit<R> {
       await savepoint
       return { ok: true, value }
     } catch (error) {
-      // Fails, and so fails the batch, when the connection is gone.
+      if (isConnectionLost(error)) throw error
+      // Fails, and so fails the batch, should the connection go now.
       await connection`ROLLBACK TO SAVEPOINT write`
       return { ok: false, error: unavailableOrRethrow(error) }
     }

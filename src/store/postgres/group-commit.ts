@@ -25,9 +25,9 @@ import { StoreUnavailableError } from '../../configs/config-store.ts'
 import { isConnectionLost, unavailableOrRethrow } from './postgres-errors.ts'
 
 /**
- * Writes per transaction, at most. PostgreSQL keeps the subtransactions of a session in a cache
- * of 64 (PGPROC_MAX_CACHED_SUBXIDS); one more, and every other session's snapshot has to look
- * them up on disk. Each write here is one subtransaction.
+ * Writes per transaction, at most. Each write is one subtransaction (its savepoint), and
+ * PostgreSQL keeps the subtransactions of a session in a cache of 64 (PGPROC_MAX_CACHED_SUBXIDS);
+ * past that, every other session's snapshot has to consult pg_subtrans, which slows all readers.
  */
 export const MAX_BATCH = 64
 

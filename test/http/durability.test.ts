@@ -1,17 +1,36 @@
 /**
  * Acknowledged writes survive kill -9: the real server process takes N writes, is killed with
- * SIGKILL, restarts on the same database, and must hold every acknowledged write.
+ * SIGKILL, restarts on the same database, and must hold every acknowledged write. On PostgreSQL
+ * the database crashes too (an immediate stop: no checkpoint), as a power cut would.
  */
-import { afterEach, expect, it } from 'bun:test'
+import { afterAll, afterEach, expect, it } from 'bun:test'
+import { type PostgresServer, startPostgres } from '../support/postgres.ts'
 import { type RunningServer, startServer } from '../support/server.ts'
 
 const servers: RunningServer[] = []
 afterEach(async () => {
   for (const server of servers.splice(0)) await server.stop('SIGKILL')
 })
+let postgresServer: PostgresServer | undefined
+afterAll(async () => {
+  await postgresServer?.dispose()
+}, 30_000)
 
 it('when the process is killed with SIGKILL after acknowledging writes, then a restart finds every one', async () => {
-  const first = await startServer({ env: { SEED: 'false' } })
+  await killAfterWrites(undefined)
+}, 120_000)
+
+it('when the process is killed with SIGKILL and PostgreSQL crashes after acknowledged writes, then a restart finds every one', async () => {
+  postgresServer = await startPostgres()
+  const database = postgresServer
+  await killAfterWrites(await database.createDatabase('durability'), () => {
+    database.stop('immediate')
+    database.start()
+  })
+}, 120_000)
+
+async function killAfterWrites(databaseUrl: string | undefined, crashDatabase?: () => void): Promise<void> {
+  const first = await startServer({ databaseUrl, env: { SEED: 'false' } })
   servers.push(first)
   const post = (dcname: string, metadata: unknown) =>
     fetch(`${first.url}/configs`, {
@@ -49,6 +68,7 @@ it('when the process is killed with SIGKILL after acknowledging writes, then a r
 
   first.process.kill('SIGKILL')
   expect(await first.process.exited).not.toBe(0)
+  crashDatabase?.()
 
   const second = await startServer({ databaseUrl: first.databaseUrl, env: { SEED: 'false' } })
   servers.push(second)
@@ -61,4 +81,4 @@ it('when the process is killed with SIGKILL after acknowledging writes, then a r
     expect(reply.headers.get('etag')).toBe(etag)
   }
   expect((await fetch(`${second.url}/configs/durable-1`)).status).toBe(404)
-}, 120_000)
+}

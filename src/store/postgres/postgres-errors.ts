@@ -28,6 +28,15 @@ export function isUnavailable(error: unknown): boolean {
   return /^[0-9A-Z]{5}$/.test(code) && (/^(08|53|57|40)/.test(code) || code === '25006')
 }
 
+/**
+ * The connection is gone: the server ended the session (a FATAL error: terminated, shut down)
+ * or the socket closed. Nothing more may be sent on it.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const { code, severity } = (error ?? {}) as { code?: unknown; severity?: unknown }
+  return severity === 'FATAL' || severity === 'PANIC' || (typeof code === 'string' && CONNECTION_ERRORS.has(code))
+}
+
 export function unavailableOrRethrow(error: unknown): unknown {
   return isUnavailable(error) ? new StoreUnavailableError(error) : error
 }

@@ -2,7 +2,7 @@
  * The SQL of the PostgreSQL store, one function per statement. Bodies are read as text and
  * parsed by the store, whatever type parsers the client has set up.
  */
-import type { Sql, TransactionSql } from 'postgres'
+import type { Sql } from 'postgres'
 import {
   type ChangeEvent,
   type ChangeType,
@@ -52,7 +52,7 @@ export async function selectPage(sql: Sql, query: ListQuery) {
     ORDER BY c.dcname`
 }
 
-export async function countConfigs(sql: Sql | TransactionSql): Promise<number> {
+export async function countConfigs(sql: Sql): Promise<number> {
   const [row] = await sql<{ n: number }[]>`SELECT count(*)::integer AS n FROM configs`
   return row?.n ?? 0
 }
@@ -90,18 +90,18 @@ export async function currentRevision(sql: Sql): Promise<number> {
  * statements go out together (one round trip); the server runs them in order, so the read's
  * snapshot is taken only once the lock is held.
  */
-export async function lockAndRead(
-  tx: TransactionSql,
-  dcname: string,
-): Promise<{ slot: Slot; current: Row | undefined }> {
-  const [slot, rows] = await Promise.all([
+export async function lockAndRead(tx: Sql, dcname: string): Promise<{ slot: Slot; current: Row | undefined }> {
+  const [slot, rows] = await Promise.allSettled([
     nextRevision(tx),
     tx<Row[]>`SELECT body::text, revision FROM configs WHERE dcname = ${dcname} FOR UPDATE`,
   ])
-  return { slot, current: rows[0] }
+  // When the lock fails (a statement timeout), the read fails only because it came after it.
+  if (slot.status === 'rejected') throw slot.reason
+  if (rows.status === 'rejected') throw rows.reason
+  return { slot: slot.value, current: rows.value[0] }
 }
 
-export async function nextRevision(tx: TransactionSql): Promise<Slot> {
+export async function nextRevision(tx: Sql): Promise<Slot> {
   const [row] = await tx<{ revision: string }[]>`
     UPDATE store_state SET revision = revision + 1 RETURNING revision`
   if (!row) throw new Error('store_state has no row: the schema is not migrated')
@@ -114,7 +114,7 @@ export async function nextRevision(tx: TransactionSql): Promise<Slot> {
  * every part of the statement sees the configs table as it was before the statement.
  */
 export async function putConfig(
-  tx: TransactionSql,
+  tx: Sql,
   slot: Slot,
   type: ChangeType,
   config: Config,
@@ -139,7 +139,7 @@ export async function putConfig(
 
 /** Deletes the config, appends its DELETED event, and notifies. */
 export async function deleteConfig(
-  tx: TransactionSql,
+  tx: Sql,
   slot: Slot,
   dcname: string,
   meta: WriteMeta,

@@ -1,20 +1,20 @@
 /**
  * ConfigStore on PostgreSQL, for several replicas sharing one database.
  *
- * Every write is one transaction that first bumps the counter row in `store_state`
- * (`UPDATE ... SET revision = revision + 1`). That row lock is the store-wide write lock: it
+ * Every write first bumps the counter row in `store_state` (`UPDATE ... SET revision =
+ * revision + 1`) in its transaction. That row lock is the store-wide write lock: it
  * serializes writers across all replicas, so revisions commit in order and a precondition
  * checked after taking it cannot be overtaken by another writer (no lost updates, no two
  * creators of one dcname). The config is read only after the lock is held, in a statement of
  * its own, so under READ COMMITTED it sees the previous writer's commit. A write that fails
- * rolls back, its revision with it, so revisions have no gaps.
+ * rolls back (to its savepoint), its revision with it, so revisions have no gaps.
  * Commits wait for fsync, as PostgreSQL does by default: an acknowledged write is durable.
  *
  * Beside this file: the schema (postgres-migrations.ts), the statements (postgres-queries.ts),
- * the queue of this replica's writes (write-queue.ts), the change feed (postgres-changes.ts),
+ * the group commit of this replica's writes (group-commit.ts), the change feed (postgres-changes.ts),
  * history and its retention (postgres-history.ts), connecting (postgres-connect.ts).
  */
-import postgres, { type Sql, type TransactionSql } from 'postgres'
+import postgres, { type Sql } from 'postgres'
 import {
   type ChangeEvent,
   type ChangeListener,
@@ -35,6 +35,7 @@ import {
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
 import { RetentionSchedule } from '../retention.ts'
+import { GroupCommit } from './group-commit.ts'
 import { PostgresChangeFeed } from './postgres-changes.ts'
 import {
   type ConnectRetry,
@@ -62,7 +63,6 @@ import {
   selectPage,
   toStored,
 } from './postgres-queries.ts'
-import { WriteQueue } from './write-queue.ts'
 
 export type { ConnectRetry, PostgresStoreOptions }
 
@@ -77,7 +77,7 @@ export class PostgresConfigStore implements ConfigStore {
     private readonly sql: Sql,
     private readonly feed: PostgresChangeFeed,
     private readonly historySize: number,
-    private readonly writes: WriteQueue,
+    private readonly writes: GroupCommit<WriteResult>,
     private readonly entries: PostgresHistory,
     private readonly now: () => number,
     pruneIntervalMs: number,
@@ -112,7 +112,9 @@ export class PostgresConfigStore implements ConfigStore {
       const now = options.now ?? Date.now
       const retention = options.retention ?? { keep: 20, days: 30 }
       const history = new PostgresHistory(sql, { retention, historySize, now })
-      const writes = new WriteQueue(common.connection.statement_timeout)
+      const writes = new GroupCommit<WriteResult>(sql, common.connection.statement_timeout, (results) =>
+        feed?.wake(newestRevision(results)),
+      )
       return new PostgresConfigStore(sql, feed, historySize, writes, history, now, options.pruneIntervalMs ?? 1000)
     } catch (error) {
       await Promise.all([sql, listenSql].map((client) => client.end({ timeout: 0 }).catch(() => {})))
@@ -252,6 +254,7 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   async close(): Promise<void> {
+    this.writes.close()
     await this.pruning.close()
     await this.feed.close()
     // Requests have drained by the time a service closes its store. The timeout matters for a
@@ -260,26 +263,16 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   /**
-   * Runs `work` in one transaction, in turn with this replica's other writes (see WriteQueue);
-   * once it committed, this replica's subscribers hear of it.
+   * Runs `work` in a transaction shared with this replica's other writes (see GroupCommit);
+   * once that committed, this replica's subscribers hear of it (the callback given to it).
    */
-  private async write<T extends WriteResult>(
-    dcname: string | undefined,
-    work: (tx: TransactionSql) => Promise<T>,
-  ): Promise<T> {
-    const result = await this.writes.run(async () => (await this.query(() => this.sql.begin(work))) as T)
-    this.feed.wake(committedRevision(result))
+  private async write<T extends WriteResult>(dcname: string | undefined, work: (tx: Sql) => Promise<T>): Promise<T> {
+    const result = await this.writes.run(work)
     if (dcname !== undefined) this.pruning.wrote(dcname)
     return result
   }
 
-  private async put(
-    tx: TransactionSql,
-    slot: Slot,
-    type: ChangeType,
-    config: Config,
-    meta: WriteMeta,
-  ): Promise<StoredConfig> {
+  private async put(tx: Sql, slot: Slot, type: ChangeType, config: Config, meta: WriteMeta): Promise<StoredConfig> {
     await putConfig(tx, slot, type, config, meta, this.now())
     return { config, revision: slot.revision }
   }
@@ -293,8 +286,12 @@ export class PostgresConfigStore implements ConfigStore {
   }
 }
 
-function committedRevision(result: WriteResult): number | undefined {
-  if (typeof result === 'number') return result
-  if (typeof result === 'boolean') return undefined
-  return 'stored' in result ? result.stored.revision : result.revision
+/** The newest revision a transaction's writes committed (a seed tells none). */
+function newestRevision(results: WriteResult[]): number | undefined {
+  const revisions = results.flatMap((result) => {
+    if (typeof result === 'number') return [result]
+    if (typeof result === 'boolean') return []
+    return ['stored' in result ? result.stored.revision : result.revision]
+  })
+  return revisions.length === 0 ? undefined : Math.max(...revisions)
 }

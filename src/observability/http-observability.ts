@@ -177,7 +177,18 @@ export function httpObservability({
     writeInfo(line, 'request')
   }
 
-  const observed = new Elysia().wrap(((handle: Handle) => (request: Request) => observe(handle, request)) as never)
+  // Elysia asks its wrappers for the handler anew on every request, always with the same inner
+  // handler: the wrapped one is made once per inner handler, not once per request.
+  let inner: Handle | undefined
+  let wrapped: Handle = (request) => observe(inner as Handle, request)
+  const wrap = (handle: Handle): Handle => {
+    if (handle !== inner) {
+      inner = handle
+      wrapped = (request) => observe(handle, request)
+    }
+    return wrapped
+  }
+  const observed = new Elysia().wrap(wrap as never)
   if (!serveMetrics) return observed
   return observed.get(
     '/metrics',

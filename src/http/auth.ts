@@ -14,10 +14,10 @@ import {
   actorOf,
   anonymousPrincipal,
   authorize,
+  covers,
   ForbiddenError,
   type Principal,
   UnauthenticatedError,
-  visible,
 } from '../configs/access.ts'
 import { pathOf, type RouteMatcher } from './route-matcher.ts'
 
@@ -87,7 +87,9 @@ export function accessGate(deps: AccessGateDeps) {
     principals.set(request, principal)
     if (principal) onPrincipal(principal)
     const kind: AccessKind = needsToken(request.method) ? 'write' : 'read'
-    authorize(principal, kind, deps.routes.paramOf(path, 'dcname'))
+    // Only a principal limited to prefixes needs the name: the route match is skipped for the rest.
+    const dcname = principal?.prefixes === undefined ? undefined : deps.routes.paramOf(path, 'dcname')
+    authorize(principal, kind, dcname)
     onDecision('allowed')
   }
 
@@ -116,22 +118,14 @@ export function accessGate(deps: AccessGateDeps) {
       .catch(counted)
   }
 
-  const accessOf = (request: Request): RequestAccess => {
-    const principal = principals.get(request)
-    return {
-      principal,
-      actor: actorOf(principal),
-      authorize(action, dcname) {
-        try {
-          authorize(principal, action, dcname)
-        } catch (error) {
-          counted(error)
-        }
-      },
-      visible: principal ? visible(principal) : () => false,
-      prefixes: principal ? principal.prefixes : [],
-    }
+  // Elysia awaits a request hook whose source looks as if it could return a promise (the one
+  // above), which every request then pays for; unprotected, no token is ever authenticated, and
+  // this one, which can only return nothing, is called without.
+  const openGate = ({ request }: { request: Request }): void => {
+    gate(request)
   }
+
+  const accessOf = (request: Request): RequestAccess => new GrantedAccess(principals.get(request), counted)
 
   /**
    * Who a request acted as, for its audit line, also when the gate refused it: the principal's
@@ -144,9 +138,35 @@ export function accessGate(deps: AccessGateDeps) {
   }
 
   const plugin = new Elysia({ name: 'access-gate' })
-    .onRequest(({ request }) => gate(request))
+    .onRequest(rules.protected ? ({ request }) => gate(request) : openGate)
     .derive({ as: 'global' }, ({ request }) => ({ access: accessOf(request) }))
   return Object.assign(plugin, { auditActorOf })
+}
+
+/** A request's access, made per request: its methods live on the prototype, not in fresh closures. */
+class GrantedAccess implements RequestAccess {
+  readonly actor: string
+  readonly prefixes: readonly string[] | undefined
+
+  constructor(
+    readonly principal: Principal | undefined,
+    private readonly counted: (error: unknown) => never,
+  ) {
+    this.actor = actorOf(principal)
+    this.prefixes = principal ? principal.prefixes : []
+  }
+
+  authorize(action: Action, dcname?: string): void {
+    try {
+      authorize(this.principal, action, dcname)
+    } catch (error) {
+      this.counted(error)
+    }
+  }
+
+  visible(dcname: string): boolean {
+    return this.principal !== undefined && covers(this.principal, dcname)
+  }
 }
 
 /** The actor of a request whose token resolved no principal (not issued, expired, unlisted subject). */

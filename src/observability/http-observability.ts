@@ -6,8 +6,8 @@
  * Also serves `GET /metrics`, unless the metrics have a port of their own (METRICS_PORT, see
  * metrics-listener.ts): then this port answers 404 for it.
  *
- * Per request this costs a few field reads, a route match against a handful of patterns and one
- * buffered log line; with tracing off no span or context is made, and the access line takes the
+ * Per request this costs a few field reads, a route match (a lookup, and an expression for each
+ * pattern with parameters) and one buffered log line; with tracing off no span or context is made, and the access line takes the
  * caller's trace id (or a fresh one) so logs still join up with traces upstream.
  */
 import { type Context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
@@ -177,7 +177,18 @@ export function httpObservability({
     writeInfo(line, 'request')
   }
 
-  const observed = new Elysia().wrap(((handle: Handle) => (request: Request) => observe(handle, request)) as never)
+  // Elysia asks its wrappers for the handler anew on every request, always with the same inner
+  // handler: the wrapped one is made once per inner handler, not once per request.
+  let inner: Handle | undefined
+  let wrapped: Handle | undefined
+  const wrap = (handle: Handle): Handle => {
+    if (handle !== inner || wrapped === undefined) {
+      inner = handle
+      wrapped = (request) => observe(handle, request)
+    }
+    return wrapped
+  }
+  const observed = new Elysia().wrap(wrap as never)
   if (!serveMetrics) return observed
   return observed.get(
     '/metrics',

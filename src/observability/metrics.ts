@@ -80,11 +80,32 @@ export function createMetrics(sources: MetricsSources): Metrics {
   // Exposed from the first scrape on, even before any read waited.
   const cacheWait: Series<never> = state.cacheWait.series('', () => ({}))
   let exposition: Promise<() => Promise<string>> | undefined
+  // Each request's series, found by its labels one at a time: a key joined from all three would be
+  // a new string to build and hash on every request.
+  const byLabels = new Map<string, Map<string, Map<number, Series<'method' | 'route' | 'status'>>>>()
+  const requestSeries = (method: string, route: string, status: number) => {
+    let byRoute = byLabels.get(method)
+    if (!byRoute) {
+      byRoute = new Map()
+      byLabels.set(method, byRoute)
+    }
+    let byStatus = byRoute.get(route)
+    if (!byStatus) {
+      byStatus = new Map()
+      byRoute.set(route, byStatus)
+    }
+    let series = byStatus.get(status)
+    if (!series) {
+      series = state.duration.series(`${method} ${route} ${status}`, () => ({ method, route, status }))
+      byStatus.set(status, series)
+    }
+    return series
+  }
 
   return {
     contentType: METRICS_CONTENT_TYPE,
     observeRequest(method, route, status, seconds) {
-      state.duration.series(`${method} ${route} ${status}`, () => ({ method, route, status })).observe(seconds)
+      requestSeries(method, route, status).observe(seconds)
     },
     requestStarted() {
       state.inFlight++

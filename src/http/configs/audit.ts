@@ -94,12 +94,15 @@ export function auditTrail(deps: AuditDeps) {
     return entry
   }
 
+  // The hook names the fields it reads instead of handing the context on: Elysia reads from a
+  // hook's source which fields to build, and a context passed whole to a function makes every
+  // route of the app build all of them (headers as an object, cookies, the query) per request.
   return new Elysia({ name: 'audit-trail' })
     .onRequest(({ request }) => {
       if (WRITE_METHODS.has(request.method)) peers.set(request, deps.peerAddress(request))
     })
-    .onAfterResponse({ as: 'global' }, (context) => {
-      const entry = entryOf(context)
+    .onAfterResponse({ as: 'global' }, ({ request, set, body, responseValue }) => {
+      const entry = entryOf({ request, set, body, responseValue })
       if (entry) deps.write(entry)
     })
 }

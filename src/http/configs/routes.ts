@@ -71,40 +71,39 @@ export function configRoutes(
   gate: ReturnType<typeof accessGate>,
   requestIdOf: (request: Request) => string,
 ) {
-  type ListContext = {
-    request: Request
-    set: { headers: Record<string, string | number> }
-    access: RequestAccess
-  }
+  // Handlers name the context fields they read, never hand the context on whole: Elysia reads
+  // from a handler's source which fields to build, and a context passed to a function makes it
+  // build all of them (headers as an object, cookies, the query) for every request.
+  type ListContext = { request: Request; access: RequestAccess }
   /** `ignore`: parameters already handled (a `watch=false` on GET /configs asks for a plain list). */
-  const list = async ({ request, set, access }: ListContext, ignore: readonly string[] = []) => {
+  const list = async ({ request, access }: ListContext, ignore: readonly string[] = []) => {
     const url = new URL(request.url)
     const query = parseListQuery(url.searchParams, ignore)
     const page = await store.list({ ...query, prefixes: access.prefixes })
-    set.headers['x-revision'] = String(page.revision)
+    const headers: Record<string, string> = { 'x-revision': String(page.revision) }
     const last = page.items.at(-1)
     if (page.more && last) {
       const next = new URLSearchParams(url.searchParams)
       next.set('cursor', encodeCursor(last.config.dcname))
-      set.headers.link = `<${url.pathname}?${next}>; rel="next"`
+      headers.link = `<${url.pathname}?${next}>; rel="next"`
     }
     // The page's bytes or the stored JSON text as they are, when the store holds them (the read model does).
-    return jsonResponse(page.body ?? `[${page.items.map(jsonOf).join(',')}]`)
+    return jsonResponse(page.body ?? `[${page.items.map(jsonOf).join(',')}]`, headers)
   }
 
   return new Elysia({ name: 'configs' })
     .use(gate)
     .get(
       listConfigs.path,
-      ({ request, set, access }) => {
+      ({ request, access }) => {
         const params = new URL(request.url).searchParams
-        if (!wantsWatch(params)) return list({ request, set, access }, ['watch'])
+        if (!wantsWatch(params)) return list({ request, access }, ['watch'])
         const watchRequest = { ...parseWatchRequest(params, request.headers), prefixes: access.prefixes }
         return watch.open(watchRequest, request, request.method === 'HEAD')
       },
       routeHook(listConfigs),
     )
-    .get(searchConfigs.path, (context) => list(context), routeHook(searchConfigs))
+    .get(searchConfigs.path, ({ request, access }) => list({ request, access }), routeHook(searchConfigs))
     .post(
       createConfig.path,
       async ({ body, request, set, access }) => {
@@ -120,18 +119,18 @@ export function configRoutes(
     )
     .get(
       getConfig.path,
-      async ({ params, request, set }) => {
+      async ({ params, request }) => {
         // Most reads have no query string: they skip parsing one.
         const query = request.url.indexOf('?')
         const revision = query === -1 ? undefined : revisionParameter(new URLSearchParams(request.url.slice(query + 1)))
         const stored =
           revision === undefined ? await store.get(params.dcname) : await store.getAt(params.dcname, revision)
         if (!stored) throw revision === undefined ? notFound(params.dcname) : new NotFoundError(params.dcname, revision)
-        set.headers.etag = etag(stored.revision)
+        const tag = etag(stored.revision)
         if (!noneMatch(request.headers.get('if-none-match'), stored.revision)) {
-          return new Response(null, { status: 304, headers: { etag: etag(stored.revision) } })
+          return new Response(null, { status: 304, headers: { etag: tag } })
         }
-        return jsonResponse(jsonOf(stored))
+        return jsonResponse(jsonOf(stored), { etag: tag })
       },
       routeHook(getConfig),
     )
@@ -220,11 +219,13 @@ function jsonOf(stored: StoredConfig): string {
 }
 
 /**
- * JSON text or bytes answered as they are (the contract's schema types what they hold). Elysia
- * adds the headers the handler set (ETag, X-Revision, Link) to a returned Response.
+ * JSON text or bytes answered as they are (the contract's schema types what they hold), with the
+ * route's headers (ETag, X-Revision, Link) in the Response itself: headers left in `set.headers`
+ * make Elysia copy a returned Response into a new one to add them, on every read.
  */
-function jsonResponse(body: string | Uint8Array<ArrayBuffer>): Response {
-  return new Response(body, { headers: { 'content-type': 'application/json' } })
+function jsonResponse(body: string | Uint8Array<ArrayBuffer>, headers: Record<string, string>): Response {
+  headers['content-type'] = 'application/json'
+  return new Response(body, { headers })
 }
 
 /** The merged result must be a valid config, exactly as if it had been PUT. */

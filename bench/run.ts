@@ -50,6 +50,8 @@ const plan = {
   configs: smoke ? 1_000 : 10_000,
   residentConfigs: smoke ? 2_000 : 100_000,
   readyRuns: smoke ? 1 : 5,
+  // The service collects the reads' garbage when idle, some seconds after them.
+  settleMs: smoke ? 1_000 : 10_000,
   watchers: smoke ? 200 : 5_000,
   watchWrites: smoke ? 5 : 20,
   fsyncSeconds: smoke ? 1 : 2,
@@ -221,7 +223,7 @@ async function main() {
   }
   console.log(
     `resident: ${num(resident.configs)} configs, RSS ${num(resident.rssAfterStartMiB, 1)} MiB after start, ` +
-      `${num(resident.rssAfterReadingAllMiB, 1)} MiB after reading them all; start to ready ${num(resident.readyMs, 1)} ms (median of ${resident.readyRunsMs.length})\n`,
+      `${num(resident.rssAfterReadingAllMiB, 1)} MiB after reading them all, ${num(resident.rssSettledMiB, 1)} MiB after ${num(plan.settleMs / 1000)} s idle; start to ready ${num(resident.readyMs, 1)} ms (median of ${resident.readyRunsMs.length})\n`,
   )
   console.log(targetsTable(targets))
   console.log(`\nresults: ${file}`)
@@ -356,6 +358,7 @@ async function residentAndStartup(databaseUrl: string) {
   const readyRunsMs: number[] = []
   const rssAfterStart: number[] = []
   let rssAfterReadingAll = Number.NaN
+  let rssSettled = Number.NaN
   let readyPath = ''
   for (let i = 0; i < plan.readyRuns; i++) {
     const service = await startService(databaseUrl, logFile, 'bundle')
@@ -377,6 +380,12 @@ async function residentAndStartup(databaseUrl: string) {
       Bun.gc?.(true)
       await Bun.sleep(200)
       rssAfterReadingAll = rssMiB(service.process.pid)
+      // What stays resident once the pages read are garbage: the lowest RSS over an idle while.
+      rssSettled = rssAfterReadingAll
+      for (let waited = 0; waited < plan.settleMs; waited += 500) {
+        await Bun.sleep(500)
+        rssSettled = Math.min(rssSettled, rssMiB(service.process.pid))
+      }
     }
     await service.stop()
   }
@@ -387,6 +396,7 @@ async function residentAndStartup(databaseUrl: string) {
     readyRunsMs,
     rssAfterStartMiB: median(rssAfterStart),
     rssAfterReadingAllMiB: rssAfterReadingAll,
+    rssSettledMiB: rssSettled,
   }
 }
 
@@ -432,7 +442,7 @@ function evaluate(
     {
       name: `resident memory, 100,000 configs${scaled}`,
       goal: '< 300 MB',
-      measured: `${num(resident.rssAfterReadingAllMiB, 1)} MiB`,
+      measured: `${num(resident.rssAfterReadingAllMiB, 1)} MiB right after reading (idle: ${num(resident.rssSettledMiB, 1)} MiB)`,
       met: resident.rssAfterReadingAllMiB * 1.048576 < 300,
     },
     {

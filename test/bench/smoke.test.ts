@@ -29,7 +29,13 @@ interface Result {
     ratios: number[]
     medianRatio: number
   }[]
-  resident: { configs: number; readyMs: number; rssAfterStartMiB: number; rssAfterReadingAllMiB: number }
+  resident: {
+    configs: number
+    readyMs: number
+    rssAfterStartMiB: number
+    rssAfterReadingAllMiB: number
+    rssSettledMiB: number
+  }
   startup: { configs: number; readyMs: number; sources: { readyMs: number } }
   watchFanout: { watchers: number; delivered: number; cpuUsPerDeliveredEvent: number; deliveryMs: { p99: number } }
   targets: { name: string; measured: string; met: boolean | null }[]
@@ -95,6 +101,8 @@ it('when the smoke benchmark runs, then it records the machine, versions, baseli
   expect(result.resident.configs).toBeGreaterThan(0)
   expect(result.resident.readyMs).toBeGreaterThan(0)
   expect(result.resident.rssAfterReadingAllMiB).toBeGreaterThan(0)
+  expect(result.resident.rssSettledMiB).toBeGreaterThan(0)
+  expect(result.resident.rssSettledMiB).toBeLessThanOrEqual(result.resident.rssAfterReadingAllMiB)
   expect(result.startup.readyMs).toBeGreaterThan(0)
   expect(result.startup.sources.readyMs).toBeGreaterThan(0)
   // Every watcher got every write's event.

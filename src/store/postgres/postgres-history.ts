@@ -132,6 +132,11 @@ export class PostgresHistory {
         CROSS JOIN LATERAL (
           SELECT revision FROM events e WHERE e.dcname = n.dcname ORDER BY revision DESC OFFSET ${keep - 1} LIMIT 1
         ) k
+        -- Only where the oldest entry is old enough (one index probe): entries are written in
+        -- revision order with the time of their write, so when it is too young, so are the rest,
+        -- and the delete below does not read a write-hot config's whole history on every pass.
+        WHERE (SELECT o.time FROM events o WHERE o.dcname = n.dcname ORDER BY o.revision LIMIT 1)
+          <= to_timestamp(${cutoff}::float8 / 1000)
       ),
       gone AS (
         DELETE FROM events e USING bounds b

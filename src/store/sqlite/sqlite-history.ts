@@ -197,7 +197,14 @@ function prepare(db: SqliteDatabase) {
          (SELECT revision FROM events WHERE dcname = j.value ORDER BY revision DESC LIMIT 1 OFFSET ?) AS excess
        FROM json_each(?) j`,
     ),
-    anyDroppable: db.prepare('SELECT 1 AS found FROM events WHERE dcname = ? AND revision <= ? AND time <= ? LIMIT 1'),
+    // Asks the config's oldest entry only (one index probe): entries are written in revision
+    // order with the time of their write, so when the oldest is too young to drop, so are the
+    // rest. Scanning for any old one read a write-hot config's whole history on every pass.
+    // Should the clock step back, a later entry dropped late is the worst that can happen.
+    anyDroppable: db.prepare(
+      `SELECT 1 AS found FROM (SELECT time FROM events WHERE dcname = ? AND revision <= ? ORDER BY revision LIMIT 1)
+       WHERE time <= ?`,
+    ),
     drop: db.prepare('DELETE FROM events WHERE dcname = ? AND revision <= ? AND time <= ? RETURNING revision'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),

@@ -38,7 +38,7 @@ beforeAll(() => {
   outdir = join(work, 'out')
   const script = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.bundle as string
   const build = script.split('&&').at(-1)?.trim().split(/\s+/) ?? []
-  expect(build.slice(0, 2)).toEqual(['bun', 'build'])
+  expect(build.slice(0, 2)).toEqual(['"$npm_execpath"', 'build'])
   const args = build.slice(2).map((arg) => (arg.startsWith('--outdir=') ? `--outdir=${outdir}` : arg))
   const metafile = join(work, 'meta.json')
   const run = Bun.spawnSync([process.execPath, 'build', ...args, `--metafile=${metafile}`], {

@@ -84,7 +84,8 @@ describe('Dockerfile', () => {
   it("when the container starts, then it runs the bundle a build stage made with package.json's bundle script", () => {
     const script = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.bundle as string
     const outdir = /--outdir=(\S+)/.exec(script)?.[1] as string
-    expect(script).toContain('bun build src/main.ts')
+    // The Bun running the script builds (a pinned Bun need not be on PATH): npm_execpath is it.
+    expect(script).toContain('"$npm_execpath" build src/main.ts')
     const builder = stages
       .slice(0, -1)
       .find((s) => s.instructions.some((i) => i.keyword === 'RUN' && i.raw === 'bun run bundle'))

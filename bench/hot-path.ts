@@ -5,7 +5,8 @@
  *   own destination (sonic-boom, synchronous, as `pino()` writes to stdout) and against a plain
  *   writeSync per line; each writes access-line-sized lines to a file, as `make bench` does with
  *   the service's stdout;
- * - request metrics: SeriesHistogram (a series resolved by a key, as metrics.ts does per request)
+ * - request metrics: SeriesHistogram (a series resolved by a key per observation; metrics.ts now
+ *   finds each request's series label by label, without joining a key)
  *   against prom-client's Histogram observe(labels, value), three labels.
  *
  * Rounds alternate the contenders; the ratio is per round, CPU time of the process per

@@ -3,11 +3,9 @@
  * service not answering at all (UnreachableError), so callers never parse bodies or guess.
  */
 
-/** One field at fault in a refused body: a JSON Pointer into it and what is wrong there. */
-export interface FieldError {
-  pointer: string
-  message: string
-}
+import type { FieldError } from '../configs/model.ts'
+
+export type { FieldError }
 
 /** An RFC 9457 problem, as every error of the service is answered. */
 export interface Problem {

@@ -50,10 +50,11 @@ interface CompiledRoutes {
 /** Reads the routes on first use, once every route is registered. */
 export function routeMatcher(routes: () => RouteLike[]): RouteMatcher {
   let compiled: CompiledRoutes | undefined
-  const patterns = () => {
+  const table = () => {
     compiled ??= compile(routes())
-    return compiled.all
+    return compiled
   }
+  const patterns = () => table().all
   return {
     allowedMethods(path) {
       const methods = new Set<string>()
@@ -61,14 +62,14 @@ export function routeMatcher(routes: () => RouteLike[]): RouteMatcher {
       return methods.size === 0 ? undefined : [...methods].sort()
     },
     routeOf(method, path) {
-      compiled ??= compile(routes())
+      const { statics, dynamics } = table()
       let matched: string | undefined
       // Static patterns come first, as in the sorted list: for a method, static wins.
-      for (const entry of compiled.statics.get(staticKey(path)) ?? NONE) {
+      for (const entry of statics.get(staticKey(path)) ?? NONE) {
         if (entry.methods.has(method)) return entry.pattern
         matched ??= entry.pattern
       }
-      for (const entry of compiled.dynamics) {
+      for (const entry of dynamics) {
         if (!entry.regexp.test(path)) continue
         if (entry.methods.has(method)) return entry.pattern
         matched ??= entry.pattern

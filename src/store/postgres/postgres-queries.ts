@@ -4,7 +4,6 @@
  */
 import type { Sql } from 'postgres'
 import {
-  type ChangeEvent,
   type ChangeType,
   type Filter,
   type ListQuery,
@@ -68,16 +67,6 @@ export async function selectEventsAfter(sql: Sql, since: number, historySize: nu
            e.type, e.body::text, e.previous::text, e.revision
     FROM store_state s LEFT JOIN events e ON e.revision > ${since}
     ORDER BY e.revision`
-}
-
-/** An events row (of a revision that exists) as the event it records. */
-export function changeEventOf(row: EventRow): ChangeEvent {
-  return {
-    type: row.type,
-    config: JSON.parse(row.body) as Config,
-    revision: Number(row.revision),
-    ...(row.previous === null ? {} : { previous: JSON.parse(row.previous) as Config }),
-  }
 }
 
 export async function currentRevision(sql: Sql): Promise<number> {

@@ -34,6 +34,7 @@ import {
   type WriteMeta,
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
+import { changeEventOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
 import { GroupCommit } from './group-commit.ts'
 import { PostgresChangeFeed } from './postgres-changes.ts'
@@ -49,7 +50,6 @@ import { unavailableOrRethrow, withoutPassword } from './postgres-errors.ts'
 import { PostgresHistory } from './postgres-history.ts'
 import { migrateAndReadRevision } from './postgres-migrations.ts'
 import {
-  changeEventOf,
   countConfigs,
   currentRevision,
   deleteConfig,

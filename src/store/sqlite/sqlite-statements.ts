@@ -1,5 +1,5 @@
 /** The statements of the SQLite store's configs and events (history ones: sqlite-history.ts). */
-import type { ChangeEvent, ChangeType, StoredConfig } from '../../configs/config-store.ts'
+import type { ChangeType, StoredConfig } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
 import type { SqliteDatabase } from './sqlite-driver.ts'
 
@@ -30,16 +30,6 @@ export function prepareStatements(db: SqliteDatabase) {
 
 export function toStored(row: Row): StoredConfig {
   return { config: JSON.parse(row.body) as Config, revision: Number(row.revision) }
-}
-
-/** An events row as the event it records (a MODIFIED one with the state it replaced, if kept). */
-export function changeEventOf(row: EventRow): ChangeEvent {
-  return {
-    type: row.type,
-    config: JSON.parse(row.body) as Config,
-    revision: Number(row.revision),
-    ...(row.previous === null ? {} : { previous: JSON.parse(row.previous) as Config }),
-  }
 }
 
 /** One history entry as the events table stores it; the table gives it the next revision. */

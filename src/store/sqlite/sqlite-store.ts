@@ -32,6 +32,7 @@ import {
   type WriteMeta,
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
+import { changeEventOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
 import { GroupCommit } from './group-commit.ts'
 import { ListScan } from './list-scan.ts'
@@ -40,14 +41,7 @@ import type { SqliteDatabase } from './sqlite-driver.ts'
 import { SqliteHistory } from './sqlite-history.ts'
 import { migrate } from './sqlite-migrations.ts'
 import type { SqliteStoreOptions } from './sqlite-options.ts'
-import {
-  appendEvent,
-  changeEventOf,
-  type EventRow,
-  prepareStatements,
-  type Row,
-  toStored,
-} from './sqlite-statements.ts'
+import { appendEvent, type EventRow, prepareStatements, type Row, toStored } from './sqlite-statements.ts'
 
 export class SqliteConfigStore implements ConfigStore {
   readonly backend = 'sqlite'

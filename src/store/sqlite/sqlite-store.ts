@@ -32,6 +32,7 @@ import {
   type WriteMeta,
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
+import { checkRevisionReached, checkRollback, rollbackWrite } from '../../configs/revision-rules.ts'
 import { changeEventOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
 import { GroupCommit } from './group-commit.ts'
@@ -151,11 +152,10 @@ export class SqliteConfigStore implements ConfigStore {
   ): Promise<ReplaceResult> {
     return this.enqueue(() => {
       const row = this.statements.get.get(dcname) as Row | undefined | null
-      checkPrecondition(dcname, row?.revision, precondition)
-      const then = this.entries.stateAt(dcname, revision)
-      if (!then) throw new NotFoundError(dcname, revision)
-      const created = !row
-      return { stored: this.write(created ? 'ADDED' : 'MODIFIED', then.config, meta, row?.body), created }
+      const currentRevision = this.newestRevision()
+      checkRollback({ dcname, revision, currentRevision, configRevision: row?.revision, precondition })
+      const { config, created } = rollbackWrite(dcname, revision, this.entries.stateAt(dcname, revision), !!row)
+      return { stored: this.write(created ? 'ADDED' : 'MODIFIED', config, meta, row?.body), created }
     })
   }
 
@@ -174,7 +174,10 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async getAt(dcname: string, revision: number): Promise<StoredConfig | undefined> {
-    return this.read(() => this.entries.stateAt(dcname, revision))
+    return this.read(() => {
+      checkRevisionReached(revision, this.newestRevision())
+      return this.entries.stateAt(dcname, revision)
+    })
   }
 
   async countHistory(): Promise<number> {

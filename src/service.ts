@@ -39,6 +39,13 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     retention: { keep: settings.historyKeep, days: settings.historyRetentionDays },
     postgres: settings.postgres,
     onConnectRetry: (retry) => logger.warn(retry, 'database unavailable at start-up: retrying'),
+    onWriteDurability: (problem) =>
+      problem === undefined
+        ? logger.info('store: writes are durable again')
+        : logger.error(
+            { problem },
+            'store: writes cannot be made durable; they answer 503 and /readyz 503 until they can',
+          ),
   })
   // The gauge asks the backend directly: a scrape is no store operation worth timing or tracing.
   const metrics = createMetrics({

@@ -80,6 +80,7 @@ export class SqliteConfigStore implements ConfigStore {
       beforeBegin: () => {
         this.ensureOpen()
         snapshots.endAll()
+        this.durability.begin()
       },
       committed: (events) => {
         this.durability.committed()

@@ -8,7 +8,8 @@
  */
 import { Authenticator } from './access/authenticator.ts'
 import { type JwtTuning, JwtVerifier } from './access/jwt-verifier.ts'
-import { TokenFileError } from './access/token-file.ts'
+import { TokenFileError, type TokenTable } from './access/token-file.ts'
+import { nestedPrefixes } from './access/token-file-prefixes.ts'
 import { TokenFileSource } from './access/token-file-source.ts'
 import type { AccessRules, Principal } from './configs/access.ts'
 import type { Logger } from './observability/logger.ts'
@@ -81,19 +82,32 @@ export function openAccess(
 
 function openTokenFile(path: string, logger: Logger, metrics: Pick<Metrics, 'tokenFileReload'>): TokenFileSource {
   try {
-    return new TokenFileSource(path, {
-      onReloaded: (tokens, subjects) => {
+    const source = new TokenFileSource(path, {
+      onReloaded: (table) => {
         metrics.tokenFileReload('ok')
-        logger.info({ tokens, subjects }, 'API_TOKENS_FILE reloaded')
+        logger.info({ tokens: table.tokens.length, subjects: table.subjects.size }, 'API_TOKENS_FILE reloaded')
+        warnOfNestedPrefixes(table, logger)
       },
       onReloadFailed: (problem) => {
         metrics.tokenFileReload('error')
         logger.error({ problem }, 'API_TOKENS_FILE refused: the tokens in force stay')
       },
     })
+    warnOfNestedPrefixes(source.table, logger)
+    return source
   } catch (error) {
     if (!(error instanceof TokenFileError)) throw error
     if (error.reason === 'unreadable') throw new StartupError('API_TOKENS_FILE', error.message)
     throw new SettingsError('API_TOKENS_FILE', error.message)
+  }
+}
+
+/** One line per token or subject whose plain prefix also covers another entry's (see nestedPrefixes). */
+function warnOfNestedPrefixes(table: TokenTable, logger: Logger): void {
+  for (const { actor, prefixes, covered } of nestedPrefixes(table)) {
+    logger.warn(
+      { actor, prefixes, covered },
+      "API_TOKENS_FILE: a prefix also grants other entries' prefixes (end it with -, . or _ to stop at a word)",
+    )
   }
 }

@@ -25,6 +25,11 @@ export interface StoreOptions {
   postgres?: PostgresSettings
   /** Told of each failed attempt to reach PostgreSQL at start-up that will be retried. */
   onConnectRetry?: (retry: ConnectRetry) => void
+  /**
+   * SQLite: told once when writes start failing for a cause of the disk (a full disk, I/O
+   * errors, a read-only file), with that cause, and once (undefined) when a write works again.
+   */
+  onWriteDurability?: (problem: string | undefined) => void
 }
 
 /**
@@ -44,6 +49,7 @@ export async function openStore(
           open: runtime.openSqlite,
           historySize: options.historySize,
           retention: options.retention,
+          onDurability: options.onWriteDurability,
         })
       } catch (error) {
         throw new StartupError(

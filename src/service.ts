@@ -3,6 +3,7 @@
  * Runtime-specific pieces (SQLite binding, the HTTP server, signals) stay in main*.ts.
  */
 import { createApp } from './app.ts'
+import { SEED_ACTOR } from './configs/access.ts'
 import { CachedConfigStore } from './configs/cached-store.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
 import { Readiness } from './http/health.ts'
@@ -38,6 +39,13 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     retention: { keep: settings.historyKeep, days: settings.historyRetentionDays },
     postgres: settings.postgres,
     onConnectRetry: (retry) => logger.warn(retry, 'database unavailable at start-up: retrying'),
+    onWriteDurability: (problem) =>
+      problem === undefined
+        ? logger.info('store: writes are durable again')
+        : logger.error(
+            { problem },
+            'store: writes cannot be made durable; they answer 503 and /readyz 503 until they can',
+          ),
   })
   // The gauge asks the backend directly: a scrape is no store operation worth timing or tracing.
   const metrics = createMetrics({
@@ -56,7 +64,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   metrics.setCacheLagSource(() => cache.lag())
   const store = instrumentStore(cache, { metrics, tracing, logger })
   const access = openAccess(settings, logger, metrics, options.access)
-  if (settings.seed && (await store.seed(SEED_CONFIGS, { actor: 'seed', requestId: '' }))) {
+  if (settings.seed && (await store.seed(SEED_CONFIGS, { actor: SEED_ACTOR, requestId: '' }))) {
     logger.info({ configs: SEED_CONFIGS.map((c) => c.dcname) }, 'seeded an empty store')
   }
   // Until it is loaded, the store answers reads itself: readiness does not wait for the load.

@@ -17,7 +17,7 @@ import { readTokenFile, TokenFileError, type TokenTable } from './token-file.ts'
 
 export interface TokenFileEvents {
   /** A changed file was loaded and is in force now. */
-  onReloaded?: (tokens: number, subjects: number) => void
+  onReloaded?: (table: TokenTable) => void
   /** A changed file was refused; the previous tokens stay. The message never holds a secret. */
   onReloadFailed?: (message: string) => void
 }
@@ -70,7 +70,7 @@ export class TokenFileSource {
       this.#table = table
       this.#contentHash = contentHash
       this.#lastRefused = undefined
-      this.events.onReloaded?.(table.tokens.length, table.subjects.size)
+      this.events.onReloaded?.(table)
     } catch (error) {
       if (!(error instanceof TokenFileError)) throw error
       // Remember the refused state so that the next ticks stay quiet until the file changes again.

@@ -10,7 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { getSchemaValidator, t } from 'elysia'
 import { parseDocument } from 'yaml'
-import { ANONYMOUS_ACTOR, API_TOKEN_ACTOR, type Principal, ROLES, type Role } from '../configs/access.ts'
+import { type Principal, RESERVED_ACTORS, ROLES, type Role } from '../configs/access.ts'
 
 /** One named token: the hash of its secret and what it may do. */
 export interface TokenEntry {
@@ -77,8 +77,7 @@ type FileContent = typeof fileSchema.static
 
 const validator = getSchemaValidator(fileSchema, { normalize: false, additionalProperties: false })
 
-/** Names the service gives callers itself; a token named so would blur the audit trail. */
-const RESERVED_NAMES = new Set([ANONYMOUS_ACTOR, API_TOKEN_ACTOR])
+const RESERVED_NAMES = new Set(RESERVED_ACTORS)
 
 export function digestOf(secret: string): Buffer {
   return createHash('sha256').update(secret).digest()
@@ -149,7 +148,7 @@ function toTable(content: FileContent): TokenTable {
     }
     return prefixes === undefined ? { actor, role } : { actor, role, prefixes: [...new Set(prefixes)] }
   }
-  const names = new Set<string>()
+  const names = new Map<string, string>()
   const digests = new Set<string>()
   const tokens = (content.tokens ?? []).map((entry, i) => {
     const pointer = `/tokens/${i}`
@@ -157,7 +156,7 @@ function toTable(content: FileContent): TokenTable {
     if (names.has(entry.name)) problems.push({ pointer: `${pointer}/name`, message: 'is used by an earlier token' })
     const hex = entry.sha256.toLowerCase()
     if (digests.has(hex)) problems.push({ pointer: `${pointer}/sha256`, message: 'is the hash of an earlier token' })
-    names.add(entry.name)
+    if (!names.has(entry.name)) names.set(entry.name, pointer)
     digests.add(hex)
     return { principal: principal(entry.name, entry.role, entry.prefixes, pointer), digest: Buffer.from(hex, 'hex') }
   })
@@ -166,6 +165,10 @@ function toTable(content: FileContent): TokenTable {
     const pointer = `/subjects/${i}`
     if (subjects.has(entry.sub)) problems.push({ pointer: `${pointer}/sub`, message: 'is listed earlier' })
     if (RESERVED_NAMES.has(entry.sub)) problems.push({ pointer: `${pointer}/sub`, message: 'is reserved' })
+    // Both become the actor in history and audit lines, which could no longer tell them apart.
+    const token = names.get(entry.sub)
+    if (token !== undefined)
+      problems.push({ pointer: `${pointer}/sub`, message: `is also the name at ${token}: one actor for two callers` })
     subjects.set(entry.sub, principal(entry.sub, entry.role, entry.prefixes, pointer))
   }
   if (problems.length > 0) throw invalid(describe(problems))

@@ -29,6 +29,15 @@ export interface Principal {
 export const ANONYMOUS_ACTOR = 'anonymous'
 /** The actor of the single `API_TOKEN`. */
 export const API_TOKEN_ACTOR = 'api-token'
+/** The actor of a request whose token resolved no principal (not issued, expired, unlisted subject). */
+export const UNKNOWN_ACTOR = 'unknown'
+/** The actor of the writes of SEED, made at start-up by no request. */
+export const SEED_ACTOR = 'seed'
+/**
+ * The actors the service names itself. No token or JWT subject may take one: history and audit
+ * lines could no longer tell who acted.
+ */
+export const RESERVED_ACTORS: readonly string[] = [ANONYMOUS_ACTOR, API_TOKEN_ACTOR, UNKNOWN_ACTOR, SEED_ACTOR]
 
 export interface AccessRules {
   /** False when no credential of any kind is configured: then anyone may do anything. */

@@ -17,6 +17,7 @@ import {
   covers,
   ForbiddenError,
   type Principal,
+  UNKNOWN_ACTOR,
   UnauthenticatedError,
 } from '../configs/access.ts'
 import { pathOf, type RouteMatcher } from './route-matcher.ts'
@@ -168,6 +169,3 @@ class GrantedAccess implements RequestAccess {
     return this.principal !== undefined && covers(this.principal, dcname)
   }
 }
-
-/** The actor of a request whose token resolved no principal (not issued, expired, unlisted subject). */
-export const UNKNOWN_ACTOR = 'unknown'

@@ -15,6 +15,7 @@ import {
   StoreUnavailableError,
 } from '../configs/config-store.ts'
 import type { FieldError } from '../configs/model.ts'
+import { RevisionNotReachedError } from '../configs/revision-rules.ts'
 import { type Problem, ProblemError, problem, problemResponse } from './problem.ts'
 import type { RouteMatcher } from './route-matcher.ts'
 
@@ -63,6 +64,8 @@ function mapKnownError(error: unknown): { problem: Problem; headers?: Record<str
   if (error instanceof HistoryCompactedError) return { problem: problem(410, 'gone', error.message) }
   // A read or rollback at a revision retention dropped; the detail names the oldest kept one.
   if (error instanceof RevisionCompactedError) return { problem: problem(410, 'gone', error.message) }
+  // A read or rollback past the newest revision: nothing is known of it yet.
+  if (error instanceof RevisionNotReachedError) return { problem: problem(400, 'revision-not-reached', error.message) }
   // Never a stale answer: the client retries, by when this replica has caught up.
   if (error instanceof ReadModelBehindError) {
     return { problem: problem(503, 'read-model-behind', error.message), headers: { 'retry-after': '1' } }

@@ -3,10 +3,13 @@
  * - /healthz (liveness) answers 200 whenever a handler runs at all. It checks nothing else on
  *   purpose: a slow database must take the pod out of rotation, not get it restarted.
  * - /readyz (readiness) answers 200 while the store answers a ping and the service is not
- *   shutting down; otherwise 503 problem+json whose detail says which.
+ *   shutting down; otherwise 503 problem+json whose detail says which. A store whose writes
+ *   cannot be made durable (a full disk) fails its ping with the cause, which the detail names:
+ *   its reads may still work, but a replica that refuses every write should get no traffic.
  */
 import { Elysia, t } from 'elysia'
 import type { ConfigStore } from '../configs/config-store.ts'
+import { WritesNotDurableError } from '../configs/durability.ts'
 import { defineRoute, routeHook } from './contract.ts'
 import { problemResponses } from './openapi-docs.ts'
 import { problem, problemResponse } from './problem.ts'
@@ -35,7 +38,10 @@ interface HealthOptions {
   pingMaxAgeMs?: number
   /** A ping slower than this counts as a failure (a hung connection must not hang the probe). */
   pingTimeoutMs?: number
-  /** Told why the store failed a ping (at most once per ping, so once per max age). */
+  /**
+   * Told why the store failed a ping (at most once per ping, so once per max age). Not told of
+   * writes that cannot be made durable: the store tells of those once per episode itself.
+   */
   onStoreDown?: (error: unknown) => void
 }
 
@@ -60,8 +66,9 @@ const readinessProbe = defineRoute({
   operationId: 'getReadyz',
   summary: 'Readiness',
   description:
-    'Answers 200 while the store answers a ping (cached for up to a second) and the service is not ' +
-    'shutting down; otherwise 503 with the reason in `detail`.',
+    'Answers 200 while the store answers a ping (cached for up to a second), can make writes durable ' +
+    '(SQLite: not while its disk is full or failing) and the service is not shutting down; otherwise ' +
+    '503 with the reason in `detail`.',
   tags: ['operations'],
   responses: { 200: { description: 'Ready for traffic', schema: Status, example: OK }, ...problemResponses(503) },
 })
@@ -115,6 +122,8 @@ function cachedPing(options: HealthOptions): () => Promise<string | undefined> {
       onStoreDown?.(new Error(`the store did not answer a ping within ${pingTimeoutMs} ms`))
       return `the config store did not answer within ${pingTimeoutMs} ms`
     } catch (error) {
+      // Its reason names a cause of the disk and nothing else.
+      if (error instanceof WritesNotDurableError) return error.message
       onStoreDown?.(error)
       // The cause stays in the log: a driver's message may name hosts or users.
       return 'the config store did not answer its ping'

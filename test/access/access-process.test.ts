@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseExposition, sampleValue } from '../support/exposition-parser.ts'
 import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.ts'
-import { type RunningServer, type Runtime, startServer, tempDir } from '../support/server.ts'
+import { type RunningServer, type Runtime, runUntilExit, startServer, tempDir } from '../support/server.ts'
 import { AUDIENCE, makeKey, type SigningKey, TestIssuer } from './issuer.ts'
 import { eventually, sha256 } from './support.ts'
 
@@ -230,3 +230,47 @@ describe.each(['bun', 'deno'] as Runtime[])('access decisions of a real process 
     expect(server.stderr).toEqual([])
   })
 })
+
+describe.each(['bun', 'deno'] as Runtime[])(
+  'what a real process on %s does with the actors of a tokens file',
+  (runtime) => {
+    const withFile = (text: string) => {
+      const file = join(tempDir(), 'tokens.yaml')
+      writeFileSync(file, text)
+      return file
+    }
+    const token = (name: string, prefixes?: string) =>
+      `  - { name: ${name}, sha256: ${sha256(name)}, role: writer${prefixes ? `, prefixes: [${prefixes}]` : ''} }`
+
+    it('when a JWT subject is the name of a token, then it exits with 2 and one line naming both places', async () => {
+      const file = withFile(`tokens:\n${token('deployer')}\nsubjects:\n  - { sub: deployer, role: admin }\n`)
+      const exit = await runUntilExit(runtime, { DATABASE_URL: 'sqlite::memory:', API_TOKENS_FILE: file })
+      expect(exit.code).toBe(2)
+      expect(exit.stderr).toEqual([
+        `invalid setting API_TOKENS_FILE: ${file}: /subjects/0/sub: is also the name at /tokens/0: one actor for two callers`,
+      ])
+    })
+
+    it('when a subject is named unknown, then it exits with 2 and one line saying it is reserved', async () => {
+      const file = withFile('subjects:\n  - { sub: unknown, role: reader }\n')
+      const exit = await runUntilExit(runtime, { DATABASE_URL: 'sqlite::memory:', API_TOKENS_FILE: file })
+      expect(exit.code).toBe(2)
+      expect(exit.stderr).toEqual([`invalid setting API_TOKENS_FILE: ${file}: /subjects/0/sub: is reserved`])
+    })
+
+    it("when a token's prefix also covers another token's, then it starts with one warning line per such token", async () => {
+      const file = withFile(`tokens:\n${token('a', 'team-a')}\n${token('b', 'team-b')}\n${token('ab', 'team-ab')}\n`)
+      const server = await startServer({ runtime, env: { API_TOKENS_FILE: file, SEED: 'false' } })
+      try {
+        const warnings = (server.lines as Record<string, unknown>[]).filter((l) =>
+          String(l.msg).startsWith("API_TOKENS_FILE: a prefix also grants other entries' prefixes"),
+        )
+        expect(warnings).toEqual([
+          expect.objectContaining({ level: 'warn', actor: 'a', prefixes: ['team-a'], covered: ['team-ab'] }),
+        ])
+      } finally {
+        await server.stop()
+      }
+    })
+  },
+)

@@ -7,6 +7,7 @@ import { describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { digestOf, findToken, parseTokenFile, TokenFileError } from '../../src/access/token-file.ts'
+import { nestedPrefixes } from '../../src/access/token-file-prefixes.ts'
 import { runUntilExit, tempDir } from '../support/server.ts'
 import { sha256 } from './support.ts'
 
@@ -110,6 +111,23 @@ describe('parseTokenFile', () => {
     ],
     ['a token named anonymous', `tokens:\n  - {name: anonymous, sha256: ${HASH_A}, role: reader}\n`, 'is reserved'],
     [
+      'a token named seed',
+      `tokens:\n  - {name: seed, sha256: ${HASH_A}, role: writer}\n`,
+      '/tokens/0/name: is reserved',
+    ],
+    [
+      'a token named unknown',
+      `tokens:\n  - {name: unknown, sha256: ${HASH_A}, role: reader}\n`,
+      '/tokens/0/name: is reserved',
+    ],
+    ['a subject named seed', 'subjects:\n  - {sub: seed, role: writer}\n', '/subjects/0/sub: is reserved'],
+    ['a subject named unknown', 'subjects:\n  - {sub: unknown, role: reader}\n', '/subjects/0/sub: is reserved'],
+    [
+      'a subject that is also the name of a token',
+      `tokens:\n  - {name: x, sha256: ${HASH_B}, role: reader}\n  - {name: ci, sha256: ${HASH_A}, role: reader}\nsubjects:\n  - {sub: ci, role: admin}\n`,
+      '/subjects/0/sub: is also the name at /tokens/1',
+    ],
+    [
       'a subject listed twice',
       'subjects:\n  - {sub: s, role: reader}\n  - {sub: s, role: writer}\n',
       '/subjects/1/sub',
@@ -128,6 +146,37 @@ describe('parseTokenFile', () => {
   it('when many entries are wrong, then three are named and the rest counted', () => {
     const entries = Array.from({ length: 5 }, (_, i) => `  - {name: t${i}, sha256: x, role: reader}`).join('\n')
     expect(problemOf(`tokens:\n${entries}\n`)).toEndWith('(and 2 more)')
+  })
+})
+
+describe('nestedPrefixes', () => {
+  const file = (...entries: string[]) => parseTokenFile(`tokens:\n${entries.join('\n')}\n`)
+  const token = (name: string, prefixes: string, hash = sha256(name)) =>
+    `  - {name: ${name}, sha256: ${hash}, role: writer, prefixes: [${prefixes}]}`
+
+  it("when a token's prefix is a proper prefix of another token's with no delimiter at its end, then that token is named with both", () => {
+    const table = file(token('a', 'team-a'), token('ab', 'team-ab'), token('c', 'other-'))
+    expect(nestedPrefixes(table)).toEqual([{ actor: 'a', prefixes: ['team-a'], covered: ['team-ab'] }])
+  })
+
+  it("when a JWT subject's prefix covers a token's, then the subject is named", () => {
+    const table = parseTokenFile(
+      `tokens:\n${token('ab', 'team.ab')}\nsubjects:\n  - {sub: "system:sa", role: reader, prefixes: [team.a]}\n`,
+    )
+    expect(nestedPrefixes(table)).toEqual([{ actor: 'system:sa', prefixes: ['team.a'], covered: ['team.ab'] }])
+  })
+
+  it('when the shorter prefix ends in -, . or _, or both are equal, or one token holds both, then nothing is found', () => {
+    const table = file(
+      token('d1', 'x-'),
+      token('d2', 'x-y'),
+      token('e1', 'same'),
+      token('e2', 'same'),
+      token('f', 'own, own-more'),
+      token('g', 'p_, p.'),
+      token('h', 'p_q, p.q'),
+    )
+    expect(nestedPrefixes(table)).toEqual([])
   })
 })
 
@@ -155,6 +204,17 @@ describe('a tokens file at start-up', () => {
       `invalid setting API_TOKENS_FILE: ${file}: /tokens/0/sha256: expected the 64 hex digits of a SHA-256 hash`,
     ])
     expect(exit.stdout.join('\n')).not.toContain('pasted-secret-value')
+  })
+
+  it('when a token takes a name the service gives callers itself, then the process exits with 2 and one line naming it', async () => {
+    const file = join(tempDir(), 'tokens.yaml')
+    writeFileSync(
+      file,
+      `tokens:\n  - {name: ok, sha256: ${HASH_B}, role: reader}\n  - {name: seed, sha256: ${HASH_A}, role: writer}\n`,
+    )
+    const exit = await start(file)
+    expect(exit.code).toBe(2)
+    expect(exit.stderr).toEqual([`invalid setting API_TOKENS_FILE: ${file}: /tokens/1/name: is reserved`])
   })
 
   it('when the file does not parse, then the line names the line and column', async () => {

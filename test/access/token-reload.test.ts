@@ -94,6 +94,31 @@ describe.each(['bun', 'deno'] as Runtime[])('hot reload of API_TOKENS_FILE on %s
     expect(await reloads('ok')).toBe(2)
   })
 
+  it('when a file naming a token seed is swapped in, then it is refused with one error line and the tokens in force stay', async () => {
+    volume.update(tokensFile('seed', NEW_SECRET))
+    const problem = `${volume.path}: /tokens/0/name: is reserved`
+    await eventually('the file naming seed to be refused', () =>
+      lines().find(
+        (line) => line.msg === 'API_TOKENS_FILE refused: the tokens in force stay' && line.problem === problem,
+      ),
+    )
+    expect(await createWith(NEW_SECRET)).toBe(401)
+    expect(await createWith(OLD_SECRET)).toBe(201)
+  })
+
+  it("when a file whose token's prefix covers another token's is swapped in, then it is taken with one warning for that token", async () => {
+    const wide = `  - {name: ci-wide, sha256: ${sha256(OLD_SECRET)}, role: writer, prefixes: [team]}`
+    const narrow = `  - {name: ci-narrow, sha256: ${sha256(NEW_SECRET)}, role: writer, prefixes: [team-x, other-]}`
+    volume.update(`tokens:\n${wide}\n${narrow}\n`)
+    const isWarning = (line: Record<string, unknown>) =>
+      String(line.msg).startsWith("API_TOKENS_FILE: a prefix also grants other entries' prefixes")
+    await eventually('the warning', () => lines().find(isWarning))
+    expect(lines().filter(isWarning)).toEqual([
+      expect.objectContaining({ level: 'warn', actor: 'ci-wide', prefixes: ['team'], covered: ['team-x'] }),
+    ])
+    expect(await createWith(OLD_SECRET)).toBe(201)
+  })
+
   it('when the file changes, then no log line carries a token or a hash from it', () => {
     for (const raw of server.rawStdout) {
       for (const secret of [OLD_SECRET, NEW_SECRET, sha256(OLD_SECRET), sha256(NEW_SECRET)]) {

@@ -74,6 +74,16 @@ describe('configctl history, get --revision and rollback', () => {
     expect(rollback.code).toBe(1)
     expect(rollback.stderr).toStartWith('error: ')
   })
+
+  it('when rolled back to a revision after the current one, then it exits 1 naming the current revision and writes nothing', async () => {
+    const current = Number((await api(url, '/configs')).headers.get('x-revision'))
+    const run = await configctl(url, ['rollback', 'hist-a', '--to', '5000000'])
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain(`revision 5000000 is after the current revision ${current}`)
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1)
+    expect(Number((await api(url, '/configs')).headers.get('x-revision'))).toBe(current)
+  })
 })
 
 describe('the typed client', () => {

@@ -154,6 +154,15 @@ describe('Get at a revision', () => {
     expectProblem(await request('GET', `/configs/${name('never')}?revision=1`), 404)
   })
 
+  it('when the revision is after the current one, then 400 naming the current revision', async () => {
+    const dcname = name('at-future')
+    const [, , third] = await threeWrites(dcname)
+    const reply = await request('GET', `/configs/${dcname}?revision=5000000`)
+    expectProblem(reply, 400)
+    expect(reply.json.detail).toBe(`revision 5000000 is after the current revision ${third}`)
+    expectProblem(await request('GET', `/configs/${dcname}?revision=${third + 1}`), 400)
+  })
+
   it('when the revision is not a positive whole number, then 400', async () => {
     const dcname = name('order')
     for (const revision of ['0', '-1', '1.5', 'abc', '', '1e3', '+1', '01', '99999999999999999999']) {
@@ -209,6 +218,17 @@ describe('Rollback', () => {
       headers: { 'if-match': `"${third}"` },
     })
     expect(fresh.status).toBe(200)
+  })
+
+  it('when the revision is after the current one, then 400 naming the current revision, and nothing is written', async () => {
+    const dcname = name('rb-future')
+    const [, , third] = await threeWrites(dcname)
+    const reply = await request('POST', `/configs/${dcname}/rollback`, { body: { revision: 5_000_000 } })
+    expectProblem(reply, 400)
+    expect(reply.json.detail).toBe(`revision 5000000 is after the current revision ${third}`)
+    const history = (await request('GET', `/configs/${dcname}/history`)).json
+    expect(history.map((e: { revision: number }) => e.revision)[0]).toBe(third)
+    expect(revisionOf(await request('GET', `/configs/${dcname}`))).toBe(third)
   })
 
   it('when there was no state at the revision, or the name never existed, then 404 and nothing is written', async () => {

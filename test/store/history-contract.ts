@@ -12,6 +12,7 @@ import {
   type WriteMeta,
 } from '../../src/configs/config-store.ts'
 import type { Config } from '../../src/configs/model.ts'
+import { RevisionNotReachedError } from '../../src/configs/revision-rules.ts'
 import type { OpenOptions, StoreFixture, TestStore } from './contract.ts'
 
 const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
@@ -124,8 +125,16 @@ export function describeHistoryContract(backend: string, makeFixture: () => Prom
         revision: v2.stored.revision,
       })
       expect(await store.getAt('g', deleted)).toBeUndefined()
-      expect(await store.getAt('g', deleted + 100)).toBeUndefined()
       expect(await store.getAt('never', deleted)).toBeUndefined()
+    })
+
+    it('when read at a revision after the current one, then getAt fails with RevisionNotReachedError naming the current revision', async () => {
+      const v1 = await store.create(config('f', { v: 1 }), by('a'))
+      expect(await store.getAt('f', v1.revision)).toEqual(v1)
+      const error = await store.getAt('f', v1.revision + 1).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(RevisionNotReachedError)
+      expect(error).toMatchObject({ revision: v1.revision + 1, currentRevision: v1.revision })
+      await expect(store.getAt('never', 5_000_000)).rejects.toBeInstanceOf(RevisionNotReachedError)
     })
 
     describe('rollback', () => {
@@ -172,6 +181,17 @@ export function describeHistoryContract(backend: string, makeFixture: () => Prom
         expect(await history(store, 'm')).toHaveLength(2)
         const ok = await store.rollback('m', v1.revision, { ifMatch: v2.stored.revision }, by('a'))
         expect(ok.stored.config).toEqual(config('m', { v: 1 }))
+      })
+
+      it('when rolled back to a revision after the current one, then it fails with RevisionNotReachedError and writes nothing', async () => {
+        const v1 = await store.create(config('p', { v: 1 }), by('a'))
+        const error = await store.rollback('p', 5_000_000, {}, by('a')).catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(RevisionNotReachedError)
+        expect((error as Error).message).toBe(`revision 5000000 is after the current revision ${v1.revision}`)
+        expect(await store.currentRevision()).toBe(v1.revision)
+        expect(await history(store, 'p')).toHaveLength(1)
+        const atCurrent = await store.rollback('p', v1.revision, {}, by('a'))
+        expect(atCurrent.stored.config).toEqual(config('p', { v: 1 }))
       })
 
       it('when the config did not exist at the revision, then rollback fails with NotFoundError', async () => {

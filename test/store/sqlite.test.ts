@@ -2,8 +2,10 @@ import { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { SqliteCorruptError } from '../../src/store/sqlite/integrity.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
+import { damagedStoreFile } from '../support/damaged-sqlite.ts'
 import { tempDir } from '../support/server.ts'
 import { describeConfigStoreContract, type StoreFixture } from './contract.ts'
 import { describeHistoryContract } from './history-contract.ts'
@@ -19,6 +21,21 @@ const fixture = async (): Promise<StoreFixture> => {
 
 describeConfigStoreContract('sqlite (file)', fixture)
 describeHistoryContract('sqlite (file)', fixture)
+
+describe('SQLite store on a damaged file', () => {
+  it('when a page of the file is overwritten, then opening it fails with SqliteCorruptError naming the finding', async () => {
+    const path = await damagedStoreFile()
+    const refused = (() => {
+      try {
+        new SqliteConfigStore({ path, open: openBunSqlite })
+      } catch (error) {
+        return error
+      }
+    })()
+    expect(refused).toBeInstanceOf(SqliteCorruptError)
+    expect((refused as Error).message).toMatch(/^the file is damaged \(PRAGMA quick_check: Tree \d+ page \d+: /)
+  })
+})
 
 describe('SQLite store made by an older version', () => {
   it('when its history has MODIFIED events without their previous state, then they come back without one, and new ones keep it', async () => {

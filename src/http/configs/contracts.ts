@@ -129,7 +129,8 @@ export const getConfig = defineRoute({
   description:
     'With `revision=N`, the config as it stood at store revision N (from its history), with the ETag ' +
     'of the write that made that state: 404 when it did not exist then, 410 when retention dropped ' +
-    'that part of its history. A state at a revision never changes, so `If-None-Match` works the same.',
+    'that part of its history, 400 when the store has not reached it yet (the detail names the current ' +
+    'revision). A state at a revision never changes, so `If-None-Match` works the same.',
   tags: TAGS,
   params: Params,
   query: {

@@ -90,7 +90,8 @@ export const rollbackConfig = defineRoute({
   description:
     'Writes the state the config had at store revision `revision` again, as a new revision: a write ' +
     'like any other (kept in history, watched as MODIFIED, or ADDED when it re-creates a deleted config). ' +
-    '`If-Match` is checked against the config as it is now.',
+    '`If-Match` is checked against the config as it is now. A revision the store has not reached yet is ' +
+    '400, naming the current revision.',
   tags: TAGS,
   params: Params,
   headers: {

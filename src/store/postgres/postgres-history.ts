@@ -19,6 +19,7 @@ import {
   type StoredConfig,
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
+import { checkRevisionReached } from '../../configs/revision-rules.ts'
 import { stateAt } from '../history-state.ts'
 import type { RetentionTarget } from '../retention.ts'
 
@@ -62,7 +63,10 @@ export class PostgresHistory {
     }
   }
 
-  /** See ConfigStore.getAt; `sql` may be a write's transaction (a rollback reads it there). */
+  /**
+   * See ConfigStore.getAt; `sql` may be a write's transaction (a rollback reads it there, where
+   * the store's revision already counts the write itself, after checkRollback has checked).
+   */
   async stateAt(sql: Sql | TransactionSql, dcname: string, revision: number): Promise<StoredConfig | undefined> {
     const [row] = await sql<
       {
@@ -72,16 +76,19 @@ export class PostgresHistory {
         first_dropped: string | null
         dropped_through: string | null
         oldest: string | null
+        store_revision: string
       }[]
     >`
       SELECT e.revision, e.type, e.body::text, c.first_dropped, c.dropped_through,
-             (SELECT min(revision) FROM events WHERE dcname = ${dcname}) AS oldest
+             (SELECT min(revision) FROM events WHERE dcname = ${dcname}) AS oldest,
+             (SELECT revision FROM store_state) AS store_revision
       FROM (SELECT 1) one
       LEFT JOIN LATERAL (
         SELECT revision, type, body FROM events WHERE dcname = ${dcname} AND revision <= ${revision}
         ORDER BY revision DESC LIMIT 1
       ) e ON true
       LEFT JOIN history_compaction c ON c.dcname = ${dcname}`
+    checkRevisionReached(revision, Number(row?.store_revision ?? 0))
     return stateAt({
       dcname,
       revision,

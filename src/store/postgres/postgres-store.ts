@@ -34,6 +34,7 @@ import {
   type WriteMeta,
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
+import { checkRollback, rollbackWrite } from '../../configs/revision-rules.ts'
 import { changeEventOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
 import { GroupCommit } from './group-commit.ts'
@@ -191,11 +192,12 @@ export class PostgresConfigStore implements ConfigStore {
   ): Promise<ReplaceResult> {
     return this.write(dcname, async (tx) => {
       const { slot, current } = await lockAndRead(tx, dcname)
-      checkPrecondition(dcname, revisionOf(current), precondition)
+      // The slot is the revision this write takes: the one before it is the newest committed.
+      const currentRevision = slot.revision - 1
+      checkRollback({ dcname, revision, currentRevision, configRevision: revisionOf(current), precondition })
       const then = await this.entries.stateAt(tx, dcname, revision)
-      if (!then) throw new NotFoundError(dcname, revision)
-      const created = current === undefined
-      return { stored: await this.put(tx, slot, created ? 'ADDED' : 'MODIFIED', then.config, meta), created }
+      const { config, created } = rollbackWrite(dcname, revision, then, current !== undefined)
+      return { stored: await this.put(tx, slot, created ? 'ADDED' : 'MODIFIED', config, meta), created }
     })
   }
 

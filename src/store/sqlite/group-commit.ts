@@ -7,7 +7,6 @@
 import { setImmediate } from 'node:timers'
 import type { ChangeEvent } from '../../configs/config-store.ts'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.ts'
-import { unavailableOrRethrow } from './sqlite-errors.ts'
 
 type QueuedWrite = { work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }
 
@@ -16,6 +15,8 @@ interface GroupCommitHooks {
   beforeBegin(): void
   /** The events of a transaction, once it committed. */
   committed(events: ChangeEvent[]): void
+  /** What a write that failed with `error` is refused with (see WriteDurability.failed). */
+  failed(error: unknown): unknown
 }
 
 export class GroupCommit {
@@ -77,7 +78,7 @@ export class GroupCommit {
       this.hooks.beforeBegin()
       this.db.exec('BEGIN IMMEDIATE')
     } catch (error) {
-      for (const write of batch) write.reject(unavailableOrRethrow(error))
+      for (const write of batch) write.reject(this.hooks.failed(error))
       return true
     }
     try {
@@ -95,7 +96,7 @@ export class GroupCommit {
             return false
           }
           this.pending.length = published
-          outcomes.push({ ok: false, value: unavailableOrRethrow(error) })
+          outcomes.push({ ok: false, value: this.hooks.failed(error) })
         }
         if (savepoints) this.statements.releaseSavepoint.run()
       }
@@ -108,7 +109,7 @@ export class GroupCommit {
       } catch {
         // SQLite already rolled it back.
       }
-      for (const write of batch) write.reject(unavailableOrRethrow(error))
+      for (const write of batch) write.reject(this.hooks.failed(error))
       return true
     }
     const events = this.pending

@@ -2,6 +2,7 @@
 import type { RetentionPolicy } from '../../configs/config-store.ts'
 import type { SnapshotGroup } from './read-snapshot.ts'
 import type { OpenSqlite } from './sqlite-driver.ts'
+import type { DurabilityListener } from './write-durability.ts'
 
 export interface SqliteStoreOptions {
   path: string
@@ -16,4 +17,6 @@ export interface SqliteStoreOptions {
   now?: () => number
   /** Handles of this file whose read snapshots a write of this one ends first (see SnapshotGroup). */
   snapshots?: SnapshotGroup
+  /** Told once when writes start failing for a cause of the disk (with it), once when they work again. */
+  onDurability?: DurabilityListener
 }

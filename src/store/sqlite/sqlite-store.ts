@@ -32,9 +32,11 @@ import {
   type WriteMeta,
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
+import { checkRevisionReached, checkRollback, rollbackWrite } from '../../configs/revision-rules.ts'
 import { changeEventOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
 import { GroupCommit } from './group-commit.ts'
+import { openChecked } from './integrity.ts'
 import { ListScan } from './list-scan.ts'
 import { SnapshotGroup, TurnSnapshot } from './read-snapshot.ts'
 import type { SqliteDatabase } from './sqlite-driver.ts'
@@ -42,6 +44,7 @@ import { SqliteHistory } from './sqlite-history.ts'
 import { migrate } from './sqlite-migrations.ts'
 import type { SqliteStoreOptions } from './sqlite-options.ts'
 import { appendEvent, type EventRow, prepareStatements, type Row, toStored } from './sqlite-statements.ts'
+import { WriteDurability } from './write-durability.ts'
 
 export class SqliteConfigStore implements ConfigStore {
   readonly backend = 'sqlite'
@@ -55,13 +58,15 @@ export class SqliteConfigStore implements ConfigStore {
   private readonly entries: SqliteHistory
   private readonly pruning: RetentionSchedule
   private readonly now: () => number
+  private readonly durability: WriteDurability
   private closed = false
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
-    this.db = options.open(options.path)
+    this.db = openChecked(options.open, options.path)
     this.historySize = options.historySize ?? 10_000
     this.now = options.now ?? Date.now
+    this.durability = new WriteDurability(options.onDurability)
     this.db.exec('PRAGMA journal_mode = WAL')
     this.db.exec('PRAGMA synchronous = FULL')
     this.db.exec('PRAGMA busy_timeout = 5000')
@@ -75,8 +80,13 @@ export class SqliteConfigStore implements ConfigStore {
       beforeBegin: () => {
         this.ensureOpen()
         snapshots.endAll()
+        this.durability.begin()
       },
-      committed: (events) => this.publish(events),
+      committed: (events) => {
+        this.durability.committed()
+        this.publish(events)
+      },
+      failed: (error) => this.durability.failed(error),
     })
     const access = {
       read: this.read.bind(this),
@@ -151,11 +161,10 @@ export class SqliteConfigStore implements ConfigStore {
   ): Promise<ReplaceResult> {
     return this.enqueue(() => {
       const row = this.statements.get.get(dcname) as Row | undefined | null
-      checkPrecondition(dcname, row?.revision, precondition)
-      const then = this.entries.stateAt(dcname, revision)
-      if (!then) throw new NotFoundError(dcname, revision)
-      const created = !row
-      return { stored: this.write(created ? 'ADDED' : 'MODIFIED', then.config, meta, row?.body), created }
+      const currentRevision = this.newestRevision()
+      checkRollback({ dcname, revision, currentRevision, configRevision: row?.revision, precondition })
+      const { config, created } = rollbackWrite(dcname, revision, this.entries.stateAt(dcname, revision), !!row)
+      return { stored: this.write(created ? 'ADDED' : 'MODIFIED', config, meta, row?.body), created }
     })
   }
 
@@ -174,7 +183,10 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async getAt(dcname: string, revision: number): Promise<StoredConfig | undefined> {
-    return this.read(() => this.entries.stateAt(dcname, revision))
+    return this.read(() => {
+      checkRevisionReached(revision, this.newestRevision())
+      return this.entries.stateAt(dcname, revision)
+    })
   }
 
   async countHistory(): Promise<number> {
@@ -208,8 +220,15 @@ export class SqliteConfigStore implements ConfigStore {
     return this.read(() => this.newestRevision())
   }
 
+  /**
+   * While writes fail for a cause of the disk, a ping also tries one (a row of `meta`, in the next
+   * group commit): readiness then says why, and sees the end of the episode without waiting for
+   * a client's write.
+   */
   async ping(): Promise<void> {
     this.read(() => this.statements.ping.get())
+    if (this.durability.problem === undefined) return
+    await this.enqueue(() => this.statements.setMeta.run('write_probe', new Date(this.now()).toISOString()))
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { type RunningServer, startServer, tempDir } from '../support/server.ts'
-import { type ConsoleBrowser, launchConsoleBrowser } from './browser.ts'
+import { type ConsoleBrowser, launchConsoleBrowser, NARROW, screenshot, seriousViolations } from './browser.ts'
 
 const SECRETS = { reader: 'reader-token-6c1d8e', writer: 'writer-token-2f9a4b', admin: 'admin-token-7e3b5d' }
 const sha256 = (secret: string) => createHash('sha256').update(secret).digest('hex')
@@ -23,6 +23,7 @@ tokens:
 
 let server: RunningServer
 let console_: ConsoleBrowser
+const shots = tempDir('console-banner-screenshots-')
 
 async function put(dcname: string, metadata: Record<string, unknown>) {
   const response = await fetch(`${server.url}/configs/${dcname}`, {
@@ -114,7 +115,7 @@ describe('the web console: error banners', () => {
   }, 60_000)
 
   it('when the list is opened with a filter the service refuses, then the banner says what filters are, and no list or live state is shown', async () => {
-    const page = await console_.open('/ui?team=edge')
+    const page = await console_.open('/ui?team=edge', { width: NARROW })
     await banners(page).first().waitFor()
     const [text] = await banners(page).allTextContents()
     expect(text).toContain('unknown query parameter "team"')
@@ -122,6 +123,8 @@ describe('the web console: error banners', () => {
     expect(text).toContain('or dcname')
     expect(await page.locator('table.configs').count()).toBe(0)
     expect(await page.locator('.live').textContent()).toBe('Not live')
+    await screenshot(page, shots, 'refused-filter-400')
+    expect(await seriousViolations(page)).toEqual([])
     expect(console_.offOrigin).toEqual([])
   }, 60_000)
 })

@@ -1,9 +1,9 @@
 /**
  * The web console's flows in a real browser against the real service (a child process on a
  * SQLite file, with API_TOKEN set as in production, so writes need the token), with every
- * request to another origin blocked: list, filter, paging, live updates, create, edit with
- * field errors, a conflicting edit, delete, the token, keyboard use, accessibility, and
- * screenshots at 1400 and 400 px.
+ * request to another origin blocked: list, filter, paging, the total, live updates, `/` sent on
+ * to the list, create, edit with field errors, delete, the token, keyboard use, accessibility,
+ * and screenshots at 1400 and 400 px. (A conflicting edit: edit-merge.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { randomBytes } from 'node:crypto'

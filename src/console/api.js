@@ -42,6 +42,9 @@ export class ApiError extends Error {
 
 /** @type {Set<(error: ApiError) => void>} */
 const unauthorizedListeners = new Set()
+/** @type {Set<(renewed: boolean) => void>} */
+const tokenWaiters = new Set()
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
  * Told of every 401, so the page can ask for a token wherever the call was made.
@@ -50,6 +53,24 @@ const unauthorizedListeners = new Set()
 export function onUnauthorized(listener) {
   unauthorizedListeners.add(listener)
   return () => unauthorizedListeners.delete(listener)
+}
+
+/**
+ * The token dialog was closed: with a new token (`changed`), the writes that a 401 stopped are
+ * sent again with it; without, they fail with their 401. Reads are not waited for: the pages
+ * load again when the token changes.
+ * @param {boolean} changed
+ */
+export function tokenAnswered(changed) {
+  const renewed = changed && getToken() !== ''
+  const waiting = [...tokenWaiters]
+  tokenWaiters.clear()
+  for (const resolve of waiting) resolve(renewed)
+}
+
+/** @returns {Promise<boolean>} whether a new token was given */
+function nextToken() {
+  return new Promise((resolve) => tokenWaiters.add(resolve))
 }
 
 /**
@@ -91,7 +112,12 @@ export async function api(path, options = {}) {
         ? /** @type {Problem} */ (body)
         : { status: response.status, title: response.statusText, detail: String(body ?? '') }
     const error = new ApiError({ ...problem, status: response.status })
-    if (response.status === 401) for (const listener of unauthorizedListeners) listener(error)
+    if (response.status === 401) {
+      const asked = WRITES.has(options.method ?? 'GET') ? nextToken() : undefined
+      for (const listener of unauthorizedListeners) listener(error)
+      // Each retry waits for the person to enter a token again, so it cannot loop by itself.
+      if (asked && (await asked)) return api(path, options)
+    }
     throw error
   }
   return { status: response.status, body, headers: response.headers }
@@ -116,22 +142,21 @@ export function configPath(dcname) {
   return `/configs/${encodeURIComponent(dcname)}`
 }
 
-/** What 401 and 403 mean here, said once for every page. */
+/** What a 401 means here, for the token dialog. */
 export const UNAUTHORIZED =
   '401 Unauthorized: this needs a token, and the request had none or one the service does not know. Enter a token.'
-export const FORBIDDEN =
-  '403 Forbidden: your token is valid, but it may not do this (its role or its dcname prefixes do not allow it).'
 
 /**
- * One line for a person: the status explained where it has a meaning of its own, else the
- * problem's detail.
+ * One line for a person: the status, its meaning and the service's own detail (a 403 names
+ * the actor, its role or its prefixes; a 400 what was refused).
  * @param {unknown} error
  */
 export function describeError(error) {
   if (!(error instanceof ApiError)) return error instanceof Error ? error.message : String(error)
-  if (error.status === 401) return UNAUTHORIZED
-  if (error.status === 403) return FORBIDDEN
   if (error.status === 0) return 'The service could not be reached. Check the connection and try again.'
+  const detail = error.problem.detail ? `: ${error.problem.detail}` : ''
+  if (error.status === 401) return `401 Unauthorized${detail}. Enter a token with the Token button.`
+  if (error.status === 403) return `403 Forbidden${detail}.`
   return `${error.status} ${error.problem.title ?? ''}: ${error.message}`
 }
 

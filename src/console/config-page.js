@@ -1,63 +1,58 @@
-/** /ui/configs/<dcname>: the config readably, its history and diffs, edit, roll back, delete. */
+/**
+ * /ui/configs/<dcname>: the config readably and live (live-config.js), its history and diffs,
+ * edit, roll back, delete. Failures go to the page's one banner.
+ */
 import { useEffect, useState } from 'preact/hooks'
-import { ApiError, api, configPath, describeError, etagOf, revisionOf } from './api.js'
+import { ApiError, api, configPath, etagOf, revisionOf } from './api.js'
+import { bannerNow, clearBanner, ErrorBanner, showError } from './banner.js'
 import { ConfirmDialog } from './dialogs.js'
 import { EditForm } from './edit-form.js'
 import { HistorySection } from './history.js'
 import { html } from './html.js'
+import { useLiveConfig } from './live-config.js'
+import { LiveStatus } from './live-status.js'
 import { ConfigView } from './metadata.js'
 import { Link } from './router.js'
 
 /**
  * @typedef {import('./api.js').Config} Config
- * @typedef {{ status: 'loading' } | { status: 'found', config: Config, revision: number | undefined } | { status: 'missing' } | { status: 'failed', message: string }} Loaded
  * @typedef {{ kind: 'delete' } | { kind: 'rollback', revision: number }} Confirm
  */
 
 /** @param {{ dcname: string, reloadKey: number }} props */
 export function ConfigPage({ dcname, reloadKey }) {
-  const [loaded, setLoaded] = useState(/** @type {Loaded} */ ({ status: 'loading' }))
+  const { loaded, watchState, changes, refresh } = useLiveConfig(dcname, reloadKey)
   const [editing, setEditing] = useState(false)
   const [notice, setNotice] = useState('')
-  const [failure, setFailure] = useState('')
   const [confirm, setConfirm] = useState(/** @type {Confirm | null} */ (null))
   const [busy, setBusy] = useState(false)
-  const [historyKey, setHistoryKey] = useState(0)
 
-  const load = async () => {
-    try {
-      const response = await api(configPath(dcname))
-      setLoaded({ status: 'found', config: response.body, revision: revisionOf(response.headers) })
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) setLoaded({ status: 'missing' })
-      else setLoaded({ status: 'failed', message: describeError(error) })
-    }
-    setHistoryKey((key) => key + 1)
-  }
+  // A new token reads the page again (useLiveConfig) but leaves an edit open: its save may be
+  // the very write that asked for the token, and is retried with it.
   useEffect(() => {
     document.title = `${dcname} · config-service`
-    setEditing(false)
-    void load()
-  }, [dcname, reloadKey])
+  }, [dcname])
 
   const found = loaded.status === 'found' ? loaded : null
   const ifMatch = found?.revision === undefined ? {} : { ifMatch: etagOf(found.revision) }
 
   const run = async (/** @type {() => Promise<string>} */ action) => {
+    const seen = bannerNow()
     setBusy(true)
-    setFailure('')
+    setNotice('')
     try {
       setNotice(await action())
       setConfirm(null)
-      await load()
+      clearBanner(seen)
+      await refresh()
     } catch (error) {
       setConfirm(null)
-      setFailure(
-        error instanceof ApiError && error.status === 412
-          ? 'Not done: the config changed since this page read it. The newest version is shown now; look and try again.'
-          : describeError(error),
+      const stale = error instanceof ApiError && error.status === 412
+      showError(
+        error,
+        stale ? 'The config changed since this page read it: the newest version is shown now; look and try again.' : '',
       )
-      if (error instanceof ApiError && error.status === 412) await load()
+      if (stale) await refresh()
     } finally {
       setBusy(false)
     }
@@ -78,6 +73,7 @@ export function ConfigPage({ dcname, reloadKey }) {
     <div class="title-row">
       <h1 tabindex="-1">${dcname}</h1>
       ${found ? html`<span class="revision" data-revision=${found.revision}>revision ${found.revision}</span>` : null}
+      <${LiveStatus} state=${watchState} />
       ${
         found && !editing
           ? html`<div class="actions">
@@ -87,10 +83,9 @@ export function ConfigPage({ dcname, reloadKey }) {
           : null
       }
     </div>
+    <${ErrorBanner} />
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
-    ${failure ? html`<p class="error" role="alert">${failure}</p>` : null}
     ${loaded.status === 'loading' ? html`<p class="muted" role="status">Loading…</p>` : null}
-    ${loaded.status === 'failed' ? html`<p class="error" role="alert">${loaded.message}</p>` : null}
     ${loaded.status === 'missing' ? html`<p class="muted">There is no config named <code>${dcname}</code> now.</p>` : null}
     ${
       found && editing
@@ -98,10 +93,11 @@ export function ConfigPage({ dcname, reloadKey }) {
             mode="edit"
             initial=${found.config}
             baseRevision=${found.revision}
+            currentRevision=${found.revision}
             onSaved=${(/** @type {Config} */ config, /** @type {number | undefined} */ revision) => {
               setEditing(false)
               setNotice(`Saved: ${config.dcname} is now at revision ${revision}.`)
-              void load()
+              void refresh()
             }}
             onCancel=${() => setEditing(false)}
           />`
@@ -114,7 +110,7 @@ export function ConfigPage({ dcname, reloadKey }) {
             dcname=${dcname}
             current=${found?.config ?? null}
             currentRevision=${found?.revision}
-            refreshKey=${historyKey}
+            refreshKey=${changes}
             onRollback=${(/** @type {number} */ revision) => setConfirm({ kind: 'rollback', revision })}
           />`
         : null

@@ -1,41 +1,45 @@
 /**
  * Creating (POST) or replacing (PUT with If-Match) a config from the JSON editor. A 400's
  * field errors are shown at their lines; a 412 (someone wrote in between) is never overwritten
- * silently: the newer version and a diff against this edit are shown, and the edit is written
- * again only if the user asks, on the revision they have now seen.
+ * silently: the edit is merged three ways with the newer version (conflict-panel.js) and
+ * written only if the user asks, on the revision they have now seen. Other failures go to the
+ * page's banner.
  */
 import { useState } from 'preact/hooks'
-import { ApiError, api, configPath, describeError, etagOf, revisionOf } from './api.js'
-import { DiffView } from './diff-view.js'
+import { ApiError, api, configPath, etagOf, revisionOf } from './api.js'
+import { bannerNow, clearBanner, showError } from './banner.js'
+import { ConflictPanel } from './conflict-panel.js'
 import { JsonEditor } from './editor.js'
 import { html } from './html.js'
 import { lineOfPointer, prettyJson, syntaxErrorLine } from './json-lines.js'
+import { mergeThreeWay } from './merge.js'
 
 /**
  * @typedef {import('./api.js').Config} Config
  * @typedef {import('./editor.js').LineError} LineError
- * @typedef {{ current: Config | null, revision: number | undefined, mine: unknown }} Conflict
+ * @typedef {import('./conflict-panel.js').Conflict} Conflict
+ * @typedef {{ config: Config, revision: number | undefined }} Base what the edit started from
  */
 
 /**
  * @param {{
- *   mode: 'create' | 'edit', initial: Config, baseRevision?: number,
+ *   mode: 'create' | 'edit', initial: Config, baseRevision?: number, currentRevision?: number,
  *   onSaved: (config: Config, revision: number | undefined) => void, onCancel: () => void,
  * }} props
  */
-export function EditForm({ mode, initial, baseRevision, onSaved, onCancel }) {
+export function EditForm({ mode, initial, baseRevision, currentRevision, onSaved, onCancel }) {
   const [text, setText] = useState(() => prettyJson(initial).text)
   const [errors, setErrors] = useState(/** @type {LineError[]} */ ([]))
   const [stale, setStale] = useState(false)
-  const [message, setMessage] = useState('')
   const [busy, setBusy] = useState(false)
-  const [base, setBase] = useState(baseRevision)
+  // The page keeps `initial` live; the merge needs the version this edit started from.
+  const [base, setBase] = useState(/** @type {() => Base} */ (() => ({ config: initial, revision: baseRevision })))
   const [conflict, setConflict] = useState(/** @type {Conflict | null} */ (null))
 
   /** @param {unknown} value @param {{ revision?: number, recreate?: boolean }} [on] */
   const write = async (value, on = {}) => {
+    const seen = bannerNow()
     setBusy(true)
-    setMessage('')
     try {
       const response =
         mode === 'create'
@@ -43,10 +47,11 @@ export function EditForm({ mode, initial, baseRevision, onSaved, onCancel }) {
           : await api(configPath(initial.dcname), {
               method: 'PUT',
               body: value,
-              ...(on.recreate ? { ifNoneMatch: '*' } : { ifMatch: etagOf(on.revision ?? base ?? 0) }),
+              ...(on.recreate ? { ifNoneMatch: '*' } : { ifMatch: etagOf(on.revision ?? base.revision ?? 0) }),
             })
       setErrors([])
       setConflict(null)
+      clearBanner(seen)
       onSaved(response.body, revisionOf(response.headers))
     } catch (error) {
       await failed(error, value)
@@ -63,19 +68,19 @@ export function EditForm({ mode, initial, baseRevision, onSaved, onCancel }) {
       setText(pretty.text)
       setStale(false)
       setErrors(error.problem.errors.map((e) => ({ ...e, line: lineOfPointer(pretty.lineOf, e.pointer) })))
-      setMessage(describeError(error))
+      showError(error)
       return
     }
     if (error instanceof ApiError && error.status === 412 && mode === 'edit') {
       try {
-        setConflict(await newerVersion(initial.dcname, value))
+        setConflict(await newerVersion(initial.dcname, base.config, value))
       } catch (reading) {
-        setMessage(`Not saved: the config changed meanwhile, and reading it failed: ${describeError(reading)}`)
+        showError(reading, 'Not saved: the config changed meanwhile, and reading its newer version failed.')
       }
       return
     }
     setErrors([])
-    setMessage(describeError(error))
+    showError(error)
   }
 
   /** @param {SubmitEvent} event */
@@ -89,27 +94,26 @@ export function EditForm({ mode, initial, baseRevision, onSaved, onCancel }) {
       const line = syntaxErrorLine(text, detail) ?? 0
       setStale(false)
       setErrors([{ pointer: '', line, message: `not valid JSON: ${detail}` }])
-      setMessage('')
       return
     }
     void write(value)
   }
 
-  const reapply = () => {
-    if (!conflict) return
-    setBase(conflict.revision)
-    void write(conflict.mine, conflict.current ? { revision: conflict.revision } : { recreate: true })
-  }
-  const discard = () => {
-    if (conflict?.current) onSaved(conflict.current, conflict.revision)
-    else onCancel()
+  /** What is written next is based on the newer version: a later 412 merges against it. @param {unknown} value */
+  const writeOnNewer = (value) => {
+    if (!conflict?.current) return
+    setBase({ config: conflict.current, revision: conflict.revision })
+    void write(value, { revision: conflict.revision })
   }
 
   const title = mode === 'create' ? 'New config' : `Edit ${initial.dcname}`
+  const changedMeanwhile =
+    mode === 'edit' && !conflict && currentRevision !== undefined && currentRevision !== base.revision
   return html`
     <form class="panel edit-form" onSubmit=${submit} aria-labelledby="edit-title">
       <h2 id="edit-title">${title}</h2>
-      ${mode === 'edit' ? html`<p class="muted">Editing revision ${base}. Saving replaces the config (PUT) only if it is still at that revision.</p>` : null}
+      ${mode === 'edit' ? html`<p class="muted">Editing revision ${base.revision}. Saving replaces the config (PUT) only if it is still at that revision.</p>` : null}
+      ${changedMeanwhile ? html`<p class="notice" role="status">The config changed meanwhile: it is at revision ${currentRevision} now. Saving will show how your edit merges with it.</p>` : null}
       <${JsonEditor}
         id="config-json"
         label=${mode === 'create' ? 'The new config (JSON: dcname and metadata)' : 'The config (JSON)'}
@@ -121,8 +125,20 @@ export function EditForm({ mode, initial, baseRevision, onSaved, onCancel }) {
           if (errors.length > 0) setStale(true)
         }}
       />
-      ${message ? html`<p class="error" role="alert">${message}</p>` : null}
-      ${conflict ? html`<${ConflictPanel} conflict=${conflict} editedRevision=${base} onReapply=${reapply} onDiscard=${discard} busy=${busy} />` : null}
+      ${
+        conflict
+          ? html`<${ConflictPanel}
+              key=${conflict.revision ?? 'deleted'}
+              conflict=${conflict}
+              editedRevision=${base.revision}
+              busy=${busy}
+              onMerge=${writeOnNewer}
+              onOverwrite=${() => writeOnNewer(conflict.mine)}
+              onRecreate=${() => write(conflict.mine, { recreate: true })}
+              onDiscard=${onCancel}
+            />`
+          : null
+      }
       <div class="actions">
         <button type="submit" disabled=${busy || conflict !== null}>${mode === 'create' ? 'Create' : 'Save'}</button>
         <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
@@ -132,40 +148,21 @@ export function EditForm({ mode, initial, baseRevision, onSaved, onCancel }) {
 }
 
 /**
+ * The version that won the race, and the edit merged with it.
  * @param {string} dcname
+ * @param {Config} base
  * @param {unknown} mine
  * @returns {Promise<Conflict>}
  */
-async function newerVersion(dcname, mine) {
+async function newerVersion(dcname, base, mine) {
   try {
     const response = await api(configPath(dcname))
-    return { current: response.body, revision: revisionOf(response.headers), mine }
+    /** @type {Config} */
+    const current = response.body
+    return { current, revision: revisionOf(response.headers), mine, merge: mergeThreeWay(base, mine, current) }
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return { current: null, revision: undefined, mine }
+    if (error instanceof ApiError && error.status === 404)
+      return { current: null, revision: undefined, mine, merge: null }
     throw error
   }
-}
-
-/**
- * @param {{ conflict: Conflict, editedRevision: number | undefined, busy: boolean, onReapply: () => void, onDiscard: () => void }} props
- */
-function ConflictPanel({ conflict, editedRevision, busy, onReapply, onDiscard }) {
-  const { current, revision, mine } = conflict
-  return html`
-    <section class="conflict" role="alert" aria-labelledby="conflict-title">
-      <h3 id="conflict-title">Not saved: the config changed while you edited it</h3>
-      ${
-        current
-          ? html`<p>You edited revision ${editedRevision}; revision ${revision} is the current one now. Your edit was not written. Below, what your edit would change in revision ${revision}.</p>
-              <${DiffView} before=${prettyJson(current).text} after=${prettyJson(mine).text} beforeLabel=${`revision ${revision} (current)`} afterLabel="your edit" />`
-          : html`<p>It was deleted meanwhile. Your edit was not written.</p>`
-      }
-      <div class="actions">
-        <button type="button" disabled=${busy} onClick=${onReapply}>
-          ${current ? `Apply my edit on revision ${revision}` : 'Create it again with my edit'}
-        </button>
-        <button type="button" class="secondary" onClick=${onDiscard}>Discard my edit</button>
-      </div>
-    </section>
-  `
 }

@@ -1,10 +1,12 @@
 /**
  * A config's history (newest first, paged by Link rel="next"), a diff between any two of its
- * revisions or a revision and now (each read with GET /configs/<dcname>?revision=N), and the
- * buttons that ask to roll back to one.
+ * revisions or a revision and now (each read with GET /configs/<dcname>?revision=N; a diff
+ * against now follows the config as it changes), and the buttons that ask to roll back to one.
+ * On a narrow screen each entry is a small card, so that its actor and its button stay in view.
  */
 import { useEffect, useState } from 'preact/hooks'
-import { ApiError, api, configPath, describeError, nextLink } from './api.js'
+import { ApiError, api, configPath, nextLink } from './api.js'
+import { bannerNow, clearBanner, showError } from './banner.js'
 import { DiffView } from './diff-view.js'
 import { html } from './html.js'
 import { prettyJson } from './json-lines.js'
@@ -23,7 +25,7 @@ const CURRENT = 'current'
 export function HistorySection({ dcname, current, currentRevision, refreshKey, onRollback }) {
   const [entries, setEntries] = useState(/** @type {Entry[]} */ ([]))
   const [next, setNext] = useState(/** @type {string | undefined} */ (undefined))
-  const [message, setMessage] = useState('')
+  const [missing, setMissing] = useState(false)
   const [loading, setLoading] = useState(true)
 
   /** @param {string} url @param {boolean} append */
@@ -33,11 +35,10 @@ export function HistorySection({ dcname, current, currentRevision, refreshKey, o
       const response = await api(url)
       setEntries((before) => (append ? [...before, ...response.body] : response.body))
       setNext(nextLink(response.headers))
-      setMessage('')
+      setMissing(false)
     } catch (error) {
-      setMessage(
-        error instanceof ApiError && error.status === 404 ? 'No history is kept for this name.' : describeError(error),
-      )
+      if (error instanceof ApiError && error.status === 404) setMissing(true)
+      else showError(error)
     } finally {
       setLoading(false)
     }
@@ -49,7 +50,7 @@ export function HistorySection({ dcname, current, currentRevision, refreshKey, o
   return html`
     <section class="panel" aria-labelledby="history-title">
       <h2 id="history-title">History</h2>
-      ${message ? html`<p class=${entries.length ? 'error' : 'muted'} role="status">${message}</p>` : null}
+      ${missing && entries.length === 0 ? html`<p class="muted" role="status">No history is kept for this name.</p>` : null}
       ${
         entries.length > 0
           ? html`<div class="scroll" tabindex="0" role="region" aria-label="History entries">
@@ -59,10 +60,10 @@ export function HistorySection({ dcname, current, currentRevision, refreshKey, o
                   ${entries.map(
                     (entry) => html`<tr data-revision=${entry.revision}>
                       <th scope="row">${entry.revision}</th>
-                      <td><span class=${`type ${entry.type.toLowerCase()}`}>${entry.type}</span></td>
-                      <td><time datetime=${entry.time}>${new Date(entry.time).toLocaleString()}</time></td>
-                      <td>${entry.actor}</td>
-                      <td>${
+                      <td class="type-cell"><span class=${`type ${entry.type.toLowerCase()}`}>${entry.type}</span></td>
+                      <td class="time" data-label="Time"><time datetime=${entry.time}>${new Date(entry.time).toLocaleString()}</time></td>
+                      <td class="actor" data-label="Actor">${entry.actor}</td>
+                      <td class="act">${
                         entry.type === 'DELETED' || entry.revision === currentRevision
                           ? null
                           : html`<button type="button" class="secondary small" onClick=${() => onRollback(entry.revision)}
@@ -76,21 +77,21 @@ export function HistorySection({ dcname, current, currentRevision, refreshKey, o
           : null
       }
       ${next ? html`<button type="button" class="secondary" disabled=${loading} onClick=${() => load(next, true)}>Older entries</button>` : null}
-      ${entries.length > 0 ? html`<${Compare} dcname=${dcname} entries=${entries} current=${current} />` : null}
+      ${entries.length > 0 ? html`<${Compare} dcname=${dcname} entries=${entries} current=${current} currentRevision=${currentRevision} />` : null}
     </section>
   `
 }
 
 /**
- * @param {{ dcname: string, entries: Entry[], current: Config | null }} props
+ * @param {{ dcname: string, entries: Entry[], current: Config | null, currentRevision: number | undefined }} props
  */
-function Compare({ dcname, entries, current }) {
+function Compare({ dcname, entries, current, currentRevision }) {
   const [from, setFrom] = useState(String(entries[1]?.revision ?? entries[0]?.revision ?? ''))
   const [to, setTo] = useState(CURRENT)
+  const [asked, setAsked] = useState(/** @type {{ from: string, to: string } | null} */ (null))
   const [shown, setShown] = useState(
-    /** @type {{ before: string, after: string, from: string, to: string } | null} */ (null),
+    /** @type {{ before: string, after: string, from: string, to: string, now: string } | null} */ (null),
   )
-  const [message, setMessage] = useState('')
 
   /** The config at a choice, pretty-printed; empty where it did not exist. @param {string} choice */
   const textAt = async (choice) => {
@@ -102,18 +103,32 @@ function Compare({ dcname, entries, current }) {
       throw error
     }
   }
-  /** @param {SubmitEvent} event */
-  const compare = async (event) => {
-    event.preventDefault()
-    try {
-      const [before, after] = await Promise.all([textAt(from), textAt(to)])
-      setShown({ before, after, from, to })
-      setMessage('')
-    } catch (error) {
-      setMessage(describeError(error))
+  // A diff against now is drawn again whenever now changes (a rollback, another client's write).
+  const involvesNow = asked !== null && (asked.from === CURRENT || asked.to === CURRENT)
+  useEffect(() => {
+    if (!asked) return
+    let superseded = false
+    const seen = bannerNow()
+    Promise.all([textAt(asked.from), textAt(asked.to)]).then(
+      ([before, after]) => {
+        if (superseded) return
+        setShown({ before, after, ...asked, now: current ? `now (revision ${currentRevision})` : 'now (deleted)' })
+        clearBanner(seen)
+      },
+      (error) => {
+        if (!superseded) showError(error)
+      },
+    )
+    return () => {
+      superseded = true
     }
+  }, [asked, involvesNow ? current : null])
+
+  /** @param {SubmitEvent} event */
+  const compare = (event) => {
+    event.preventDefault()
+    setAsked({ from, to })
   }
-  const label = (/** @type {string} */ choice) => (choice === CURRENT ? 'now' : `revision ${choice}`)
   /** @param {string} selected @param {(value: string) => void} onChange @param {string} id @param {string} text */
   const select = (selected, onChange, id, text) => html`
     <div class="field">
@@ -131,8 +146,7 @@ function Compare({ dcname, entries, current }) {
         ${select(from, setFrom, 'diff-from', 'From')} ${select(to, setTo, 'diff-to', 'To')}
         <button type="submit" class="secondary">Show the diff</button>
       </div>
-      ${message ? html`<p class="error" role="alert">${message}</p>` : null}
-      ${shown ? html`<${DiffView} before=${shown.before} after=${shown.after} beforeLabel=${label(shown.from)} afterLabel=${label(shown.to)} />` : null}
+      ${shown ? html`<${DiffView} before=${shown.before} after=${shown.after} beforeLabel=${shown.from === CURRENT ? shown.now : `revision ${shown.from}`} afterLabel=${shown.to === CURRENT ? shown.now : `revision ${shown.to}`} />` : null}
     </form>
   `
 }

@@ -1,13 +1,16 @@
 /**
  * /ui: the configs in a table, filtered as /search filters (kept in the URL), paged by the
- * list's Link rel="next", and kept live by a watch from the list's X-Revision with the same
- * filters: a row changes, appears or leaves without a reload.
+ * list's Link rel="next", with the total the filters match, and kept live by a watch from the
+ * list's X-Revision with the same filters: a row changes, appears or leaves without a reload.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks'
-import { api, configPath, describeError, nextLink, revisionOf } from './api.js'
+import { ApiError, api, configPath, nextLink, revisionOf } from './api.js'
+import { bannerNow, clearBanner, ErrorBanner, showError } from './banner.js'
 import { EditForm } from './edit-form.js'
 import { FilterBar, filtersOf } from './filter-bar.js'
 import { html } from './html.js'
+import { COUNT_LIMIT, liveTotal } from './list-total.js'
+import { LiveStatus } from './live-status.js'
 import { summarize } from './metadata.js'
 import { configHref, Link, navigate } from './router.js'
 import { watchConfigs } from './watch.js'
@@ -16,29 +19,25 @@ import { watchConfigs } from './watch.js'
  * @typedef {import('./api.js').Config} Config
  * @typedef {import('./watch.js').WatchEvent} WatchEvent
  * @typedef {import('./watch.js').WatchState} WatchState
+ * @typedef {import('./list-total.js').Total} Total
  * @typedef {{ config: Config, revision?: number, changed?: boolean }} Row
  * @typedef {{ after?: string, upTo?: string }} Bounds the dcnames this page covers
  */
 
 const PAGE_SIZE = '50'
-const WATCH_LABELS = {
-  connecting: 'Connecting…',
-  connected: 'Live',
-  reconnecting: 'Reconnecting…',
-  stopped: 'Not live',
-}
+const FILTER_HINT =
+  'Filters are metadata.<path> (such as metadata.team or metadata.monitoring.enabled) or dcname, each with the value it must have.'
 
 /** @param {{ search: string, reloadKey: number }} props */
 export function ListPage({ search, reloadKey }) {
   const query = useMemo(() => new URLSearchParams(search), [search])
   const [rows, setRows] = useState(/** @type {Row[]} */ ([]))
   const [status, setStatus] = useState({
-    loading: true,
-    message: '',
+    state: /** @type {'loading' | 'listed' | 'failed'} */ ('loading'),
     next: /** @type {string | undefined} */ (undefined),
   })
+  const [total, setTotal] = useState(/** @type {Total} */ (null))
   const [watchState, setWatchState] = useState(/** @type {WatchState} */ ('connecting'))
-  const [watchMessage, setWatchMessage] = useState('')
   const [relist, setRelist] = useState(0)
   const [creating, setCreating] = useState(false)
 
@@ -48,32 +47,46 @@ export function ListPage({ search, reloadKey }) {
     let stopWatch = () => {}
     const listQuery = new URLSearchParams(query)
     if (!listQuery.has('limit')) listQuery.set('limit', PAGE_SIZE)
+    const filters = new URLSearchParams(filtersOf(query).map((row) => [row.field, row.value]))
     const start = async () => {
-      setStatus((before) => ({ ...before, loading: true }))
-      setWatchMessage('')
+      const seen = bannerNow()
+      setStatus((before) => ({ ...before, state: 'loading' }))
+      setWatchState('connecting')
       try {
         const response = await api(`/configs?${listQuery}`, { signal: controller.signal })
         /** @type {Config[]} */
         const listed = response.body
         const next = nextLink(response.headers)
+        const revision = Number(response.headers.get('x-revision') ?? 0)
         const bounds = {
           after: query.has('cursor') ? listed[0]?.dcname : undefined,
           upTo: next ? listed.at(-1)?.dcname : undefined,
         }
         setRows(listed.map((config) => ({ config })))
-        setStatus({ loading: false, message: '', next })
+        setStatus({ state: 'listed', next })
+        clearBanner(seen)
         void fillRevisions(listed, setRows, controller.signal)
-        const filters = new URLSearchParams(filtersOf(query).map((row) => [row.field, row.value]))
+        const counter = liveTotal(setTotal)
+        const whole = !next && !query.has('cursor')
+        void counter.start({ listed, whole, revision, filters, signal: controller.signal })
         stopWatch = watchConfigs({
           filters,
-          since: Number(response.headers.get('x-revision') ?? 0),
-          onEvent: (event) => setRows((before) => applyEvent(before, event, bounds)),
+          since: revision,
+          onEvent: (event) => {
+            setRows((before) => applyEvent(before, event, bounds))
+            counter.event(event)
+          },
           onState: setWatchState,
           onGone: () => setRelist((n) => n + 1),
-          onFailed: (error) => setWatchMessage(describeError(error)),
+          onFailed: (error) => showError(error, 'Live updates stopped: reload the page to start them again.'),
         })
       } catch (error) {
-        if (!controller.signal.aborted) setStatus({ loading: false, message: describeError(error), next: undefined })
+        if (controller.signal.aborted) return
+        // Nothing was listed and nothing is watched: the page says so rather than "0 configs".
+        setStatus({ state: 'failed', next: undefined })
+        setWatchState('stopped')
+        const refusedFilter = error instanceof ApiError && error.status === 400 && filters.size > 0
+        showError(error, refusedFilter ? FILTER_HINT : '')
       }
     }
     void start()
@@ -95,15 +108,26 @@ export function ListPage({ search, reloadKey }) {
     return `/ui?${params}`
   }
   const filtered = filtersOf(query).length > 0
+  const paged = status.next !== undefined || query.has('cursor')
+  /** What the whole list holds, and on a page of it, what this page holds. */
+  const caption = () => {
+    if (status.state === 'loading') return 'Loading…'
+    const matching = filtered ? ' matching the filters' : ''
+    const counted = total
+      ? `${total.exact ? total.count : `More than ${COUNT_LIMIT}`} config${total.count === 1 && total.exact ? '' : 's'}${matching}`
+      : `Counting the configs${matching}…`
+    return paged ? `${counted} · ${rows.length} on this page` : counted
+  }
 
   return html`
     <div class="title-row">
       <h1 tabindex="-1">Configs</h1>
-      <span class=${`live ${watchState}`} role="status" aria-live="polite"><span class="dot" aria-hidden="true"></span>${WATCH_LABELS[watchState]}</span>
+      <${LiveStatus} state=${watchState} />
       <div class="actions">
         <button type="button" aria-expanded=${creating ? 'true' : 'false'} onClick=${() => setCreating(!creating)}>New config</button>
       </div>
     </div>
+    <${ErrorBanner} />
     ${
       creating
         ? html`<${EditForm}
@@ -115,10 +139,11 @@ export function ListPage({ search, reloadKey }) {
         : null
     }
     <${FilterBar} query=${query} onApply=${applyFilters} />
-    ${watchMessage ? html`<p class="error" role="alert">Live updates stopped: ${watchMessage}</p>` : null}
-    ${status.message ? html`<p class="error" role="alert">${status.message}</p>` : null}
-    <table class="configs">
-      <caption>${status.loading ? 'Loading…' : `${rows.length} config${rows.length === 1 ? '' : 's'}${filtered ? ' matching the filters' : ''}${status.next || query.has('cursor') ? ' on this page' : ''}`}</caption>
+    ${
+      status.state === 'failed'
+        ? null
+        : html`<table class="configs">
+      <caption>${caption()}</caption>
       <thead><tr><th scope="col">Name</th><th scope="col">Metadata</th><th scope="col" class="num">Revision</th></tr></thead>
       <tbody>
         ${rows.map(
@@ -131,7 +156,8 @@ export function ListPage({ search, reloadKey }) {
           </tr>`,
         )}
       </tbody>
-    </table>
+    </table>`
+    }
     <nav class="pager actions" aria-label="Pages">
       ${query.has('cursor') ? html`<${Link} href=${pageOf(`/configs?${new URLSearchParams([...query].filter(([k]) => k !== 'cursor'))}`)}>First page</${Link}>` : null}
       ${status.next ? html`<${Link} href=${pageOf(status.next)}>Next page</${Link}>` : null}

@@ -1,7 +1,8 @@
 /** The console's entry: the header, the token dialog, and the page the URL names. */
 import { render } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { getToken, onUnauthorized, UNAUTHORIZED } from './api.js'
+import { getToken, onUnauthorized, tokenAnswered, UNAUTHORIZED } from './api.js'
+import { resetBanner } from './banner.js'
 import { ConfigPage } from './config-page.js'
 import { TokenDialog } from './dialogs.js'
 import { html } from './html.js'
@@ -20,8 +21,10 @@ function App() {
     const stop = onUnauthorized(() => setTokenReason(UNAUTHORIZED))
     return () => void stop()
   }, [])
-  // After a move within the console, focus goes to the new page's heading, as a page load would.
+  // After a move within the console, focus goes to the new page's heading, as a page load would;
+  // the last page's error banner is not the new one's.
   useEffect(() => {
+    resetBanner()
     if (firstPage.current) {
       firstPage.current = false
       return
@@ -33,6 +36,7 @@ function App() {
   /** @param {boolean} changed */
   const tokenDone = (changed) => {
     setTokenReason(null)
+    tokenAnswered(changed)
     if (!changed) return
     setHasToken(getToken() !== '')
     setReloadKey((key) => key + 1)

@@ -57,10 +57,12 @@ export interface RequestAccess {
 
 /**
  * Always open: probes must work for the kubelet, docs and the console's page for people (the
- * console's API calls carry the token it asks for), metrics for Prometheus.
+ * console's API calls carry the token it asks for; `/` only sends them on to it), metrics for
+ * Prometheus.
  */
 export function isOpenPath(path: string): boolean {
   return (
+    path === '/' ||
     path === '/healthz' ||
     path === '/readyz' ||
     path === '/metrics' ||

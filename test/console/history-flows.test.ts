@@ -129,6 +129,71 @@ describe('the web console: history, diff and rollback', () => {
     expect(await now.json()).toEqual({ dcname: 'hist-2', metadata: { team: 'gone-soon' } })
   }, 60_000)
 
+  it('when a diff against now is shown and a rollback makes now equal its other side, then the diff is drawn again: no difference', async () => {
+    await write('PUT', '/configs/hist-3', { metadata: { team: 'first' } })
+    await write('PUT', '/configs/hist-3', { metadata: { team: 'second', owner: 'ann' } })
+    const page = await console_.open('/ui/configs/hist-3', { token })
+    const first = await page.locator('table.history tbody tr').nth(1).getAttribute('data-revision')
+    await page.getByLabel('From', { exact: true }).selectOption(first ?? '')
+    await page.getByRole('button', { name: 'Show the diff' }).click()
+    const caption = page.locator('figure.diff figcaption')
+    await caption.filter({ hasText: 'added' }).waitFor()
+
+    await page.getByRole('button', { name: `Roll back to revision ${first}` }).click()
+    await page
+      .getByRole('dialog', { name: 'Roll back hist-3?' })
+      .getByRole('button', { name: /^Roll back/ })
+      .click()
+    await page.locator('.notice', { hasText: 'Rolled back' }).waitFor()
+    const now = (await fetch(`${server.url}/configs/hist-3`)).headers.get('etag')?.replaceAll('"', '')
+    await caption.filter({ hasText: 'no difference' }).waitFor()
+    expect((await caption.textContent())?.replace(/\s+/g, ' ').trim()).toBe(
+      `From revision ${first} to now (revision ${now}): no difference.`,
+    )
+  }, 60_000)
+
+  it('when a config page is open and another client writes the config, then the page shows the new revision and its history, without a reload', async () => {
+    await write('PUT', '/configs/hist-4', { metadata: { team: 'before' } })
+    const page = await console_.open('/ui/configs/hist-4', { token })
+    await page.locator('.live.connected').waitFor()
+    await page.evaluate(() => {
+      ;(window as unknown as { notReloaded: boolean }).notReloaded = true
+    })
+    const revision = await write('PUT', '/configs/hist-4', { metadata: { team: 'after' } })
+    await page.locator('.revision', { hasText: `revision ${revision}` }).waitFor()
+    await page.locator(`table.history tbody tr[data-revision="${revision}"]`).waitFor()
+    expect(await page.locator('pre.json').first().textContent()).toContain('"team": "after"')
+
+    await write('DELETE', '/configs/hist-4')
+    await page.getByText('There is no config named').waitFor()
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true)
+  }, 60_000)
+
+  it("when the history is shown 400 px wide, then each entry's actor and Roll back button are in view without scrolling sideways, and the button works", async () => {
+    const page = await console_.open('/ui/configs/hist-1', { width: NARROW, token })
+    const row = page.locator('table.history tbody tr').nth(1)
+    await row.waitFor()
+    const inView = async (selector: string) =>
+      row.locator(selector).evaluate((element) => {
+        const box = element.getBoundingClientRect()
+        element.scrollIntoView({ block: 'center', inline: 'nearest' })
+        const moved = element.getBoundingClientRect()
+        const hit = document.elementFromPoint(moved.x + moved.width / 2, moved.y + moved.height / 2)
+        return {
+          width: box.width > 0,
+          inside: box.left >= 0 && box.right <= window.innerWidth,
+          unscrolled: moved.left === box.left,
+          hit: hit === element || element.contains(hit),
+        }
+      })
+    const expected = { width: true, inside: true, unscrolled: true, hit: true }
+    expect(await inView('td:nth-child(4)')).toEqual(expected)
+    expect(await inView('button')).toEqual(expected)
+    expect(await row.locator('td:nth-child(4)').textContent()).toContain('api-token')
+    await row.getByRole('button', { name: /^Roll back to revision/ }).click()
+    await page.getByRole('dialog', { name: 'Roll back hist-1?' }).waitFor()
+  }, 60_000)
+
   for (const width of [WIDE, NARROW]) {
     it(`when the history and a diff are shown ${width} px wide, then axe finds nothing serious and nothing overflows`, async () => {
       const page = await console_.open('/ui/configs/hist-1', { width })

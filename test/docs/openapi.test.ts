@@ -24,9 +24,9 @@ const CONFIG_BODIES: Record<string, string> = {
   'patch /configs/{dcname}': 'ConfigMergePatch',
 }
 /** Served but not part of the API: the docs themselves, and Prometheus' /metrics. */
-/** Not API: the metrics, the API docs themselves, and the web console (a page, hidden from the document). */
+/** Not API: the metrics, the API docs themselves, and the web console (a page, hidden from the document; `/` sends on to it). */
 const UNDOCUMENTED = (path: string) =>
-  path === '/metrics' || path.startsWith('/swagger') || path === '/ui' || path.startsWith('/ui/')
+  path === '/metrics' || path.startsWith('/swagger') || path === '/' || path === '/ui' || path.startsWith('/ui/')
 const WRITES = ['post', 'put', 'patch', 'delete']
 const REDOCLY = join(ROOT, 'node_modules/@redocly/cli/bin/cli.js')
 const REDOCLY_CONFIG = join(ROOT, 'test/docs/redocly.yaml')

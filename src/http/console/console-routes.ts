@@ -4,8 +4,12 @@
  * its browser modules (src/console/), the stylesheet, and Preact and htm from node_modules, so
  * the console needs no build step and no internet access, on Bun as on Deno.
  *
+ * GET / sends a browser on to /ui (302): the service's bare address is what a person types.
+ *
  * These routes are open (the page itself holds nothing secret; the API calls it makes carry
- * the token) and hidden from the OpenAPI document, which describes the API, not the page.
+ * the token) and hidden from the OpenAPI document, which describes the API, not the page. They
+ * are still registered routes, so the route matcher knows them (405 with Allow for another
+ * method, their own metrics label).
  */
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
@@ -16,6 +20,7 @@ import { Elysia } from 'elysia'
 import { ProblemError } from '../problem.ts'
 
 export const CONSOLE_PATH = '/ui'
+export const ROOT_PATH = '/'
 export const CONSOLE_ASSETS_PATH = '/ui/assets'
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -102,6 +107,7 @@ export function consoleRoutes() {
   const hidden = { detail: { hide: true } }
   const shell = ({ request }: { request: Request }) => serve(page, request)
   return new Elysia({ name: 'console' })
+    .get(ROOT_PATH, () => new Response(null, { status: 302, headers: { location: CONSOLE_PATH } }), hidden)
     .get(CONSOLE_PATH, shell, hidden)
     .get(`${CONSOLE_PATH}/configs/:dcname`, shell, hidden)
     .get(

@@ -27,7 +27,7 @@ describe('security headers, in-process', () => {
       const response = await service.request(each.path, { method: each.method, headers: each.headers, body: each.body })
       await response.body?.cancel()
       if (response.status !== each.status) throw new Error(`${each.name}: answered ${response.status}`)
-      expectSecurityHeaders(response, each.kind)
+      expectSecurityHeaders(response.headers, each.kind)
     })
   }
 })
@@ -42,7 +42,7 @@ describe('security headers of the METRICS_PORT listener', () => {
       const response = await metricsHandler(service.metrics)(new Request(`http://localhost${path}`, { method }))
       await response.body?.cancel()
       if (response.status !== status) throw new Error(`${method} ${path}: answered ${response.status}`)
-      expectSecurityHeaders(response, 'other')
+      expectSecurityHeaders(response.headers, 'other')
     })
   }
 })

@@ -97,9 +97,8 @@ export function headerCases(token: string): HeaderCase[] {
   return cases.map((each) => ({ ...each, name: `${each.method} ${each.path} (${each.status})` }))
 }
 
-/** The headers of `response`, as a case expects them. */
-export function expectSecurityHeaders(response: Response, kind: Kind): void {
-  const headers = response.headers
+/** The headers of an answer, as a case expects them. */
+export function expectSecurityHeaders(headers: Headers, kind: Kind): void {
   const policy = headers.get('content-security-policy') ?? ''
   expect({
     nosniff: headers.get('x-content-type-options'),

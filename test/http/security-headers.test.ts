@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, it } from 'bun:test'
 import { randomBytes } from 'node:crypto'
+import { rawRequest } from '../support/raw-http.ts'
 import { type RunningServer, startServer } from '../support/server.ts'
 import { expectSecurityHeaders, headerCases } from './security-header-cases.ts'
 
@@ -30,7 +31,18 @@ describe('security headers of a service process', () => {
       })
       await response.body?.cancel()
       if (response.status !== each.status) throw new Error(`${each.name}: answered ${response.status}`)
-      expectSecurityHeaders(response, each.kind)
+      expectSecurityHeaders(response.headers, each.kind)
+    })
+  }
+})
+
+describe('security headers of answers to requests with no usable Host', () => {
+  // Whatever the app answers such a request (the front door's to decide), it carries the headers.
+  // (HTTP/1.1 with no Host at all Bun refuses itself, before the app sees it.)
+  for (const host of ['', 'x?', 'a b']) {
+    it(`when GET /configs is sent with Host ${JSON.stringify(host)}, then the answer carries nosniff, refuses framing and has the API policy`, async () => {
+      const reply = await rawRequest(server.url, { method: 'GET', path: '/configs', host })
+      expectSecurityHeaders(new Headers(reply.headers), 'other')
     })
   }
 })

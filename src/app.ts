@@ -16,6 +16,7 @@ import { HEALTH_CONTRACTS, healthRoutes, Readiness } from './http/health.ts'
 import { readJsonBody } from './http/json-body.ts'
 import { RequestIds } from './http/request-id.ts'
 import { type RouteLike, type RouteMatcher, routeMatcher } from './http/route-matcher.ts'
+import { securityHeaders } from './http/security-headers.ts'
 import { WatchHub } from './http/watch/watch-hub.ts'
 import { type HttpObservabilityDeps, httpObservability } from './observability/http-observability.ts'
 import { ids } from './observability/id-source.ts'
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps) {
   // starts at the first '/' after the 7 characters of `http://`, whatever the Host header.
   const gate = accessGate(gateDeps(deps, routes))
   const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
+    .use(securityHeaders())
     .use(errorHandling(routes, deps.reportError ?? (() => {})))
     .use(
       deps.observability

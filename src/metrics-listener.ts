@@ -8,21 +8,24 @@
  * it cannot have stops start-up like a taken SERVE_PORT (startup.ts).
  */
 import { problem, problemResponse } from './http/problem.ts'
+import { withSecurityHeaders } from './http/security-headers.ts'
 import type { Metrics } from './observability/metrics.ts'
 
 type FetchHandler = (request: Request) => Promise<Response>
 
 /** GET (and HEAD) /metrics; 405 for another method on it, 404 for any other path. */
 export function metricsHandler(metrics: Metrics): FetchHandler {
-  return async (request) => {
-    const path = new URL(request.url).pathname
-    if (path !== '/metrics') return problemResponse(problem(404, 'no-route', `no route for ${request.method} ${path}`))
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return problemResponse(problem(405, 'method-not-allowed', `${request.method} is not allowed on ${path}`), {
-        allow: 'GET, HEAD',
-      })
-    }
-    const body = request.method === 'HEAD' ? null : await metrics.scrape()
-    return new Response(body, { headers: { 'content-type': metrics.contentType } })
+  return async (request) => withSecurityHeaders(await answer(metrics, request))
+}
+
+async function answer(metrics: Metrics, request: Request): Promise<Response> {
+  const path = new URL(request.url).pathname
+  if (path !== '/metrics') return problemResponse(problem(404, 'no-route', `no route for ${request.method} ${path}`))
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    return problemResponse(problem(405, 'method-not-allowed', `${request.method} is not allowed on ${path}`), {
+      allow: 'GET, HEAD',
+    })
   }
+  const body = request.method === 'HEAD' ? null : await metrics.scrape()
+  return new Response(body, { headers: { 'content-type': metrics.contentType } })
 }

@@ -6,8 +6,11 @@
  * form media types for every JSON body, `application/json` for problems, no examples, and the
  * TypeBox schemas with Elysia's own keywords.
  *
- * The UI's script and stylesheet are read from the swagger-ui-dist package and served here, so
- * the page works with no internet access (the plugin would load them from a CDN).
+ * The page is this module's, not the plugin's: the plugin's starts Swagger UI from an inline
+ * script, which the page's Content-Security-Policy (security-headers.ts) would have to allow.
+ * Here the page loads its starter as a file, and Swagger UI's script and stylesheet are read
+ * from the swagger-ui-dist package and served here too, so the page runs with no inline script
+ * and no internet access (the plugin would load them from a CDN).
  * /metrics is left out of the document: it speaks Prometheus' format, not this API's.
  */
 import { readFileSync } from 'node:fs'
@@ -21,26 +24,58 @@ import { isOpenPath, needsToken } from './auth.ts'
 import { openApiPaths, type RouteContract } from './contract.ts'
 import { BEARER_AUTH, COMPONENT_SCHEMAS } from './openapi-docs.ts'
 import { standardSchema } from './schema-keywords.ts'
+import { pagePolicy } from './security-headers.ts'
 
 export const DOCS_PATH = '/swagger'
 export const SPEC_PATH = '/swagger/json'
 export const ASSETS_PATH = '/swagger/assets'
 
-const ASSETS = {
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'swagger-ui.css': 'text/css; charset=utf-8',
-} as const
+const JS = 'text/javascript; charset=utf-8'
 
-type AssetName = keyof typeof ASSETS
+/**
+ * Swagger UI's options. `validatorUrl: 'none'`: the default asks validator.swagger.io to draw a
+ * badge, a request to the internet.
+ */
+const SWAGGER_OPTIONS = { url: SPEC_PATH, dom_id: '#swagger-ui', validatorUrl: 'none' }
+
+const INITIALIZER = `window.addEventListener('load', () => {
+  window.ui = SwaggerUIBundle(${JSON.stringify(SWAGGER_OPTIONS)})
+})
+`
+
+const PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>${pkg.name} API</title>
+    <link rel="stylesheet" href="${ASSETS_PATH}/swagger-ui.css">
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="${ASSETS_PATH}/swagger-ui-bundle.js"></script>
+    <script src="${ASSETS_PATH}/swagger-initializer.js"></script>
+  </body>
+</html>
+`
+
+interface Asset {
+  body: string
+  contentType: string
+}
 
 /** The files, read once: a missing package stops start-up instead of breaking the page later. */
-let assets: Record<AssetName, string> | undefined
-function loadAssets(): Record<AssetName, string> {
+let assets: Record<string, Asset> | undefined
+function loadAssets(): Record<string, Asset> {
   if (assets) return assets
   const dist = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
   assets = {
-    'swagger-ui-bundle.js': readFileSync(join(dist, 'swagger-ui-bundle.js'), 'utf8'),
-    'swagger-ui.css': readFileSync(join(dist, 'swagger-ui.css'), 'utf8'),
+    'swagger-ui-bundle.js': { body: readFileSync(join(dist, 'swagger-ui-bundle.js'), 'utf8'), contentType: JS },
+    'swagger-ui.css': {
+      body: readFileSync(join(dist, 'swagger-ui.css'), 'utf8'),
+      contentType: 'text/css; charset=utf-8',
+    },
+    'swagger-initializer.js': { body: INITIALIZER, contentType: JS },
   }
   return assets
 }
@@ -62,24 +97,32 @@ export function apiDocs(options: ApiDocsOptions) {
     if (isOpenPath(path)) return []
     return needsToken(method) ? [{ [BEARER_AUTH]: [] }] : [{}, { [BEARER_AUTH]: [] }]
   }
+  const hidden = { detail: { hide: true } }
   const docs = new Elysia({ name: 'api-docs' })
-  for (const name of Object.keys(ASSETS) as AssetName[]) {
+  for (const [name, { body, contentType }] of Object.entries(files)) {
     docs.get(
       `${ASSETS_PATH}/${name}`,
-      () =>
-        new Response(files[name], {
-          headers: { 'content-type': ASSETS[name], 'cache-control': 'public, max-age=86400' },
-        }),
-      { detail: { hide: true } },
+      () => new Response(body, { headers: { 'content-type': contentType, 'cache-control': 'public, max-age=86400' } }),
+      hidden,
     )
   }
+  const policy = pagePolicy()
   return docs
     .onBeforeHandle(({ path }) => (path === `${DOCS_PATH}/` ? redirectToPage() : undefined))
+    .get(
+      DOCS_PATH,
+      () =>
+        new Response(PAGE, {
+          headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': policy },
+        }),
+      hidden,
+    )
     .use(
       openapi({
         path: DOCS_PATH,
         specPath: SPEC_PATH,
-        provider: 'swagger-ui',
+        // The page is served above.
+        provider: null,
         exclude: { paths: ['/metrics'] },
         documentation: {
           // Relative, so "Try it out" calls the service that served the page, whatever its address.
@@ -101,21 +144,13 @@ export function apiDocs(options: ApiDocsOptions) {
             securitySchemes: { [BEARER_AUTH]: { type: 'http', scheme: 'bearer', description: BEARER_DESCRIPTION } },
           },
         },
-        swagger: {
-          cdn: `${ASSETS_PATH}/swagger-ui-bundle.js`,
-          theme: `${ASSETS_PATH}/swagger-ui.css`,
-          // The default asks validator.swagger.io to draw a badge: a request to the internet.
-          validatorUrl: 'none',
-          autoDarkMode: false,
-        },
       }),
     )
 }
 
 /**
- * The page loads the document from the relative URL `swagger/json` (the plugin's choice, not an
- * option): right from /swagger, but from /swagger/ it is /swagger/swagger/json and the page says
- * "Failed to load API definition". Elysia routes both to the same page, so /swagger/ is sent on.
+ * Elysia routes /swagger/ to the page too; it is sent on to /swagger, so that the page has one
+ * address (and its links, relative or not, one meaning).
  */
 function redirectToPage(): Response {
   return new Response(null, { status: 308, headers: { location: DOCS_PATH } })

@@ -1,11 +1,13 @@
 import pino from 'pino'
 import type { LogLevel } from '../settings.ts'
+import { redactQueries, redactQueryValues } from './query-redaction.ts'
 import { type LineSink, stdoutSink } from './stdout-sink.ts'
 
 /**
  * JSON lines to stdout: no transports, no worker threads, nothing on stderr. Header values are
  * never logged by this service; the redaction is a second line of defence for credentials in
- * anything that might be logged by mistake.
+ * anything that might be logged by mistake. Query values are censored in every string of a line,
+ * its message and its error (message, stack, causes) included: see query-redaction.ts.
  */
 export function createLogger(level: LogLevel, sink: LineSink = stdoutSink()) {
   const logger = pino(
@@ -13,7 +15,8 @@ export function createLogger(level: LogLevel, sink: LineSink = stdoutSink()) {
       level,
       base: BASE,
       timestamp: TIME,
-      formatters: { level: (label) => ({ level: label }), log: redactCredentials },
+      formatters: { level: (label) => ({ level: label }), log: redactLine },
+      serializers: { err: (error) => redactQueries(pino.stdSerializers.err(error)), msg: redactQueryValues },
     },
     sink,
   )
@@ -59,6 +62,10 @@ export function infoLineWriter(logger: Logger): (members: string, msg: string) =
 }
 
 const CENSOR = '[redacted]'
+
+function redactLine(line: Record<string, unknown>): Record<string, unknown> {
+  return redactQueries(redactCredentials(line))
+}
 
 /**
  * Censors `authorization` and `apiToken`, `*.authorization` and `*.headers.authorization` (the

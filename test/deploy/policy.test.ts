@@ -459,10 +459,16 @@ describe.skipIf(!kubectl)('manifest policy', () => {
       const settings = loadSettings(effectiveEnv('overlays/production'))
       expect(settings.tokensFile).toBe('/etc/config-service/tokens/tokens.yaml')
       expect(settings.tokensFile?.startsWith(`${mount.mountPath}/`)).toBe(true)
-      expect(settings.anonymousRead).toBe(true)
       // The other overlays run without a tokens file.
       for (const target of ['base', 'overlays/minikube'] as Target[]) {
         expect(loadSettings(effectiveEnv(target)).tokensFile).toBeUndefined()
+      }
+    })
+
+    it('when deployed to production, then reads need a token as writes do, and the other overlays keep the default', () => {
+      expect(loadSettings(effectiveEnv('overlays/production')).anonymousRead).toBe(false)
+      for (const target of ['base', 'overlays/minikube'] as Target[]) {
+        expect(loadSettings(effectiveEnv(target)).anonymousRead).toBe(true)
       }
     })
 

@@ -1,9 +1,10 @@
 /**
  * The post-deploy smoke suite, black-box over plain fetch: `make smoke URL=http://host:port`
  * runs it against any running instance (the minikube URL the deploy prints, a port-forward);
- * writes then need SMOKE_TOKEN when the instance requires a token. Without SMOKE_URL (in
- * `make test`) it starts a server of its own. It touches only one config of its own, named
- * `smoke-<random>`, and deletes it again.
+ * SMOKE_TOKEN, when the instance requires a token, is sent with every request (production
+ * needs one for reads too). Without SMOKE_URL (in `make test`) it starts a server of its own,
+ * set as the production overlay sets it: a token, and no anonymous reads. It touches only one
+ * config of its own, named `smoke-<random>`, and deletes it again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { expectProblem } from '../support/http.ts'
@@ -21,7 +22,7 @@ beforeAll(async () => {
     token = process.env.SMOKE_TOKEN || undefined
   } else {
     token = `smoke-${crypto.randomUUID()}`
-    server = await startServer({ env: { API_TOKEN: token } })
+    server = await startServer({ env: { API_TOKEN: token, ANONYMOUS_READ: 'false' } })
     base = server.url
   }
 }, 60_000)
@@ -35,7 +36,7 @@ afterAll(async () => {
 async function call(method: string, path: string, body?: unknown, contentType = 'application/json') {
   const headers: Record<string, string> = {}
   if (body !== undefined) headers['content-type'] = contentType
-  if (token && method !== 'GET') headers.authorization = `Bearer ${token}`
+  if (token) headers.authorization = `Bearer ${token}`
   const response = await fetch(`${base}${path}`, {
     method,
     headers,
@@ -68,7 +69,7 @@ describe(`smoke: ${process.env.SMOKE_URL ?? 'a server of its own'}`, () => {
   it('when a config is created, read, patched, searched and deleted, then each step answers as documented', async () => {
     const created = await call('POST', '/configs', { dcname, metadata: { monitoring: { enabled: true } } })
     if (created.status === 401) {
-      throw new Error('the instance requires a token for writes: set SMOKE_TOKEN (make smoke URL=... with it exported)')
+      throw new Error('the instance requires a token: set SMOKE_TOKEN (make smoke URL=... with it exported)')
     }
     expect(created.status).toBe(201)
     expect(created.headers.get('location')).toBe(`/configs/${dcname}`)

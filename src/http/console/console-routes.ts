@@ -18,6 +18,7 @@ import { dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Elysia } from 'elysia'
 import { ProblemError } from '../problem.ts'
+import { pagePolicy } from '../security-headers.ts'
 
 export const CONSOLE_PATH = '/ui'
 export const ROOT_PATH = '/'
@@ -45,6 +46,8 @@ interface Asset {
   body: string
   contentType: string
   etag: string
+  /** Headers of this file alone: the page's Content-Security-Policy. */
+  headers?: Record<string, string>
 }
 
 /**
@@ -94,9 +97,18 @@ function consoleDirectory(): string {
  * handed out would be a 404 on the other.
  */
 function serve(asset: Asset, request: Request): Response {
-  const headers = { 'content-type': asset.contentType, etag: asset.etag, 'cache-control': 'no-cache' }
+  const headers = { 'content-type': asset.contentType, etag: asset.etag, 'cache-control': 'no-cache', ...asset.headers }
   if (request.headers.get('if-none-match') === asset.etag) return new Response(null, { status: 304, headers })
   return new Response(asset.body, { headers })
+}
+
+/**
+ * The page's inline scripts, as the browser hashes them: its import map, which has to be inline
+ * (browsers load no import map from a file). Its hash in the policy lets it, and nothing else
+ * inline, run; an edit of the map changes the hash with it.
+ */
+function inlineScripts(html: string): string[] {
+  return [...html.matchAll(/<script\b(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map((match) => match[1] ?? '')
 }
 
 export function consoleRoutes() {
@@ -104,6 +116,7 @@ export function consoleRoutes() {
   const page = assets.get('index.html')
   if (!page) throw new Error('src/console/index.html is missing')
   assets.delete('index.html')
+  page.headers = { 'content-security-policy': pagePolicy(inlineScripts(page.body)) }
   const hidden = { detail: { hide: true } }
   const shell = ({ request }: { request: Request }) => serve(page, request)
   return new Elysia({ name: 'console' })

@@ -15,6 +15,7 @@ import {
   StoreUnavailableError,
 } from '../configs/config-store.ts'
 import type { FieldError } from '../configs/model.ts'
+import { announcesPastTakenIn } from './json-body.ts'
 import { badRequest, type Problem, ProblemError, problem, problemResponse } from './problem.ts'
 import type { RouteMatcher } from './route-matcher.ts'
 
@@ -45,6 +46,8 @@ export function errorHandling(routes: Pick<RouteMatcher, 'allowedMethods'>, repo
   }
   return new Elysia({ name: 'error-handling' }).onError({ as: 'global' }, ({ code, error, request, set }) => {
     const response = answer(code, error, request)
+    // The body reader's 413 has decided for itself, by the body limit.
+    if (response.status !== 413 && announcesPastTakenIn(request)) response.headers.set('connection', 'close')
     // Elysia leaves `set.status` as it was (200 for a refusal before any handler); the hooks that
     // run after the answer (the audit line) read the status there.
     set.status = response.status

@@ -26,6 +26,15 @@ export function takenInBytes(maxBytes: number): number {
 }
 
 /**
+ * Whether a request announces a body past what is taken in of any refused body. An answer given
+ * before the body reader ran (the gate's 401 and 403, a 404, 405 or 415) leaves the body to the
+ * runtime, which takes all of it in: past this bound the answer closes the connection instead.
+ */
+export function announcesPastTakenIn(request: Request): boolean {
+  return Number(request.headers.get('content-length') ?? 0) > REFUSED_BODY_TAKEN_IN_BYTES
+}
+
+/**
  * Bun's `maxRequestBodySize`: none of its own. Over its limit Bun answers a bare 413 before the
  * app sees the request, with nothing logged, counted or audited; readJsonBody refuses oversized
  * bodies instead, by their Content-Length before reading or by counting while reading.
@@ -105,7 +114,7 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
  * arrives and before the app sees it, so the client has been told to send by then; the 413 still
  * comes as soon as the headers are in, and the client may stop sending.
  */
-export function refuseAnnouncedOversize(request: Request, maxBytes: number): void {
+function refuseAnnouncedOversize(request: Request, maxBytes: number): void {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN)
   if (declared > maxBytes) throw tooLarge(maxBytes, declared > takenInBytes(maxBytes))
 }

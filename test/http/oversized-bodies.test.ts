@@ -127,4 +127,24 @@ describe.each(['bun', 'deno'] as Runtime[])('bodies over the limit on %s', (runt
     expect([access.status, audit.status]).toEqual([413, 413])
     expect(await refusals413()).toBe(before + 1)
   })
+
+  it('when a caller without a token announces a body past the bound, then it is refused with 401, audited, and not taken in whole', async () => {
+    const { authorization: _, ...request } = headers()
+    const exchange = await streamedRequest(server.url, {
+      method: 'POST',
+      path: '/configs',
+      headers: request,
+      contentLength: ENDLESS,
+      bodyBytes: ENDLESS,
+      ignoreAnswer: true,
+    })
+    if (runtime === 'bun') {
+      expect(exchange.closed).toBe(true)
+      expect(exchange.bodyBytesWritten).toBeLessThan(ENDLESS)
+    } else {
+      expectRawProblem(exchange.reply, 401)
+    }
+    const { access, audit } = await linesOf(request['x-request-id'])
+    expect([access.status, audit.status, audit.actor]).toEqual([401, 401, 'anonymous'])
+  })
 })

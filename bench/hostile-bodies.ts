@@ -24,7 +24,9 @@ const BODIES: [string, string][] = [
 const peakRssMb = (pid: number) =>
   Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024)
 
-console.log(`| body (${runtime}) | status | answered in, ms | longest /healthz meanwhile, ms | peak RSS before, after, MB |`)
+console.log(
+  `| body (${runtime}) | status | answered in, ms | longest /healthz meanwhile, ms | peak RSS before, after, MB |`,
+)
 console.log('| --- | --- | --- | --- | --- |')
 for (const [name, body] of BODIES) {
   const server = await startServer({

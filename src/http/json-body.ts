@@ -21,7 +21,7 @@ const REFUSED_BODY_TAKEN_IN_BYTES = 16 * 1024 * 1024
  * the connection closed instead of the answer. Either way the app answered, so the refusal is
  * logged, counted and audited. Deno takes in the rest of any body whatever the answer says.
  */
-export function takenInBytes(maxBytes: number): number {
+function takenInBytes(maxBytes: number): number {
   return Math.max(2 * maxBytes, REFUSED_BODY_TAKEN_IN_BYTES)
 }
 
@@ -37,7 +37,8 @@ export function announcesPastTakenIn(request: Request): boolean {
 /**
  * Bun's `maxRequestBodySize`: none of its own. Over its limit Bun answers a bare 413 before the
  * app sees the request, with nothing logged, counted or audited; readJsonBody refuses oversized
- * bodies instead, by their Content-Length before reading or by counting while reading.
+ * bodies instead, by their Content-Length before reading or by counting while reading, and
+ * bounds what is taken in of a refused one (takenInBytes), whatever the limit.
  */
 export function runtimeBodyLimit(_maxBytes: number): number {
   return Number.MAX_SAFE_INTEGER

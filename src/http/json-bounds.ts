@@ -3,12 +3,12 @@
  * of every route, on the text, before anything walks it: how deep it nests, and that every
  * number is one a double can hold.
  *
- * Depth is measured before JSON.parse builds anything: a parsed tree tens of
- * thousands of levels deep cannot be walked, validated or printed without overflowing the
- * stack or taking seconds and gigabytes (Elysia's validation error printed such a body whole),
- * and one runtime's JSON.parse itself overflows on it. The scan is linear and keeps a frame
- * only for the levels allowed, so a refused body costs one pass over its text; the same frames
- * name the pointer of each number that overflows, with no walk of the parsed value.
+ * Depth is measured before JSON.parse builds anything: a parsed tree tens of thousands of
+ * levels deep cannot be walked, validated or printed without overflowing the stack (a 500) or
+ * taking seconds and gigabytes (Elysia's validation error printed such a body whole). The scan
+ * is linear and keeps a frame only for the levels allowed, so a refused body costs one pass over
+ * its text; the same frames name the pointer of each number that overflows, with no walk of
+ * the parsed value.
  */
 import type { FieldError } from '../configs/model.ts'
 

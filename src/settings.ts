@@ -122,7 +122,7 @@ const SETTINGS = {
     env: 'MAX_BODY_BYTES',
     type: integer(1, 64 * 1024 * 1024),
     default: 65536,
-    doc: 'request body limit (up to 64 MiB); a larger body gets a 413 problem, which even a client that sends its whole body before reading can read for bodies up to 1 MiB (or twice the limit, if more); beyond that the server may cut the upload off',
+    doc: 'request body limit (up to 64 MiB); a larger body gets a 413 problem, which even a client that sends its whole body before reading can read for bodies up to 16 MiB (or twice the limit, if more); beyond that the connection is closed after the 413 (on Bun)',
   }),
   logLevel: setting({ env: 'LOG_LEVEL', type: oneOf(LOG_LEVELS), default: 'info', doc: 'least severe level logged' }),
   shutdownDelayMs: setting({

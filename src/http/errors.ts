@@ -16,7 +16,8 @@ import {
 } from '../configs/config-store.ts'
 import type { FieldError } from '../configs/model.ts'
 import { RevisionNotReachedError } from '../configs/revision-rules.ts'
-import { type Problem, ProblemError, problem, problemResponse } from './problem.ts'
+import { announcesPastTakenIn } from './json-body.ts'
+import { badRequest, type Problem, ProblemError, problem, problemResponse } from './problem.ts'
 import type { RouteMatcher } from './route-matcher.ts'
 
 export type ErrorReporter = (error: unknown, request: Request) => void
@@ -46,6 +47,8 @@ export function errorHandling(routes: Pick<RouteMatcher, 'allowedMethods'>, repo
   }
   return new Elysia({ name: 'error-handling' }).onError({ as: 'global' }, ({ code, error, request, set }) => {
     const response = answer(code, error, request)
+    // The body reader's 413 has decided for itself, by the body limit.
+    if (response.status !== 413 && announcesPastTakenIn(request)) response.headers.set('connection', 'close')
     // Elysia leaves `set.status` as it was (200 for a refusal before any handler); the hooks that
     // run after the answer (the audit line) read the status there.
     set.status = response.status
@@ -100,16 +103,21 @@ interface ValidationLike {
 interface SchemaError {
   path: string
   message: string
-  summary?: string
+  /** TypeBox's ValueErrorType. */
+  type?: number
   schema?: { error?: unknown }
 }
+
+/** TypeBox's ValueErrorType.ObjectRequiredProperty: its own message ("Expected required property") hides the cause. */
+const REQUIRED_PROPERTY = 45
 
 /**
  * Schema errors as JSON Pointers, one per pointer: a value can fail several checks of its schema
  * at once (a missing property is also "not an object"; an empty dcname is both too short and
  * off-pattern), but the client needs one cause per field. The schema's own wording wins where
  * it has one; otherwise the first error, since the validator reports a missing property before
- * the type of its absent value.
+ * the type of its absent value. The wording never holds the value (Elysia's summaries can: "but
+ * found: ..." with the whole value), so nothing of the body is echoed.
  */
 export function fieldErrors(errors: Iterable<SchemaError>, max = 20): FieldError[] {
   const byPointer = new Map<string, { message: string; own: boolean }>()
@@ -118,19 +126,30 @@ export function fieldErrors(errors: Iterable<SchemaError>, max = 20): FieldError
     const kept = byPointer.get(e.path)
     if (kept && (kept.own || !own)) continue
     if (!kept && byPointer.size >= max) break
-    byPointer.set(e.path, { message: own ? (e.schema?.error as string) : (e.summary ?? e.message), own })
+    const message = own ? (e.schema?.error as string) : e.type === REQUIRED_PROPERTY ? 'is missing' : e.message
+    byPointer.set(e.path, { message, own })
   }
   return [...byPointer].map(([pointer, { message }]) => ({ pointer, message }))
 }
 
+/**
+ * A body its route's schema refuses (checked by the route's hook, contract.ts). Nothing of the
+ * body is in the answer but the pointers of its faults.
+ */
+export function invalidBody(request: Request, errors: FieldError[]): ProblemError {
+  // The one body that is no config is a rollback's `{"revision": N}`.
+  const what = new URL(request.url).pathname.endsWith('/rollback') ? 'rollback request' : 'config'
+  return badRequest(`the body is not a valid ${what}`, errors)
+}
+
+/**
+ * Elysia's own validation errors: of path parameters. Bodies are not validated by Elysia (see
+ * contract.ts); `all` lists the faults without reading the error's message, which holds the value.
+ */
 function validationProblem(error: unknown, request: Request): Problem {
   const { type, all = [] } = error as ValidationLike
   const errors = fieldErrors(all)
-  if (type === 'body') {
-    // The one body that is no config is a rollback's `{"revision": N}`.
-    const what = new URL(request.url).pathname.endsWith('/rollback') ? 'rollback request' : 'config'
-    return problem(400, 'validation', `the body is not a valid ${what}`, errors)
-  }
+  if (type === 'body') return invalidBody(request, errors).toProblem()
   const where = type === 'params' ? 'the URL path' : `the ${type ?? 'request'}`
   const reasons = errors.map((e) => `${e.pointer.replace(/^\//, '') || 'value'}: ${e.message}`).join('; ')
   return problem(400, 'validation', `${where} is not valid: ${reasons}`)

@@ -1,26 +1,47 @@
 /**
- * Request bodies of writes: JSON only, within the size limit, decoded strictly.
- * The limit is enforced here, while reading, so every runtime behaves the same whatever its
- * own server limit is and however the body is framed (Content-Length or chunked).
+ * Request bodies of writes: JSON only, within the size and depth limits, decoded strictly.
+ * The limits are enforced here, while reading and before parsing, so every runtime behaves the
+ * same whatever its own server does and however the body is framed (Content-Length or chunked),
+ * and every refusal is an answer of the app: logged, counted and audited like any other.
  */
+import { MAX_BODY_DEPTH, scanJsonText } from './json-bounds.ts'
 import { badRequest, ProblemError } from './problem.ts'
 
 const JSON_TYPES = /^application\/([a-z0-9.+-]+\+)?json$/
 
-/** Oversized bodies up to this size are still answered with the 413 problem (see runtimeBodyLimit). */
-const OVERSIZED_BODY_ANSWERED_BYTES = 1024 * 1024
+/** Refused bodies up to this size (or twice the limit, if more) are still taken in; see takenInBytes. */
+const REFUSED_BODY_TAKEN_IN_BYTES = 16 * 1024 * 1024
 
 /**
- * How much of a request body the runtime's server may take in (Bun's `maxRequestBodySize`).
- * readJsonBody refuses anything over `maxBytes` with a 413 problem, but a client that writes
- * its whole body before reading (Python's http.client, many SDKs) only gets to read that answer
- * if the server takes in the rest of the body instead of closing the connection on it. Up to
- * this bound the runtime reads and discards what the handler left unread; beyond it the runtime
- * answers on its own and may cut the upload off. Twice `maxBytes` when that is more, so that a
- * body just over a large limit is still answered here. (Deno sets no limit of its own.)
+ * How much of a refused body is taken in and dropped. A client that writes its whole body
+ * before reading (Python's http.client, many SDKs) only gets to read the 413 if the server
+ * takes in the rest of the body instead of closing the connection on it: up to this bound it
+ * does (both runtimes read and drop what the handler left unread); beyond it the 413 is sent
+ * with `Connection: close`, Bun closes the connection once it is sent, and such a client sees
+ * the connection closed instead of the answer. Either way the app answered, so the refusal is
+ * logged, counted and audited. Deno takes in the rest of any body whatever the answer says.
  */
-export function runtimeBodyLimit(maxBytes: number): number {
-  return Math.max(2 * maxBytes, OVERSIZED_BODY_ANSWERED_BYTES)
+function takenInBytes(maxBytes: number): number {
+  return Math.max(2 * maxBytes, REFUSED_BODY_TAKEN_IN_BYTES)
+}
+
+/**
+ * Whether a request announces a body past what is taken in of any refused body. An answer given
+ * before the body reader ran (the gate's 401 and 403, a 404, 405 or 415) leaves the body to the
+ * runtime, which takes all of it in: past this bound the answer closes the connection instead.
+ */
+export function announcesPastTakenIn(request: Request): boolean {
+  return Number(request.headers.get('content-length') ?? 0) > REFUSED_BODY_TAKEN_IN_BYTES
+}
+
+/**
+ * Bun's `maxRequestBodySize`: none of its own. Over its limit Bun answers a bare 413 before the
+ * app sees the request, with nothing logged, counted or audited; readJsonBody refuses oversized
+ * bodies instead, by their Content-Length before reading or by counting while reading, and
+ * bounds what is taken in of a refused one (takenInBytes), whatever the limit.
+ */
+export function runtimeBodyLimit(_maxBytes: number): number {
+  return Number.MAX_SAFE_INTEGER
 }
 
 export function isJsonContentType(header: string | null): boolean {
@@ -69,23 +90,48 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     throw badRequest('the body is not valid UTF-8')
   }
   if (decoded.trim() === '') throw badRequest('the body is empty; a JSON object is required')
+  const { tooDeep, nonFinite } = scanJsonText(decoded)
+  if (tooDeep !== undefined) {
+    throw badRequest(`the body nests deeper than ${MAX_BODY_DEPTH} levels`, [
+      { pointer: tooDeep, message: `nested deeper than ${MAX_BODY_DEPTH} levels` },
+    ])
+  }
   let value: unknown
   try {
     value = JSON.parse(decoded)
   } catch (error) {
-    const reason = error instanceof SyntaxError ? error.message : 'nested too deeply'
-    throw badRequest(`the body is not valid JSON: ${reason}`)
+    throw badRequest(`the body is not valid JSON: ${(error as Error).message}`)
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw badRequest('the body must be a JSON object', [{ pointer: '', message: 'expected an object' }])
   }
+  if (nonFinite.length > 0) throw badRequest('the body has numbers too large to be represented', nonFinite)
   return value
 }
 
-async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = () => new ProblemError(413, 'too-large', `the body is larger than the limit of ${maxBytes} bytes`)
+/**
+ * A body announced (Content-Length) larger than `maxBytes` is refused before a byte of it is
+ * read. Both runtimes answer `Expect: 100-continue` with 100 Continue themselves, as the request
+ * arrives and before the app sees it, so the client has been told to send by then; the 413 still
+ * comes as soon as the headers are in, and the client may stop sending.
+ */
+function refuseAnnouncedOversize(request: Request, maxBytes: number): void {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN)
-  if (declared > maxBytes) throw tooLarge()
+  if (declared > maxBytes) throw tooLarge(maxBytes, declared > takenInBytes(maxBytes))
+}
+
+function tooLarge(maxBytes: number, closing: boolean): ProblemError {
+  return new ProblemError(
+    413,
+    'too-large',
+    `the body is larger than the limit of ${maxBytes} bytes`,
+    undefined,
+    closing ? { connection: 'close' } : {},
+  )
+}
+
+async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+  refuseAnnouncedOversize(request, maxBytes)
   if (!request.body) return new Uint8Array()
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
@@ -94,10 +140,7 @@ async function readLimited(request: Request, maxBytes: number): Promise<Uint8Arr
     const { done, value } = await reader.read()
     if (done) break
     size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {})
-      throw tooLarge()
-    }
+    if (size > maxBytes) throw await refuseRest(reader, size, maxBytes)
     chunks.push(value)
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array
@@ -108,4 +151,25 @@ async function readLimited(request: Request, maxBytes: number): Promise<Uint8Arr
     offset += chunk.byteLength
   }
   return body
+}
+
+/**
+ * A body of unannounced length that went over the limit: the rest is read and dropped up to
+ * takenInBytes, so that the 413 can be read by a client that sends everything first; past it
+ * the connection is closed after the answer (Bun left alone would take in the rest, however long).
+ */
+async function refuseRest(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  size: number,
+  maxBytes: number,
+): Promise<ProblemError> {
+  const bound = takenInBytes(maxBytes)
+  let taken = size
+  while (taken <= bound) {
+    const { done, value } = await reader.read().catch(() => ({ done: true as const, value: undefined }))
+    if (done) return tooLarge(maxBytes, false)
+    taken += value.byteLength
+  }
+  await reader.cancel().catch(() => {})
+  return tooLarge(maxBytes, true)
 }

@@ -48,9 +48,20 @@ describe('bad input', () => {
       expect(pointers).toEqual([...new Set(pointers)])
       if (c.pointer !== undefined) expect(pointers).toContain(c.pointer)
       if (c.message !== undefined) expect(errors.find((e) => e.pointer === c.pointer)?.message).toMatch(c.message)
+      if (c.notEchoed !== undefined) expect(reply.text).not.toContain(c.notEchoed)
       expect(await snapshot()).toEqual(before)
     },
   )
+
+  it('when a body nested 32,000 levels is refused, then /healthz is answered meanwhile', async () => {
+    const deep = `{"dcname":"${p}-deep","metadata":{},"x":${'['.repeat(32_000)}${']'.repeat(32_000)}}`
+    const [refused, health] = await Promise.all([
+      request('POST', '/configs', { raw: deep, headers: { 'content-type': 'application/json' } }),
+      request('GET', '/healthz'),
+    ])
+    expectProblem(refused, 400)
+    expect(health.status).toBe(200)
+  })
 
   it('when all of that is over, then the process still serves and nothing was polluted', async () => {
     const reply = await request('GET', `/configs/${existing}`)

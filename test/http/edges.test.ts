@@ -119,6 +119,8 @@ describe('oversized bodies, written in full before the answer is read', () => {
     ['twice MAX_BODY_BYTES plus one', 2 * MAX_BODY_BYTES + 1],
     ['half a MiB', MiB / 2],
     ['1 MiB', MiB],
+    ['2 MiB', 2 * MiB],
+    ['8 MiB', 8 * MiB],
   ]
 
   it.each(sizes)(

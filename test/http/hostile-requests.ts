@@ -18,6 +18,8 @@ export interface HostileRequest {
   pointer?: string
   /** What the error at `pointer` should say (the cause, when a value fails several checks). */
   message?: RegExp
+  /** Text of the body that the answer must not echo. */
+  notEchoed?: string
 }
 
 const json = { 'content-type': 'application/json' }
@@ -26,6 +28,12 @@ const nested = (levels: number): unknown => {
   for (let i = 0; i < levels; i++) value = { n: value }
   return value
 }
+/** The README's bound on how deep any body may nest; the body itself is level 1. */
+const MAX_BODY_DEPTH = 32
+/** JSON arrays nested `levels` deep: 32,000 levels are 64 kB, within the body limit. */
+const deepArrays = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`
+/** The pointer of the first array too deep in `deepArrays` held by `/key` of the body. */
+const tooDeepUnder = (key: string) => `/${key}${'/0'.repeat(MAX_BODY_DEPTH - 1)}`
 const dripping = (bytes: number): ReadableStream<Uint8Array> => {
   let sent = 0
   return new ReadableStream({
@@ -334,6 +342,90 @@ export function hostileRequests(p: string, existing: string): HostileRequest[] {
       raw: `{"dcname":"${p}-a","metadata":${'['.repeat(20_000)}${']'.repeat(20_000)}}`,
       headers: json,
       status: 400,
+    },
+    // Deep nesting anywhere in any body, refused before it is parsed
+    {
+      name: 'a POST nested 32,000 levels outside metadata',
+      method: 'POST',
+      path: '/configs',
+      raw: `{"dcname":"${p}-a","metadata":{},"x":${deepArrays(32_000)}}`,
+      headers: json,
+      status: 400,
+      pointer: tooDeepUnder('x'),
+    },
+    {
+      name: 'a dcname nested 32,000 levels',
+      method: 'POST',
+      path: '/configs',
+      raw: `{"dcname":${deepArrays(32_000)},"metadata":{}}`,
+      headers: json,
+      status: 400,
+      pointer: tooDeepUnder('dcname'),
+    },
+    {
+      name: 'a PUT nested 32,000 levels outside metadata',
+      method: 'PUT',
+      path: `/configs/${existing}`,
+      raw: `{"metadata":{},"x":${deepArrays(32_000)}}`,
+      headers: json,
+      status: 400,
+      pointer: tooDeepUnder('x'),
+    },
+    {
+      name: 'a PATCH nested 32,000 levels outside metadata',
+      method: 'PATCH',
+      path: `/configs/${existing}`,
+      raw: `{"x":${deepArrays(32_000)}}`,
+      headers: json,
+      status: 400,
+      pointer: tooDeepUnder('x'),
+    },
+    {
+      name: 'a rollback revision nested 32,000 levels',
+      method: 'POST',
+      path: `/configs/${existing}/rollback`,
+      raw: `{"revision":${deepArrays(32_000)}}`,
+      headers: json,
+      status: 400,
+      pointer: tooDeepUnder('revision'),
+    },
+    // Numbers a double cannot hold (JSON.parse reads Infinity, which would be stored as null)
+    {
+      name: 'a POST with 1e400 in metadata',
+      method: 'POST',
+      path: '/configs',
+      raw: `{"dcname":"${p}-a","metadata":{"x":1e400}}`,
+      headers: json,
+      status: 400,
+      pointer: '/metadata/x',
+    },
+    {
+      name: 'a PUT with -1e400 in an array',
+      method: 'PUT',
+      path: `/configs/${existing}`,
+      raw: '{"metadata":{"a/b":[1,-1e400]}}',
+      headers: json,
+      status: 400,
+      pointer: '/metadata/a~1b/1',
+    },
+    {
+      name: 'a PATCH with a 400-digit integer',
+      method: 'PATCH',
+      path: `/configs/${existing}`,
+      raw: `{"metadata":{"big":${'9'.repeat(400)}}}`,
+      headers: json,
+      status: 400,
+      pointer: '/metadata/big',
+    },
+    // Validation errors name the field, never echo its value
+    {
+      name: 'a dcname that is an array of text',
+      method: 'POST',
+      path: '/configs',
+      body: { dcname: ['echo-canary-7f3a'], metadata: {} },
+      status: 400,
+      pointer: '/dcname',
+      notEchoed: 'echo-canary-7f3a',
     },
     // Size and content type
     {

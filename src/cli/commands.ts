@@ -28,7 +28,7 @@ export async function list(client: ConfigClient, filterArgs: string[], format: F
 }
 
 /**
- * A config as `get` and `list` print it in JSON and YAML: the API's config with the revision of
+ * A config as configctl prints it in JSON and YAML (get, list, patch, rollback): the API's config with the revision of
  * the write that made it beside its name, as a Kubernetes object carries `resourceVersion` and an
  * etcd key `mod_revision`. Send it as `If-Match: "<revision>"`; `apply -f` ignores it.
  */
@@ -50,7 +50,7 @@ export async function patch(client: ConfigClient, name: string, text: string, fo
   out(
     format === 'table'
       ? `config/${name} patched (revision ${stored.revision})`
-      : render(format, stored.config, [], () => []),
+      : render(format, withRevision(stored), [], () => []),
   )
   return EXIT.ok
 }
@@ -83,7 +83,7 @@ export async function rollback(client: ConfigClient, name: string, to: number, f
   out(
     format === 'table'
       ? `config/${name} ${what} to revision ${to} (now revision ${stored.revision})`
-      : render(format, stored.config, [], () => []),
+      : render(format, withRevision(stored), [], () => []),
   )
   return EXIT.ok
 }

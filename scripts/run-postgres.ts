@@ -88,7 +88,7 @@ try {
   console.log(
     [
       '',
-      `PostgreSQL: ${databaseUrl} (a throwaway cluster, removed on Ctrl-C)`,
+      `PostgreSQL: ${databaseUrl} (a throwaway cluster in ${cluster.dir}, removed on Ctrl-C)`,
       `replica-1:  http://localhost:${first}   (console: http://localhost:${first}/ui)`,
       `replica-2:  http://localhost:${second}   (console: http://localhost:${second}/ui)`,
       '',

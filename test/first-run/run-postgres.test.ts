@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { connect } from 'node:net'
-import { createClient, type WatchItem } from '../../src/client/index.ts'
+import { type Config, createClient, type WatchItem } from '../../src/client/index.ts'
 import { ROOT } from '../support/server.ts'
 import { userEnv } from './fresh-archive.ts'
 
@@ -91,7 +91,9 @@ describe('make run-postgres', () => {
   it('when a write goes through one replica, then the other reads it back at once', async () => {
     const [one, two] = urls.map((url) => createClient({ url }))
     const written = await one?.patch('datacenter-2', { metadata: { owner: 'newcomer' } })
-    expect(await two?.get('datacenter-2')).toEqual({ config: written?.config, revision: written?.revision })
+    const read = await two?.get('datacenter-2')
+    expect(read?.config).toEqual(written?.config as Config)
+    expect(read?.revision).toBe(written?.revision as number)
   })
 
   it('when Ctrl-C comes, then both replicas and PostgreSQL stop, and the cluster is removed', async () => {

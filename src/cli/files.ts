@@ -11,6 +11,7 @@ import { parseAllDocuments } from 'yaml'
 import {
   type Config,
   ConfigSchema,
+  DCNAME_RULE,
   type FieldError,
   isObject,
   normalizeConfig,
@@ -66,6 +67,8 @@ function readConfig(file: string): Config {
   const problems: FieldError[] = structuralErrors(value)
   if (problems.length === 0 && !Value.Check(ConfigSchema, value)) {
     for (const error of Value.Errors(ConfigSchema, value)) {
+      // One line per field, as the service answers: a field that fails several checks is named once.
+      if (problems.some((problem) => problem.pointer === error.path)) continue
       problems.push({ pointer: error.path, message: schemaMessage(error) })
       if (problems.length >= 3) break
     }
@@ -115,10 +118,12 @@ function withoutRevision(value: unknown): unknown {
 }
 
 /** The schema's own `error` text where it has one (as the service answers), else TypeBox's. */
-function schemaMessage(error: { message: string; schema: unknown; value: unknown }): string {
+function schemaMessage(error: { message: string; path: string; schema: unknown; value: unknown }): string {
   const custom = (error.schema as { error?: unknown }).error
   if (typeof custom === 'string') return custom
   if (error.value === undefined) return 'is missing'
+  // The rule in words, as the README states it, rather than the pattern that checks it.
+  if (error.path === '/dcname' && typeof error.value === 'string') return `expected a dcname: ${DCNAME_RULE}`
   // "Expected object" reads "expected object" like the rest; a pattern it quotes keeps its case.
   return error.message.charAt(0).toLowerCase() + error.message.slice(1)
 }

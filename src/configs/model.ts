@@ -20,7 +20,6 @@ export const DcName = t.String({
   minLength: 1,
   maxLength: 253,
   description: 'Name and key: letters, digits, "-", ".", "_", starting and ending with a letter or digit.',
-  error: `expected a dcname: ${DCNAME_RULE}`,
   examples: ['datacenter-1'],
 })
 

@@ -215,12 +215,17 @@ describe('usage errors before any request', () => {
     }
   })
 
-  it('when a file has a bad dcname, then the error states the rule in words, never a lowercased pattern', async () => {
-    const dir = configFolder({ 'bad.yaml': 'dcname: Bad_\nmetadata: {}\n' })
-    const run = await configctl(url, ['diff', '-f', dir])
-    expect(run.code).toBe(2)
-    expect(run.stderr).toBe(`error: ${dir}/bad.yaml: not a valid config: /dcname: expected a dcname: ${DCNAME_RULE}\n`)
-  })
+  it.each([['Bad_'], ['a'.repeat(254)]])(
+    'when a file has a bad dcname (%s), then the error states the rule in words once, never a lowercased pattern',
+    async (name) => {
+      const dir = configFolder({ 'bad.yaml': `dcname: ${name}\nmetadata: {}\n` })
+      const run = await configctl(url, ['diff', '-f', dir])
+      expect(run.code).toBe(2)
+      expect(run.stderr).toBe(
+        `error: ${dir}/bad.yaml: not a valid config: /dcname: expected a dcname: ${DCNAME_RULE}\n`,
+      )
+    },
+  )
 
   it('when the README states the dcname rule, then it is the rule configctl prints', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')

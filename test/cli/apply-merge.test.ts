@@ -4,7 +4,7 @@
  * replaces, diff shows exactly what apply writes, and a change in between is refused (412).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { existsSync, readdirSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { type RunningServer, startServer, tempDir } from '../support/server.ts'
 import { api, buildConfigctl, configctl, configFolder, writeFiles } from './support.ts'
@@ -155,13 +155,14 @@ describe('three-way apply', () => {
     expect(await stored('tw-f')).toEqual({ dcname: 'tw-f', metadata: { team: 'a', owner: 'someone-else' } })
   })
 
-  it('when a file sets a key to null, then apply stores the null (a merge patch cannot say it, so the merge is put whole)', async () => {
+  it('when a file sets a key to null, then apply stores the null and still keeps keys set elsewhere (the merge is put whole)', async () => {
     const run = withState()
     const dir = configFolder({ 'tw-g.json': { dcname: 'tw-g', metadata: { team: 'a' } } })
     expect((await run(['apply', '-f', dir])).code).toBe(0)
-    writeFiles(dir, { 'tw-g.json': { dcname: 'tw-g', metadata: { team: 'a', owner: null } } })
+    await patchOnServer('tw-g', { owner: 'bob' })
+    writeFiles(dir, { 'tw-g.json': { dcname: 'tw-g', metadata: { team: 'a', tier: null } } })
     expect((await run(['apply', '-f', dir])).stdout).toStartWith('config/tw-g configured\n')
-    expect(await stored('tw-g')).toEqual({ dcname: 'tw-g', metadata: { team: 'a', owner: null } })
+    expect(await stored('tw-g')).toEqual({ dcname: 'tw-g', metadata: { team: 'a', owner: 'bob', tier: null } })
     expect((await run(['apply', '-f', dir])).stdout).toStartWith('config/tw-g unchanged\n')
   })
 })
@@ -225,11 +226,15 @@ describe('where the last-applied record is kept', () => {
     expect((await Bun.file(file).stat()).mode & 0o777).toBe(0o600)
   })
 
-  it('when apply runs with --dry-run, then no record is written', async () => {
-    const state = tempDir('configctl-dry-')
-    const dir = configFolder({ 'tl-b.json': { dcname: 'tl-b', metadata: {} } })
-    const run = await configctl(url, ['apply', '-f', dir, '--dry-run'], { env: { CONFIGCTL_STATE_DIR: state } })
-    expect(run.code).toBe(0)
-    expect(existsSync(join(state, 'last-applied'))).toBe(false)
+  it('when apply runs with --dry-run, then the record stays as the last real apply left it', async () => {
+    const run = withState()
+    const dir = configFolder({ 'tl-b.json': { dcname: 'tl-b', metadata: { team: 'a', tier: 1 } } })
+    expect((await run(['apply', '-f', dir])).code).toBe(0)
+    await patchOnServer('tl-b', { owner: 'bob' })
+    writeFiles(dir, { 'tl-b.json': { dcname: 'tl-b', metadata: { team: 'a' } } })
+    expect((await run(['apply', '-f', dir, '--dry-run'])).stdout).toStartWith('config/tl-b configured (dry run)\n')
+    // Had the dry run recorded the file, tier would now count as set elsewhere and stay.
+    expect((await run(['apply', '-f', dir])).code).toBe(0)
+    expect(await stored('tl-b')).toEqual({ dcname: 'tl-b', metadata: { team: 'a', owner: 'bob' } })
   })
 })

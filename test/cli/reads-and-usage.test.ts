@@ -91,6 +91,7 @@ describe('revisions in get and list', () => {
 
   it('when list -o json is asked, then every config has its revision, as get prints it', async () => {
     const listed = JSON.parse((await configctl(url, ['list', '-o', 'json'])).stdout)
+    expect(listed.map((config: { revision: unknown }) => typeof config.revision)).toEqual(['number', 'number'])
     const each = await Promise.all(
       ['rev-a', 'rev-b'].map(async (name) => JSON.parse((await configctl(url, ['get', name, '-o', 'json'])).stdout)),
     )
@@ -121,6 +122,7 @@ describe('revisions in get and list', () => {
 
   it('when a file holds what get -o yaml printed, then apply takes it as the config (the revision is left out)', async () => {
     const printed = (await configctl(url, ['get', 'rev-a', '-o', 'yaml'])).stdout
+    expect(printed).toContain(`\nrevision: ${await etagOf('rev-a')}\n`)
     const dir = configFolder({ 'rev-a.yaml': printed.replace('tier: 1', 'tier: 3') })
     const run = await configctl(url, ['apply', '-f', dir])
     expect(run).toEqual({
@@ -136,20 +138,17 @@ describe('revisions in get and list', () => {
 })
 
 describe('an empty list', () => {
-  it('when no config matches the filters, then it says so on stderr and prints no table', async () => {
-    const run = await configctl(url, ['list', '--filter', 'metadata.team=nobody'])
-    expect(run).toEqual({ code: 0, stdout: '', stderr: 'no configs match the filters\n' })
+  it('when no config matches the filters, then the table says so on stderr and prints no rows, and -o json prints []', async () => {
+    const table = await configctl(url, ['list', '--filter', 'metadata.team=nobody'])
+    expect(table).toEqual({ code: 0, stdout: '', stderr: 'no configs match the filters\n' })
+    const json = await configctl(url, ['list', '--filter', 'metadata.team=nobody', '-o', 'json'])
+    expect(json).toEqual({ code: 0, stdout: '[]\n', stderr: '' })
   })
 
   it('when the service has no config, then list says so', async () => {
     const empty = await startServer({ env: { SEED: 'false' } })
     servers.push(empty)
     expect(await configctl(empty.url, ['list'])).toEqual({ code: 0, stdout: '', stderr: 'no configs\n' })
-  })
-
-  it('when an empty list is asked as JSON, then it prints an empty array', async () => {
-    const run = await configctl(url, ['list', '--filter', 'metadata.team=nobody', '-o', 'json'])
-    expect(run).toEqual({ code: 0, stdout: '[]\n', stderr: '' })
   })
 })
 
@@ -204,6 +203,9 @@ describe('usage errors before any request', () => {
   it('when a command names a config by a bad dcname, then it exits 2 stating the rule as the README does, sending nothing', async () => {
     const service = countingService()
     try {
+      const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+      const stated = /^- `dcname`: (.+?)\.$/ms.exec(readme)?.[1]?.replaceAll(/`(.)`/g, '"$1"').replaceAll(/\s+/g, ' ')
+      expect(stated).toBe(DCNAME_RULE)
       const run = await configctl(service.url, ['get', 'Bad_'])
       expect(run.code).toBe(2)
       expect(run.stderr).toBe(
@@ -226,12 +228,6 @@ describe('usage errors before any request', () => {
       )
     },
   )
-
-  it('when the README states the dcname rule, then it is the rule configctl prints', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-    const stated = /^- `dcname`: (.+?)\.$/ms.exec(readme)?.[1]?.replaceAll(/`(.)`/g, '"$1"').replaceAll(/\s+/g, ' ')
-    expect(stated).toBe(DCNAME_RULE)
-  })
 
   it('when a YAML file does not parse, then the error gives the line, the column and the reason', async () => {
     const dir = configFolder({ 'broken.yaml': 'dcname: y-1\nmetadata:\n  team: [payments\n' })

@@ -217,7 +217,7 @@ describe('exit codes and help', () => {
     const bare = await configctl(url, [])
     expect(bare.code).toBe(2)
     expect(bare.stderr).toContain('Usage: configctl')
-  })
+  }, 60_000)
 
   it('when run from a checkout with bun run configctl --, then it works as the binary does', async () => {
     // Whoever types `bun run` has a `bun` on PATH, which the script's own `bun` then finds (the

@@ -5,7 +5,7 @@
  * README's quick start begins from.
  */
 import { copyFileSync, existsSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { ROOT, tempDir } from '../support/server.ts'
 
 function git(args: string[], env: Record<string, string> = {}): string {
@@ -17,7 +17,8 @@ function git(args: string[], env: Record<string, string> = {}): string {
 /** A new folder holding `git archive` of the working tree (staged in a temporary index). */
 export function freshArchive(): string {
   const index = join(tempDir('archive-index-'), 'index')
-  copyFileSync(join(ROOT, '.git', 'index'), index)
+  // Starting from the real index spares hashing every file again; git add -A brings it up to date.
+  copyFileSync(resolve(ROOT, git(['rev-parse', '--git-path', 'index'])), index)
   git(['add', '-A'], { GIT_INDEX_FILE: index })
   const tree = git(['write-tree'], { GIT_INDEX_FILE: index })
   const dir = tempDir('fresh-archive-')

@@ -23,14 +23,22 @@ fi
 if [[ ${JAEGER:-0} == 1 ]]; then overlay=$here/overlays/minikube-jaeger; fi
 if [[ ${MONITORING:-0} == 1 ]]; then overlay=$here/overlays/minikube-monitoring; fi
 
-need() {
-  local missing=()
-  for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
-  if ((${#missing[@]})); then
-    echo "error: ${missing[*]} not found on PATH. make deploy-minikube needs minikube and kubectl:" >&2
+need_minikube() {
+  if ! command -v minikube >/dev/null 2>&1; then
+    echo "error: minikube not found on PATH. make deploy-minikube needs minikube:" >&2
     echo "  minikube: https://minikube.sigs.k8s.io/docs/start/" >&2
-    echo "  kubectl:  https://kubernetes.io/docs/tasks/tools/ (or: alias kubectl='minikube kubectl --')" >&2
     exit 1
+  fi
+}
+
+# Without a kubectl on PATH, minikube's own (`minikube kubectl --`, fetched by minikube on first
+# use). An alias would not do: a script sees no alias of the shell that started it.
+kubectl_command() {
+  if command -v kubectl >/dev/null 2>&1; then
+    kc=(kubectl)
+  else
+    echo "note: kubectl not found on PATH: using minikube's (minikube kubectl --)" >&2
+    kc=(minikube kubectl --)
   fi
 }
 
@@ -78,10 +86,11 @@ print_urls() {
 }
 
 deploy() {
-  need minikube kubectl
-  local profile
+  need_minikube
+  local profile kc
   profile=$(running_profile)
-  local kc=(kubectl --context "$profile")
+  kubectl_command
+  kc+=(--context "$profile")
   note_legacy_password
 
   echo "building $image inside minikube"
@@ -102,12 +111,13 @@ deploy() {
 }
 
 undeploy() {
-  need minikube kubectl
-  local profile
+  need_minikube
+  local profile kc
   profile=$(running_profile)
+  kubectl_command
   # The Jaeger overlay holds everything the plain one does, so deleting it removes either; the
   # monitoring objects go with the namespace.
-  kubectl --context "$profile" delete -k "$here/overlays/minikube-jaeger" --ignore-not-found --wait=true
+  "${kc[@]}" --context "$profile" delete -k "$here/overlays/minikube-jaeger" --ignore-not-found --wait=true
 }
 
 case ${1:-} in

@@ -94,7 +94,7 @@ const SETTINGS = {
     env: 'API_TOKENS_FILE',
     type: text,
     default: undefined,
-    doc: 'path of a YAML or JSON file of named tokens (SHA-256 hashes) and JWT subjects, with roles and dcname prefixes (see "Access control"); re-read within 5 s of a change',
+    doc: 'path of a YAML or JSON file of named tokens (SHA-256 hashes) and JWT subjects, with roles and dcname prefixes (see "Access control"); a change is in force within about 1 s',
   }),
   anonymousRead: setting({
     env: 'ANONYMOUS_READ',

@@ -22,7 +22,8 @@ export interface TokenFileEvents {
   onReloadFailed?: (message: string) => void
 }
 
-const DEFAULT_POLL_MS = 1000
+/** How often the file is checked: a change is in force within about this long (README, "Access control"). */
+export const TOKEN_FILE_POLL_MS = 1000
 
 export class TokenFileSource {
   #table: TokenTable
@@ -48,7 +49,7 @@ export class TokenFileSource {
   }
 
   /** Polls every `intervalMs`; the timer does not keep the process alive. */
-  start(intervalMs = DEFAULT_POLL_MS): this {
+  start(intervalMs = TOKEN_FILE_POLL_MS): this {
     this.#timer ??= setInterval(() => this.poll(), intervalMs).unref()
     return this
   }

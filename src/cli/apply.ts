@@ -1,24 +1,67 @@
 /**
- * `apply` and `diff`: configs as code. Both compare each file's config with the service's
- * (semantically: key order and `"true"` versus `true` do not count). `apply` writes only what
- * differs, each write conditional on the revision it compared with (`If-Match`, or
- * `If-None-Match: *` for a create), so a change made by someone else in between is refused
- * (412) and reported instead of overwritten.
+ * `apply` and `diff`: configs as code. Both compute, per file, what apply makes of the config
+ * (three-way.ts: the last-applied record, the file, the service's config), so `diff` shows
+ * exactly what `apply` writes. `apply` writes only what differs, as a JSON Merge Patch
+ * conditional on the revision it read (`If-Match`; `If-None-Match: *` for a create), so a
+ * change made by someone else in between is refused (412) and reported instead of overwritten.
+ * `--force` replaces the whole config with the file's instead (still conditional).
  */
 import { createTwoFilesPatch } from 'diff'
 import { type Config, type ConfigClient, ProblemError, type StoredConfig, UnreachableError } from '../client/index.ts'
+import { applyMergePatch } from '../configs/merge-patch.ts'
 import type { LocalConfig } from './files.ts'
+import type { LastApplied } from './last-applied.ts'
 import { colourDiff, err, errorLine, out } from './output.ts'
+import { keptPaths, mergePatchBetween, sameJson, threeWayMerge } from './three-way.ts'
 
 export interface ApplyOptions {
   dryRun: boolean
+  /** Replace each config with the file's, dropping keys set elsewhere. */
+  force: boolean
   prune: boolean
   /** dcname prefixes `prune` is limited to; empty: every config. */
   prefixes: string[]
   tokenGiven: boolean
+  records: LastApplied
 }
 
 type Outcome = 'created' | 'configured' | 'unchanged' | 'pruned' | 'failed'
+
+/** What apply does to one config: the service's config now, and what it writes in its place. */
+interface Plan {
+  current: StoredConfig | undefined
+  result: Config
+}
+
+async function plan(client: ConfigClient, records: LastApplied, config: Config, force: boolean): Promise<Plan> {
+  const current = await read(client, config.dcname)
+  if (current === undefined || force) return { current, result: config }
+  const last = records.read(config.dcname)
+  const result = threeWayMerge(last, config, current.config) as Config
+  if (last === undefined) {
+    const kept = keptPaths(config, result)
+    if (kept.length > 0) {
+      err(
+        `warning: config/${config.dcname}: no record of an earlier apply to this service here, so what the file lacks is kept (${kept.join(', ')}); --force replaces the whole config`,
+      )
+    }
+  }
+  return { current, result }
+}
+
+/** Writes the plan; the merge as a JSON Merge Patch unless it cannot say it (a null to set). */
+async function write(client: ConfigClient, { current, result }: Plan, force: boolean): Promise<void> {
+  if (current === undefined) {
+    await client.replace(result, { ifNoneMatch: '*' })
+    return
+  }
+  const patch = mergePatchBetween(current.config, result)
+  if (force || !sameJson(applyMergePatch(current.config, patch), result)) {
+    await client.replace(result, { ifMatch: current.revision })
+  } else {
+    await client.patch(result.dcname, patch, { ifMatch: current.revision })
+  }
+}
 
 /** Prints one line per config and a summary; the exit code (1 when any config failed). */
 export async function apply(client: ConfigClient, local: LocalConfig[], options: ApplyOptions): Promise<number> {
@@ -36,16 +79,18 @@ export async function apply(client: ConfigClient, local: LocalConfig[], options:
   }
   for (const { config } of local) {
     try {
-      const current = await read(client, config.dcname)
-      if (current === undefined) {
-        if (!options.dryRun) await client.replace(config, { ifNoneMatch: '*' })
-        report(config.dcname, 'created')
-      } else if (sameConfig(current.config, config)) {
-        report(config.dcname, 'unchanged')
-      } else {
-        if (!options.dryRun) await client.replace(config, { ifMatch: current.revision })
-        report(config.dcname, 'configured')
+      const planned = await plan(client, options.records, config, options.force)
+      const outcome =
+        planned.current === undefined
+          ? 'created'
+          : sameJson(planned.current.config, planned.result)
+            ? 'unchanged'
+            : 'configured'
+      if (!options.dryRun) {
+        if (outcome !== 'unchanged') await write(client, planned, options.force)
+        options.records.write(config)
       }
+      report(config.dcname, outcome)
     } catch (error) {
       fail(config.dcname, error)
     }
@@ -65,7 +110,10 @@ export async function apply(client: ConfigClient, local: LocalConfig[], options:
     for (const name of extra) {
       try {
         const current = await read(client, name)
-        if (current !== undefined && !options.dryRun) await client.delete(name, { ifMatch: current.revision })
+        if (!options.dryRun) {
+          if (current !== undefined) await client.delete(name, { ifMatch: current.revision })
+          options.records.remove(name)
+        }
         report(name, 'pruned')
       } catch (error) {
         fail(name, error)
@@ -80,14 +128,21 @@ export async function apply(client: ConfigClient, local: LocalConfig[], options:
   return counts.failed > 0 ? 1 : 0
 }
 
-/** Prints a unified diff per config that differs; 1 when any does (or failed), else 0. */
-export async function diff(client: ConfigClient, local: LocalConfig[], colour: boolean, tokenGiven: boolean) {
+export interface DiffOptions {
+  force: boolean
+  colour: boolean
+  tokenGiven: boolean
+  records: LastApplied
+}
+
+/** Prints a unified diff per config apply would change; 1 when any would (or failed), else 0. */
+export async function diff(client: ConfigClient, local: LocalConfig[], options: DiffOptions) {
   let differs = false
   let failed = false
   for (const { file, config } of local) {
     try {
-      const current = await read(client, config.dcname)
-      if (current !== undefined && sameConfig(current.config, config)) continue
+      const { current, result } = await plan(client, options.records, config, options.force)
+      if (current !== undefined && sameJson(current.config, result)) continue
       differs = true
       const before = current === undefined ? '' : pretty(current.config)
       const server = current === undefined ? 'not on the server' : `server, revision ${current.revision}`
@@ -95,15 +150,15 @@ export async function diff(client: ConfigClient, local: LocalConfig[], colour: b
         `config/${config.dcname} (${server})`,
         `config/${config.dcname} (${file})`,
         before,
-        pretty(config),
+        pretty(result),
       )
       // Leave out the `====` line the library puts first: a plain unified diff starts at `---`.
       const text = patch.replace(/^=+\n/, '').trimEnd()
-      out(colour ? colourDiff(text) : text)
+      out(options.colour ? colourDiff(text) : text)
     } catch (error) {
       if (error instanceof UnreachableError) throw error
       failed = true
-      err(errorLine(error, tokenGiven, `config/${config.dcname}`))
+      err(errorLine(error, options.tokenGiven, `config/${config.dcname}`))
     }
   }
   return differs || failed ? 1 : 0
@@ -128,11 +183,6 @@ function conflictHint(error: unknown): string {
     return ': it changed on the service after it was compared, so it was not written; run diff and apply again'
   }
   return ''
-}
-
-/** Equal as JSON values: key order does not count (both sides are normalized already). */
-export function sameConfig(a: Config, b: Config): boolean {
-  return pretty(a) === pretty(b)
 }
 
 /** Indented JSON with keys sorted at every level: the same config always reads the same. */

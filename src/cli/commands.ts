@@ -3,19 +3,37 @@
  * watch. Each prints its data in the chosen format (`-o json`: the API's JSON as it came) and
  * resolves to the exit code; errors are thrown to the caller, which prints them in one line.
  */
-import type { Config, ConfigClient, Filters, WatchItem } from '../client/index.ts'
-import { EXIT, type Format, json, out, render, UsageError, yaml } from './output.ts'
+import type { ConfigClient, Filters, StoredConfig, WatchItem } from '../client/index.ts'
+import { withRevisions } from './list-revisions.ts'
+import { EXIT, err, type Format, json, out, render, UsageError, yaml } from './output.ts'
+
+const CONFIG_COLUMNS = ['NAME', 'REVISION', 'METADATA']
 
 export async function get(client: ConfigClient, name: string, revision: number | undefined, format: Format) {
   const stored = await client.get(name, { revision })
-  out(render(format, stored.config, ['NAME', 'REVISION', 'METADATA'], () => [row(stored.config, stored.revision)]))
+  out(render(format, withRevision(stored), CONFIG_COLUMNS, () => [row(stored)]))
   return EXIT.ok
 }
 
 export async function list(client: ConfigClient, filterArgs: string[], format: Format) {
-  const { configs } = await client.listAll(filters(filterArgs))
-  out(render(format, configs, ['NAME', 'METADATA'], () => configs.map((config) => row(config))))
+  const { configs, revision } = await client.listAll(filters(filterArgs))
+  if (configs.length === 0 && format === 'table') {
+    // As kubectl's "No resources found": on stderr, so that the table's reader gets no rows.
+    err(filterArgs.length === 0 ? 'no configs' : 'no configs match the filters')
+    return EXIT.ok
+  }
+  const stored = await withRevisions(client, configs, revision)
+  out(render(format, stored.map(withRevision), CONFIG_COLUMNS, () => stored.map(row)))
   return EXIT.ok
+}
+
+/**
+ * A config as configctl prints it in JSON and YAML (get, list, patch, rollback): the API's config with the revision of
+ * the write that made it beside its name, as a Kubernetes object carries `resourceVersion` and an
+ * etcd key `mod_revision`. Send it as `If-Match: "<revision>"`; `apply -f` ignores it.
+ */
+function withRevision({ config, revision }: StoredConfig) {
+  return { dcname: config.dcname, revision, metadata: config.metadata }
 }
 
 export async function patch(client: ConfigClient, name: string, text: string, format: Format) {
@@ -32,7 +50,7 @@ export async function patch(client: ConfigClient, name: string, text: string, fo
   out(
     format === 'table'
       ? `config/${name} patched (revision ${stored.revision})`
-      : render(format, stored.config, [], () => []),
+      : render(format, withRevision(stored), [], () => []),
   )
   return EXIT.ok
 }
@@ -65,7 +83,7 @@ export async function rollback(client: ConfigClient, name: string, to: number, f
   out(
     format === 'table'
       ? `config/${name} ${what} to revision ${to} (now revision ${stored.revision})`
-      : render(format, stored.config, [], () => []),
+      : render(format, withRevision(stored), [], () => []),
   )
   return EXIT.ok
 }
@@ -100,10 +118,8 @@ function watchLine(item: WatchItem, format: Format): string {
   return `${item.type.padEnd(9)} config/${item.config.dcname} revision ${item.revision} ${json(item.config.metadata)}`
 }
 
-function row(config: Config, revision?: number): string[] {
-  const cells = [config.dcname, json(config.metadata)]
-  if (revision !== undefined) cells.splice(1, 0, String(revision))
-  return cells
+function row({ config, revision }: StoredConfig): string[] {
+  return [config.dcname, String(revision), json(config.metadata)]
 }
 
 /** `key=value` arguments (checked by the option parser) as query filters. */

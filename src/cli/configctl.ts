@@ -3,13 +3,17 @@
  * configctl: the config service from a terminal or a CI job (README, "configctl").
  * Exit codes: 0 done (for diff: no difference), 1 a difference or an API error, 2 a usage error.
  *
- *   bun run configctl -- <command> [options]      (or dist/configctl from `make cli`)
+ *   bin/configctl <command> [options]      (dist/configctl, built by `make cli` when out of date)
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import pkg from '../../package.json' with { type: 'json' }
 import { createClient } from '../client/index.ts'
+import { MAX_FILTERS, parseFilterKey } from '../configs/filter-key.ts'
+import { DCNAME_RULE, isDcname } from '../configs/model.ts'
 import { apply, diff } from './apply.ts'
 import { del, get, history, list, patch, rollback, watch } from './commands.ts'
 import { readConfigs } from './files.ts'
+import { LastApplied } from './last-applied.ts'
 import { EXIT, err, errorLine, FORMATS, type Format, UsageError, useColour } from './output.ts'
 
 const DEFAULT_URL = 'http://localhost:4999'
@@ -24,8 +28,34 @@ function revisionArgument(value: string): number {
   return Number(value)
 }
 
+/** As the API's `since`: 0 replays every change the service keeps. */
+function sinceArgument(value: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError('expected a revision (0 replays all the kept history)')
+  return Number(value)
+}
+
+function dcnameArgument(value: string): string {
+  if (!isDcname(value)) throw new InvalidArgumentError(`expected a dcname: ${DCNAME_RULE}`)
+  return value
+}
+
+/** Checked as the service checks filters, so a bad one is a usage error found before any request. */
 function filterArgument(value: string, previous: string[] = []): string[] {
-  if (!/^[^=]+=/.test(value)) throw new InvalidArgumentError('expected key=value, e.g. metadata.team=payments')
+  const at = value.indexOf('=')
+  if (at < 1) throw new InvalidArgumentError('expected key=value, e.g. metadata.team=payments')
+  const key = value.slice(0, at)
+  const parsed = parseFilterKey(key)
+  if ('problem' in parsed) {
+    throw new InvalidArgumentError(
+      parsed.problem === 'unknown'
+        ? `${JSON.stringify(key)} is not a filter: use dcname=<name> or metadata.<path>=<value>`
+        : `${JSON.stringify(key)} is not a path of letters, digits, "-" and "_" segments`,
+    )
+  }
+  if (previous.some((earlier) => earlier.startsWith(`${key}=`))) {
+    throw new InvalidArgumentError(`${JSON.stringify(key)} is filtered on twice`)
+  }
+  if (previous.length >= MAX_FILTERS) throw new InvalidArgumentError(`at most ${MAX_FILTERS} filters are allowed`)
   return [...previous, value]
 }
 
@@ -45,6 +75,7 @@ export function program(run: (code: number) => void): Command {
     )
     .option('--url <url>', `the service (default: $CONFIGCTL_URL, else ${DEFAULT_URL})`)
     .option('--token <token>', 'bearer token (default: $CONFIGCTL_TOKEN)')
+    .version(`configctl ${pkg.version}`, '--version', "print configctl's version")
     .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError()
     .exitOverride()
@@ -59,18 +90,18 @@ export function program(run: (code: number) => void): Command {
       try {
         const url = serviceUrl(global.url ?? process.env.CONFIGCTL_URL ?? DEFAULT_URL)
         const client = createClient({ url, token: token === '' ? undefined : token })
-        run(await action({ client, tokenGiven: token !== '' }, ...args))
+        run(await action({ client, tokenGiven: token !== '', records: new LastApplied(url) }, ...args))
       } catch (error) {
         err(errorLine(error, token !== ''))
         run(error instanceof UsageError ? EXIT.usage : EXIT.failed)
       }
     }
-  type Context = { client: ReturnType<typeof createClient>; tokenGiven: boolean }
+  type Context = { client: ReturnType<typeof createClient>; tokenGiven: boolean; records: LastApplied }
 
   root
     .command('get')
     .description('Print one config (with --revision, as it stood at that store revision)')
-    .argument('<name>', 'the dcname')
+    .argument('<name>', 'the dcname', dcnameArgument)
     .option('--revision <rev>', 'the store revision to read it at', revisionArgument)
     .addOption(output())
     .addHelpText('after', example('configctl get datacenter-1 -o yaml', 'configctl get datacenter-1 --revision 42'))
@@ -94,9 +125,12 @@ export function program(run: (code: number) => void): Command {
 
   root
     .command('apply')
-    .description('Create or update the configs of a file or folder (.json, .yaml, .yml; one config each)')
+    .description(
+      'Create or update the configs of a file or folder (.json, .yaml, .yml; one config each): keys removed from a file since its last apply are removed, keys set elsewhere stay',
+    )
     .requiredOption('-f, --file <path>', 'a config file, or a folder of them')
     .option('--dry-run', 'print what would change, change nothing')
+    .option('--force', "replace each config with the file's (keys set elsewhere are removed too)")
     .option('--prune', 'also delete the configs of the service that are not in the files')
     .option(
       '--prefix <prefix>',
@@ -108,28 +142,42 @@ export function program(run: (code: number) => void): Command {
       example('configctl apply -f configs/ --dry-run', 'configctl apply -f configs/ --prune --prefix payments-'),
     )
     .action(
-      withClient((c, o: { file: string; dryRun?: true; prune?: true; prefix?: string[] }) => {
+      withClient((c, o: { file: string; dryRun?: true; force?: true; prune?: true; prefix?: string[] }) => {
         const prefixes = o.prefix ?? []
         if (prefixes.length > 0 && !o.prune) throw new UsageError('--prefix limits --prune: add --prune')
         const local = readConfigs(o.file)
-        const options = { dryRun: o.dryRun === true, prune: o.prune === true, prefixes, tokenGiven: c.tokenGiven }
-        return apply(c.client, local, options)
+        return apply(c.client, local, {
+          dryRun: o.dryRun === true,
+          force: o.force === true,
+          prune: o.prune === true,
+          prefixes,
+          tokenGiven: c.tokenGiven,
+          records: c.records,
+        })
       }),
     )
 
   root
     .command('diff')
-    .description('Print a unified diff per config whose file differs from the service; exit 1 when any does')
+    .description('Print, per config, a unified diff of what apply would change; exit 1 when it would change any')
     .requiredOption('-f, --file <path>', 'a config file, or a folder of them')
+    .option('--force', 'as apply --force: the whole config replaced by the file')
     .addHelpText('after', example('configctl diff -f configs/'))
     .action(
-      withClient(async (c, o: { file: string }) => diff(c.client, readConfigs(o.file), useColour(), c.tokenGiven)),
+      withClient(async (c, o: { file: string; force?: true }) =>
+        diff(c.client, readConfigs(o.file), {
+          force: o.force === true,
+          colour: useColour(),
+          tokenGiven: c.tokenGiven,
+          records: c.records,
+        }),
+      ),
     )
 
   root
     .command('patch')
     .description('Change a config with a JSON Merge Patch (RFC 7396: null removes a key)')
-    .argument('<name>', 'the dcname')
+    .argument('<name>', 'the dcname', dcnameArgument)
     .requiredOption('-p, --patch <merge-patch>', 'the patch, as JSON')
     .addOption(output())
     .addHelpText('after', example(`configctl patch datacenter-1 -p '{"metadata":{"monitoring":{"enabled":false}}}'`))
@@ -140,14 +188,14 @@ export function program(run: (code: number) => void): Command {
   root
     .command('delete')
     .description('Delete a config')
-    .argument('<name>', 'the dcname')
+    .argument('<name>', 'the dcname', dcnameArgument)
     .addHelpText('after', example('configctl delete datacenter-3'))
     .action(withClient((c, name: string) => del(c.client, name)))
 
   root
     .command('history')
     .description("Print a config's history, newest first")
-    .argument('<name>', 'the dcname')
+    .argument('<name>', 'the dcname', dcnameArgument)
     .addOption(output())
     .addHelpText('after', example('configctl history datacenter-1'))
     .action(withClient((c, name: string, o: { output: Format }) => history(c.client, name, o.output)))
@@ -155,7 +203,7 @@ export function program(run: (code: number) => void): Command {
   root
     .command('rollback')
     .description('Write the state a config had at a revision again, as a new revision (undeletes it if deleted)')
-    .argument('<name>', 'the dcname')
+    .argument('<name>', 'the dcname', dcnameArgument)
     .requiredOption('--to <rev>', 'the revision whose state to restore (see history)', revisionArgument)
     .addOption(output())
     .addHelpText('after', example('configctl rollback datacenter-1 --to 42'))
@@ -171,7 +219,7 @@ export function program(run: (code: number) => void): Command {
       'only configs where metadata.a.b (or dcname) has this value; repeat: all must match',
       filterArgument,
     )
-    .option('--since <rev>', 'first replay the changes after this revision', revisionArgument)
+    .option('--since <rev>', 'first replay the changes after this revision (0: all the kept history)', sinceArgument)
     .addOption(output())
     .addHelpText(
       'after',

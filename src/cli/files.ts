@@ -8,7 +8,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { extname, join } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import { parseAllDocuments } from 'yaml'
-import { type Config, ConfigSchema, type FieldError, normalizeConfig, structuralErrors } from '../configs/model.ts'
+import {
+  type Config,
+  ConfigSchema,
+  DCNAME_RULE,
+  type FieldError,
+  isObject,
+  normalizeConfig,
+  structuralErrors,
+} from '../configs/model.ts'
 import { UsageError } from './output.ts'
 
 const EXTENSIONS = new Set(['.json', '.yaml', '.yml'])
@@ -55,10 +63,12 @@ function configFiles(path: string): string[] {
 
 function readConfig(file: string): Config {
   const text = readFileSync(file, 'utf8')
-  const value = extname(file) === '.json' ? parseJson(file, text) : parseYaml(file, text)
+  const value = withoutRevision(extname(file) === '.json' ? parseJson(file, text) : parseYaml(file, text))
   const problems: FieldError[] = structuralErrors(value)
   if (problems.length === 0 && !Value.Check(ConfigSchema, value)) {
     for (const error of Value.Errors(ConfigSchema, value)) {
+      // One line per field, as the service answers: a field that fails several checks is named once.
+      if (problems.some((problem) => problem.pointer === error.path)) continue
       problems.push({ pointer: error.path, message: schemaMessage(error) })
       if (problems.length >= 3) break
     }
@@ -87,14 +97,33 @@ function parseYaml(file: string, text: string): unknown {
   const document = documents[0]
   if (document === undefined) throw new UsageError(`${file}: empty`)
   const [error] = document.errors
-  if (error) throw new UsageError(`${file}: not valid YAML: ${error.message.split('\n')[0]}`)
+  if (error) {
+    // The parser's first line is "<reason> at line L, column C:", followed by an excerpt.
+    const reason = (error.message.split('\n')[0] as string).replace(/ at line \d+, column \d+:?$/, '')
+    const at = error.linePos?.[0]
+    const where = at === undefined ? '' : ` at line ${at.line}, column ${at.col}`
+    throw new UsageError(`${file}: not valid YAML${where}: ${reason}`)
+  }
   return document.toJS()
 }
 
+/**
+ * `get -o yaml` prints a config with its `revision`, so such a file can be applied as it is:
+ * the revision is left out (apply checks the revision it reads itself).
+ */
+function withoutRevision(value: unknown): unknown {
+  if (!isObject(value) || typeof value.revision !== 'number') return value
+  const { revision: _, ...config } = value
+  return config
+}
+
 /** The schema's own `error` text where it has one (as the service answers), else TypeBox's. */
-function schemaMessage(error: { message: string; schema: unknown; value: unknown }): string {
+function schemaMessage(error: { message: string; path: string; schema: unknown; value: unknown }): string {
   const custom = (error.schema as { error?: unknown }).error
   if (typeof custom === 'string') return custom
   if (error.value === undefined) return 'is missing'
-  return error.message.toLowerCase()
+  // The rule in words, as the README states it, rather than the pattern that checks it.
+  if (error.path === '/dcname' && typeof error.value === 'string') return `expected a dcname: ${DCNAME_RULE}`
+  // "Expected object" reads "expected object" like the rest; a pattern it quotes keeps its case.
+  return error.message.charAt(0).toLowerCase() + error.message.slice(1)
 }

@@ -11,6 +11,10 @@ export function isDcname(value: string): boolean {
   return dcnameRegExp.test(value)
 }
 
+/** The dcname rule in words, as the README states it: what an error about a dcname says. */
+export const DCNAME_RULE =
+  '1 to 253 characters of letters, digits, "-", ".", "_", starting and ending with a letter or digit'
+
 export const DcName = t.String({
   pattern: DCNAME_PATTERN,
   minLength: 1,

@@ -4,13 +4,10 @@
  */
 
 import type { Filter, ListQuery } from '../configs/config-store.ts'
+import { MAX_FILTERS, parseFilterKey } from '../configs/filter-key.ts'
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../configs/list-limits.ts'
 import { isDcname } from '../configs/model.ts'
 import { badRequest } from './problem.ts'
-
-const SEGMENT = /^[A-Za-z0-9_-]{1,128}$/
-const MAX_FILTERS = 32
-const MAX_PATH = 17
 
 /** `watch` and `since` belong to the watch API; the list parser leaves them to it. */
 export function parseListQuery(params: URLSearchParams, ignore: readonly string[] = []): ListQuery {
@@ -38,17 +35,14 @@ export function parseLimit(value: string): number {
 }
 
 function parseFilter(key: string, value: string): Filter {
-  if (key === 'dcname') return { path: ['dcname'], value }
-  const path = key.split('.')
-  if (path[0] !== 'metadata' || path.length < 2) {
+  const parsed = parseFilterKey(key)
+  if ('path' in parsed) return { path: parsed.path, value }
+  if (parsed.problem === 'unknown') {
     throw badRequest(
       `unknown query parameter ${JSON.stringify(key)}: use limit, cursor, dcname or metadata.<path> filters`,
     )
   }
-  if (path.length > MAX_PATH || !path.every((segment) => SEGMENT.test(segment))) {
-    throw badRequest(`the filter ${JSON.stringify(key)} is not a path of letters, digits, "-" and "_" segments`)
-  }
-  return { path, value }
+  throw badRequest(`the filter ${JSON.stringify(key)} is not a path of letters, digits, "-" and "_" segments`)
 }
 
 /** Cursors are opaque to clients; inside, the last dcname of the previous page. */

@@ -131,7 +131,7 @@ describe('apply and diff', () => {
       port: 0,
       async fetch(request) {
         const { pathname, search } = new URL(request.url)
-        if (request.method === 'PUT' && !raced) {
+        if ((request.method === 'PUT' || request.method === 'PATCH') && !raced) {
           raced = true
           await api(url, '/configs/race-a', {
             method: 'PATCH',

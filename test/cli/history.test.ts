@@ -47,7 +47,7 @@ describe('configctl history, get --revision and rollback', () => {
   it('when a config is read at a revision, then it is as it stood then', async () => {
     const run = await configctl(url, ['get', 'hist-a', '--revision', String(revisions[0]), '-o', 'json'])
     expect(run.code).toBe(0)
-    expect(JSON.parse(run.stdout)).toEqual({ dcname: 'hist-a', metadata: { step: 1 } })
+    expect(JSON.parse(run.stdout)).toEqual({ dcname: 'hist-a', revision: revisions[0], metadata: { step: 1 } })
   })
 
   it('when rolled back to a revision, then that state is written again as a new revision', async () => {
@@ -62,8 +62,10 @@ describe('configctl history, get --revision and rollback', () => {
     await api(url, '/configs/hist-a', { method: 'DELETE' })
     const run = await configctl(url, ['rollback', 'hist-a', '--to', String(revisions[1]), '-o', 'json'])
     expect(run.code).toBe(0)
-    expect(JSON.parse(run.stdout)).toEqual({ dcname: 'hist-a', metadata: { step: 2 } })
-    expect((await api(url, '/configs/hist-a')).status).toBe(200)
+    const now = await api(url, '/configs/hist-a')
+    expect(now.status).toBe(200)
+    const revision = Number(now.headers.get('etag')?.replaceAll('"', ''))
+    expect(JSON.parse(run.stdout)).toEqual({ dcname: 'hist-a', revision, metadata: { step: 2 } })
   })
 
   it('when the config never existed, then history and rollback exit 1 with the detail', async () => {

@@ -34,11 +34,23 @@ export interface RunOptions {
   cwd?: string
 }
 
-/** Runs configctl to its end with a clean environment (PATH and HOME, then `env`). */
+let stateHome: string | undefined
+
+/**
+ * Runs configctl to its end with a clean environment (PATH, HOME, and an XDG_STATE_HOME of this
+ * test run's own, so that apply's last-applied records land in a temp dir; then `env`).
+ */
 export async function configctl(url: string, args: string[], options: RunOptions = {}): Promise<Run> {
+  stateHome ??= tempDir('configctl-state-')
   const child = Bun.spawn([...(options.command ?? [BINARY]), ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', CONFIGCTL_URL: url, ...options.env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      XDG_STATE_HOME: stateHome,
+      CONFIGCTL_URL: url,
+      ...options.env,
+    },
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',

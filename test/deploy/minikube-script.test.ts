@@ -6,7 +6,16 @@
  * kustomize/ as a fresh clone has it, with nothing generated.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from '../support/server.ts'
 import { kubectl, kustomizeCopy } from './render.ts'
@@ -213,6 +222,53 @@ describe('make deploy-minikube', () => {
         'kubectl --context minikube --namespace config-service rollout status deployment/jaeger --timeout=300s',
       )
       expect(result.stdout).toContain(`Jaeger UI:   ${NODE_URL}\n`)
+    },
+    SLOW,
+  )
+})
+
+describe('without kubectl', () => {
+  /** PATH's basic tools without kubectl: the machine's own kubectl must not be found. */
+  function pathWithoutKubectl(): string {
+    const tools = join(dir, '.tools-without-kubectl')
+    mkdirSync(tools)
+    for (const name of readdirSync('/usr/bin'))
+      if (name !== 'kubectl') symlinkSync(join('/usr/bin', name), join(tools, name))
+    return `${bin}:${tools}`
+  }
+  /** minikube whose `kubectl --` subcommand records what it was asked, as its bundled kubectl would run it. */
+  const MINIKUBE_WITH_KUBECTL = `${FAKE_MINIKUBE}
+[[ $1 == kubectl && $* == *" get deployment/config-service"* ]] && exit 1
+exit 0
+`
+
+  it(
+    'when only minikube is installed, then deploy runs every kubectl command through minikube kubectl --, and says so',
+    () => {
+      tool('minikube', MINIKUBE_WITH_KUBECTL)
+      const result = run('deploy', {}, pathWithoutKubectl())
+      expect(result.code).toBe(0)
+      expect(result.stderr).toBe("note: kubectl not found on PATH: using minikube's (minikube kubectl --)\n")
+      const overlay = join(dir, 'overlays/minikube')
+      expect(result.log.filter((l) => l.startsWith('minikube kubectl'))).toEqual([
+        'minikube kubectl -- --context minikube --namespace config-service get deployment/config-service',
+        `minikube kubectl -- --context minikube apply -k ${overlay}`,
+        'minikube kubectl -- --context minikube --namespace config-service rollout status statefulset/postgres --timeout=300s',
+        'minikube kubectl -- --context minikube --namespace config-service rollout status deployment/config-service --timeout=300s',
+      ])
+    },
+    SLOW,
+  )
+
+  it(
+    'when only minikube is installed, then undeploy deletes through minikube kubectl -- too',
+    () => {
+      tool('minikube', MINIKUBE_WITH_KUBECTL)
+      const result = run('undeploy', {}, pathWithoutKubectl())
+      expect(result.code).toBe(0)
+      expect(result.log.filter((l) => l.startsWith('minikube kubectl'))).toEqual([
+        `minikube kubectl -- --context minikube delete -k ${join(dir, 'overlays/minikube-jaeger')} --ignore-not-found --wait=true`,
+      ])
     },
     SLOW,
   )

@@ -3,18 +3,20 @@
  * 127.0.0.1 (and a unix socket in the same dir), stop and remove everything afterwards.
  * PostgreSQL refuses to run as root, so when the tests run as root the cluster belongs to an
  * unprivileged OS user (`postgres` when Debian's package created it, else `nobody`).
- * Binaries come from PG_BIN, else the newest /usr/lib/postgresql/<version>/bin;
+ * Binaries come from PG_BIN, else the newest /usr/lib/postgresql/<version>/bin, else the initdb on PATH;
  * test/support/ensure-postgres.sh installs them (`make test` runs it first).
  */
 import { spawnSync } from 'node:child_process'
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import postgres from 'postgres'
 import { tempDir } from './server.ts'
 
 export interface PostgresServer {
   port: number
+  /** The folder of the cluster's files (data, socket, log); dispose removes it. */
+  dir: string
   /** Connection URL as the superuser `postgres` over TCP. */
   url(database?: string): string
   /**
@@ -44,11 +46,15 @@ export function postgresBin(): string | undefined {
   const fromEnv = process.env.PG_BIN
   if (fromEnv) return existsSync(join(fromEnv, 'initdb')) ? fromEnv : undefined
   const root = '/usr/lib/postgresql'
-  if (!existsSync(root)) return undefined
-  const versions = readdirSync(root)
-    .filter((v) => /^\d+$/.test(v) && existsSync(join(root, v, 'bin', 'initdb')))
-    .sort((a, b) => Number(b) - Number(a))
-  return versions[0] === undefined ? undefined : join(root, versions[0], 'bin')
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v) && existsSync(join(root, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : []
+  if (versions[0] !== undefined) return join(root, versions[0], 'bin')
+  // Homebrew and most packagings other than Debian's put initdb on PATH.
+  const onPath = Bun.which('initdb')
+  return onPath === null ? undefined : dirname(onPath)
 }
 
 export async function startPostgres(): Promise<PostgresServer> {
@@ -154,6 +160,7 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   return {
     port,
+    dir,
     url,
     async createDatabase(prefix = 'test') {
       const name = `${prefix}_${++databases}`

@@ -68,6 +68,8 @@ interface Waiter {
 
 export class CachedConfigStore implements ConfigStore {
   readonly backend: ConfigStore['backend']
+  /** Schemas are read from the store: every write checks them there, under its lock. */
+  readonly schemas: ConfigStore['schemas']
   /** Undefined while (re)loading; then feed events wait in `buffered`. */
   private model: ReadModel | undefined
   private buffered: ChangeEvent[] = []
@@ -87,6 +89,7 @@ export class CachedConfigStore implements ConfigStore {
     private readonly options: CachedStoreOptions,
   ) {
     this.backend = store.backend
+    this.schemas = store.schemas
     this.rounds = new RevisionRounds(
       options.waitTimeoutMs,
       () => store.currentRevision(),

@@ -3,6 +3,7 @@
  * backend (SQLite, PostgreSQL) passes the same contract suite in test/store.
  */
 import type { Config } from './model.ts'
+import type { SchemaStore, SchemaWarning } from './schema-model.ts'
 
 export interface StoredConfig {
   config: Config
@@ -13,6 +14,8 @@ export interface StoredConfig {
    * answer with these bytes instead of serialising the config again.
    */
   readonly json?: string
+  /** Set by a write in `warn` mode that broke its governing schema (the write was made). */
+  readonly warning?: SchemaWarning
 }
 
 /** One `metadata.a.b=value` (or `dcname=value`) condition; all of a query must match. */
@@ -112,6 +115,11 @@ export interface WriteMeta {
   actor: string
   /** The X-Request-Id of the write ('' when there was no request, e.g. the seed). */
   requestId: string
+  /**
+   * Only run the write, checks and all, and answer what it would store: nothing is stored,
+   * published or kept (see dry-run.ts).
+   */
+  dryRun?: boolean
 }
 
 /** One write as history keeps it. For DELETED, `config` is the last state. */
@@ -150,6 +158,11 @@ export interface RetentionPolicy {
 
 export interface ConfigStore {
   readonly backend: 'sqlite' | 'postgres'
+  /**
+   * The schemas of this store. Every config write below is checked, under the store's write
+   * lock, against the schema that governs its dcname at that revision (SchemaViolationError).
+   */
+  readonly schemas: SchemaStore
   get(dcname: string): Promise<StoredConfig | undefined>
   list(query: ListQuery): Promise<ListPage>
   count(): Promise<number>

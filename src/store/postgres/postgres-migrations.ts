@@ -83,6 +83,21 @@ export const MIGRATIONS: readonly Migration[] = [
        HAVING least(s.compacted_through, min(e.revision) - 1) >= 1`,
     ],
   },
+  {
+    version: 4,
+    description: 'config schemas: a JSON Schema per dcname prefix, at most one per prefix',
+    statements: [
+      // `source`: the schema as JSON text, as written; `revision`: taken from store_state, so
+      // schema and config writes share one order (and one lock).
+      `CREATE TABLE schemas (
+         name text COLLATE "C" PRIMARY KEY,
+         prefix text COLLATE "C" NOT NULL UNIQUE,
+         mode text NOT NULL CHECK (mode IN ('enforce', 'warn')),
+         source text NOT NULL,
+         revision bigint NOT NULL
+       )`,
+    ],
+  },
 ]
 
 /** Arbitrary, fixed: the key every replica of this service locks while migrating. */

@@ -96,6 +96,20 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
       "INSERT OR REPLACE INTO meta (key, value) VALUES ('oldest_usable_schema', '5')",
     ],
   },
+  {
+    version: 6,
+    description: 'config schemas: a JSON Schema per dcname prefix, at most one per prefix',
+    statements: [
+      // `source`: the schema as JSON text, as written; `revision`: taken from the events sequence.
+      `CREATE TABLE IF NOT EXISTS schemas (
+         name TEXT PRIMARY KEY,
+         prefix TEXT NOT NULL UNIQUE,
+         mode TEXT NOT NULL CHECK (mode IN ('enforce', 'warn')),
+         source TEXT NOT NULL,
+         revision INTEGER NOT NULL
+       ) WITHOUT ROWID`,
+    ],
+  },
 ]
 
 /**

@@ -16,6 +16,8 @@ import { HEALTH_CONTRACTS, healthRoutes, Readiness } from './http/health.ts'
 import { readJsonBody } from './http/json-body.ts'
 import { RequestIds } from './http/request-id.ts'
 import { type RouteLike, type RouteMatcher, routeMatcher } from './http/route-matcher.ts'
+import { SCHEMA_CONTRACTS } from './http/schemas/contracts.ts'
+import { schemaRoutes } from './http/schemas/routes.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { WatchHub } from './http/watch/watch-hub.ts'
 import { type HttpObservabilityDeps, httpObservability } from './observability/http-observability.ts'
@@ -96,6 +98,7 @@ export function createApp(deps: AppDeps) {
       BODY_METHODS.has(request.method) ? readJsonBody(request, deps.maxBodyBytes) : null,
     )
     .use(configRoutes(deps.store, deps.watch ?? new WatchHub(deps.store), gate, requestIds.of))
+    .use(schemaRoutes(deps.store, gate, requestIds.of))
     .use(
       healthRoutes({
         store: deps.store,
@@ -103,7 +106,7 @@ export function createApp(deps: AppDeps) {
         onStoreDown: deps.reportStoreDown,
       }),
     )
-    .use(apiDocs({ contracts: [...CONFIG_CONTRACTS, ...HEALTH_CONTRACTS] }))
+    .use(apiDocs({ contracts: [...CONFIG_CONTRACTS, ...SCHEMA_CONTRACTS, ...HEALTH_CONTRACTS] }))
     .use(consoleRoutes())
   registered = () => app.routes
   return app

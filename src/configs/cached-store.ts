@@ -73,6 +73,7 @@ export class CachedConfigStore implements ConfigStore {
   /** Undefined while (re)loading; then feed events wait in `buffered`. */
   private model: ReadModel | undefined
   private buffered: ChangeEvent[] = []
+  private bufferedProgress = 0
   private waiters: Waiter[] = []
   private unsubscribe: (() => void) | undefined
   private loading: Promise<void> | undefined
@@ -204,6 +205,17 @@ export class CachedConfigStore implements ConfigStore {
     if (this.waiters.length > 0) this.wakeWaiters(model)
   }
 
+  /** Revisions without an event (schema writes) passed: the model is current up to `revision`. */
+  private progressed(revision: number): void {
+    const model = this.model
+    if (model === undefined) {
+      this.bufferedProgress = Math.max(this.bufferedProgress, revision)
+      return
+    }
+    model.advanceTo(revision)
+    if (this.waiters.length > 0) this.wakeWaiters(model)
+  }
+
   private wakeWaiters(model: ReadModel): void {
     const waiting = this.waiters
     this.waiters = []
@@ -223,10 +235,12 @@ export class CachedConfigStore implements ConfigStore {
     for (;;) {
       this.model = undefined
       this.buffered = []
+      this.bufferedProgress = 0
       this.unsubscribe?.()
       this.unsubscribe = this.store.subscribe(
         (event) => this.received(event),
         (error) => this.lost(error),
+        (revision) => this.progressed(revision),
       )
       try {
         let model: ReadModel | undefined
@@ -245,6 +259,7 @@ export class CachedConfigStore implements ConfigStore {
         if (this.closed || generation !== this.generation) return
         const loaded = model as ReadModel
         for (const event of this.buffered) loaded.apply(event)
+        loaded.advanceTo(this.bufferedProgress)
         this.buffered = []
         this.model = loaded
         this.wakeWaiters(loaded)

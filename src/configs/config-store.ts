@@ -221,8 +221,15 @@ export interface ConfigStore {
    * `onLost` ends the subscription when the store can no longer deliver without a gap: a
    * PostgreSQL replica cut off from its database for longer than the kept history. The
    * subscriber is then dropped; its client must list again. (SQLite never calls it.)
+   * `onProgress(revision)`: every change up to `revision` was delivered, though the last ones
+   * had no event (schema writes take revisions too). PostgreSQL calls it; SQLite, whose
+   * subscribers hear of writes in their commit, needs not.
    */
-  subscribe(listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void): () => void
+  subscribe(
+    listener: ChangeListener,
+    onLost?: (error: HistoryCompactedError) => void,
+    onProgress?: (revision: number) => void,
+  ): () => void
   /** The revision of the newest committed write (0 for a store never written). One cheap query. */
   currentRevision(): Promise<number>
   /** A cheap round trip that fails when the store cannot serve. */

@@ -19,6 +19,7 @@ import { RevisionNotReachedError } from '../configs/revision-rules.ts'
 import { announcesPastTakenIn } from './json-body.ts'
 import { badRequest, type Problem, ProblemError, problem, problemResponse } from './problem.ts'
 import type { RouteMatcher } from './route-matcher.ts'
+import { schemaProblem } from './schema-problems.ts'
 
 export type ErrorReporter = (error: unknown, request: Request) => void
 
@@ -58,6 +59,8 @@ export function errorHandling(routes: Pick<RouteMatcher, 'allowedMethods'>, repo
 
 function mapKnownError(error: unknown): { problem: Problem; headers?: Record<string, string> } | undefined {
   if (error instanceof ProblemError) return { problem: error.toProblem(), headers: error.headers }
+  const schema = schemaProblem(error)
+  if (schema) return { problem: schema }
   if (error instanceof NotFoundError) return { problem: problem(404, 'not-found', error.message) }
   if (error instanceof ConflictError) return { problem: problem(409, 'conflict', error.message) }
   if (error instanceof PreconditionFailedError) {

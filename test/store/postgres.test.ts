@@ -20,6 +20,7 @@ import { type PostgresServer, startPostgres } from '../support/postgres.ts'
 import { type RunningServer, startServer } from '../support/server.ts'
 import { describeConfigStoreContract, type StoreFixture } from './contract.ts'
 import { describeHistoryContract } from './history-contract.ts'
+import { describeSchemaContract } from './schema-contract.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
@@ -134,6 +135,7 @@ const contractFixture = async (): Promise<StoreFixture> => {
 
 describeConfigStoreContract('postgres', contractFixture)
 describeHistoryContract('postgres', contractFixture)
+describeSchemaContract('postgres', contractFixture)
 
 describe('PostgreSQL store', () => {
   it('when several replicas start at once on a new database, then the schema is migrated exactly once', async () => {

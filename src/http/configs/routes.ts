@@ -25,6 +25,7 @@ import { fieldErrors } from '../errors.ts'
 import { encodeHistoryCursor, parseHistoryQuery, revisionParameter } from '../history-query.ts'
 import { encodeCursor, parseListQuery } from '../list-query.ts'
 import { badRequest, ProblemError } from '../problem.ts'
+import { dryRunOf, warningHeader } from '../schema-problems.ts'
 import type { WatchHub } from '../watch/watch-hub.ts'
 import { parseWatchRequest, wantsWatch } from '../watch/watch-query.ts'
 import { recordDeletion } from './audit.ts'
@@ -110,6 +111,7 @@ export function configRoutes(
         // The name is in the body, which the gate (before the body is read) could not see.
         access.authorize('create', (body as Config).dcname)
         const stored = await store.create(normalizeConfig(body as Config), writeMeta(request, access, requestIdOf))
+        if (stored.warning) set.headers.warning = warningHeader(stored.warning)
         set.status = 201
         set.headers.etag = etag(stored.revision)
         set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
@@ -145,6 +147,7 @@ export function configRoutes(
         const precondition = writePrecondition(request.headers, true)
         const config = normalizeConfig({ dcname: params.dcname, metadata: body.metadata })
         const { stored, created } = await store.replace(config, precondition, writeMeta(request, access, requestIdOf))
+        if (stored.warning) set.headers.warning = warningHeader(stored.warning)
         set.status = created ? 201 : 200
         set.headers.etag = etag(stored.revision)
         if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
@@ -165,6 +168,7 @@ export function configRoutes(
           precondition,
           writeMeta(request, access, requestIdOf),
         )
+        if (stored.warning) set.headers.warning = warningHeader(stored.warning)
         set.headers.etag = etag(stored.revision)
         return stored.config
       },
@@ -205,6 +209,7 @@ export function configRoutes(
         const precondition = writePrecondition(request.headers, false)
         const meta = writeMeta(request, access, requestIdOf)
         const { stored, created } = await store.rollback(params.dcname, body.revision, precondition, meta)
+        if (stored.warning) set.headers.warning = warningHeader(stored.warning)
         set.status = created ? 201 : 200
         set.headers.etag = etag(stored.revision)
         if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
@@ -248,7 +253,7 @@ function writeMeta(
   access: Pick<RequestAccess, 'actor'>,
   requestIdOf: (request: Request) => string,
 ): WriteMeta {
-  return { actor: access.actor, requestId: requestIdOf(request) }
+  return { actor: access.actor, requestId: requestIdOf(request), dryRun: dryRunOf(request) }
 }
 
 function notFound(dcname: string) {

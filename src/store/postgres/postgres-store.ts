@@ -249,9 +249,7 @@ export class PostgresConfigStore implements ConfigStore {
     return rows.filter((row) => row.revision !== null).map(changeEventOf)
   }
 
-  subscribe(listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void): () => void {
-    return this.feed.subscribe(listener, onLost)
-  }
+  subscribe: ConfigStore['subscribe'] = (...args) => this.feed.subscribe(...args)
 
   currentRevision(): Promise<number> {
     return this.query(() => currentRevision(this.sql))

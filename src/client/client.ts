@@ -11,7 +11,7 @@
  * requests go straight to the app's handler, with no network (tests).
  */
 import { treaty } from '@elysiajs/eden'
-import type { App } from '../app.ts'
+import type { App, ServiceApp } from '../app.ts'
 import type { HistoryEntry } from '../configs/config-store.ts'
 import type { Config } from '../configs/model.ts'
 import { ProblemError, UnreachableError } from './problem-error.ts'
@@ -22,8 +22,8 @@ export type { Config, HistoryEntry }
 export interface ClientOptions {
   /** The service, e.g. `http://localhost:4999`. */
   url?: string
-  /** Or the app itself: requests are handed to `app.handle`, with no network. */
-  app?: App
+  /** Or the app itself: requests are handed to `app.handle` (its front door), with no network. */
+  app?: Pick<ServiceApp, 'handle'>
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string
 }
@@ -91,8 +91,14 @@ export class ConfigClient {
     const app = options.app
     this.send = app ? (request) => app.handle(request) : (request) => fetch(request)
     // parseDate: false, or Eden would turn any date-like string of a config's metadata into a Date.
-    const config = { parseDate: false, headers: this.authorization }
-    this.api = app ? treaty<App>(app, config) : treaty<App>(this.baseUrl, config)
+    // In process, Eden's requests go through the app's front door too.
+    const fetcher = Object.assign(
+      (input: RequestInfo | URL, init?: RequestInit) => this.send(new Request(input, init)),
+      {
+        preconnect: fetch.preconnect,
+      },
+    )
+    this.api = treaty<App>(this.baseUrl, { parseDate: false, headers: this.authorization, fetcher })
   }
 
   /** One page of `GET /configs` (sorted by dcname). */

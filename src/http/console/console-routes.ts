@@ -14,9 +14,20 @@ import { dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Elysia } from 'elysia'
 import { ProblemError } from '../problem.ts'
+import { OPEN, type RouteDeclaration } from '../route-access.ts'
 
 export const CONSOLE_PATH = '/ui'
 export const CONSOLE_ASSETS_PATH = '/ui/assets'
+
+const CONFIG_PAGE_PATH = `${CONSOLE_PATH}/configs/:dcname` as const
+const ASSETS_ROUTE = `${CONSOLE_ASSETS_PATH}/*` as const
+
+/** The page and its files: open to everyone (see above). */
+export const CONSOLE_ROUTES: RouteDeclaration[] = [CONSOLE_PATH, CONFIG_PAGE_PATH, ASSETS_ROUTE].map((path) => ({
+  method: 'GET',
+  path,
+  access: OPEN,
+}))
 
 const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -103,9 +114,9 @@ export function consoleRoutes() {
   const shell = ({ request }: { request: Request }) => serve(page, request)
   return new Elysia({ name: 'console' })
     .get(CONSOLE_PATH, shell, hidden)
-    .get(`${CONSOLE_PATH}/configs/:dcname`, shell, hidden)
+    .get(CONFIG_PAGE_PATH, shell, hidden)
     .get(
-      `${CONSOLE_ASSETS_PATH}/*`,
+      ASSETS_ROUTE,
       ({ params, request }) => {
         const name = params['*']
         const asset = assets.get(name)

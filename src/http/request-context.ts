@@ -63,7 +63,7 @@ export class RequestContext {
     this.method = request.method
     this.requestId = resolveRequestId(request.headers, freshRequestId)
     const url = request.url
-    const target = checkTarget(request, peerSource !== undefined)
+    const target = checkTarget(request, url, peerSource !== undefined)
     const start = 'refused' in target ? 0 : target.pathStart
     // As the router cuts it: up to the first '?' after the path's first character.
     const query = url.indexOf('?', start + 1)

@@ -21,11 +21,11 @@ const HOST = new RegExp(`^(?:${REG_NAME}|${IPV6_LITERAL})(?::([0-9]{0,5}))?$`)
 export type TargetCheck = { pathStart: number } | { refused: string }
 
 /**
- * `fromNetwork`: the request came over a connection, so its Host header is the client's own
- * word and must be there (an in-process Request built from a URL has none).
+ * `url`: the request's URL, as read once. `fromNetwork`: the request came over a connection, so
+ * its Host header is the client's own word and must be there (an in-process Request built from
+ * a URL has none).
  */
-export function checkTarget(request: Request, fromNetwork: boolean): TargetCheck {
-  const url = request.url
+export function checkTarget(request: Request, url: string, fromNetwork: boolean): TargetCheck {
   if (!url.startsWith(SCHEME)) return { refused: 'the request target is not an absolute http URL with a host' }
   const pathStart = url.indexOf('/', SCHEME.length)
   if (pathStart === -1 || !isUsableHost(url.slice(SCHEME.length, pathStart))) {

@@ -11,12 +11,14 @@
  * gate (auth.ts) looks up what that route declares (route-access.ts), notes the action, the
  * config it names and the principal here, and refuses what the principal may not do. A route
  * with a body reads it next (configs/routes.ts), then Elysia validates, and the handler acts
- * through AuthorizedConfigs (configs/authorized-configs.ts), which authorizes the principal again
- * and notes nothing but the revision it wrote. When the answer is known, the front door writes
- * the audit line of a write attempt (configs/audit.ts) from this same context.
+ * through AuthorizedConfigs (configs/authorized-configs.ts), which authorizes the principal again,
+ * and notes the revision it wrote here. A request no route serves gets its 404 or 405 from
+ * no-route.ts instead. When the answer is known, the front door writes the audit line of a write
+ * attempt (configs/audit.ts) from this same context, and observability its access line.
  *
- * Nothing else maps a Request to what is known of it: the one lookup (RequestContexts.routed)
- * is made once per routed request, and the context then travels in Elysia's context.
+ * Nothing else maps a Request to what is known of it: RequestContexts looks a request up once,
+ * when the router hands it on (or answers 404/405), and the context then travels in Elysia's
+ * context.
  */
 import { Elysia } from 'elysia'
 import type { Action, Principal } from '../configs/access.ts'

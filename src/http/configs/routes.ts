@@ -69,7 +69,7 @@ export interface ConfigRoutesDeps {
   /** The configs as each caller may see and change them: the handlers' only way to the store. */
   configs: AuthorizedConfigs
   watch: WatchHub
-  /** The app's access gate (the same instance the app uses first, so it runs once): it gives the handlers the request's context. */
+  /** The app's access gate (the instance the app uses first, so it runs once); it gives the handlers the request's context. */
   gate: AccessGate
   maxBodyBytes: number
 }
@@ -130,8 +130,8 @@ export function configRoutes({ configs, watch, gate, maxBodyBytes }: ConfigRoute
     .post(
       createConfig.path,
       async ({ body, set, requestContext }) => {
-        // The name is in the body, which the gate (before the body is read) could not see: the
-        // store's facade checks it.
+        // The name is in the body, which the gate (before the body is read) could not see:
+        // AuthorizedConfigs checks it.
         const stored = await configs.create(requestContext, normalizeConfig(body as Config))
         requestContext.revision = stored.revision
         set.status = 201

@@ -60,6 +60,31 @@ describe('ANONYMOUS_READ=false', () => {
   })
 })
 
+describe('the gate before the body', () => {
+  it('when a caller the gate refuses sends a body that never ends, then the refusal comes without a byte of it read', async () => {
+    const file = join(tempDir(), 'tokens.yaml')
+    writeFileSync(file, `tokens:\n  - { name: r, sha256: ${sha256('reader-secret')}, role: reader }\n`)
+    service = await inProcessService({ API_TOKENS_FILE: file })
+    for (const [method, path, token, status] of [
+      ['POST', '/configs', undefined, 401],
+      ['PUT', '/configs/datacenter-1', undefined, 401],
+      ['PATCH', '/configs/datacenter-1', 'reader-secret', 403],
+      ['POST', '/configs/datacenter-1/rollback', 'reader-secret', 403],
+    ] as const) {
+      let pulls = 0
+      // Nothing is queued ahead (high-water mark 0): a pull means the service read the body.
+      const body = new ReadableStream({ pull: () => void pulls++ }, { highWaterMark: 0 })
+      const response = await service.request(path, {
+        method,
+        body,
+        headers: { 'content-type': 'application/json', ...(token ? bearer(token) : {}) },
+        duplex: 'half',
+      } as RequestInit)
+      expect([method, path, response.status, pulls]).toEqual([method, path, status, 0])
+    }
+  })
+})
+
 describe('no credential configured', () => {
   it('when nothing is configured, then writes are open, a presented token is ignored, and the actor is anonymous', async () => {
     service = await inProcessService({ OTEL_TRACES_EXPORTER: 'none' })

@@ -13,12 +13,14 @@ import type { RunningServer } from '../support/server.ts'
 import {
   type Attempt,
   auditLines,
+  type Line,
   send,
   shown,
   snapshot,
   startGuardedService,
   TOKENS,
   unaudited,
+  WRITE_METHODS,
 } from './guarded-service.ts'
 
 setDefaultTimeout(120_000)
@@ -87,6 +89,14 @@ async function sendAll(requests: RawRequest[]): Promise<Attempt[]> {
   return attempts
 }
 
+const CONFIG_ROUTES = new Set(['/configs', '/configs/:dcname', '/configs/:dcname/history', '/configs/:dcname/rollback'])
+
+/** The access line of a request that reached the app. */
+const accessLine = (attempt: Attempt) =>
+  server.lines.find((line) => (line as Line).msg === 'request' && (line as Line).request_id === attempt.requestId) as
+    | Line
+    | undefined
+
 /** Whether the answer is this problem (an answer to HEAD has no body to tell). */
 const is = (attempt: Attempt, problem: string) => attempt.problem === problem || attempt.sent.method === 'HEAD'
 
@@ -94,70 +104,109 @@ const is = (attempt: Attempt, problem: string) => attempt.problem === problem ||
 const misanswered = (attempts: Attempt[], allowed: (attempt: Attempt) => boolean) =>
   attempts.filter((attempt) => !allowed(attempt)).map(shown)
 
-describe('request lines that could mislead the gate', () => {
-  it('when the Host is missing, empty or no host at all, then every method on every path is answered 400 before routing, nothing changes, and each write attempt is audited', async () => {
-    const before = await snapshot(server)
-    const requests = ODD_HOSTS.flatMap((host) =>
+/**
+ * Sends `requests` once, before the group's tests, and keeps what the store held before and
+ * after and the audit lines written meanwhile.
+ */
+function sentOnce(requests: () => RawRequest[]) {
+  const run = {} as {
+    attempts: Attempt[]
+    before: Awaited<ReturnType<typeof snapshot>>
+    after: Awaited<ReturnType<typeof snapshot>>
+    audit: Line[]
+  }
+  beforeAll(async () => {
+    run.before = await snapshot(server)
+    run.attempts = await sendAll(requests())
+    run.after = await snapshot(server)
+    run.audit = await auditLines(server)
+  })
+  return run
+}
+
+describe('a Host that is missing, empty or no host at all, on HTTP/1.0 and 1.1', () => {
+  const run = sentOnce(() =>
+    ODD_HOSTS.flatMap((host) =>
       VERSIONS.flatMap((version) =>
         METHODS.flatMap((method) =>
           ['/a/ui/x/configs/datacenter-2', '/configs/datacenter-2'].map((path) => request(method, path, host, version)),
         ),
       ),
-    )
-    const attempts = await sendAll(requests)
+    ),
+  )
+
+  it('when sent with any method, then it is answered 400 before routing and nothing stored changes', () => {
     // 400 from the app (a bad-request problem), or from the runtime itself, which never hands some on.
     expect(
-      misanswered(attempts, (a) => a.status === 400 && (a.requestId === undefined || is(a, 'bad-request'))),
+      misanswered(run.attempts, (a) => a.status === 400 && (a.requestId === undefined || is(a, 'bad-request'))),
     ).toEqual([])
-    expect(await snapshot(server)).toEqual(before)
-    const lines = await auditLines(server)
-    expect(unaudited(attempts, lines)).toEqual([])
-    const refusedWrites = attempts.filter(
-      (a) => a.requestId !== undefined && a.sent.method !== 'GET' && a.sent.method !== 'HEAD',
-    )
-    expect(refusedWrites.length).toBeGreaterThan(0)
-    for (const attempt of refusedWrites) {
-      expect(lines.find((line) => line.requestId === attempt.requestId)).toMatchObject({
-        action: null,
-        dcname: null,
-        status: 400,
-        actor: 'anonymous',
-      })
-    }
+    expect(run.after).toEqual(run.before)
   })
 
-  it('when an anonymous path only looks like an open route, then every method is refused (401, or 404/405 when no route serves it), nothing changes, and each write attempt is audited', async () => {
-    const before = await snapshot(server)
-    const requests = MISLEADING_PATHS.flatMap((path) =>
+  it('when a write is refused before routing, then its audit line names no action and no config', () => {
+    expect(unaudited(run.attempts, run.audit)).toEqual([])
+    const writes = run.attempts.filter((a) => a.requestId !== undefined && WRITE_METHODS.has(a.sent.method))
+    expect(writes.length).toBeGreaterThan(0)
+    const lines = writes.map((a) => run.audit.find((line) => line.requestId === a.requestId))
+    const expected = { action: null, dcname: null, status: 400, actor: 'anonymous' }
+    expect(lines).toEqual(lines.map(() => expect.objectContaining(expected)))
+  })
+
+  it('when it reached the app, then its access line is written under the route label of unmatched requests', () => {
+    const reached = run.attempts.filter((a) => a.requestId !== undefined)
+    expect(reached.map((a) => [accessLine(a)?.status, accessLine(a)?.route])).toEqual(
+      reached.map(() => [400, 'unmatched']),
+    )
+  })
+})
+
+describe('an anonymous path that only looks like an open route', () => {
+  const run = sentOnce(() =>
+    MISLEADING_PATHS.flatMap((path) =>
       VERSIONS.flatMap((version) => METHODS.map((method) => request(method, path, 'localhost', version))),
+    ),
+  )
+
+  it('when sent with any method, then it is refused with 401 on the route the router matched, or 404/405 when no route serves it, and nothing stored changes', () => {
+    expect(misanswered(run.attempts, (a) => [401, 404, 405].includes(a.status) && a.requestId !== undefined)).toEqual(
+      [],
     )
-    const attempts = await sendAll(requests)
-    expect(misanswered(attempts, (a) => [401, 404, 405].includes(a.status) && a.requestId !== undefined)).toEqual([])
-    // The open routes never took one of these.
-    expect(misanswered(attempts, (a) => a.status !== 404 || is(a, 'no-route'))).toEqual([])
-    expect(await snapshot(server)).toEqual(before)
-    expect(unaudited(attempts, await auditLines(server))).toEqual([])
+    // The gate refused what the router routed: a 401 is labelled with a config route; a 404 is no open route's.
+    expect(
+      misanswered(run.attempts, (a) =>
+        a.status === 401 ? CONFIG_ROUTES.has(String(accessLine(a)?.route)) : a.status !== 404 || is(a, 'no-route'),
+      ),
+    ).toEqual([])
+    expect(run.after).toEqual(run.before)
   })
 
-  it('when a writer scoped to team-a- names a config outside its prefixes through an odd Host or a misleading path, then it is refused and nothing changes', async () => {
-    const before = await snapshot(server)
-    const paths = [
-      ...MISLEADING_PATHS,
-      '/configs/team-b-1',
-      '/configs/team-a-1%2F..%2Fdatacenter-2',
-      '/configs/datacenter-2/rollback',
-    ]
-    const requests = [
-      ...['x?', '"', '{', '|', '^', ''].flatMap((host) =>
-        METHODS.map((method) => request(method, '/configs/datacenter-2', host, '1.1', TOKENS.writer)),
-      ),
-      ...paths.flatMap((path) => METHODS.map((method) => request(method, path, 'localhost', '1.1', TOKENS.writer))),
-      // A create whose body names a config outside the prefixes (the writer may list /configs).
-      request('POST', '/configs', 'localhost', '1.1', TOKENS.writer),
-    ]
-    const attempts = await sendAll(requests)
-    expect(misanswered(attempts, (a) => [400, 403, 404, 405].includes(a.status))).toEqual([])
-    expect(await snapshot(server)).toEqual(before)
-    expect(unaudited(attempts, await auditLines(server))).toEqual([])
+  it('when a write attempt was routed, then it left exactly one audit line', () => {
+    expect(unaudited(run.attempts, run.audit)).toEqual([])
+  })
+})
+
+describe('a writer scoped to team-a- naming a config outside its prefixes', () => {
+  const paths = [
+    ...MISLEADING_PATHS,
+    '/configs/team-b-1',
+    '/configs/team-a-1%2F..%2Fdatacenter-2',
+    '/configs/datacenter-2/rollback',
+  ]
+  const run = sentOnce(() => [
+    ...['x?', '"', '{', '|', '^', ''].flatMap((host) =>
+      METHODS.map((method) => request(method, '/configs/datacenter-2', host, '1.1', TOKENS.writer)),
+    ),
+    ...paths.flatMap((path) => METHODS.map((method) => request(method, path, 'localhost', '1.1', TOKENS.writer))),
+    // A create whose body names a config outside the prefixes (the writer may list /configs).
+    request('POST', '/configs', 'localhost', '1.1', TOKENS.writer),
+  ])
+
+  it('when it comes through an odd Host or a misleading path, then it is refused and nothing stored changes', () => {
+    expect(misanswered(run.attempts, (a) => [400, 403, 404, 405].includes(a.status))).toEqual([])
+    expect(run.after).toEqual(run.before)
+  })
+
+  it('when a write attempt was routed, then it left exactly one audit line', () => {
+    expect(unaudited(run.attempts, run.audit)).toEqual([])
   })
 })

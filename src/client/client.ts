@@ -69,6 +69,13 @@ export interface ReplaceOptions extends WriteOptions {
 /** Base of the URLs handed to an app: its handler reads only the path. */
 const IN_PROCESS_URL = 'http://config-service.internal'
 
+/** `fetch` for Eden, in process: requests go to the app's front door, as they would over the network. */
+function inProcessFetch(app: Pick<ServiceApp, 'handle'>): typeof fetch {
+  const send = (input: RequestInfo | URL, init?: RequestInit) => app.handle(new Request(input, init))
+  // Bun's fetch has one more member; there is nothing to connect to ahead in process.
+  return Object.assign(send, { preconnect: () => {} })
+}
+
 interface Answer {
   data: unknown
   error: { status: unknown; value: unknown } | null
@@ -91,14 +98,8 @@ export class ConfigClient {
     const app = options.app
     this.send = app ? (request) => app.handle(request) : (request) => fetch(request)
     // parseDate: false, or Eden would turn any date-like string of a config's metadata into a Date.
-    // In process, Eden's requests go through the app's front door too.
-    const fetcher = Object.assign(
-      (input: RequestInfo | URL, init?: RequestInit) => this.send(new Request(input, init)),
-      {
-        preconnect: fetch.preconnect,
-      },
-    )
-    this.api = treaty<App>(this.baseUrl, { parseDate: false, headers: this.authorization, fetcher })
+    const config = { parseDate: false, headers: this.authorization }
+    this.api = treaty<App>(this.baseUrl, app ? { ...config, fetcher: inProcessFetch(app) } : config)
   }
 
   /** One page of `GET /configs` (sorted by dcname). */

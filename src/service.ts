@@ -27,8 +27,6 @@ export interface ServiceOptions {
   watchStreamKind?: WatchOptions['streamKind']
   /** How often the tokens file and the JWT keys are looked at (tests shorten it). */
   access?: AccessOptions
-  /** The peer address of a request, for audit lines (the runtime's server knows it). */
-  peerAddress?: (request: Request) => string | undefined
 }
 
 export async function buildService(settings: Settings, runtime: StoreRuntime, options: ServiceOptions = {}) {
@@ -90,7 +88,6 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     access,
     maxBodyBytes: settings.maxBodyBytes,
     audit: (entry) => logger.info(entry, 'audit'),
-    peerAddress: options.peerAddress,
     reportError: (error, request) =>
       logger.error({ err: error, method: request.method, url: request.url }, 'request failed'),
   })

@@ -44,8 +44,8 @@ const MAX_WARNING_TEXT = 400
  * kept to printable ASCII (a header cannot carry more), with a quote escaped as the syntax asks.
  */
 export function warningHeader(warning: SchemaWarning): string {
-  const where = warning.violations.map((v) => `${v.pointer} (${v.keyword})`).join(', ')
-  const text = `breaks schema ${JSON.stringify(warning.schema)} (warn mode): ${where}`
+  const where = warning.violations.map((v) => (v.pointer === '' ? v.message : `${v.pointer} (${v.keyword})`)).join(', ')
+  const text = `schema ${JSON.stringify(warning.schema)}: ${where}`
   const safe = text
     .replace(/[^\x20-\x7e]/g, '?')
     .slice(0, MAX_WARNING_TEXT)
@@ -53,12 +53,16 @@ export function warningHeader(warning: SchemaWarning): string {
   return `299 - "${safe}"`
 }
 
-/** `?dryRun=true` (or Kubernetes' `All`): run the write whole and store nothing. */
-export function dryRunOf(request: Request): boolean {
-  const query = request.url.indexOf('?')
-  if (query === -1) return false
-  const value = new URLSearchParams(request.url.slice(query + 1)).get('dryRun')
+/** `?dryRun=true` (or Kubernetes' `All`) in a query string: run the write whole and store nothing. */
+export function dryRunOf(query: string): boolean {
+  return flagOf(query, 'dryRun', ['true', 'All'])
+}
+
+/** A boolean query parameter: absent or `false`, or one of `yes`; anything else is a 400. */
+export function flagOf(query: string, name: string, yes: readonly string[] = ['true']): boolean {
+  if (query === '') return false
+  const value = new URLSearchParams(query).get(name)
   if (value === null || value === 'false') return false
-  if (value === 'true' || value === 'All') return true
-  throw badRequest('dryRun takes true, false or All')
+  if (yes.includes(value)) return true
+  throw badRequest(`${name} takes false or ${yes.join(' or ')}`)
 }

@@ -4,6 +4,7 @@
  * (routes.ts) are registered with these and typed by them; see ../contract.ts.
  */
 import { t } from 'elysia'
+import type { Action } from '../../configs/access.ts'
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../../configs/list-limits.ts'
 import {
   ConfigSchema,
@@ -16,6 +17,7 @@ import {
 } from '../../configs/model.ts'
 import { defineRoute, type ParameterContract } from '../contract.ts'
 import { problemResponses } from '../openapi-docs.ts'
+import type { RouteAccess } from '../route-access.ts'
 import { configHistory, MAX_REVISION, REVISION_GONE, rollbackConfig } from './history-contracts.ts'
 
 const TAGS = ['configs']
@@ -24,6 +26,11 @@ const ETAG = { ETag: 'The revision of this state, as a strong entity tag: `"<rev
 const LOCATION = { Location: 'URL of the created config' }
 const EXAMPLE = exampleConfig('datacenter-1')
 const Params = t.Object({ dcname: DcName })
+/** The action on the config the path's `:dcname` names. */
+const onPathConfig = (action: Action): RouteAccess => ({
+  action,
+  dcname: { param: 'dcname' },
+})
 const ConfigList = t.Array(ConfigSchema)
 
 const pagingAndFilters: Record<string, ParameterContract> = {
@@ -51,6 +58,7 @@ const IF_MATCH: ParameterContract = {
 export const listConfigs = defineRoute({
   method: 'GET',
   path: '/configs',
+  access: { action: 'list' },
   operationId: 'listConfigs',
   summary: 'List or watch configs',
   description:
@@ -87,6 +95,7 @@ export const listConfigs = defineRoute({
 export const searchConfigs = defineRoute({
   method: 'GET',
   path: '/search',
+  access: { action: 'search' },
   operationId: 'searchConfigs',
   summary: 'Search configs',
   description: 'Each `metadata.a.b=value` (and `dcname=value`) must match; `limit` and `cursor` page.',
@@ -106,6 +115,7 @@ export const searchConfigs = defineRoute({
 export const createConfig = defineRoute({
   method: 'POST',
   path: '/configs',
+  access: { action: 'create', dcname: { bodyField: 'dcname' } },
   operationId: 'createConfig',
   summary: 'Create a config',
   tags: TAGS,
@@ -124,6 +134,7 @@ export const createConfig = defineRoute({
 export const getConfig = defineRoute({
   method: 'GET',
   path: '/configs/:dcname',
+  access: onPathConfig('get'),
   operationId: 'getConfig',
   summary: 'Get a config, now or at a revision',
   description:
@@ -156,6 +167,7 @@ export const getConfig = defineRoute({
 export const replaceConfig = defineRoute({
   method: 'PUT',
   path: '/configs/:dcname',
+  access: onPathConfig('replace'),
   operationId: 'replaceConfig',
   summary: 'Replace or create a config',
   description: 'A `dcname` in the body must equal the one in the URL, or be left out.',
@@ -173,6 +185,7 @@ export const replaceConfig = defineRoute({
 export const patchConfig = defineRoute({
   method: 'PATCH',
   path: '/configs/:dcname',
+  access: onPathConfig('patch'),
   operationId: 'patchConfig',
   summary: 'Patch a config (JSON Merge Patch, RFC 7396)',
   description: '`null` removes a key. The result must be a valid config; `dcname` cannot change.',
@@ -190,6 +203,7 @@ export const patchConfig = defineRoute({
 export const deleteConfig = defineRoute({
   method: 'DELETE',
   path: '/configs/:dcname',
+  access: onPathConfig('delete'),
   operationId: 'deleteConfig',
   summary: 'Delete a config',
   tags: TAGS,

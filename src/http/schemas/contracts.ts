@@ -69,6 +69,7 @@ export const listSchemas = defineRoute({
   method: 'GET',
   path: '/schemas',
   operationId: 'listSchemas',
+  access: { action: 'read-schemas' },
   summary: 'List config schemas',
   tags: TAGS,
   responses: {
@@ -81,6 +82,7 @@ export const getSchema = defineRoute({
   method: 'GET',
   path: '/schemas/:name',
   operationId: 'getSchema',
+  access: { action: 'read-schemas' },
   summary: 'Get a config schema',
   tags: TAGS,
   params: Params,
@@ -94,6 +96,7 @@ export const putSchema = defineRoute({
   method: 'PUT',
   path: '/schemas/:name',
   operationId: 'putSchema',
+  access: { action: 'write-schema' },
   summary: 'Create or replace a config schema',
   description:
     'Only admins, or writers whose prefixes cover the schema prefix. Every config the schema would ' +
@@ -118,6 +121,7 @@ export const deleteSchema = defineRoute({
   method: 'DELETE',
   path: '/schemas/:name',
   operationId: 'deleteSchema',
+  access: { action: 'write-schema' },
   summary: 'Delete a config schema',
   tags: TAGS,
   params: Params,
@@ -133,6 +137,7 @@ export const schemaViolations = defineRoute({
   method: 'GET',
   path: '/schemas/:name/violations',
   operationId: 'schemaViolations',
+  access: { action: 'read-schemas' },
   summary: 'The configs that break a schema now',
   description: 'Of the configs the caller may read.',
   tags: TAGS,

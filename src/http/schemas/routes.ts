@@ -1,42 +1,48 @@
 /**
- * The schema API's handlers, each registered with its contract (contracts.ts). Reading schemas
- * is a read like any other; writing one asks to write at its prefix: an admin, or a writer whose
- * prefixes cover it (and, when it replaces or deletes a schema, the stored schema's prefix too).
+ * The schema API's handlers, each registered with its contract (contracts.ts), which declares
+ * its action for the access gate; handlers reach the schemas only through AuthorizedSchemas,
+ * which authorizes again where the prefix is known.
  */
 import { Elysia } from 'elysia'
-import type { ConfigStore, WriteMeta } from '../../configs/config-store.ts'
+import type { AuthorizedSchemas } from '../../configs/authorized-schemas.ts'
 import { SchemaNotFoundError, type StoredSchema } from '../../configs/schema-model.ts'
-import type { accessGate, RequestAccess } from '../auth.ts'
+import type { AccessGate } from '../auth.ts'
 import { etag, writePrecondition } from '../conditional.ts'
 import { routeHook } from '../contract.ts'
-import { badRequest } from '../problem.ts'
-import { dryRunOf, warningHeader } from '../schema-problems.ts'
+import { readJsonBody } from '../json-body.ts'
+import type { RequestContext } from '../request-context.ts'
+import { dryRunOf, flagOf, warningHeader } from '../schema-problems.ts'
 import { deleteSchema, getSchema, listSchemas, putSchema, schemaViolations } from './contracts.ts'
 
-export function schemaRoutes(
-  store: ConfigStore,
-  gate: ReturnType<typeof accessGate>,
-  requestIdOf: (request: Request) => string,
-) {
-  const meta = (request: Request, access: RequestAccess): WriteMeta => ({
-    actor: access.actor,
-    requestId: requestIdOf(request),
-    dryRun: dryRunOf(request),
-  })
-  /** A caller may change a schema only where it may write configs: at the stored schema's prefix too. */
-  const authorizeStored = async (name: string, access: RequestAccess) => {
-    const current = await store.schemas.get(name)
-    if (current) access.authorize('replace', current.definition.prefix)
-    return current
+export interface SchemaRoutesDeps {
+  schemas: AuthorizedSchemas
+  /** The app's access gate (the instance the app uses first, so it runs once). */
+  gate: AccessGate
+  maxBodyBytes: number
+}
+
+export function schemaRoutes({ schemas, gate, maxBodyBytes }: SchemaRoutesDeps) {
+  type Routed = { requestContext: RequestContext }
+  /** Read after the gate decided, as config bodies are (see configs/routes.ts). */
+  const readBody = async (context: Routed & { request: Request; body: unknown }) => {
+    context.body = await readJsonBody(context.request, maxBodyBytes)
+  }
+  const noteWrite = ({ requestContext }: Routed) => {
+    requestContext.dryRun = dryRunOf(requestContext.query)
+    requestContext.force = flagOf(requestContext.query, 'force')
   }
 
   return new Elysia({ name: 'schemas' })
     .use(gate)
-    .get(listSchemas.path, async () => (await store.schemas.list()).map(resourceOf), routeHook(listSchemas))
+    .get(
+      listSchemas.path,
+      async ({ requestContext }) => (await schemas.list(requestContext)).map(resourceOf),
+      routeHook(listSchemas),
+    )
     .get(
       getSchema.path,
-      async ({ params, set }) => {
-        const stored = await store.schemas.get(params.name)
+      async ({ params, set, requestContext }) => {
+        const stored = await schemas.get(requestContext, params.name)
         if (!stored) throw new SchemaNotFoundError(params.name)
         set.headers.etag = etag(stored.revision)
         return resourceOf(stored)
@@ -45,62 +51,45 @@ export function schemaRoutes(
     )
     .put(
       putSchema.path,
-      async ({ params, body, request, set, access }) => {
-        access.authorize('replace', body.prefix)
-        await authorizeStored(params.name, access)
+      async ({ params, body, request, set, requestContext }) => {
         const definition = { name: params.name, prefix: body.prefix, mode: body.mode, schema: body.schema }
         const precondition = writePrecondition(request.headers, true)
-        const options = { force: flagOf(request, 'force') }
-        const { stored, created, violators } = await store.schemas.put(
-          definition,
-          precondition,
-          meta(request, access),
-          options,
-        )
+        const options = { force: requestContext.force }
+        const { stored, created, violators } = await schemas.put(requestContext, definition, precondition, options)
+        requestContext.revision = stored.revision
         if (violators.total > 0) {
-          const first = violators.items.map((v) => v.dcname).join(', ')
-          set.headers.warning = warningHeader({
+          // Stored although configs break it (forced, or warn mode): say so, naming the first few.
+          const named = violators.items.slice(0, 5).map((v) => v.dcname)
+          const message = `${violators.total} config(s) break it: ${named.join(', ')}`
+          requestContext.warning = warningHeader({
             schema: params.name,
             revision: stored.revision,
-            violations: [{ pointer: '', keyword: 'violators', message: `${violators.total} (${first})` }],
+            violations: [{ pointer: '', keyword: 'violators', message }],
           })
+          set.headers.warning = requestContext.warning
         }
         set.status = created ? 201 : 200
         set.headers.etag = etag(stored.revision)
         return resourceOf(stored)
       },
-      routeHook(putSchema),
+      { ...routeHook(putSchema), transform: [noteWrite, readBody] },
     )
     .delete(
       deleteSchema.path,
-      async ({ params, request, access }) => {
-        await authorizeStored(params.name, access)
-        await store.schemas.delete(params.name, writePrecondition(request.headers, false), meta(request, access))
+      async ({ params, request, requestContext }) => {
+        const precondition = writePrecondition(request.headers, false)
+        requestContext.revision = await schemas.delete(requestContext, params.name, precondition)
         return new Response(null, { status: 204 })
       },
-      routeHook(deleteSchema),
+      { ...routeHook(deleteSchema), transform: noteWrite },
     )
     .get(
       schemaViolations.path,
-      async ({ params, access }) => {
-        const report = await store.schemas.violators(params.name)
-        if (access.prefixes === undefined) return report
-        // Only what the caller may read: the others are neither named nor counted.
-        const prefixes = access.prefixes
-        const items = report.items.filter((v) => prefixes.some((prefix) => v.dcname.startsWith(prefix)))
-        return { total: items.length, items }
-      },
+      ({ params, requestContext }) => schemas.violators(requestContext, params.name),
       routeHook(schemaViolations),
     )
 }
 
 function resourceOf(stored: StoredSchema) {
   return { ...stored.definition, revision: stored.revision }
-}
-
-function flagOf(request: Request, name: string): boolean {
-  const value = new URL(request.url).searchParams.get(name)
-  if (value === null || value === 'false') return false
-  if (value === 'true') return true
-  throw badRequest(`${name} takes true or false`)
 }

@@ -5,7 +5,7 @@
  */
 import { t } from 'elysia'
 import { ConfigSchema, MergePatchSchema, ReplaceSchema } from '../configs/model.ts'
-import type { NamedSchemas, ResponseContract } from './contract.ts'
+import type { NamedSchemas, ParameterContract, ResponseContract } from './contract.ts'
 import { PROBLEM_CONTENT_TYPE, type Problem, problem } from './problem.ts'
 
 const FieldErrorSchema = t.Object({
@@ -52,6 +52,13 @@ export const COMPONENT_SCHEMAS = {
   HistoryEntry: HistoryEntrySchema,
   Problem: ProblemSchema,
 } as const satisfies NamedSchemas
+
+/** Every write's `dryRun`: run it whole (access, schema, preconditions, merge) and store nothing. */
+export const DRY_RUN: ParameterContract = {
+  description:
+    'Run the write whole (access, config schema, preconditions, merge), answer what it would store, store nothing',
+  schema: { type: 'string', enum: ['true', 'false', 'All'] },
+}
 
 /** The name of the bearer-token security scheme that writes require. */
 export const BEARER_AUTH = 'bearerAuth'

@@ -5,7 +5,7 @@
 import { t } from 'elysia'
 import { SchemaName } from '../../configs/schema-model.ts'
 import { defineRoute, type ParameterContract } from '../contract.ts'
-import { problemResponses } from '../openapi-docs.ts'
+import { DRY_RUN, problemResponses } from '../openapi-docs.ts'
 
 const TAGS = ['schemas']
 const JSON_BODY = ['application/json']
@@ -57,10 +57,6 @@ export const ViolatorsSchema = t.Object({
   }),
 })
 
-const DRY_RUN: ParameterContract = {
-  description: 'Run the write whole (access, schema, preconditions) and answer what it would store; store nothing',
-  schema: { type: 'string', enum: ['true', 'false', 'All'] },
-}
 const IF_MATCH: ParameterContract = {
   description: 'Write only if the schema is at this revision: `"<revision>"` (or `*`: it must exist)',
 }

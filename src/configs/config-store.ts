@@ -92,7 +92,7 @@ export interface ChangeEvent {
   config: Config
   revision: number
   /**
-   * For MODIFIED events read from the history (eventsSince): the config as it was before this
+   * For MODIFIED events read from the history (changesAfter): the config as it was before this
    * write. A filtered replay needs it to tell whether the config was in the view before; live
    * events leave it out (a watcher follows the view as it goes).
    */
@@ -105,6 +105,29 @@ export interface ChangeEvent {
 }
 
 export type ChangeListener = (event: ChangeEvent) => void
+
+/** One page of the kept history, for a watch replay: bounded in events and in bytes. */
+export interface ChangePageQuery {
+  /** Events after this revision. */
+  after: number
+  /** At most this many events. */
+  limit: number
+  /**
+   * At most this many bytes of stored JSON (each event's config and previous state, UTF-8), except
+   * that a page holds at least one event when any is left: a config larger than this still comes.
+   */
+  bytes: number
+}
+
+export interface ChangePage {
+  /** In revision order. */
+  events: ChangeEvent[]
+  /**
+   * True when a limit cut the page: more events may follow (ask again after the last one). False:
+   * these were every event committed when the page was read.
+   */
+  more: boolean
+}
 
 /** Who made a write, and in which request: kept with the write's history entry. */
 export interface WriteMeta {
@@ -195,16 +218,17 @@ export interface ConfigStore {
   /** History entries this handle dropped by retention since it was opened. */
   droppedHistory(): number
   /**
-   * Kept history after `since`, in revision order, MODIFIED events with their `previous` state
-   * (absent on events kept by a build of the service that did not store it). Fails with
-   * HistoryCompactedError when events after `since` were already dropped from the bounded history.
+   * One page of the kept history after `query.after`, in revision order, MODIFIED events with
+   * their `previous` state (absent on events kept by a build of the service that did not store
+   * it). Fails with HistoryCompactedError when events after `query.after` were already dropped
+   * from the bounded history. A replay reads page after page, so its memory is one page.
    */
-  eventsSince(since: number): Promise<ChangeEvent[]>
+  changesAfter(query: ChangePageQuery): Promise<ChangePage>
   /**
    * Calls `listener` with every committed change, in revision order, from the moment of the
    * call (on PostgreSQL, changes made through any replica). Returns the unsubscribe function.
    * On PostgreSQL the first events may also include a few that committed on another replica
-   * just before the call (de-duplicate by revision when joining with `eventsSince`).
+   * just before the call (de-duplicate by revision when joining with `changesAfter`).
    * `onLost` ends the subscription when the store can no longer deliver without a gap: a
    * PostgreSQL replica cut off from its database for longer than the kept history. The
    * subscriber is then dropped; its client must list again. (SQLite never calls it.)

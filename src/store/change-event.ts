@@ -2,7 +2,7 @@
  * An `events` row as the change event it records, the same on every backend: a MODIFIED one
  * with the state it replaced, when the row kept it.
  */
-import type { ChangeEvent, ChangeType } from '../configs/config-store.ts'
+import type { ChangeEvent, ChangePage, ChangePageQuery, ChangeType } from '../configs/config-store.ts'
 import type { Config } from '../configs/model.ts'
 
 export interface EventRowText {
@@ -20,4 +20,22 @@ export function changeEventOf(row: EventRowText): ChangeEvent {
     revision: Number(row.revision),
     ...(row.previous === null ? {} : { previous: JSON.parse(row.previous) as Config }),
   }
+}
+
+/**
+ * A page row: the `limit + 1` events after the revision, as far as the stored bytes before each
+ * stay within the bound; `fits` when its own bytes do too (the first always does), and only
+ * rows that fit carry their bodies. The SQL of both stores sums the sizes, so bodies past the
+ * bound are never handed over.
+ */
+export type PageRowText = Omit<EventRowText, 'body'> & { body: string | null; fits: boolean | number | null }
+
+/** The page of rows read for `query` (see PageRowText): a row beyond the page says there are more. */
+export function changePageOf(rows: readonly PageRowText[], query: ChangePageQuery): ChangePage {
+  const events: ChangeEvent[] = []
+  for (const row of rows) {
+    if (!row.fits || row.body === null || events.length === query.limit) break
+    events.push(changeEventOf({ ...row, body: row.body }))
+  }
+  return { events, more: rows.length > events.length }
 }

@@ -15,6 +15,7 @@ import {
   StoreUnavailableError,
 } from '../../src/configs/config-store.ts'
 import type { Config } from '../../src/configs/model.ts'
+import { allChangesAfter } from './changes.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
@@ -394,12 +395,12 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
         const a = await store.create(config('a'), author)
         const b = await store.replace(config('b'), {}, author)
         const c = await store.replace(config('a', { v: 2 }), {}, author)
-        const events = await store.eventsSince(a.revision)
+        const events = await allChangesAfter(store, a.revision)
         expect(summary(events)).toEqual([
           ['ADDED', 'b', b.stored.revision],
           ['MODIFIED', 'a', c.stored.revision],
         ])
-        expect(await store.eventsSince(c.stored.revision)).toEqual([])
+        expect(await allChangesAfter(store, c.stored.revision)).toEqual([])
       })
 
       it('when asked for events since a revision, then each MODIFIED event carries the config as it was before it', async () => {
@@ -408,7 +409,7 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
         await store.update('a', (c) => ({ ...c, metadata: { v: 3 } }), {}, author)
         await store.replace(config('b', { v: 1 }), {}, author)
         await store.delete('a', {}, author)
-        const events = await store.eventsSince(a.revision - 1)
+        const events = await allChangesAfter(store, a.revision - 1)
         expect(events.map((e) => [e.type, e.config.dcname, e.config.metadata, e.previous?.metadata])).toEqual([
           ['ADDED', 'a', { v: 1 }, undefined],
           ['MODIFIED', 'a', { v: 2 }, { v: 1 }],
@@ -423,8 +424,8 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
         const small = await open({ historySize: 3 })
         const revisions: number[] = []
         for (let i = 0; i < 6; i++) revisions.push((await small.replace(config(`h-${i}`), {}, author)).stored.revision)
-        await expect(small.eventsSince(0)).rejects.toBeInstanceOf(HistoryCompactedError)
-        const kept = await small.eventsSince(revisions[2] as number)
+        await expect(allChangesAfter(small, 0)).rejects.toBeInstanceOf(HistoryCompactedError)
+        const kept = await allChangesAfter(small, revisions[2] as number)
         expect(kept.map((e) => e.revision)).toEqual(revisions.slice(3))
       })
     })

@@ -12,6 +12,7 @@ import {
   type WriteMeta,
 } from '../../src/configs/config-store.ts'
 import type { Config } from '../../src/configs/model.ts'
+import { allChangesAfter } from './changes.ts'
 import type { OpenOptions, StoreFixture, TestStore } from './contract.ts'
 
 const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
@@ -238,7 +239,7 @@ export function describeHistoryContract(backend: string, makeFixture: () => Prom
           revisions.push((await small.replace(config('w', { v }), {}, by('a'))).stored.revision)
         await small.pruneHistory()
         expect((await history(small, 'w')).map((e) => e.revision)).toEqual(revisions.slice(4).reverse())
-        const replay = await small.eventsSince(revisions[3] as number)
+        const replay = await allChangesAfter(small, revisions[3] as number)
         expect(replay.map((e) => e.revision)).toEqual(revisions.slice(4))
       })
 

@@ -4,6 +4,7 @@
  */
 import type { Sql } from 'postgres'
 import {
+  type ChangePageQuery,
   type ChangeType,
   type Filter,
   type ListQuery,
@@ -17,12 +18,14 @@ import { CHANGES_CHANNEL } from './postgres-changes.ts'
 export type Row = { body: string; revision: string }
 /** The revision a write takes. */
 export type Slot = { revision: number }
-export type EventRow = {
+/** A row of a page of events (see changePageOf); all but compacted_through are null when there is none. */
+export type PageRow = {
   compacted_through: string
   type: ChangeType
-  body: string
+  body: string | null
   previous: string | null
   revision: string | null
+  fits: boolean | null
 }
 
 export function toStored(row: Row): StoredConfig {
@@ -57,16 +60,29 @@ export async function countConfigs(sql: Sql): Promise<number> {
 }
 
 /**
- * Every event after `since`, with the revision up to which replay has no history: the newest
- * one retention dropped, or the oldest of the newest `historySize` writes (WATCH_HISTORY_SIZE
- * bounds replay, as it always did), whichever is newer.
+ * One page of the events after `query.after` (see changePageOf for its rows), with the revision
+ * up to which replay has no history: the newest one retention dropped, or the oldest of the
+ * newest `historySize` writes (WATCH_HISTORY_SIZE bounds replay, as it always did), whichever is
+ * newer. One statement, one snapshot.
  */
-export async function selectEventsAfter(sql: Sql, since: number, historySize: number): Promise<EventRow[]> {
-  return sql<EventRow[]>`
+export async function selectChangesAfter(sql: Sql, query: ChangePageQuery, historySize: number): Promise<PageRow[]> {
+  const { after, limit, bytes } = query
+  return sql<PageRow[]>`
     SELECT greatest(s.compacted_through, s.revision - ${historySize}, 0) AS compacted_through,
-           e.type, e.body::text, e.previous::text, e.revision
-    FROM store_state s LEFT JOIN events e ON e.revision > ${since}
-    ORDER BY e.revision`
+           p.type, p.revision, p.fits,
+           CASE WHEN p.fits THEN p.body END AS body, CASE WHEN p.fits THEN p.previous END AS previous
+    FROM store_state s
+    LEFT JOIN LATERAL (
+      SELECT *, (upto <= ${bytes} OR upto = size) AS fits FROM (
+        SELECT *, sum(size) OVER (ORDER BY revision) AS upto FROM (
+          SELECT type, body::text AS body, previous::text AS previous, revision,
+                 octet_length(body::text) + coalesce(octet_length(previous::text), 0) AS size
+          FROM events WHERE revision > ${after} ORDER BY revision LIMIT ${limit + 1}
+        ) l
+      ) w
+      WHERE upto - size <= ${bytes}
+    ) p ON true
+    ORDER BY p.revision`
 }
 
 export async function currentRevision(sql: Sql): Promise<number> {

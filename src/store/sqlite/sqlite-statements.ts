@@ -5,6 +5,7 @@ import type { SqliteDatabase } from './sqlite-driver.ts'
 
 export type Row = { body: string; revision: number }
 export type EventRow = { type: ChangeType; body: string; previous: string | null; revision: number }
+export type PageRow = Omit<EventRow, 'body'> & { body: string | null; fits: number }
 
 export function prepareStatements(db: SqliteDatabase) {
   return {
@@ -20,7 +21,17 @@ export function prepareStatements(db: SqliteDatabase) {
       `INSERT INTO events (type, dcname, body, previous, time, actor, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)
        RETURNING revision`,
     ),
-    eventsAfter: db.prepare('SELECT type, body, previous, revision FROM events WHERE revision > ? ORDER BY revision'),
+    // A page of events: see pageOfEvents.
+    changesAfter: db.prepare(
+      `SELECT type, revision, fits, CASE WHEN fits THEN body END AS body, CASE WHEN fits THEN previous END AS previous
+       FROM (
+         SELECT *, (upto <= ?3 OR upto = size) AS fits FROM (
+           SELECT *, sum(size) OVER (ORDER BY revision) AS upto FROM (
+             SELECT type, body, previous, revision,
+                    length(CAST(body AS BLOB)) + ifnull(length(CAST(previous AS BLOB)), 0) AS size
+             FROM events WHERE revision > ?1 ORDER BY revision LIMIT ?2)))
+       WHERE upto - size <= ?3 ORDER BY revision`,
+    ),
     currentRevision: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),

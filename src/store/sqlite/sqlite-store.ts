@@ -15,6 +15,8 @@ import { dirname } from 'node:path'
 import {
   type ChangeEvent,
   type ChangeListener,
+  type ChangePage,
+  type ChangePageQuery,
   type ChangeType,
   type ConfigStore,
   ConflictError,
@@ -32,7 +34,7 @@ import {
   type WriteMeta,
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
-import { changeEventOf } from '../change-event.ts'
+import { changePageOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
 import { GroupCommit } from './group-commit.ts'
 import { ListScan } from './list-scan.ts'
@@ -41,7 +43,7 @@ import type { SqliteDatabase } from './sqlite-driver.ts'
 import { SqliteHistory } from './sqlite-history.ts'
 import { migrate } from './sqlite-migrations.ts'
 import type { SqliteStoreOptions } from './sqlite-options.ts'
-import { appendEvent, type EventRow, prepareStatements, type Row, toStored } from './sqlite-statements.ts'
+import { appendEvent, type PageRow, prepareStatements, type Row, toStored } from './sqlite-statements.ts'
 
 export class SqliteConfigStore implements ConfigStore {
   readonly backend = 'sqlite'
@@ -190,12 +192,14 @@ export class SqliteConfigStore implements ConfigStore {
     return this.pruning.pass()
   }
 
-  async eventsSince(since: number): Promise<ChangeEvent[]> {
+  async changesAfter(query: ChangePageQuery): Promise<ChangePage> {
+    const { after, limit, bytes } = query
     return this.read(() => {
       // Replay covers the newest `historySize` writes, and only as far back as nothing was dropped.
       const compactedUpTo = Math.max(this.entries.droppedThrough(), this.newestRevision() - this.historySize, 0)
-      if (since < compactedUpTo) throw new HistoryCompactedError(since, compactedUpTo)
-      return (this.statements.eventsAfter.all(since) as EventRow[]).map(changeEventOf)
+      if (after < compactedUpTo) throw new HistoryCompactedError(after, compactedUpTo)
+      const rows = this.statements.changesAfter.all(after, limit + 1, bytes) as PageRow[]
+      return changePageOf(rows, query)
     })
   }
 

@@ -23,10 +23,10 @@ export function changeEventOf(row: EventRowText): ChangeEvent {
 }
 
 /**
- * A page row: the `limit + 1` events after the revision, as far as the stored bytes before each
- * stay within the bound; `fits` when its own bytes do too (the first always does), and only
- * rows that fit carry their bodies. The SQL of both stores sums the sizes, so bodies past the
- * bound are never handed over.
+ * A page row: of the `limit + 1` events after the revision, those that fit the bytes (the stored
+ * bytes up to and including it are within the bound; the first always fits) and the one after
+ * them, which tells whether there are more. Only rows that fit carry their bodies: the SQL of
+ * both stores sums the sizes first, so bodies past the bound are never read out.
  */
 export type PageRowText = Omit<EventRowText, 'body'> & { body: string | null; fits: boolean | number | null }
 

@@ -446,11 +446,16 @@ describe('PostgreSQL store', () => {
       const released = new Promise<void>((resolve) => {
         release = resolve
       })
+      let locked = () => {}
+      const lockTaken = new Promise<void>((resolve) => {
+        locked = resolve
+      })
       const holding = blocker.begin(async (tx) => {
         await tx`UPDATE store_state SET revision = revision`
+        locked()
         await Promise.race([released, Bun.sleep(5000)])
       })
-      await Bun.sleep(100)
+      await lockTaken
       const started = Date.now()
       // The second waits in this replica's write queue behind the first: that wait counts too.
       const outcomes = await Promise.allSettled([2, 3].map((v) => store.replace(config('slow', { v }), {}, author)))

@@ -22,9 +22,6 @@ interface Frames {
 
 const made = new WeakMap<ChangeEvent, Frames>()
 
-/** The most bytes a frame adds to its config's JSON text: the longest type and revision. */
-export const FRAME_OVERHEAD = dataFrame('MODIFIED', Number.MAX_SAFE_INTEGER, '').length
-
 /** The frame of `event` sent as `type` (its own, or the one a filtered view sees). */
 export function frameOf(event: ChangeEvent, type: ChangeType): Uint8Array {
   let frames = made.get(event)
@@ -34,13 +31,9 @@ export function frameOf(event: ChangeEvent, type: ChangeType): Uint8Array {
   }
   let frame = frames.byType[type]
   if (frame === undefined) {
-    frame = dataFrame(type, event.revision, frames.config)
+    const data = `{"type":${JSON.stringify(type)},"revision":${event.revision},"config":${frames.config}}`
+    frame = encoder.encode(sseEvent(type, data, event.revision))
     frames.byType[type] = frame
   }
   return frame
-}
-
-function dataFrame(type: ChangeType, revision: number, config: string): Uint8Array {
-  const data = `{"type":${JSON.stringify(type)},"revision":${revision},"config":${config}}`
-  return encoder.encode(sseEvent(type, data, revision))
 }

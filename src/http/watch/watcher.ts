@@ -25,7 +25,7 @@ import { type ChangeEvent, type ChangePage, HistoryCompactedError } from '../../
 import { WatchView } from '../../configs/watch-view.ts'
 import { problem } from '../problem.ts'
 import { FrameQueue } from './frame-queue.ts'
-import { FRAME_OVERHEAD, frameOf } from './frames.ts'
+import { frameOf } from './frames.ts'
 import { sseComment, sseEvent } from './sse.ts'
 import { type WatchStream, type WatchStreamKind, watchStream } from './watch-stream.ts'
 
@@ -203,11 +203,13 @@ export class Watcher {
   private async readPage(): Promise<void> {
     const overflows = this.overflows
     const limit = Math.max(1, Math.min(PAGE_EVENTS, this.options.bufferEvents - this.queue.length))
-    const room = this.options.bufferBytes - this.heldBytes()
+    // Stored bytes count both states of an event and frames carry one, so a page about fits
+    // the room; what does not waits in `pending`.
+    const room = Math.max(1, this.options.bufferBytes - this.heldBytes())
     this.reading = true
     let page: ChangePage
     try {
-      page = await (this.readChanges as ReadChanges)(this.position, limit, Math.max(1, room - limit * FRAME_OVERHEAD))
+      page = await (this.readChanges as ReadChanges)(this.position, limit, room)
     } finally {
       this.reading = false
     }

@@ -67,20 +67,25 @@ export async function countConfigs(sql: Sql): Promise<number> {
  */
 export async function selectChangesAfter(sql: Sql, query: ChangePageQuery, historySize: number): Promise<PageRow[]> {
   const { after, limit, bytes } = query
+  // Sizes first (octet_length reads a stored value's size without fetching it), then the
+  // bodies of the rows that fit.
   return sql<PageRow[]>`
     SELECT greatest(s.compacted_through, s.revision - ${historySize}, 0) AS compacted_through,
            p.type, p.revision, p.fits,
-           CASE WHEN p.fits THEN p.body END AS body, CASE WHEN p.fits THEN p.previous END AS previous
+           CASE WHEN p.fits THEN p.body::text END AS body, CASE WHEN p.fits THEN p.previous::text END AS previous
     FROM store_state s
     LEFT JOIN LATERAL (
-      SELECT *, (upto <= ${bytes} OR upto = size) AS fits FROM (
-        SELECT *, sum(size) OVER (ORDER BY revision) AS upto FROM (
-          SELECT type, body::text AS body, previous::text AS previous, revision,
-                 octet_length(body::text) + coalesce(octet_length(previous::text), 0) AS size
-          FROM events WHERE revision > ${after} ORDER BY revision LIMIT ${limit + 1}
-        ) l
+      SELECT e.type, e.revision, e.body, e.previous, w.fits FROM (
+        SELECT revision, (upto <= ${bytes} OR n = 1) AS fits FROM (
+          SELECT revision, size, sum(size) OVER w AS upto, row_number() OVER w AS n FROM (
+            SELECT revision, octet_length(body::text) + coalesce(octet_length(previous::text), 0) AS size
+            FROM events WHERE revision > ${after} ORDER BY revision LIMIT ${limit + 1}
+          ) l
+          WINDOW w AS (ORDER BY revision)
+        ) u
+        WHERE upto - size <= ${bytes} OR n <= 2
       ) w
-      WHERE upto - size <= ${bytes}
+      JOIN events e ON e.revision = w.revision
     ) p ON true
     ORDER BY p.revision`
 }

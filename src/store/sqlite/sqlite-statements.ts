@@ -21,16 +21,20 @@ export function prepareStatements(db: SqliteDatabase) {
       `INSERT INTO events (type, dcname, body, previous, time, actor, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)
        RETURNING revision`,
     ),
-    // A page of events: see pageOfEvents.
+    // A page of events (see changePageOf): sizes first, from the record headers (octet_length
+    // loads no body), then the bodies of the rows that fit.
     changesAfter: db.prepare(
-      `SELECT type, revision, fits, CASE WHEN fits THEN body END AS body, CASE WHEN fits THEN previous END AS previous
+      `SELECT e.type, e.revision, w.fits,
+              CASE WHEN w.fits THEN e.body END AS body, CASE WHEN w.fits THEN e.previous END AS previous
        FROM (
-         SELECT *, (upto <= ?3 OR upto = size) AS fits FROM (
-           SELECT *, sum(size) OVER (ORDER BY revision) AS upto FROM (
-             SELECT type, body, previous, revision,
-                    length(CAST(body AS BLOB)) + ifnull(length(CAST(previous AS BLOB)), 0) AS size
-             FROM events WHERE revision > ?1 ORDER BY revision LIMIT ?2)))
-       WHERE upto - size <= ?3 ORDER BY revision`,
+         SELECT revision, (upto <= ?3 OR n = 1) AS fits FROM (
+           SELECT revision, size, sum(size) OVER w AS upto, row_number() OVER w AS n FROM (
+             SELECT revision, octet_length(body) + ifnull(octet_length(previous), 0) AS size
+             FROM events WHERE revision > ?1 ORDER BY revision LIMIT ?2)
+           WINDOW w AS (ORDER BY revision))
+         WHERE upto - size <= ?3 OR n <= 2) w
+       JOIN events e ON e.revision = w.revision
+       ORDER BY e.revision`,
     ),
     currentRevision: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),

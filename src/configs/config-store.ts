@@ -2,7 +2,10 @@
  * The storage contract. It speaks configs and revisions, never HTTP or SQL, so every
  * backend (SQLite, PostgreSQL) passes the same contract suite in test/store.
  */
+import type { ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './changes.ts'
 import type { Config } from './model.ts'
+
+export type { ChangeEvent, ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './changes.ts'
 
 export interface StoredConfig {
   config: Config
@@ -82,51 +85,6 @@ export interface Precondition {
 export interface ReplaceResult {
   stored: StoredConfig
   created: boolean
-}
-
-export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED'
-
-/** One committed write, as watch clients see it. For DELETED, `config` is the last state. */
-export interface ChangeEvent {
-  type: ChangeType
-  config: Config
-  revision: number
-  /**
-   * For MODIFIED events read from the history (changesAfter): the config as it was before this
-   * write. A filtered replay needs it to tell whether the config was in the view before; live
-   * events leave it out (a watcher follows the view as it goes).
-   */
-  previous?: Config
-  /**
-   * `JSON.stringify(config)`, when the store has it at hand (live events of both stores): the
-   * read model and the watch frames take it instead of serialising the config again.
-   */
-  json?: string
-}
-
-export type ChangeListener = (event: ChangeEvent) => void
-
-/** One page of the kept history, for a watch replay: bounded in events and in bytes. */
-export interface ChangePageQuery {
-  /** Events after this revision. */
-  after: number
-  /** At most this many events. */
-  limit: number
-  /**
-   * At most this many bytes of stored JSON (each event's config and previous state, UTF-8), except
-   * that a page holds at least one event when any is left: a config larger than this still comes.
-   */
-  bytes: number
-}
-
-export interface ChangePage {
-  /** In revision order. */
-  events: ChangeEvent[]
-  /**
-   * True when a limit cut the page: more events may follow (ask again after the last one). False:
-   * these were every event committed when the page was read.
-   */
-  more: boolean
 }
 
 /** Who made a write, and in which request: kept with the write's history entry. */

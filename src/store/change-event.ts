@@ -30,12 +30,16 @@ export function changeEventOf(row: EventRowText): ChangeEvent {
  */
 export type PageRowText = Omit<EventRowText, 'body'> & { body: string | null; fits: boolean | number | null }
 
-/** The page of rows read for `query` (see PageRowText): a row beyond the page says there are more. */
+/**
+ * The page of rows read for `query` (see PageRowText): a row beyond the page says there are more.
+ * A row with no revision (PostgreSQL's, when there are no events at all) is no event.
+ */
 export function changePageOf(rows: readonly PageRowText[], query: ChangePageQuery): ChangePage {
   const events: ChangeEvent[] = []
-  for (const row of rows) {
+  const found = rows.filter((row) => row.revision !== null)
+  for (const row of found) {
     if (!row.fits || row.body === null || events.length === query.limit) break
     events.push(changeEventOf({ ...row, body: row.body }))
   }
-  return { events, more: rows.length > events.length }
+  return { events, more: found.length > events.length }
 }

@@ -29,13 +29,14 @@ export class FrameQueue {
     other.push(frame, revision)
   }
 
-  /** Up to `max` frames from the front, with the revision of the last of them. */
-  take(max: number): { frames: Uint8Array[]; last: number | undefined } {
+  /** Up to `max` frames from the front as one chunk (after `first`), with the revision of the last. */
+  take(max: number, first?: Uint8Array): { chunk: Uint8Array; last: number | undefined } {
     const n = Math.min(max, this.frames.length)
-    const frames = this.frames.splice(0, n)
+    const parts = this.frames.splice(0, n)
     const last = this.revisions.splice(0, n).at(-1)
-    for (const frame of frames) this.bytes -= frame.length
-    return { frames, last }
+    for (const frame of parts) this.bytes -= frame.length
+    if (first !== undefined) parts.unshift(first)
+    return { chunk: parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts), last }
   }
 
   clear(): void {
@@ -43,4 +44,16 @@ export class FrameQueue {
     this.revisions = []
     this.bytes = 0
   }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let length = 0
+  for (const part of parts) length += part.length
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
 }

@@ -2,28 +2,22 @@
  * One watch stream. The hub hands it each store event (after the write that made it, never on
  * the writer's path) with the event's frame bytes, made once for every watcher that sends the
  * same event (see frames.ts). A watcher whose client keeps up gets the bytes handed straight to
- * its stream; one whose stream is full queues them until the server pulls again (a client that
- * stops reading stops the pulling).
+ * its stream; one whose stream is full queues them until the server pulls again.
  *
- * What a watcher holds is bounded by one budget, `bufferEvents` events and `bufferBytes` bytes,
- * counting what it queued and what it handed to the stream that the server has not taken yet:
- * - Live, a watcher whose next event does not fit is sent a final ERROR event and closed, and
- *   nobody else waits for it. A single frame larger than the whole budget still goes when the
- *   watcher holds nothing else.
- * - A replay (`since`) reads the kept history from the store a page at a time, sized to the room
- *   left, and only once the watcher holds less than half of its budget: a slow client slows the
- *   reading, and one that takes nothing for a whole heart-beat interval while the replay waits
- *   is closed with the same final ERROR event.
- *
- * Live events that arrive during the replay wait in `early`, within the same budget; when they
- * do not fit, they are let go and read from the store with the rest of the replay. The watcher
- * goes live once a page found nothing more to read and `early` holds every event since that
- * page's read began (see `caughtUp`): no gap, no duplicate.
+ * What it holds (queued, or handed to the stream and not yet taken by the server) is bounded by
+ * `bufferEvents` and `bufferBytes`. Live, an event that does not fit drops the watcher with a
+ * final ERROR event (a frame larger than the whole budget still goes when nothing else is held).
+ * A replay (`since`) reads the history a page at a time, sized to the room left, once the
+ * watcher holds less than half; one whose client takes nothing for a whole heart-beat interval
+ * is dropped the same way. Live events meanwhile wait in `early` within the budget, or are let go
+ * and read from the store; the watcher goes live once a page found nothing more and `early`
+ * holds every event since that read began (`caughtUp`): no gap, no duplicate.
  */
 
 import { type ChangeEvent, type ChangePage, HistoryCompactedError } from '../../configs/config-store.ts'
 import { WatchView } from '../../configs/watch-view.ts'
 import { problem } from '../problem.ts'
+import { EarlyEvents } from './early-events.ts'
 import { FrameQueue } from './frame-queue.ts'
 import { frameOf } from './frames.ts'
 import { sseComment, sseEvent } from './sse.ts'
@@ -46,11 +40,6 @@ export type ReadChanges = (after: number, limit: number, bytes: number) => Promi
 const BATCH = 256
 /** Events per page of a replay, at most. */
 const PAGE_EVENTS = 256
-/**
- * What `early` counts for an event is its own type's frame; a filtered view may send it as
- * another type, whose name (written twice in the frame) is up to this much longer.
- */
-const TYPE_SLACK = 2 * ('MODIFIED'.length - 'ADDED'.length)
 const encoder = new TextEncoder()
 const HEARTBEAT = encoder.encode(sseComment('heartbeat'))
 
@@ -59,11 +48,7 @@ export class Watcher {
   private state: 'starting' | 'replaying' | 'live' | 'ended' = 'starting'
   private view = WatchView.unfiltered()
   private readChanges: ReadChanges | undefined
-  /** Live events that arrived before the watcher went live, and the bytes of their frames. */
-  private early: ChangeEvent[] = []
-  private earlyBytes = 0
-  /** Times `early` was let go: from then on, the events it held must come from the store. */
-  private overflows = 0
+  private readonly early = new EarlyEvents()
   /** A page found nothing more, and `early` holds every event committed after it since. */
   private caughtUp = false
   private reading = false
@@ -112,8 +97,7 @@ export class Watcher {
   receive(event: ChangeEvent): void {
     if (this.state === 'live') this.enqueue(event)
     if (this.state === 'live' || this.state === 'ended' || event.revision <= this.position) return
-    this.early.push(event)
-    this.earlyBytes += earlyBytesOf(event)
+    this.early.add(event)
     if (!this.earlyFits()) this.letEarlyGo()
   }
 
@@ -132,7 +116,7 @@ export class Watcher {
     this.heartbeatDue = true // an immediate first chunk sends the response headers through proxies
     // Without a replay, `early` holds every event since the hub subscribed, which was before
     // it read `from`: unless it was let go, nothing after `from` is missing.
-    if (replay || this.overflows > 0) await this.readPage()
+    if (replay || this.early.overflows > 0) await this.readPage()
     else this.caughtUp = true
     this.drain()
   }
@@ -148,7 +132,7 @@ export class Watcher {
     if (this.state === 'ended') return
     this.state = 'ended'
     clearInterval(this.heartbeat)
-    this.early = []
+    this.early.takeAll()
     this.queue.clear()
     this.pending.clear()
     for (const cleanup of this.cleanups.splice(0)) cleanup()
@@ -158,7 +142,7 @@ export class Watcher {
   /** The store cannot deliver without a gap (see ConfigStore.subscribe): the client must list again. */
   lost(error: Error): void {
     const detail = `${error.message}; this watch cannot continue without a gap: list again, then watch`
-    this.end(sseEvent('ERROR', JSON.stringify(problem(410, 'gone', detail))))
+    this.end(problemEvent(410, 'gone', detail))
   }
 
   private enqueue(event: ChangeEvent): void {
@@ -187,24 +171,21 @@ export class Watcher {
   private earlyFits(): boolean {
     return (
       this.queue.length + this.pending.length + this.early.length <= this.options.bufferEvents &&
-      this.heldBytes() + this.pending.bytes + this.earlyBytes <= this.options.bufferBytes
+      this.heldBytes() + this.pending.bytes + this.early.bytes <= this.options.bufferBytes
     )
   }
 
-  /** The replay reads what `early` held from the store instead (see the file's comment). */
+  /** The replay reads what `early` held from the store instead. */
   private letEarlyGo(): void {
-    this.early = []
-    this.earlyBytes = 0
-    this.overflows++
+    this.early.letGo()
     this.caughtUp = false
   }
 
   /** Reads the next page of the replay, sized to the room left in the budget, and takes it in. */
   private async readPage(): Promise<void> {
-    const overflows = this.overflows
+    const overflows = this.early.overflows
     const limit = Math.max(1, Math.min(PAGE_EVENTS, this.options.bufferEvents - this.queue.length))
-    // Stored bytes count both states of an event and frames carry one, so a page about fits
-    // the room; what does not waits in `pending`.
+    // Stored bytes count an event's previous state too: a page about fits, the rest waits in `pending`.
     const room = Math.max(1, this.options.bufferBytes - this.heldBytes())
     this.reading = true
     let page: ChangePage
@@ -221,12 +202,10 @@ export class Watcher {
       if (visible !== undefined) this.pending.push(frameOf(event, visible.type), event.revision)
     }
     this.admit()
-    this.early = this.early.filter((event) => event.revision > this.position)
-    this.earlyBytes = 0
-    for (const event of this.early) this.earlyBytes += earlyBytesOf(event)
+    this.early.keepAfter(this.position)
     // Every event committed before this read began is in the page or after it; every one
     // committed later reached `early`, unless it was let go since.
-    this.caughtUp = !page.more && this.overflows === overflows
+    this.caughtUp = !page.more && this.early.overflows === overflows
   }
 
   /** Moves the page's frames into the queue as far as the budget allows. */
@@ -250,20 +229,15 @@ export class Watcher {
     try {
       await this.readPage()
     } catch (error) {
-      this.replayFailed(error)
+      // The stream ends saying what the client can do (a first page's failure is the hub's).
+      if (error instanceof HistoryCompactedError) this.lost(error)
+      else
+        this.end(
+          problemEvent(503, 'store-unavailable', `the store could not be read; watch again with since=${this.sent}`),
+        )
       return
     }
     this.drain()
-  }
-
-  /** A page after the first could not be read: the stream ends saying what the client can do. */
-  private replayFailed(error: unknown): void {
-    if (error instanceof HistoryCompactedError) {
-      this.lost(error)
-      return
-    }
-    const detail = `the config store could not be read; watch again with since=${this.sent}`
-    this.end(sseEvent('ERROR', JSON.stringify(problem(503, 'store-unavailable', detail))))
   }
 
   /** Queues what arrived during the replay, if it fits the budget; else the replay reads on. */
@@ -273,10 +247,7 @@ export class Watcher {
       return false
     }
     this.state = 'live'
-    const early = this.early
-    this.early = []
-    this.earlyBytes = 0
-    for (const event of early) this.enqueue(event)
+    for (const event of this.early.takeAll()) this.enqueue(event)
     return true
   }
 
@@ -299,7 +270,7 @@ export class Watcher {
       ? `this watcher's client took nothing for ${heartbeatMs} ms while its replay waited, and it was closed`
       : `this watcher fell more than ${bufferEvents} events or ${bufferBytes} bytes behind and was closed`
     const detail = `${why}; watch again with since=${this.sent}, or list again if that answers 410`
-    this.end(sseEvent('ERROR', JSON.stringify(problem(410, 'watch-fell-behind', detail))))
+    this.end(problemEvent(410, 'watch-fell-behind', detail))
     this.options.onFellBehind?.(this.sent)
   }
 
@@ -315,30 +286,15 @@ export class Watcher {
 
   /** Up to `max` queued frames, after a heart-beat when one is due, as one chunk. */
   private take(max: number): Uint8Array {
-    const parts: Uint8Array[] = []
-    if (this.heartbeatDue) {
-      this.heartbeatDue = false
-      parts.push(HEARTBEAT)
-    }
-    const { frames, last } = this.queue.take(max)
-    parts.push(...frames)
+    const heartbeat = this.heartbeatDue ? HEARTBEAT : undefined
+    this.heartbeatDue = false
+    const { chunk, last } = this.queue.take(max, heartbeat)
     this.sent = last ?? this.sent
-    return parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts)
+    return chunk
   }
 }
 
-function earlyBytesOf(event: ChangeEvent): number {
-  return frameOf(event, event.type).length + TYPE_SLACK
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0
-  for (const part of parts) length += part.length
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
+/** The final ERROR event of a stream: a problem+json object as its data. */
+function problemEvent(status: number, kind: string, detail: string): string {
+  return sseEvent('ERROR', JSON.stringify(problem(status, kind, detail)))
 }

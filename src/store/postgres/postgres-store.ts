@@ -239,10 +239,7 @@ export class PostgresConfigStore implements ConfigStore {
     const rows = await this.query(() => selectChangesAfter(this.sql, query, this.historySize))
     const compactedThrough = Number(rows[0]?.compacted_through ?? 0)
     if (query.after < compactedThrough) throw new HistoryCompactedError(query.after, compactedThrough)
-    return changePageOf(
-      rows.filter((row) => row.revision !== null),
-      query,
-    )
+    return changePageOf(rows, query)
   }
 
   subscribe(listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void): () => void {

@@ -16,11 +16,11 @@
 
 import { type ChangeEvent, type ChangePage, HistoryCompactedError } from '../../configs/config-store.ts'
 import { WatchView } from '../../configs/watch-view.ts'
-import { problem } from '../problem.ts'
 import { EarlyEvents } from './early-events.ts'
+import { fellBehindEvent, goneEvent, storeUnavailableEvent } from './final-events.ts'
 import { FrameQueue } from './frame-queue.ts'
 import { frameOf } from './frames.ts'
-import { sseComment, sseEvent } from './sse.ts'
+import { sseComment } from './sse.ts'
 import { type WatchStream, type WatchStreamKind, watchStream } from './watch-stream.ts'
 
 export interface WatcherOptions {
@@ -38,8 +38,9 @@ export type ReadChanges = (after: number, limit: number, bytes: number) => Promi
 
 /** Frames per chunk handed to the server when a burst is queued: fewer, larger writes. */
 const BATCH = 256
-/** Events per page of a replay, at most. */
+/** Events and stored bytes per page of a replay, at most: a page is parsed whole at once. */
 const PAGE_EVENTS = 256
+const PAGE_BYTES = 256 * 1024
 const encoder = new TextEncoder()
 const HEARTBEAT = encoder.encode(sseComment('heartbeat'))
 
@@ -88,7 +89,7 @@ export class Watcher {
     return this.state === 'ended'
   }
 
-  /** Bytes this watcher holds for its client: queued, and handed to the stream but not yet taken. */
+  /** Bytes held for the client: queued, and handed to the stream but not yet taken. */
   heldBytes(): number {
     return this.state === 'ended' ? 0 : this.queue.bytes + this.output.unread()
   }
@@ -96,9 +97,10 @@ export class Watcher {
   /** Every committed change, in revision order (the hub calls this after the write). */
   receive(event: ChangeEvent): void {
     if (this.state === 'live') this.enqueue(event)
-    if (this.state === 'live' || this.state === 'ended' || event.revision <= this.position) return
-    this.early.add(event)
-    if (!this.earlyFits()) this.letEarlyGo()
+    else if (this.state !== 'ended' && event.revision > this.position) {
+      this.early.add(event)
+      if (!this.earlyFits()) this.letEarlyGo()
+    }
   }
 
   /**
@@ -141,8 +143,7 @@ export class Watcher {
 
   /** The store cannot deliver without a gap (see ConfigStore.subscribe): the client must list again. */
   lost(error: Error): void {
-    const detail = `${error.message}; this watch cannot continue without a gap: list again, then watch`
-    this.end(problemEvent(410, 'gone', detail))
+    this.end(goneEvent(error))
   }
 
   private enqueue(event: ChangeEvent): void {
@@ -186,7 +187,7 @@ export class Watcher {
     const overflows = this.early.overflows
     const limit = Math.max(1, Math.min(PAGE_EVENTS, this.options.bufferEvents - this.queue.length))
     // Stored bytes count an event's previous state too: a page about fits, the rest waits in `pending`.
-    const room = Math.max(1, this.options.bufferBytes - this.heldBytes())
+    const room = Math.max(1, Math.min(PAGE_BYTES, this.options.bufferBytes - this.heldBytes()))
     this.reading = true
     let page: ChangePage
     try {
@@ -231,10 +232,7 @@ export class Watcher {
     } catch (error) {
       // The stream ends saying what the client can do (a first page's failure is the hub's).
       if (error instanceof HistoryCompactedError) this.lost(error)
-      else
-        this.end(
-          problemEvent(503, 'store-unavailable', `the store could not be read; watch again with since=${this.sent}`),
-        )
+      else this.end(storeUnavailableEvent(this.sent))
       return
     }
     this.drain()
@@ -265,12 +263,7 @@ export class Watcher {
 
   private fallBehind(stalled: boolean): void {
     if (this.state === 'ended') return
-    const { bufferEvents, bufferBytes, heartbeatMs } = this.options
-    const why = stalled
-      ? `this watcher's client took nothing for ${heartbeatMs} ms while its replay waited, and it was closed`
-      : `this watcher fell more than ${bufferEvents} events or ${bufferBytes} bytes behind and was closed`
-    const detail = `${why}; watch again with since=${this.sent}, or list again if that answers 410`
-    this.end(problemEvent(410, 'watch-fell-behind', detail))
+    this.end(fellBehindEvent(this.options, this.sent, stalled))
     this.options.onFellBehind?.(this.sent)
   }
 
@@ -292,9 +285,4 @@ export class Watcher {
     this.sent = last ?? this.sent
     return chunk
   }
-}
-
-/** The final ERROR event of a stream: a problem+json object as its data. */
-function problemEvent(status: number, kind: string, detail: string): string {
-  return sseEvent('ERROR', JSON.stringify(problem(status, kind, detail)))
 }

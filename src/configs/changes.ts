@@ -18,8 +18,9 @@ export interface ChangeEvent {
    */
   previous?: Config
   /**
-   * `JSON.stringify(config)`, when the store has it at hand (live events of both stores): the
-   * read model and the watch frames take it instead of serialising the config again.
+   * `JSON.stringify(config)`, when the store has it at hand (live events of both stores, and
+   * the history's): the read model and the watch frames take it instead of serialising the
+   * config again.
    */
   json?: string
 }

@@ -1,6 +1,7 @@
 /**
  * An `events` row as the change event it records, the same on every backend: a MODIFIED one
- * with the state it replaced, when the row kept it.
+ * with the state it replaced, when the row kept it, and the stored text as the event's `json`
+ * (a replay's frames take it rather than serialise the config again).
  */
 import type { ChangeEvent, ChangePage, ChangePageQuery, ChangeType } from '../configs/config-store.ts'
 import type { Config } from '../configs/model.ts'
@@ -18,6 +19,7 @@ export function changeEventOf(row: EventRowText): ChangeEvent {
     type: row.type,
     config: JSON.parse(row.body) as Config,
     revision: Number(row.revision),
+    json: row.body,
     ...(row.previous === null ? {} : { previous: JSON.parse(row.previous) as Config }),
   }
 }

@@ -18,8 +18,12 @@ export class StalledWatch {
         this.closed = true
         resolve()
       })
+      // The last chunk of a chunked body ends the stream, whether or not the server closes.
+      socket.on('data', (chunk: Buffer) => {
+        this.received.push(chunk)
+        if (endsChunkedBody(this.received)) resolve()
+      })
     })
-    socket.on('data', (chunk: Buffer) => this.received.push(chunk))
   }
 
   /** Opens `GET /configs?watch=true&<query>` and stops reading once the first chunk is in. */
@@ -64,6 +68,13 @@ export class StalledWatch {
   close(): void {
     if (!this.closed) this.socket.destroy()
   }
+}
+
+const LAST_CHUNK = Buffer.from('\r\n0\r\n\r\n')
+
+function endsChunkedBody(received: readonly Buffer[]): boolean {
+  const tail = Buffer.concat(received.slice(-2))
+  return tail.length >= LAST_CHUNK.length && tail.subarray(-LAST_CHUNK.length).equals(LAST_CHUNK)
 }
 
 function dechunk(payload: Buffer): Buffer {

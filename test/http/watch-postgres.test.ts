@@ -1,6 +1,7 @@
-/** The watch API suite on a throwaway PostgreSQL server, one new database per service process. */
+/** The watch API suites on a throwaway PostgreSQL server, one new database per service process. */
 import { afterAll, beforeAll } from 'bun:test'
 import { type PostgresServer, startPostgres } from '../support/postgres.ts'
+import { describeWatchReplay } from './watch-replay-suite.ts'
 import { describeWatchApi } from './watch-suite.ts'
 
 let postgres: PostgresServer
@@ -12,3 +13,4 @@ afterAll(async () => {
 }, 30_000)
 
 describeWatchApi('postgres', () => postgres.createDatabase('watch'))
+describeWatchReplay('postgres', () => postgres.createDatabase('watch'))

@@ -13,6 +13,7 @@ import {
 } from '../../src/configs/config-store.ts'
 import type { Config } from '../../src/configs/model.ts'
 import { RevisionNotReachedError } from '../../src/configs/revision-rules.ts'
+import { allChangesAfter } from './changes.ts'
 import type { OpenOptions, StoreFixture, TestStore } from './contract.ts'
 
 const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
@@ -258,7 +259,7 @@ export function describeHistoryContract(backend: string, makeFixture: () => Prom
           revisions.push((await small.replace(config('w', { v }), {}, by('a'))).stored.revision)
         await small.pruneHistory()
         expect((await history(small, 'w')).map((e) => e.revision)).toEqual(revisions.slice(4).reverse())
-        const replay = await small.eventsSince(revisions[3] as number)
+        const replay = await allChangesAfter(small, revisions[3] as number)
         expect(replay.map((e) => e.revision)).toEqual(revisions.slice(4))
       })
 

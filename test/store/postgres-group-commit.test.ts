@@ -17,6 +17,7 @@ import type { Config } from '../../src/configs/model.ts'
 import { MAX_BATCH } from '../../src/store/postgres/group-commit.ts'
 import { PostgresConfigStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.ts'
 import { type PostgresServer, startPostgres } from '../support/postgres.ts'
+import { allChangesAfter } from './changes.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
@@ -106,7 +107,7 @@ describe('PostgreSQL group commit', () => {
       expect(values[5]).toBeInstanceOf(PreconditionFailedError)
       expect(values[6]).toEqual({ config: config('c', { v: 1 }), revision: r + 3 })
 
-      const events = await store.eventsSince(r)
+      const events = await allChangesAfter(store, r)
       expect(events.map((e) => [e.type, e.revision, e.config, e.previous])).toEqual([
         ['ADDED', r + 1, config('b', { v: 1 }), undefined],
         ['MODIFIED', r + 2, config('a', { v: 1 }), config('a', { v: 0 })],
@@ -144,7 +145,7 @@ describe('PostgreSQL group commit', () => {
         'x-1',
         'x-2',
       ])
-      expect((await store.eventsSince(first.revision)).map((e) => e.revision)).toEqual([
+      expect((await allChangesAfter(store, first.revision)).map((e) => e.revision)).toEqual([
         first.revision + 1,
         first.revision + 2,
       ])
@@ -218,7 +219,7 @@ describe('PostgreSQL group commit', () => {
       expect(acknowledged).toBe(3 * 4 * 8)
       // Every revision after the start is one event, and each increment's event carries the
       // state it replaced: the value just below its own.
-      const events = (await replicas[2]?.eventsSince(start?.revision as number)) ?? []
+      const events = await allChangesAfter(replicas[2] as PostgresConfigStore, start?.revision as number)
       expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => (start?.revision as number) + 1 + i))
       expect(events.length + 1).toBe((await replicas[2]?.countHistory()) as number)
       for (const event of events.filter((e) => e.config.dcname === 'counter')) {

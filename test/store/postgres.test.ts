@@ -18,6 +18,7 @@ import { MIGRATIONS, migrate } from '../../src/store/postgres/postgres-migration
 import { PostgresConfigStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.ts'
 import { type PostgresServer, startPostgres } from '../support/postgres.ts'
 import { type RunningServer, startServer } from '../support/server.ts'
+import { allChangesAfter } from './changes.ts'
 import { describeConfigStoreContract, type StoreFixture } from './contract.ts'
 import { describeHistoryContract } from './history-contract.ts'
 
@@ -228,8 +229,8 @@ describe('PostgreSQL store', () => {
       expect(await store.getAt('old', 3)).toEqual({ config: config('old', { team: 'o' }), revision: 1 })
       expect(await entries('a')).toEqual([['MODIFIED', 3, 'unknown']])
       await expect(store.getAt('a', 2)).rejects.toBeInstanceOf(RevisionCompactedError)
-      await expect(store.eventsSince(1)).rejects.toBeInstanceOf(HistoryCompactedError)
-      expect((await store.eventsSince(2)).map((e) => e.revision)).toEqual([3])
+      await expect(allChangesAfter(store, 1)).rejects.toBeInstanceOf(HistoryCompactedError)
+      expect((await allChangesAfter(store, 2)).map((e) => e.revision)).toEqual([3])
       const next = await store.replace(config('a', { team: 'y' }), {}, author)
       expect(await entries('a')).toEqual([
         ['MODIFIED', next.stored.revision, 'test'],
@@ -354,7 +355,7 @@ describe('PostgreSQL store', () => {
       await sql`INSERT INTO events (revision, type, dcname, body) VALUES (${blind}, 'MODIFIED', 'a', '{"dcname":"a","metadata":{"v":2}}')`
       await sql`UPDATE configs SET body = '{"dcname":"a","metadata":{"v":2}}', revision = ${blind} WHERE dcname = 'a'`
       const modified = await store.update('a', (c) => ({ ...c, metadata: { v: 3 } }), {}, author)
-      const events = await store.eventsSince(created.revision)
+      const events = await allChangesAfter(store, created.revision)
       expect(events.map((e) => [e.revision, e.previous?.metadata])).toEqual([
         [blind, undefined],
         [modified.revision, { v: 2 }],
@@ -445,11 +446,16 @@ describe('PostgreSQL store', () => {
       const released = new Promise<void>((resolve) => {
         release = resolve
       })
+      let locked = () => {}
+      const lockTaken = new Promise<void>((resolve) => {
+        locked = resolve
+      })
       const holding = blocker.begin(async (tx) => {
         await tx`UPDATE store_state SET revision = revision`
+        locked()
         await Promise.race([released, Bun.sleep(5000)])
       })
-      await Bun.sleep(100)
+      await lockTaken
       const started = Date.now()
       // The second waits in this replica's write queue behind the first: that wait counts too.
       const outcomes = await Promise.allSettled([2, 3].map((v) => store.replace(config('slow', { v }), {}, author)))

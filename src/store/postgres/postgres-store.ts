@@ -16,8 +16,9 @@
  */
 import postgres, { type Sql } from 'postgres'
 import {
-  type ChangeEvent,
   type ChangeListener,
+  type ChangePage,
+  type ChangePageQuery,
   type ChangeType,
   type ConfigStore,
   ConflictError,
@@ -35,7 +36,7 @@ import {
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
 import { checkRollback, rollbackWrite } from '../../configs/revision-rules.ts'
-import { changeEventOf } from '../change-event.ts'
+import { changePageOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
 import { GroupCommit } from './group-commit.ts'
 import { PostgresChangeFeed } from './postgres-changes.ts'
@@ -59,8 +60,8 @@ import {
   putConfig,
   revisionOf,
   type Slot,
+  selectChangesAfter,
   selectConfig,
-  selectEventsAfter,
   selectPage,
   toStored,
 } from './postgres-queries.ts'
@@ -236,11 +237,11 @@ export class PostgresConfigStore implements ConfigStore {
     return this.pruning.pass()
   }
 
-  async eventsSince(since: number): Promise<ChangeEvent[]> {
-    const rows = await this.query(() => selectEventsAfter(this.sql, since, this.historySize))
+  async changesAfter(query: ChangePageQuery): Promise<ChangePage> {
+    const rows = await this.query(() => selectChangesAfter(this.sql, query, this.historySize))
     const compactedThrough = Number(rows[0]?.compacted_through ?? 0)
-    if (since < compactedThrough) throw new HistoryCompactedError(since, compactedThrough)
-    return rows.filter((row) => row.revision !== null).map(changeEventOf)
+    if (query.after < compactedThrough) throw new HistoryCompactedError(query.after, compactedThrough)
+    return changePageOf(rows, query)
   }
 
   subscribe(listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void): () => void {

@@ -68,9 +68,11 @@ interface Asset {
 }
 
 /** The page, the document and the page's files: open to everyone (the plugin registers the first two). */
-export const DOCS_ROUTES: RouteDeclaration[] = [DOCS_PATH, SPEC_PATH, ...ASSET_NAMES.map(assetPath)].map(
-  (path) => ({ method: 'GET', path, access: OPEN }),
-)
+export const DOCS_ROUTES: RouteDeclaration[] = [DOCS_PATH, SPEC_PATH, ...ASSET_NAMES.map(assetPath)].map((path) => ({
+  method: 'GET',
+  path,
+  access: OPEN,
+}))
 
 function assetPath(name: string): string {
   return `${ASSETS_PATH}/${name}`

@@ -18,8 +18,8 @@ import { dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Elysia } from 'elysia'
 import { ProblemError } from '../problem.ts'
-import { pagePolicy } from '../security-headers.ts'
 import { OPEN, type RouteDeclaration } from '../route-access.ts'
+import { pagePolicy } from '../security-headers.ts'
 
 export const CONSOLE_PATH = '/ui'
 export const ROOT_PATH = '/'
@@ -29,11 +29,13 @@ const CONFIG_PAGE_PATH = `${CONSOLE_PATH}/configs/:dcname` as const
 const ASSETS_ROUTE = `${CONSOLE_ASSETS_PATH}/*` as const
 
 /** The page, its files and `/` (which only sends a browser on to the page): open to everyone (see above). */
-export const CONSOLE_ROUTES: RouteDeclaration[] = [ROOT_PATH, CONSOLE_PATH, CONFIG_PAGE_PATH, ASSETS_ROUTE].map((path) => ({
-  method: 'GET',
-  path,
-  access: OPEN,
-}))
+export const CONSOLE_ROUTES: RouteDeclaration[] = [ROOT_PATH, CONSOLE_PATH, CONFIG_PAGE_PATH, ASSETS_ROUTE].map(
+  (path) => ({
+    method: 'GET',
+    path,
+    access: OPEN,
+  }),
+)
 
 const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',

@@ -9,7 +9,7 @@ TOOLS_BUN := .tools/node_modules/.bin/bun
 BUN := $(or $(shell command -v bun 2>/dev/null),$(TOOLS_BUN))
 BIN := node_modules/.bin
 
-.PHONY: help install run run-deno test check test-bun test-deno readme clean
+.PHONY: help install run run-deno test test-fast check test-bun test-deno readme clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -29,22 +29,58 @@ run: install ## Run the service on SQLite (./data/configs.db) at SERVE_PORT (499
 run-deno: install ## Run the same service on Deno (package.json's start:deno, the one Deno command line)
 	$(BUN) run start:deno
 
+# The checks are independent of each other: they run side by side, each one's output printed
+# together when it ends, and check fails when any of them does.
+CHECKS := check-types check-console-types check-deno check-lint check-layout
+.PHONY: $(CHECKS)
+
 check: install ## Type-check (tsc, the console's JSDoc-typed modules, deno check), lint/format-check (Biome), src/ layout (dependency direction, file length)
+	@$(MAKE) --no-print-directory -j $(words $(CHECKS)) --output-sync=target $(CHECKS)
+
+check-types:
 	$(BIN)/tsc --noEmit -p .
+check-console-types:
 	$(BIN)/tsc --noEmit -p src/console
+check-deno:
 	$(BIN)/deno check --no-config --node-modules-dir=manual src/main.deno.ts
+check-lint:
 	$(BIN)/biome check .
+check-layout:
 	$(BUN) test/layout/check-layout.ts
+
+# bun test's default of 5 s a test (bunfig.toml does not change it) is too short for a test that
+# starts a service, PostgreSQL or Chromium on a busy machine; tests that promise speed say so.
+BUN_TEST := $(BUN) test --timeout 60000
+
+# The suites that run in the test process alone: no service or tool started, no PostgreSQL, no
+# Chromium (test/support/in-process-only.ts makes starting a process fail). A new suite of that
+# kind belongs here too; the SQLite store contract is left to make test (it waits on fsync).
+FAST_TESTS := test/app test/configs/access.test.ts test/configs/filter-match.test.ts \
+  test/configs/merge-patch.test.ts test/configs/model.test.ts test/configs/prefix-range.test.ts \
+  test/configs/read-model.test.ts test/configs/sorted-names.test.ts test/configs/watch-view.test.ts \
+  test/access/jwt.test.ts test/client/client.test.ts test/console/console-modules.test.ts \
+  test/console/console-routes.test.ts test/http/access-gate.test.ts test/http/health.test.ts \
+  test/http/watch-hub.test.ts test/observability/access-log.test.ts test/observability/id-source.test.ts \
+  test/observability/info-line.test.ts test/observability/metrics.test.ts \
+  test/observability/otel-settings.test.ts test/observability/redact.test.ts \
+  test/observability/request-id.test.ts test/observability/semantic-attributes.test.ts \
+  test/observability/series-histogram.test.ts test/observability/tracing.test.ts test/settings.test.ts \
+  test/store/sqlite-list-scan.test.ts test/store/sqlite-read-snapshot.test.ts \
+  test/support/exposition-parser.test.ts
+
+test-fast: install ## The in-process suites alone (domain, app, access, observability; no process, PostgreSQL or Chromium): seconds, for the inner loop
+	$(BUN_TEST) --preload ./test/support/in-process-only.ts $(FAST_TESTS)
 
 test-bun: install
 	test/support/ensure-postgres.sh
 	test/support/ensure-chromium.sh
 	test/support/ensure-prometheus.sh
-	$(BUN) test
+	test/support/ensure-kubectl.sh
+	$(BUN_TEST)
 
 test-deno: install ## The black-box HTTP suites against Deno-started servers
 	test/support/ensure-postgres.sh
-	TEST_RUNTIME=deno $(BUN) test test/http
+	TEST_RUNTIME=deno $(BUN_TEST) test/http
 
 test: check test-bun test-deno ## Every check and every test (what CI runs)
 

@@ -6,4 +6,5 @@
 import { afterAll } from 'bun:test'
 import { disposeSharedPostgres } from './postgres.ts'
 
-afterAll(disposeSharedPostgres)
+// Removing a cluster that many files made databases in takes a while on a busy disk.
+afterAll(disposeSharedPostgres, 120_000)

@@ -19,13 +19,13 @@ import type { Config } from '../../src/configs/model.ts'
 import { WatchHub } from '../../src/http/watch/watch-hub.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
+import { config } from '../support/configs.ts'
 import { tempDir } from '../support/server.ts'
 import { SseStream, watch } from '../support/sse.ts'
+import { waitFor } from '../support/wait.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
-
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 
 describe('WatchHub', () => {
   let dir: string
@@ -77,8 +77,10 @@ describe('WatchHub', () => {
     expect(written.length).toBeGreaterThan(4)
     const events = await stream.events(written.length)
     expect(events.map((e) => e.revision)).toEqual(written)
-    await Bun.sleep(50)
-    expect(stream.messages.length).toBe(written.length)
+    // Nothing came twice: the next event is a later write's.
+    const later = await store.create(config('later'), author)
+    expect((await stream.events(1)).map((e) => e.revision)).toEqual([later.revision])
+    expect(stream.messages.length).toBe(written.length + 1)
     await slow.closeAll()
   })
 
@@ -137,7 +139,7 @@ describe('WatchHub', () => {
     await open()
     expect(hub.connected()).toBe(2)
     stream.close()
-    await waitFor(() => hub.connected() === 1)
+    await waitFor(() => hub.connected() === 1, 2000)
   })
 
   it('when closeAll runs, then every stream ends after what was queued and new watches get 503', async () => {
@@ -163,7 +165,7 @@ describe('WatchHub', () => {
       await stream.events(1)
       expect(hub.connected()).toBe(1)
       stream.close()
-      await waitFor(() => hub.connected() === 0)
+      await waitFor(() => hub.connected() === 0, 2000)
     } finally {
       await server.stop(true)
     }
@@ -186,12 +188,4 @@ function slowHistory(store: ConfigStore, ms: number): ConfigStore {
       return typeof value === 'function' ? value.bind(target) : value
     },
   })
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition')
-    await Bun.sleep(10)
-  }
 }

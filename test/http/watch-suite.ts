@@ -9,6 +9,7 @@ import { client, expectProblem, type Reply, revisionOf, type Target } from '../s
 import { type RunningServer, type Runtime, startServer } from '../support/server.ts'
 import { openWatch, type SseStream, type WatchEvent, watch } from '../support/sse.ts'
 import { StalledWatch } from '../support/stalled-watch.ts'
+import { waitFor } from '../support/wait.ts'
 
 export interface ServeOptions {
   env?: Record<string, string>
@@ -143,8 +144,11 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
 
       const events = await stream.events(expected.length)
       expect(events.map((e) => e.revision)).toEqual(expected)
-      await Bun.sleep(200)
-      expect(stream.messages.length).toBe(expected.length)
+      // Nothing more came before a write made after them all.
+      const sentinel = await create(unique('sentinel'))
+      const [next] = await stream.events(1)
+      expect(next?.revision).toBe(revisionOf(sentinel))
+      expect(stream.messages.length).toBe(expected.length + 1)
       closeStreams()
     })
 
@@ -217,8 +221,11 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
           ['DELETED', inside, revisionOf(leaves)],
           ['DELETED', outside, deleted],
         ])
-        await Bun.sleep(200)
-        expect(stream.messages.length).toBe(4)
+        // Nothing more came (the write that stayed outside sent nothing) before a later one in view.
+        const sentinel = await create(unique('sentinel'), { team, monitoring: { enabled: true } })
+        const [next] = await stream.events(1)
+        expect([next?.type, next?.revision]).toEqual(['ADDED', revisionOf(sentinel)])
+        expect(stream.messages.length).toBe(5)
         closeStreams()
       })
 
@@ -258,8 +265,12 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
 
         const replay = await track(watch(target.base, `metadata.team=${team}&since=${since}`))
         expect(summary(await replay.events(expected.length))).toEqual(expected)
-        await Bun.sleep(200)
-        expect([live.messages.length, replay.messages.length]).toEqual([expected.length, expected.length])
+        // Nothing more came to either before a later write in the view.
+        const sentinelName = unique('sentinel')
+        const sentinel = await create(sentinelName, { team })
+        const after = [['ADDED', sentinelName, revisionOf(sentinel)]]
+        expect([summary(await live.events(1)), summary(await replay.events(1))]).toEqual([after, after])
+        expect([live.messages.length, replay.messages.length]).toEqual([expected.length + 1, expected.length + 1])
         closeStreams()
       })
 
@@ -279,14 +290,16 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
         const reply = await request('GET', '/metrics')
         return sampleValue(parseExposition(reply.text), 'watchers_connected')
       }
-      const waitForConnected = async (expected: number) => {
-        const deadline = Date.now() + 5000
-        while ((await connected()) !== expected) {
-          if (Date.now() > deadline)
-            throw new Error(`watchers_connected stayed at ${await connected()}, not ${expected}`)
-          await Bun.sleep(20)
-        }
-      }
+      let last: number | undefined
+      const waitForConnected = (expected: number) =>
+        waitFor(
+          async () => {
+            last = await connected()
+            return last === expected
+          },
+          5000,
+          () => `watchers_connected to be ${expected}; it stayed at ${last}`,
+        )
       closeStreams()
       await waitForConnected(0)
       const first = await track(watch(target.base))

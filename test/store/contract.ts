@@ -15,6 +15,8 @@ import {
   StoreUnavailableError,
 } from '../../src/configs/config-store.ts'
 import type { Config } from '../../src/configs/model.ts'
+import { config } from '../support/configs.ts'
+import { waitFor } from '../support/wait.ts'
 import { allChangesAfter } from './changes.ts'
 
 /** Who the writes of this file are recorded as. */
@@ -38,8 +40,6 @@ export interface StoreFixture {
   /** Removes the database. */
   dispose(): Promise<void>
 }
-
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 
 export function describeConfigStoreContract(backend: string, makeFixture: () => Promise<StoreFixture>) {
   describe(`ConfigStore contract: ${backend}`, () => {
@@ -473,12 +473,4 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
       await store.ping()
     })
   })
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition')
-    await Bun.sleep(10)
-  }
 }

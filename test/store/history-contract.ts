@@ -13,10 +13,11 @@ import {
 } from '../../src/configs/config-store.ts'
 import type { Config } from '../../src/configs/model.ts'
 import { RevisionNotReachedError } from '../../src/configs/revision-rules.ts'
+import { config } from '../support/configs.ts'
+import { waitFor } from '../support/wait.ts'
 import { allChangesAfter } from './changes.ts'
 import type { OpenOptions, StoreFixture, TestStore } from './contract.ts'
 
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 const by = (actor: string, requestId = `req-${actor}`): WriteMeta => ({ actor, requestId })
 const DAY = 86_400_000
 
@@ -285,12 +286,4 @@ export function describeHistoryContract(backend: string, makeFixture: () => Prom
       }, 120_000)
     })
   })
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition')
-    await Bun.sleep(10)
-  }
 }

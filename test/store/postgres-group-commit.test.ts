@@ -4,7 +4,7 @@
  * database refuses), the transaction as a whole fails as unavailable when its connection dies,
  * and across replicas no acknowledged write is lost and revisions stay consecutive.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { beforeAll, describe, expect, it } from 'bun:test'
 import postgres from 'postgres'
 import {
   type ChangeEvent,
@@ -13,24 +13,21 @@ import {
   PreconditionFailedError,
   StoreUnavailableError,
 } from '../../src/configs/config-store.ts'
-import type { Config } from '../../src/configs/model.ts'
 import { MAX_BATCH } from '../../src/store/postgres/group-commit.ts'
 import { PostgresConfigStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.ts'
-import { type PostgresServer, startPostgres } from '../support/postgres.ts'
+import { config } from '../support/configs.ts'
+import { type SharedPostgres, sharedPostgres } from '../support/postgres.ts'
+import { waitFor } from '../support/wait.ts'
 import { allChangesAfter } from './changes.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
 
-let server: PostgresServer
+let server: SharedPostgres
 beforeAll(async () => {
-  server = await startPostgres()
+  server = await sharedPostgres()
 }, 60_000)
-afterAll(async () => {
-  await server?.dispose()
-}, 30_000)
 
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 const fast: Partial<PostgresStoreOptions> = { connectTimeoutMs: 2000, connectRetries: 0, feedRetryMs: 100 }
 const asRole = (url: string, role: string) => url.replace('//postgres@', `//${role}@`)
 
@@ -119,7 +116,7 @@ describe('PostgreSQL group commit', () => {
       ])
       expect((await store.history('b', { limit: 10 })).entries.map((e) => e.revision)).toEqual([r + 1])
       expect(await store.currentRevision()).toBe(r + 3)
-      await waitFor(() => seen.length >= 4)
+      await waitFor(() => seen.length >= 4, 10_000)
       expect(seen.map((e) => e.revision)).toEqual([r, r + 1, r + 2, r + 3])
     } finally {
       await store.close()
@@ -230,11 +227,3 @@ describe('PostgreSQL group commit', () => {
     }
   }, 60_000)
 })
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition')
-    await Bun.sleep(20)
-  }
-}

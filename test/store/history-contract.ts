@@ -11,7 +11,6 @@ import {
   RevisionCompactedError,
   type WriteMeta,
 } from '../../src/configs/config-store.ts'
-import type { Config } from '../../src/configs/model.ts'
 import { RevisionNotReachedError } from '../../src/configs/revision-rules.ts'
 import { config } from '../support/configs.ts'
 import { waitFor } from '../support/wait.ts'

@@ -37,6 +37,7 @@ import type { Config } from '../../configs/model.ts'
 import { checkRevisionReached, checkRollback, rollbackWrite } from '../../configs/revision-rules.ts'
 import { changePageOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
+import { ChangeListeners } from './change-listeners.ts'
 import { GroupCommit } from './group-commit.ts'
 import { openChecked } from './integrity.ts'
 import { ListScan } from './list-scan.ts'
@@ -53,7 +54,7 @@ export class SqliteConfigStore implements ConfigStore {
   private readonly db: SqliteDatabase
   private readonly historySize: number
   private readonly statements: ReturnType<typeof prepareStatements>
-  private readonly listeners = new Set<ChangeListener>()
+  private readonly listeners = new ChangeListeners()
   private readonly lists: ListScan
   private readonly snapshot: TurnSnapshot
   private readonly commits: GroupCommit
@@ -216,8 +217,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   subscribe(listener: ChangeListener): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
+    return this.listeners.subscribe(listener)
   }
 
   async currentRevision(): Promise<number> {
@@ -272,13 +272,7 @@ export class SqliteConfigStore implements ConfigStore {
   private publish(events: ChangeEvent[]): void {
     for (const event of events) {
       this.pruning.wrote(event.config.dcname)
-      for (const listener of this.listeners) {
-        try {
-          listener(event)
-        } catch {
-          // A failing watcher must never fail the write that already committed.
-        }
-      }
+      this.listeners.publish(event)
     }
   }
 

@@ -123,7 +123,7 @@ cli: dist/configctl ## Build dist/configctl, the command-line client, as one exe
 dist/configctl: node_modules/.installed $(CLI_SOURCES)
 	$(BUN) build --compile --minify --sourcemap=none src/cli/configctl.ts --outfile $@
 
-# Container image and Kubernetes (kustomize/, README "Deploy to Kubernetes").
+# Container image and Kubernetes (kustomize/, docs/KUBERNETES.md).
 IMAGE ?= config-service:dev
 .PHONY: docker-build deploy-minikube undeploy-minikube smoke
 

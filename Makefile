@@ -82,7 +82,7 @@ test-fast: install ## The in-process suites alone (domain, app, access, observab
 	$(BUN_TEST) --preload ./test/support/in-process-only.ts $(FAST_TESTS)
 
 # What the suites need besides the locked dependencies, installed where missing (README "Tests").
-test-tools:
+test-tools: ## Install what the suites need where missing (PostgreSQL, Chromium, Prometheus, kubectl)
 	test/support/ensure-postgres.sh
 	test/support/ensure-chromium.sh
 	test/support/ensure-prometheus.sh

@@ -6,7 +6,7 @@
 #
 # JAEGER=1 uses overlays/minikube-jaeger (the same plus Jaeger all-in-one); MONITORING=1 uses
 # overlays/minikube-monitoring (the same plus the monitoring component; needs the Prometheus
-# Operator's CRDs, see README). The overlays need nothing generated: `kubectl apply -k` works alone.
+# Operator's CRDs, see docs/KUBERNETES.md). The overlays need nothing generated: `kubectl apply -k` works alone.
 # kubectl always targets minikube's own context, whatever the current context is.
 set -euo pipefail
 

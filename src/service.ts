@@ -70,14 +70,19 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   const watch = new WatchHub(store, {
     heartbeatMs: settings.watchHeartbeatMs,
     bufferEvents: settings.watchBufferEvents,
+    bufferBytes: settings.watchBufferBytes,
     holdOpen: options.holdWatchOpen,
     streamKind: options.watchStreamKind,
     onFellBehind: (lastSent) => {
       metrics.watcherDropped()
-      logger.warn({ lastSentRevision: lastSent, bufferEvents: settings.watchBufferEvents }, 'watcher fell behind')
+      const { watchBufferEvents: bufferEvents, watchBufferBytes: bufferBytes } = settings
+      logger.warn({ lastSentRevision: lastSent, bufferEvents, bufferBytes }, 'watcher fell behind')
     },
   })
-  metrics.setWatcherSource(() => watch.connected())
+  metrics.setWatcherSource(
+    () => watch.connected(),
+    () => watch.heldBytes(),
+  )
   const readiness = new Readiness()
   const app = createApp({
     store,

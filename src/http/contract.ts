@@ -58,7 +58,7 @@ export function defineRoute<const Contract extends RouteContract>(contract: Cont
 /**
  * Response schemas type the handler, but Elysia does not check each answer against them at run
  * time: that cost more than the few percent it is worth on the read path (bench/README.md).
- * Every answer of the HTTP suite is checked against them instead (test/docs/contracts.test.ts).
+ * Every answer of the HTTP suite is checked against them instead (test/http/contracts.test.ts).
  * `noValidate` is Elysia's marker for this; the document is made from the contract's own schemas.
  */
 function unchecked<Schema extends TSchema>(schema: Schema): Schema {

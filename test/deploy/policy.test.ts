@@ -51,7 +51,7 @@ const OTEL_STANDARD = new Set([
 ])
 const KNOWN_VARIABLES = new Set<string>([...SETTING_NAMES, ...OTEL_STANDARD])
 
-/** Secrets the production overlay expects the operator to have created (README tells how). */
+/** Secrets the production overlay expects the operator to have created (docs/KUBERNETES.md tells how). */
 const OPERATOR_SECRETS = [
   'config-service-database',
   'config-service-api-token',
@@ -492,9 +492,9 @@ describe.skipIf(!kubectl)('manifest policy', () => {
       expect(objectsOf('overlays/minikube').filter((o) => o.apiVersion.startsWith('monitoring.coreos.com'))).toEqual([])
     })
 
-    it('when the README tells the operator what to create, then it names every Secret production expects', () => {
-      const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-      const missing = OPERATOR_SECRETS.filter((name) => !new RegExp(`create secret \\w+ ${name}`).test(readme))
+    it('when docs/KUBERNETES.md tells the operator what to create, then it names every Secret production expects', () => {
+      const guide = readFileSync(join(ROOT, 'docs', 'KUBERNETES.md'), 'utf8')
+      const missing = OPERATOR_SECRETS.filter((name) => !new RegExp(`create secret \\w+ ${name}`).test(guide))
       expect(missing).toEqual([])
     })
   })

@@ -1,7 +1,7 @@
 /**
  * The production alerts, checked with the real promtool: the rendered rules load, each alert
  * fires and stays quiet where it should on synthetic series (alerts.promtest.yaml), each has
- * a runbook in the README, and each reads only series that exist.
+ * a runbook in docs/OPERATIONS.md, and each reads only series that exist.
  */
 import { beforeAll, describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
@@ -71,9 +71,9 @@ describe('production alerts', () => {
     ])
   })
 
-  it('when an alert fires, then the README has its runbook under its name', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-    const runbook = readme.slice(readme.indexOf('### Runbook'))
+  it('when an alert fires, then docs/OPERATIONS.md has its runbook under its name', () => {
+    const operations = readFileSync(join(ROOT, 'docs', 'OPERATIONS.md'), 'utf8')
+    const runbook = operations.slice(operations.indexOf('\n## Runbook\n'))
     const missing = rules
       .filter((rule) => !runbook.includes(`\n**${rule.alert}** (${rule.labels.severity}).`))
       .map((rule) => rule.alert)

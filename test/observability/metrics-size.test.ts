@@ -2,7 +2,7 @@
  * How big /metrics gets, on a real Bun and a real Deno process. The exposition grows by one
  * histogram series (17 lines) per (method, route, status) answered and one per store operation
  * used; it stays bounded because route and method labels come from closed sets. These are the
- * figures the README gives.
+ * figures docs/OPERATIONS.md gives.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { parseExposition, seriesOf } from '../support/exposition-parser.ts'

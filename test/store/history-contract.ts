@@ -11,11 +11,12 @@ import {
   RevisionCompactedError,
   type WriteMeta,
 } from '../../src/configs/config-store.ts'
-import type { Config } from '../../src/configs/model.ts'
 import { RevisionNotReachedError } from '../../src/configs/revision-rules.ts'
+import { config } from '../support/configs.ts'
+import { waitFor } from '../support/wait.ts'
+import { allChangesAfter } from './changes.ts'
 import type { OpenOptions, StoreFixture, TestStore } from './contract.ts'
 
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 const by = (actor: string, requestId = `req-${actor}`): WriteMeta => ({ actor, requestId })
 const DAY = 86_400_000
 
@@ -258,7 +259,7 @@ export function describeHistoryContract(backend: string, makeFixture: () => Prom
           revisions.push((await small.replace(config('w', { v }), {}, by('a'))).stored.revision)
         await small.pruneHistory()
         expect((await history(small, 'w')).map((e) => e.revision)).toEqual(revisions.slice(4).reverse())
-        const replay = await small.eventsSince(revisions[3] as number)
+        const replay = await allChangesAfter(small, revisions[3] as number)
         expect(replay.map((e) => e.revision)).toEqual(revisions.slice(4))
       })
 
@@ -284,12 +285,4 @@ export function describeHistoryContract(backend: string, makeFixture: () => Prom
       }, 120_000)
     })
   })
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition')
-    await Bun.sleep(10)
-  }
 }

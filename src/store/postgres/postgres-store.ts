@@ -16,8 +16,9 @@
  */
 import postgres, { type Sql } from 'postgres'
 import {
-  type ChangeEvent,
   type ChangeListener,
+  type ChangePage,
+  type ChangePageQuery,
   type ChangeType,
   type ConfigStore,
   ConflictError,
@@ -37,7 +38,7 @@ import { writeOrDryRun } from '../../configs/dry-run.ts'
 import type { Config } from '../../configs/model.ts'
 import { checkRollback, rollbackWrite } from '../../configs/revision-rules.ts'
 import { SchemaValidators } from '../../configs/schema-validator.ts'
-import { changeEventOf } from '../change-event.ts'
+import { changePageOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
 import { GroupCommit } from './group-commit.ts'
 import { PostgresChangeFeed } from './postgres-changes.ts'
@@ -60,8 +61,8 @@ import {
   putConfig,
   revisionOf,
   type Slot,
+  selectChangesAfter,
   selectConfig,
-  selectEventsAfter,
   selectPage,
   slotFor,
   toStored,
@@ -242,11 +243,11 @@ export class PostgresConfigStore implements ConfigStore {
     return this.pruning.pass()
   }
 
-  async eventsSince(since: number): Promise<ChangeEvent[]> {
-    const rows = await this.query(() => selectEventsAfter(this.sql, since, this.historySize))
+  async changesAfter(query: ChangePageQuery): Promise<ChangePage> {
+    const rows = await this.query(() => selectChangesAfter(this.sql, query, this.historySize))
     const compactedThrough = Number(rows[0]?.compacted_through ?? 0)
-    if (since < compactedThrough) throw new HistoryCompactedError(since, compactedThrough)
-    return rows.filter((row) => row.revision !== null).map(changeEventOf)
+    if (query.after < compactedThrough) throw new HistoryCompactedError(query.after, compactedThrough)
+    return changePageOf(rows, query)
   }
 
   subscribe: ConfigStore['subscribe'] = (...args) => this.feed.subscribe(...args)

@@ -22,7 +22,7 @@ import {
   storedSchemaOf,
   type ViolatorReport,
 } from '../../configs/schema-model.ts'
-import type { SchemaValidators } from '../../configs/schema-validator.ts'
+import { SchemaValidators } from '../../configs/schema-validator.ts'
 import { collectViolators, withSchema } from '../../configs/schema-violators.ts'
 import type { SqliteDatabase } from './sqlite-driver.ts'
 
@@ -35,10 +35,12 @@ interface StoreAccess {
 export class SqliteSchemas implements SchemaStore {
   private readonly statements
 
+  /** Compiled schemas of this handle, by revision. */
+  private readonly validators = new SchemaValidators()
+
   constructor(
     db: SqliteDatabase,
     private readonly access: StoreAccess,
-    private readonly validators: SchemaValidators,
   ) {
     this.statements = {
       get: db.prepare('SELECT name, prefix, mode, source, revision FROM schemas WHERE name = ?'),

@@ -1,8 +1,7 @@
 /**
  * ConfigStore on one SQLite file. Every write is one IMMEDIATE transaction that takes the next
- * store-wide revision from the `events` table (which is also the watch history and the history
- * of each config), so revisions strictly increase and a read-modify-write cannot interleave
- * with another writer.
+ * store-wide revision from the `events` table (also the watch history and each config's history),
+ * so revisions strictly increase and a read-modify-write cannot interleave with another writer.
  * WAL with synchronous=FULL: a write acknowledged to the client survives kill -9.
  *
  * One module per mechanism: migrations (sqlite-migrations.ts), group commit (group-commit.ts),
@@ -14,6 +13,8 @@ import { dirname } from 'node:path'
 import {
   type ChangeEvent,
   type ChangeListener,
+  type ChangePage,
+  type ChangePageQuery,
   type ChangeType,
   type ConfigStore,
   ConflictError,
@@ -33,9 +34,9 @@ import {
 import { writeOrDryRun } from '../../configs/dry-run.ts'
 import type { Config } from '../../configs/model.ts'
 import { checkRevisionReached, checkRollback, rollbackWrite } from '../../configs/revision-rules.ts'
-import { SchemaValidators } from '../../configs/schema-validator.ts'
-import { changeEventOf, notifyAll } from '../change-event.ts'
+import { changePageOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
+import { ChangeListeners } from './change-listeners.ts'
 import { GroupCommit } from './group-commit.ts'
 import { openChecked } from './integrity.ts'
 import { ListScan } from './list-scan.ts'
@@ -45,7 +46,7 @@ import { SqliteHistory } from './sqlite-history.ts'
 import { migrate } from './sqlite-migrations.ts'
 import type { SqliteStoreOptions } from './sqlite-options.ts'
 import { SqliteSchemas } from './sqlite-schemas.ts'
-import { appendEvent, type EventRow, prepareStatements, type Row, toStored } from './sqlite-statements.ts'
+import { appendEvent, type PageRow, prepareStatements, type Row, toStored } from './sqlite-statements.ts'
 import { WriteDurability } from './write-durability.ts'
 
 export class SqliteConfigStore implements ConfigStore {
@@ -54,7 +55,7 @@ export class SqliteConfigStore implements ConfigStore {
   private readonly db: SqliteDatabase
   private readonly historySize: number
   private readonly statements: ReturnType<typeof prepareStatements>
-  private readonly listeners = new Set<ChangeListener>()
+  private readonly listeners = new ChangeListeners()
   private readonly lists: ListScan
   private readonly snapshot: TurnSnapshot
   private readonly commits: GroupCommit
@@ -76,8 +77,7 @@ export class SqliteConfigStore implements ConfigStore {
     migrate(this.db)
     this.statements = prepareStatements(this.db)
     this.lists = new ListScan(this.db)
-    const schemaAccess = { read: this.read.bind(this), write: this.writeOrDryRun.bind(this) }
-    this.schemas = new SqliteSchemas(this.db, schemaAccess, new SchemaValidators())
+    this.schemas = new SqliteSchemas(this.db, { read: this.read.bind(this), write: this.writeOrDryRun.bind(this) })
     this.entries = new SqliteHistory(this.db, { ...options, historySize: this.historySize, now: this.now })
     const snapshots = options.snapshots ?? new SnapshotGroup()
     this.snapshot = new TurnSnapshot(this.db, snapshots)
@@ -207,18 +207,19 @@ export class SqliteConfigStore implements ConfigStore {
     return this.pruning.pass()
   }
 
-  async eventsSince(since: number): Promise<ChangeEvent[]> {
+  async changesAfter(query: ChangePageQuery): Promise<ChangePage> {
+    const { after, limit, bytes } = query
     return this.read(() => {
       // Replay covers the newest `historySize` writes, and only as far back as nothing was dropped.
       const compactedUpTo = Math.max(this.entries.droppedThrough(), this.newestRevision() - this.historySize, 0)
-      if (since < compactedUpTo) throw new HistoryCompactedError(since, compactedUpTo)
-      return (this.statements.eventsAfter.all(since) as EventRow[]).map(changeEventOf)
+      if (after < compactedUpTo) throw new HistoryCompactedError(after, compactedUpTo)
+      const rows = this.statements.changesAfter.all(after, limit + 1, bytes) as PageRow[]
+      return changePageOf(rows, query)
     })
   }
 
   subscribe(listener: ChangeListener): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
+    return this.listeners.subscribe(listener)
   }
 
   async currentRevision(): Promise<number> {
@@ -270,7 +271,7 @@ export class SqliteConfigStore implements ConfigStore {
   private publish(events: ChangeEvent[]): void {
     for (const event of events) {
       this.pruning.wrote(event.config.dcname)
-      notifyAll(this.listeners, event)
+      this.listeners.publish(event)
     }
   }
 

@@ -8,6 +8,7 @@
  * query (so pages stay full), and POST checks the dcname its body names.
  */
 import { Elysia, getSchemaValidator } from 'elysia'
+import { narrowPrefixes } from '../../configs/access.ts'
 import { type ConfigStore, NotFoundError, type StoredConfig, type WriteMeta } from '../../configs/config-store.ts'
 import { applyMergePatch } from '../../configs/merge-patch.ts'
 import {
@@ -78,8 +79,8 @@ export function configRoutes(
   /** `ignore`: parameters already handled (a `watch=false` on GET /configs asks for a plain list). */
   const list = async ({ request, access }: ListContext, ignore: readonly string[] = []) => {
     const url = new URL(request.url)
-    const query = parseListQuery(url.searchParams, ignore)
-    const page = await store.list({ ...query, prefixes: access.prefixes })
+    const { prefix, ...query } = parseListQuery(url.searchParams, ignore)
+    const page = await store.list({ ...query, prefixes: narrowPrefixes(access.prefixes, prefix) })
     const headers: Record<string, string> = { 'x-revision': String(page.revision) }
     const last = page.items.at(-1)
     if (page.more && last) {
@@ -98,7 +99,8 @@ export function configRoutes(
       ({ request, access }) => {
         const params = new URL(request.url).searchParams
         if (!wantsWatch(params)) return list({ request, access }, ['watch'])
-        const watchRequest = { ...parseWatchRequest(params, request.headers), prefixes: access.prefixes }
+        const asked = parseWatchRequest(params, request.headers)
+        const watchRequest = { ...asked, prefixes: narrowPrefixes(access.prefixes, asked.prefix) }
         return watch.open(watchRequest, request, request.method === 'HEAD')
       },
       routeHook(listConfigs),

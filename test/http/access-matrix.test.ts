@@ -272,7 +272,9 @@ describe('access matrix: prefix=', () => {
   const namesOf = async (reply: Response) => ((await reply.json()) as { dcname: string }[]).map((c) => c.dcname)
   beforeAll(async () => {
     for (const dcname of [`${PREFIX}pfx-1`, `${PREFIX}sub-1`, 'team-b-pfx-1', 'teamster-1']) {
-      expect((await asAdmin(services.open, 'POST', '/configs', { dcname, metadata: { matrix: true } })).status).toBe(201)
+      expect((await asAdmin(services.open, 'POST', '/configs', { dcname, metadata: { matrix: true } })).status).toBe(
+        201,
+      )
     }
   })
 

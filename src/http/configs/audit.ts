@@ -24,6 +24,8 @@ export interface AuditEntry {
   status: number
   /** The revision written: only when the write succeeded. */
   revision?: number
+  /** A rollback's: the revision whose state it restores (or, refused, would have), from its body. */
+  rollbackOf?: number
   requestId: string
   /** The trace the request's access line and spans name; null when the app is not observed. */
   traceId: string | null
@@ -91,6 +93,8 @@ export function auditTrail(deps: AuditDeps) {
     }
     const revision = status >= 200 && status < 300 ? writtenRevision(request, set.headers.etag) : undefined
     if (revision !== undefined) entry.revision = revision
+    const rollbackOf = action === 'rollback' ? bodyRevision(body) : undefined
+    if (rollbackOf !== undefined) entry.rollbackOf = rollbackOf
     return entry
   }
 
@@ -110,6 +114,10 @@ export function auditTrail(deps: AuditDeps) {
 /** The body as the app already parsed it (it is never read twice); absent when it did not parse. */
 function bodyDcname(body: unknown): string | null {
   return isObject(body) && typeof body.dcname === 'string' ? body.dcname : null
+}
+
+function bodyRevision(body: unknown): number | undefined {
+  return isObject(body) && Number.isSafeInteger(body.revision) ? (body.revision as number) : undefined
 }
 
 function writtenRevision(request: Request, etag: unknown): number | undefined {

@@ -23,6 +23,7 @@ export type EventRow = {
   body: string
   previous: string | null
   revision: string | null
+  rollback_of: string | null
 }
 
 export function toStored(row: Row): StoredConfig {
@@ -64,7 +65,7 @@ export async function countConfigs(sql: Sql): Promise<number> {
 export async function selectEventsAfter(sql: Sql, since: number, historySize: number): Promise<EventRow[]> {
   return sql<EventRow[]>`
     SELECT greatest(s.compacted_through, s.revision - ${historySize}, 0) AS compacted_through,
-           e.type, e.body::text, e.previous::text, e.revision
+           e.type, e.body::text, e.previous::text, e.revision, e.rollback_of
     FROM store_state s LEFT JOIN events e ON e.revision > ${since}
     ORDER BY e.revision`
 }
@@ -119,9 +120,9 @@ export async function putConfig(
       ON CONFLICT (dcname) DO UPDATE SET body = excluded.body, revision = excluded.revision
     ),
     event AS (
-      INSERT INTO events (revision, type, dcname, body, previous, time, actor, request_id)
+      INSERT INTO events (revision, type, dcname, body, previous, time, actor, request_id, rollback_of)
       VALUES (${slot.revision}, ${type}, ${config.dcname}, ${body}::text::json, ${previous},
-              to_timestamp(${timeMs}::float8 / 1000), ${meta.actor}, ${meta.requestId})
+              to_timestamp(${timeMs}::float8 / 1000), ${meta.actor}, ${meta.requestId}, ${meta.rollbackOf ?? null})
     )
     SELECT pg_notify(${CHANGES_CHANNEL}, ${String(slot.revision)})`
 }

@@ -4,7 +4,13 @@ import type { Config } from '../../configs/model.ts'
 import type { SqliteDatabase } from './sqlite-driver.ts'
 
 export type Row = { body: string; revision: number }
-export type EventRow = { type: ChangeType; body: string; previous: string | null; revision: number }
+export type EventRow = {
+  type: ChangeType
+  body: string
+  previous: string | null
+  revision: number
+  rollback_of: number | null
+}
 
 export function prepareStatements(db: SqliteDatabase) {
   return {
@@ -17,10 +23,13 @@ export function prepareStatements(db: SqliteDatabase) {
     ),
     remove: db.prepare('DELETE FROM configs WHERE dcname = ?'),
     appendEvent: db.prepare(
-      `INSERT INTO events (type, dcname, body, previous, time, actor, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO events (type, dcname, body, previous, time, actor, request_id, rollback_of)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        RETURNING revision`,
     ),
-    eventsAfter: db.prepare('SELECT type, body, previous, revision FROM events WHERE revision > ? ORDER BY revision'),
+    eventsAfter: db.prepare(
+      'SELECT type, body, previous, revision, rollback_of FROM events WHERE revision > ? ORDER BY revision',
+    ),
     currentRevision: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
@@ -42,10 +51,20 @@ interface EventEntry {
   time: number
   actor: string
   requestId: string
+  rollbackOf?: number
 }
 
 export function appendEvent(statements: ReturnType<typeof prepareStatements>, entry: EventEntry): number {
-  const { type, dcname, body, previous, time, actor, requestId } = entry
-  const row = statements.appendEvent.get(type, dcname, body, previous ?? null, time, actor, requestId)
+  const { type, dcname, body, previous, time, actor, requestId, rollbackOf } = entry
+  const row = statements.appendEvent.get(
+    type,
+    dcname,
+    body,
+    previous ?? null,
+    time,
+    actor,
+    requestId,
+    rollbackOf ?? null,
+  )
   return Number((row as { revision: number }).revision)
 }

@@ -38,6 +38,8 @@ export interface WatchOptions {
 export interface WatchEvent {
   type: ChangeType
   revision: number
+  /** A rollback's event: the revision whose state it restored. */
+  rollbackOf?: number
   config: Config
 }
 

@@ -5,12 +5,18 @@
  *
  *   bin/configctl <command> [options]      (dist/configctl, built by `make cli` when out of date)
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { Command, CommanderError, Option } from 'commander'
 import pkg from '../../package.json' with { type: 'json' }
 import { createClient } from '../client/index.ts'
-import { MAX_FILTERS, parseFilterKey } from '../configs/filter-key.ts'
-import { DCNAME_PREFIX_RULE, DCNAME_RULE, isDcname, isDcnamePrefix } from '../configs/model.ts'
 import { apply, diff } from './apply.ts'
+import {
+  collect,
+  dcnameArgument,
+  filterArgument,
+  prefixArgument,
+  revisionArgument,
+  sinceArgument,
+} from './arguments.ts'
 import { del, get, history, list, patch, rollback, watch } from './commands.ts'
 import { readConfigs } from './files.ts'
 import { LastApplied } from './last-applied.ts'
@@ -23,55 +29,10 @@ interface Global {
   token?: string
 }
 
-function revisionArgument(value: string): number {
-  if (!/^\d{1,15}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a revision (1, 2, ...)')
-  return Number(value)
-}
-
-/** As the API's `since`: 0 replays every change the service keeps. */
-function sinceArgument(value: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError('expected a revision (0 replays all the kept history)')
-  return Number(value)
-}
-
-function dcnameArgument(value: string): string {
-  if (!isDcname(value)) throw new InvalidArgumentError(`expected a dcname: ${DCNAME_RULE}`)
-  return value
-}
-
-function prefixArgument(value: string): string {
-  if (!isDcnamePrefix(value)) throw new InvalidArgumentError(`expected the start of a dcname: ${DCNAME_PREFIX_RULE}`)
-  return value
-}
-
 const prefixOption = () =>
   new Option('--prefix <prefix>', 'only configs whose dcname starts with this, e.g. payments-').argParser(
     prefixArgument,
   )
-
-/** Checked as the service checks filters, so a bad one is a usage error found before any request. */
-function filterArgument(value: string, previous: string[] = []): string[] {
-  const at = value.indexOf('=')
-  if (at < 1) throw new InvalidArgumentError('expected key=value, e.g. metadata.team=payments')
-  const key = value.slice(0, at)
-  const parsed = parseFilterKey(key)
-  if ('problem' in parsed) {
-    throw new InvalidArgumentError(
-      parsed.problem === 'unknown'
-        ? `${JSON.stringify(key)} is not a filter: use dcname=<name> or metadata.<path>=<value>`
-        : `${JSON.stringify(key)} is not a path of letters, digits, "-" and "_" segments`,
-    )
-  }
-  if (previous.some((earlier) => earlier.startsWith(`${key}=`))) {
-    throw new InvalidArgumentError(`${JSON.stringify(key)} is filtered on twice`)
-  }
-  if (previous.length >= MAX_FILTERS) throw new InvalidArgumentError(`at most ${MAX_FILTERS} filters are allowed`)
-  return [...previous, value]
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value]
-}
 
 const output = () =>
   new Option('-o, --output <format>', 'how to print the data').choices(FORMATS as string[]).default('table')

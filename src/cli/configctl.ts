@@ -90,7 +90,7 @@ export function program(run: (code: number) => void): Command {
       withClient(async (c, name: string | undefined, o: { revision?: number; prefix?: string; output: Format }) => {
         if (o.prefix === undefined) {
           if (name === undefined)
-            throw new UsageError('get needs a dcname, or --prefix to print the configs starting with it')
+            throw new UsageError("missing required argument 'name' (or --prefix, for every config starting with it)")
           return get(c.client, name, o.revision, o.output)
         }
         if (name !== undefined) throw new UsageError('get takes a dcname or --prefix, not both')

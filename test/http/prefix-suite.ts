@@ -78,7 +78,7 @@ export function describePrefixApi(backend: string, newDatabase: () => Promise<st
         for (const path of ['/configs', '/search']) {
           const reply = await request('GET', `${path}?prefix=${bad}`)
           expectProblem(reply, 400)
-          expect(reply.json.detail).toContain('"prefix"')
+          expect(reply.json.detail).toContain('"prefix" must be')
         }
       }
     })
@@ -101,7 +101,7 @@ export function describePrefixApi(backend: string, newDatabase: () => Promise<st
     it('when a watch gives a bad prefix, then it answers 400 naming the parameter', async () => {
       const reply = await request('GET', '/configs?watch=true&prefix=-x')
       expectProblem(reply, 400)
-      expect(reply.json.detail).toContain('"prefix"')
+      expect(reply.json.detail).toContain('"prefix" must be')
     })
   })
 }

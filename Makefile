@@ -8,11 +8,8 @@ SHELL := /bin/bash
 TOOLS_BUN := .tools/node_modules/.bin/bun
 BUN := $(or $(shell command -v bun 2>/dev/null),$(TOOLS_BUN))
 BIN := node_modules/.bin
-# Tests that start servers (Bun, Deno, PostgreSQL, Chromium) need more than bun test's default 5 s
-# per test on a busy 2-core machine; Bun 1.4 does not read a timeout from bunfig.toml.
-TEST_TIMEOUT := --timeout 60000
 
-.PHONY: help install run run-deno run-postgres test check test-bun test-deno readme clean
+.PHONY: help install run run-deno run-postgres test test-fast check test-tools test-bun test-deno readme clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -42,24 +39,66 @@ run-deno: install ## Run the same service on Deno (package.json's start:deno, th
 run-postgres: install ## A throwaway PostgreSQL and two replicas on it (PORTS="4999 5000"); Ctrl-C stops all and removes it
 	$(BUN) scripts/run-postgres.ts
 
+# The checks are independent of each other: they run side by side, each one's output printed
+# together when it ends, and check fails when any of them does.
+CHECKS := check-types check-console-types check-deno check-lint check-layout
+.PHONY: $(CHECKS)
+
 check: install ## Type-check (tsc, the console's JSDoc-typed modules, deno check), lint/format-check (Biome), src/ layout (dependency direction, file length)
+	@MAKEFLAGS= $(MAKE) --no-print-directory -j $(words $(CHECKS)) --output-sync=target $(CHECKS)
+
+check-types:
 	$(BIN)/tsc --noEmit -p .
+check-console-types:
 	$(BIN)/tsc --noEmit -p src/console
+check-deno:
 	$(BIN)/deno check --no-config --node-modules-dir=manual src/main.deno.ts
+check-lint:
 	$(BIN)/biome check .
+check-layout:
 	$(BUN) test/layout/check-layout.ts
 
-test-bun: install ## Every test file under Bun (PostgreSQL, Chromium and Prometheus are installed first when missing)
+# bun test's default of 5 s a test (bunfig.toml does not change it) is too short for a test that
+# starts a service, PostgreSQL or Chromium on a busy machine; tests that promise speed say so.
+BUN_TEST := $(BUN) test --timeout 60000
+
+# The suites that run in the test process alone: no service or tool started, no PostgreSQL, no
+# Chromium (test/support/in-process-only.ts makes starting a process fail). A new suite of that
+# kind belongs here too; the SQLite store contract is left to make test (it waits on fsync).
+FAST_TESTS := test/app test/configs/access.test.ts test/configs/filter-match.test.ts \
+  test/configs/merge-patch.test.ts test/configs/model.test.ts test/configs/prefix-range.test.ts \
+  test/configs/read-model.test.ts test/configs/sorted-names.test.ts test/configs/watch-view.test.ts \
+  test/access/jwt.test.ts test/client/client.test.ts test/console/console-modules.test.ts \
+  test/console/console-routes.test.ts test/http/access-gate.test.ts test/http/health.test.ts \
+  test/http/watch-hub.test.ts test/observability/access-log.test.ts test/observability/id-source.test.ts \
+  test/observability/info-line.test.ts test/observability/metrics.test.ts \
+  test/observability/otel-settings.test.ts test/observability/redact.test.ts \
+  test/observability/request-id.test.ts test/observability/semantic-attributes.test.ts \
+  test/observability/series-histogram.test.ts test/observability/tracing.test.ts test/settings.test.ts \
+  test/store/sqlite-list-scan.test.ts test/store/sqlite-read-snapshot.test.ts \
+  test/support/exposition-parser.test.ts
+
+test-fast: install ## The in-process suites alone (domain, app, access, observability; no process, PostgreSQL or Chromium): seconds, for the inner loop
+	$(BUN_TEST) --preload ./test/support/in-process-only.ts $(FAST_TESTS)
+
+# What the suites need besides the locked dependencies, installed where missing (README "Tests").
+test-tools:
 	test/support/ensure-postgres.sh
 	test/support/ensure-chromium.sh
 	test/support/ensure-prometheus.sh
-	$(BUN) test $(TEST_TIMEOUT)
+	test/support/ensure-kubectl.sh
 
-test-deno: install ## The black-box HTTP suites against Deno-started servers
-	test/support/ensure-postgres.sh
-	TEST_RUNTIME=deno $(BUN) test $(TEST_TIMEOUT) test/http
+test-bun: install test-tools ## Every file under test/ on Bun
+	$(BUN_TEST)
 
-test: check test-bun test-deno ## Every check and every test (what CI runs)
+test-deno: install test-tools ## The black-box HTTP suites against Deno-started servers
+	TEST_RUNTIME=deno $(BUN_TEST) test/http
+
+# The checks, the Bun run and the Deno run need nothing of each other, and the test runs mostly
+# wait (for processes to start, for answers): side by side they take about as long as the Bun
+# run alone. Each one's output is printed together when it ends.
+test: ## Every check and every test (what CI runs)
+	@$(MAKE) --no-print-directory -j 3 --output-sync=target check test-bun test-deno
 
 readme: install ## Rewrite the README's settings table from src/settings.ts (a test fails while it is stale)
 	$(BUN) scripts/readme-settings.ts
@@ -100,7 +139,7 @@ undeploy-minikube: ## Delete the minikube deployment, its PostgreSQL volume incl
 # The token, when the instance needs one, comes from the environment (SMOKE_TOKEN), not the command line.
 smoke: install ## Black-box smoke suite against a running instance: make smoke URL=http://host:port
 	@if [[ -z "$(URL)" ]]; then echo "usage: make smoke URL=http://host:port (and SMOKE_TOKEN=<api token> in the environment when writes need one)" >&2; exit 2; fi
-	SMOKE_URL='$(URL)' $(BUN) test $(TEST_TIMEOUT) test/smoke
+	SMOKE_URL='$(URL)' $(BUN_TEST) test/smoke
 
 # Load benchmarks (bench/README.md): the service and its baselines side by side in one run.
 .PHONY: bench bench-smoke

@@ -1,28 +1,36 @@
 /**
- * createApp composes the service from its parts. It uses no runtime-specific API, so the Bun
- * and Deno entry points (and the tests, through app.handle) all serve the same app.
+ * createApp composes the service from its parts: the front door (front-door.ts) before the
+ * router, and the routes behind it. It uses no runtime-specific API, so the Bun and Deno entry
+ * points (and the tests, through app.handle) all serve the same app. How a request flows
+ * through it is told in http/request-context.ts.
  */
 import { Elysia } from 'elysia'
 import type { AccessRules, Principal } from './configs/access.ts'
+import { AuthorizedConfigs } from './configs/authorized-configs.ts'
 import type { ConfigStore } from './configs/config-store.ts'
-import { apiDocs } from './http/api-docs.ts'
-import { type AccessGateDeps, accessGate, needsToken } from './http/auth.ts'
-import { type AuditEntry, auditTrail } from './http/configs/audit.ts'
+import { type FrontDoor, frontDoor } from './front-door.ts'
+import { apiDocs, DOCS_ROUTES } from './http/api-docs.ts'
+import { accessGate } from './http/auth.ts'
+import type { AuditEntry } from './http/configs/audit.ts'
 import { CONFIG_CONTRACTS } from './http/configs/contracts.ts'
 import { configRoutes } from './http/configs/routes.ts'
-import { consoleRoutes } from './http/console/console-routes.ts'
+import { CONSOLE_ROUTES, consoleRoutes } from './http/console/console-routes.ts'
 import { type ErrorReporter, errorHandling } from './http/errors.ts'
 import { HEALTH_CONTRACTS, healthRoutes, Readiness } from './http/health.ts'
-import { readJsonBody } from './http/json-body.ts'
-import { RequestIds } from './http/request-id.ts'
-import { type RouteLike, type RouteMatcher, routeMatcher } from './http/route-matcher.ts'
-import { securityHeaders } from './http/security-headers.ts'
+import { noRoute } from './http/no-route.ts'
+import { RequestContexts } from './http/request-context.ts'
+import { REQUEST_ID_HEADER } from './http/request-id.ts'
+import { OPEN, type RouteAccessTable, type RouteDeclaration, routeAccessTable } from './http/route-access.ts'
+import { type RouteLike, routeMatcher } from './http/route-matcher.ts'
 import { WatchHub } from './http/watch/watch-hub.ts'
-import { type HttpObservabilityDeps, httpObservability } from './observability/http-observability.ts'
+import {
+  type HttpObservabilityDeps,
+  httpObservability,
+  METRICS_PATH,
+  metricsRoute,
+} from './observability/http-observability.ts'
 import { ids } from './observability/id-source.ts'
 import { actorRecorder } from './observability/tracing.ts'
-
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
 
 interface AppDeps {
   store: ConfigStore
@@ -36,66 +44,89 @@ interface AppDeps {
   reportStoreDown?: (error: unknown) => void
   /** Watch streams; one with default settings on `store` when left out (tests). */
   watch?: WatchHub
-  /** Request metrics, access logs, traces and GET /metrics; left out, the app is not observed. */
-  observability?: Omit<HttpObservabilityDeps, 'routeOf' | 'requestIds' | 'onTraceId'>
+  /**
+   * Request metrics, access logs, traces and (unless `serveMetrics` is false: METRICS_PORT
+   * serves them) GET /metrics; left out, the app is not observed.
+   */
+  observability?: Omit<HttpObservabilityDeps, 'requestIdHeader'> & { serveMetrics?: boolean }
   /** Writes one audit line per write attempt; left out, nothing is audited (tests). */
   audit?: (entry: AuditEntry) => void
-  /** The address of the peer that sent a request, as the runtime's server knows it. */
-  peerAddress?: (request: Request) => string | undefined
 }
 
-const OPEN: AccessRules = { protected: false, anonymousRead: true }
+const OPEN_TO_EVERYONE: AccessRules = { protected: false, anonymousRead: true }
 
-export function createApp(deps: AppDeps) {
-  // Route patterns are known only once every route is registered; the matcher reads them on
-  // first use. It decides both the 404/405 answers and the route label of metrics and logs.
-  let registered: () => RouteLike[] = () => []
-  const routes = routeMatcher(() => registered())
-  // The trace id the access line names, kept for the audit line of a write (the only reader).
-  const traceIds = new WeakMap<Request, string>()
+/** The app: its front door, and the routes behind it. */
+export interface ServiceApp extends FrontDoor {
+  /** Every route the router serves, with its hooks. */
+  readonly routes: App['routes']
+}
+
+export function createApp(deps: AppDeps): ServiceApp {
   // One id per request, for the access line, the response header, the audit line and the history entry.
-  const requestIds = new RequestIds(() => ids.requestId())
+  const contexts = new RequestContexts(() => ids.requestId())
+  const serveMetrics = deps.observability !== undefined && deps.observability.serveMetrics !== false
+  const declared = routeAccessTable([
+    ...CONFIG_CONTRACTS,
+    ...HEALTH_CONTRACTS,
+    ...DOCS_ROUTES,
+    ...CONSOLE_ROUTES,
+    ...(serveMetrics ? [METRICS_ROUTE] : []),
+  ])
+  const api = routesOf(deps, contexts, declared, serveMetrics)
+  for (const { method, path } of api.routes) {
+    if (declared.of(method, path) === undefined) {
+      throw new Error(`the route ${method} ${path} declares no access (see src/http/route-access.ts)`)
+    }
+  }
+  const { observability } = deps
+  const door = frontDoor({
+    contexts,
+    route: api.fetch,
+    observe: observability && httpObservability({ ...observability, requestIdHeader: REQUEST_ID_HEADER }),
+    audit: deps.audit,
+    writeMethods: declared.writeMethods,
+    onDecision: observability && ((decision) => observability.metrics.authDecision(decision)),
+  })
+  return { ...door, routes: api.routes }
+}
 
+const METRICS_ROUTE: RouteDeclaration = { method: 'GET', path: METRICS_PATH, access: OPEN }
+
+/** The router and every route, behind the front door. */
+function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAccessTable, serveMetrics: boolean) {
+  // Route patterns are known only once every route is registered; the matcher reads them on
+  // first use, for the 405 answers of paths that no route serves with the method asked for.
+  let registered: () => RouteLike[] = () => []
+  const matcher = routeMatcher(() => registered())
+  const { access, observability } = deps
+  const recordActor = observability ? actorRecorder(observability.tracing) : () => {}
+  const gate = accessGate({
+    rules: access?.rules ?? OPEN_TO_EVERYONE,
+    authenticate: access?.authenticate ?? (async () => ({ actor: 'anonymous', role: 'admin' })),
+    routes: declared,
+    contexts,
+    onPrincipal: (principal) => recordActor(principal.actor),
+  })
   // By default Elysia looks for the path from the 12th character of the URL on, which assumes a
   // host of at least 4 characters: a Service named `api` (http://api/configs) would match no
-  // route. Both runtimes hand over plain `http://` URLs (no TLS is served here), so the path
-  // starts at the first '/' after the 7 characters of `http://`, whatever the Host header.
-  const gate = accessGate(gateDeps(deps, routes))
-  const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
-    .use(securityHeaders())
-    .use(errorHandling(routes, deps.reportError ?? (() => {})))
-    .use(
-      deps.observability
-        ? httpObservability({
-            ...deps.observability,
-            routeOf: routes.routeOf,
-            requestIds,
-            onTraceId: (request, traceId) => {
-              if (needsToken(request.method)) traceIds.set(request, traceId)
-            },
-          })
-        : new Elysia(),
-    )
-    // Before the gate: its request hook notes the peer of a write even when the gate refuses it.
-    .use(
-      deps.audit
-        ? auditTrail({
-            routes,
-            actorOf: gate.auditActorOf,
-            requestIdOf: requestIds.of,
-            traceIdOf: (request) => traceIds.get(request),
-            peerAddress: deps.peerAddress ?? (() => undefined),
-            write: deps.audit,
-          })
-        : new Elysia(),
-    )
+  // route. The front door lets only `http://<host>/...` URLs in (http/request-target.ts), so the
+  // path starts at the first '/' after the 7 characters of `http://`, whatever the host.
+  const api = new Elysia({ normalize: false, handler: { standardHostname: false } })
+    .use(noRoute(matcher, contexts))
+    .use(errorHandling(deps.reportError ?? (() => {})))
     .use(gate)
-    // Other methods carry no body we read; null (not undefined) stops Elysia's own parsers,
-    // which on Deno would try to parse an empty DELETE body sent with a JSON content type.
-    .onParse({ as: 'global' }, ({ request }) =>
-      BODY_METHODS.has(request.method) ? readJsonBody(request, deps.maxBodyBytes) : null,
+    // Bodies are read by the routes that take one, after the gate (configs/routes.ts): null
+    // stops Elysia's own parsers, which would read them before. (On Deno they would also try to
+    // parse an empty DELETE body sent with a JSON content type.)
+    .onParse({ as: 'global' }, () => null)
+    .use(
+      configRoutes({
+        configs: new AuthorizedConfigs(deps.store),
+        watch: deps.watch ?? new WatchHub(deps.store),
+        gate,
+        maxBodyBytes: deps.maxBodyBytes,
+      }),
     )
-    .use(configRoutes(deps.store, deps.watch ?? new WatchHub(deps.store), gate, requestIds.of))
     .use(
       healthRoutes({
         store: deps.store,
@@ -105,21 +136,10 @@ export function createApp(deps: AppDeps) {
     )
     .use(apiDocs({ contracts: [...CONFIG_CONTRACTS, ...HEALTH_CONTRACTS] }))
     .use(consoleRoutes())
-  registered = () => app.routes
-  return app
+    .use(observability && serveMetrics ? metricsRoute(observability.metrics) : new Elysia())
+  registered = () => api.routes
+  return api
 }
 
-/** The app's type: typed clients (src/client/) are built from it, with no server code at run time. */
-export type App = ReturnType<typeof createApp>
-
-function gateDeps(deps: AppDeps, routes: RouteMatcher): AccessGateDeps {
-  const { access, observability } = deps
-  const recordActor = observability ? actorRecorder(observability.tracing) : () => {}
-  return {
-    rules: access?.rules ?? OPEN,
-    authenticate: access?.authenticate ?? (async () => ({ actor: 'anonymous', role: 'admin' })),
-    routes,
-    onDecision: observability && ((result) => observability.metrics.authDecision(result)),
-    onPrincipal: (principal) => recordActor(principal.actor),
-  }
-}
+/** The routes' type: typed clients (src/client/) are built from it, with no server code at run time. */
+export type App = ReturnType<typeof routesOf>

@@ -131,12 +131,14 @@ export class RequestDrain {
   #closed = false
   #idle: (() => void) | undefined
 
-  track(handler: (request: Request) => Promise<Response>): (request: Request) => Promise<Response> {
-    return async (request) => {
+  track<Rest extends unknown[]>(
+    handler: (request: Request, ...rest: Rest) => Promise<Response>,
+  ): (request: Request, ...rest: Rest) => Promise<Response> {
+    return async (request, ...rest) => {
       if (this.#closed) return shuttingDownResponse()
       this.#count++
       try {
-        return await handler(request)
+        return await handler(request, ...rest)
       } finally {
         this.#count--
         if (this.#count === 0) this.#idle?.()

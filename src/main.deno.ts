@@ -16,11 +16,7 @@ declare const Deno: {
 
 const settings = await startupStep(() => loadSettings(process.env))
 
-// Deno tells the peer's address to the handler only; it is kept by request for the audit line.
-const peers = new WeakMap<Request, string>()
-const service = await startupStep(() =>
-  buildService(settings, { openSqlite: openNodeSqlite }, { peerAddress: (request) => peers.get(request) }),
-)
+const service = await startupStep(() => buildService(settings, { openSqlite: openNodeSqlite }))
 const { app, store, logger } = service
 // Before the API's listener: whoever waits for `listening` finds the metrics port open too.
 const { metricsPort } = settings
@@ -31,17 +27,15 @@ if (metricsPort !== undefined) {
   logger.info({ port: metricsServer.addr.port }, 'metrics listening')
 }
 const requests = new RequestDrain()
-const handle = requests.track(async (request) => app.fetch(request))
+// Deno tells the peer's address to the handler only: it goes to the app's front door with the request.
+const handle = requests.track(async (request: Request, peer: string) => app.fetch(request, peer))
 const server = await listenOrExit('SERVE_PORT', settings.port, () =>
   Deno.serve(
     {
       port: settings.port,
       onListen: ({ port }) => logger.info(listeningFields(settings, port, store.backend), 'listening'),
     },
-    (request, info) => {
-      peers.set(request, info.remoteAddr.hostname)
-      return handle(request)
-    },
+    (request, info) => handle(request, info.remoteAddr.hostname),
   ),
 )
 

@@ -27,7 +27,6 @@ const service = await startupStep(() =>
         return () => server.timeout(request, IDLE_TIMEOUT_S)
       },
       watchStreamKind: 'direct',
-      peerAddress: (request): string | undefined => server.requestIP(request)?.address,
     },
   ),
 )
@@ -43,6 +42,7 @@ if (metricsPort !== undefined) {
 const server = await listenOrExit('SERVE_PORT', settings.port, () =>
   Bun.serve({
     port: settings.port,
+    // The app's front door; Bun passes the server, which tells the peer of each request.
     fetch: app.fetch,
     maxRequestBodySize: runtimeBodyLimit(settings.maxBodyBytes),
     idleTimeout: IDLE_TIMEOUT_S,

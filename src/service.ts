@@ -27,8 +27,6 @@ export interface ServiceOptions {
   watchStreamKind?: WatchOptions['streamKind']
   /** How often the tokens file and the JWT keys are looked at (tests shorten it). */
   access?: AccessOptions
-  /** The peer address of a request, for audit lines (the runtime's server knows it). */
-  peerAddress?: (request: Request) => string | undefined
 }
 
 export async function buildService(settings: Settings, runtime: StoreRuntime, options: ServiceOptions = {}) {
@@ -72,14 +70,19 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
   const watch = new WatchHub(store, {
     heartbeatMs: settings.watchHeartbeatMs,
     bufferEvents: settings.watchBufferEvents,
+    bufferBytes: settings.watchBufferBytes,
     holdOpen: options.holdWatchOpen,
     streamKind: options.watchStreamKind,
     onFellBehind: (lastSent) => {
       metrics.watcherDropped()
-      logger.warn({ lastSentRevision: lastSent, bufferEvents: settings.watchBufferEvents }, 'watcher fell behind')
+      const { watchBufferEvents: bufferEvents, watchBufferBytes: bufferBytes } = settings
+      logger.warn({ lastSentRevision: lastSent, bufferEvents, bufferBytes }, 'watcher fell behind')
     },
   })
-  metrics.setWatcherSource(() => watch.connected())
+  metrics.setWatcherSource(
+    () => watch.connected(),
+    () => watch.heldBytes(),
+  )
   const readiness = new Readiness()
   const app = createApp({
     store,
@@ -90,7 +93,6 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     access,
     maxBodyBytes: settings.maxBodyBytes,
     audit: (entry) => logger.info(entry, 'audit'),
-    peerAddress: options.peerAddress,
     reportError: (error, request) =>
       logger.error({ err: error, method: request.method, url: request.url }, 'request failed'),
   })

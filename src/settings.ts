@@ -167,6 +167,12 @@ const SETTINGS = {
     default: 1000,
     doc: 'events a watcher may fall behind before it is dropped with a final `ERROR` event',
   }),
+  watchBufferBytes: setting({
+    env: 'WATCH_BUFFER_BYTES',
+    type: integer(64 * 1024, 1024 * 1024 * 1024),
+    default: 4 * 1024 * 1024,
+    doc: 'bytes of events a watcher may hold that its connection has not taken yet (64 KiB to 1 GiB): live events past it drop the watcher with a final `ERROR` event, and a replay (`since`) reads the next page of history only once its watcher holds less than half of it',
+  }),
   cacheWaitTimeoutMs: setting({
     env: 'CACHE_WAIT_TIMEOUT_MS',
     type: integer(1, 600_000),

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import { writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
-import { freePort, type PostgresServer, startPostgres } from './support/postgres.ts'
+import { freePort, type SharedPostgres, sharedPostgres } from './support/postgres.ts'
 import { type Runtime, runUntilExit as runProcessUntilExit, startServer, tempDir } from './support/server.ts'
 
 const PASSWORD = 's3cret-pw'
@@ -153,14 +153,11 @@ describe.each(['bun', 'deno', 'bundle'] as const)('on %s', (runtime) => {
 })
 
 describe('when PostgreSQL answers but refuses the database', () => {
-  let postgres: PostgresServer
+  let postgres: SharedPostgres
 
   beforeAll(async () => {
-    postgres = await startPostgres()
+    postgres = await sharedPostgres()
   }, 60_000)
-  afterAll(async () => {
-    await postgres?.dispose()
-  })
 
   it('then the process exits with one line giving its reason, at once', async () => {
     const exit = await runUntilExit('bun', {

@@ -11,7 +11,7 @@
  * requests go straight to the app's handler, with no network (tests).
  */
 import { treaty } from '@elysiajs/eden'
-import type { App } from '../app.ts'
+import type { App, ServiceApp } from '../app.ts'
 import type { HistoryEntry } from '../configs/config-store.ts'
 import type { Config } from '../configs/model.ts'
 import { ProblemError, UnreachableError } from './problem-error.ts'
@@ -22,8 +22,8 @@ export type { Config, HistoryEntry }
 export interface ClientOptions {
   /** The service, e.g. `http://localhost:4999`. */
   url?: string
-  /** Or the app itself: requests are handed to `app.handle`, with no network. */
-  app?: App
+  /** Or the app itself: requests are handed to `app.handle` (its front door), with no network. */
+  app?: Pick<ServiceApp, 'handle'>
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string
 }
@@ -74,6 +74,13 @@ export interface ReplaceOptions extends WriteOptions {
 /** Base of the URLs handed to an app: its handler reads only the path. */
 const IN_PROCESS_URL = 'http://config-service.internal'
 
+/** `fetch` for Eden, in process: requests go to the app's front door, as they would over the network. */
+function inProcessFetch(app: Pick<ServiceApp, 'handle'>): typeof fetch {
+  const send = (input: RequestInfo | URL, init?: RequestInit) => app.handle(new Request(input, init))
+  // Bun's fetch has one more member; there is nothing to connect to ahead in process.
+  return Object.assign(send, { preconnect: () => {} })
+}
+
 interface Answer {
   data: unknown
   error: { status: unknown; value: unknown } | null
@@ -97,7 +104,7 @@ export class ConfigClient {
     this.send = app ? (request) => app.handle(request) : (request) => fetch(request)
     // parseDate: false, or Eden would turn any date-like string of a config's metadata into a Date.
     const config = { parseDate: false, headers: this.authorization }
-    this.api = app ? treaty<App>(app, config) : treaty<App>(this.baseUrl, config)
+    this.api = treaty<App>(this.baseUrl, app ? { ...config, fetcher: inProcessFetch(app) } : config)
   }
 
   /** One page of `GET /configs` (sorted by dcname). */

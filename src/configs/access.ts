@@ -87,6 +87,10 @@ export function accessKindOf(action: Action | AccessKind): AccessKind {
   return (WRITE_ACTIONS as readonly string[]).includes(action) ? 'write' : 'read'
 }
 
+export function isWriteAction(action: Action): action is WriteAction {
+  return accessKindOf(action) === 'write'
+}
+
 function mayWrite(role: Role): boolean {
   return role === 'writer' || role === 'admin'
 }

@@ -128,7 +128,7 @@ export class CachedConfigStore implements ConfigStore {
   getAt: ConfigStore['getAt'] = (...args) => this.store.getAt(...args)
   countHistory: ConfigStore['countHistory'] = () => this.store.countHistory()
   droppedHistory: ConfigStore['droppedHistory'] = () => this.store.droppedHistory()
-  eventsSince: ConfigStore['eventsSince'] = (...args) => this.store.eventsSince(...args)
+  changesAfter: ConfigStore['changesAfter'] = (...args) => this.store.changesAfter(...args)
   subscribe: ConfigStore['subscribe'] = (...args) => this.store.subscribe(...args)
   currentRevision: ConfigStore['currentRevision'] = () => this.store.currentRevision()
 

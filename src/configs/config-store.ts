@@ -2,7 +2,10 @@
  * The storage contract. It speaks configs and revisions, never HTTP or SQL, so every
  * backend (SQLite, PostgreSQL) passes the same contract suite in test/store.
  */
+import type { ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './changes.ts'
 import type { Config } from './model.ts'
+
+export type { ChangeEvent, ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './changes.ts'
 
 export interface StoredConfig {
   config: Config
@@ -61,30 +64,6 @@ export interface ReplaceResult {
   stored: StoredConfig
   created: boolean
 }
-
-export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED'
-
-/** One committed write, as watch clients see it. For DELETED, `config` is the last state. */
-export interface ChangeEvent {
-  type: ChangeType
-  config: Config
-  revision: number
-  /**
-   * For MODIFIED events read from the history (eventsSince): the config as it was before this
-   * write. A filtered replay needs it to tell whether the config was in the view before; live
-   * events leave it out (a watcher follows the view as it goes).
-   */
-  previous?: Config
-  /**
-   * `JSON.stringify(config)`, when the store has it at hand (live events of both stores): the
-   * read model and the watch frames take it instead of serialising the config again.
-   */
-  json?: string
-  /** For a rollback's write: the store revision whose state it restored. */
-  rollbackOf?: number
-}
-
-export type ChangeListener = (event: ChangeEvent) => void
 
 /** Who made a write, and in which request: kept with the write's history entry. */
 export interface WriteMeta {
@@ -180,16 +159,17 @@ export interface ConfigStore {
   /** History entries this handle dropped by retention since it was opened. */
   droppedHistory(): number
   /**
-   * Kept history after `since`, in revision order, MODIFIED events with their `previous` state
-   * (absent on events kept by a build of the service that did not store it). Fails with
-   * HistoryCompactedError when events after `since` were already dropped from the bounded history.
+   * One page of the kept history after `query.after`, in revision order, MODIFIED events with
+   * their `previous` state (absent on events kept by a build of the service that did not store
+   * it). Fails with HistoryCompactedError when events after `query.after` were already dropped
+   * from the bounded history. A replay reads page after page, so its memory is one page.
    */
-  eventsSince(since: number): Promise<ChangeEvent[]>
+  changesAfter(query: ChangePageQuery): Promise<ChangePage>
   /**
    * Calls `listener` with every committed change, in revision order, from the moment of the
    * call (on PostgreSQL, changes made through any replica). Returns the unsubscribe function.
    * On PostgreSQL the first events may also include a few that committed on another replica
-   * just before the call (de-duplicate by revision when joining with `eventsSince`).
+   * just before the call (de-duplicate by revision when joining with `changesAfter`).
    * `onLost` ends the subscription when the store can no longer deliver without a gap: a
    * PostgreSQL replica cut off from its database for longer than the kept history. The
    * subscriber is then dropped; its client must list again. (SQLite never calls it.)

@@ -20,9 +20,9 @@ import { openapi } from '@elysiajs/openapi'
 import { Elysia, type TSchema } from 'elysia'
 // Imported, not read from disk: the image runs a bundle, in which this module has no path of its own.
 import pkg from '../../package.json' with { type: 'json' }
-import { isOpenPath, needsToken } from './auth.ts'
 import { openApiPaths, type RouteContract } from './contract.ts'
 import { BEARER_AUTH, COMPONENT_SCHEMAS } from './openapi-docs.ts'
+import { OPEN, type RouteAccess, type RouteDeclaration, writes } from './route-access.ts'
 import { standardSchema } from './schema-keywords.ts'
 import { pagePolicy } from './security-headers.ts'
 
@@ -59,9 +59,23 @@ const PAGE = `<!doctype html>
 </html>
 `
 
+/** The page's files, served under ASSETS_PATH. */
+const ASSET_NAMES = ['swagger-ui-bundle.js', 'swagger-ui.css', 'swagger-initializer.js'] as const
+
 interface Asset {
   body: string
   contentType: string
+}
+
+/** The page, the document and the page's files: open to everyone (the plugin registers the first two). */
+export const DOCS_ROUTES: RouteDeclaration[] = [DOCS_PATH, SPEC_PATH, ...ASSET_NAMES.map(assetPath)].map((path) => ({
+  method: 'GET',
+  path,
+  access: OPEN,
+}))
+
+function assetPath(name: string): string {
+  return `${ASSETS_PATH}/${name}`
 }
 
 /** The files, read once: a missing package stops start-up instead of breaking the page later. */
@@ -90,18 +104,19 @@ export function apiDocs(options: ApiDocsOptions) {
   const components = Object.fromEntries(
     Object.entries(COMPONENT_SCHEMAS).map(([name, schema]) => [name, standardSchema(schema)]),
   )
-  // Which operations need the token follows from the gate's own rules: open paths never, writes
-  // always; reads may send one (`{}`: or none), which narrows them to the token's prefixes and
-  // is needed with ANONYMOUS_READ=false. So Swagger UI sends an authorized token on reads too.
-  const security = (method: string, path: string) => {
-    if (isOpenPath(path)) return []
-    return needsToken(method) ? [{ [BEARER_AUTH]: [] }] : [{}, { [BEARER_AUTH]: [] }]
+  // Which operations need the token follows from what each route declares, as the gate reads it:
+  // open routes never, writes always; reads may send one (`{}`: or none), which narrows them to
+  // the token's prefixes and is needed with ANONYMOUS_READ=false. So Swagger UI sends an
+  // authorized token on reads too.
+  const security = (access: RouteAccess) => {
+    if ('open' in access) return []
+    return writes(access) ? [{ [BEARER_AUTH]: [] }] : [{}, { [BEARER_AUTH]: [] }]
   }
   const hidden = { detail: { hide: true } }
   const docs = new Elysia({ name: 'api-docs' })
   for (const [name, { body, contentType }] of Object.entries(files)) {
     docs.get(
-      `${ASSETS_PATH}/${name}`,
+      assetPath(name),
       () => new Response(body, { headers: { 'content-type': contentType, 'cache-control': 'public, max-age=86400' } }),
       hidden,
     )

@@ -7,15 +7,17 @@
  *   hook's own check validates `body` (see bodyCheck), and all three type the handler.
  * - `openApiPaths`: the route's operation in the OpenAPI document, from the same schemas.
  *
+ * It also declares the route's access (route-access.ts): the action the gate, the audit trail and
+ * the docs read, and where the config it acts on is named.
+ *
  * Query parameters and request headers are declared here and documented, but parsed by the
  * handler's own parsers (list-query.ts, conditional.ts): list filters are open-ended
  * (`metadata.<path>=value`) and the parsers answer each mistake with its own 400 problem.
  */
 import { type DocumentDecoration, getSchemaValidator, type TSchema, t } from 'elysia'
 import { fieldErrors, invalidBody } from './errors.ts'
+import type { RouteAccess, RouteDeclaration } from './route-access.ts'
 import { standardSchema } from './schema-keywords.ts'
-
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
 export interface ParameterContract {
   description: string
@@ -36,10 +38,7 @@ export interface ResponseContract<Schema extends TSchema | undefined = TSchema |
   alternatives?: Record<string, { schema: Record<string, unknown>; example?: unknown }>
 }
 
-export interface RouteContract {
-  method: HttpMethod
-  /** Elysia's pattern: `/configs/:dcname`. */
-  path: string
+export interface RouteContract extends RouteDeclaration {
   operationId: string
   summary: string
   description?: string
@@ -59,7 +58,7 @@ export function defineRoute<const Contract extends RouteContract>(contract: Cont
 /**
  * Response schemas type the handler, but Elysia does not check each answer against them at run
  * time: that cost more than the few percent it is worth on the read path (bench/README.md).
- * Every answer of the HTTP suite is checked against them instead (test/docs/contracts.test.ts).
+ * Every answer of the HTTP suite is checked against them instead (test/http/contracts.test.ts).
  * `noValidate` is Elysia's marker for this; the document is made from the contract's own schemas.
  */
 function unchecked<Schema extends TSchema>(schema: Schema): Schema {
@@ -126,12 +125,12 @@ type Json = Record<string, unknown>
 
 /**
  * The `paths` of the OpenAPI document for these routes. Schemas are reduced to standard JSON
- * Schema keywords (schema-keywords.ts); `security` says per operation whether it needs a token.
+ * Schema keywords (schema-keywords.ts); `security` says from a route's access whether it needs a token.
  */
 export function openApiPaths(
   contracts: readonly RouteContract[],
   components: NamedSchemas,
-  security: (method: HttpMethod, path: string) => Json[],
+  security: (access: RouteAccess) => Json[],
 ): Record<string, Record<string, Json>> {
   const names = new Map<unknown, string>(Object.entries(components).map(([name, schema]) => [schema, name]))
   const schema = (value: unknown) => standardSchema(referenced(value, names))
@@ -151,7 +150,7 @@ export function openApiPaths(
         Object.entries(contract.responses).map(([status, declared]) => [status, responseOf(declared, schema)]),
       ),
       // An empty list says "no token" explicitly: left out, readers cannot tell it from "forgotten".
-      security: security(contract.method, contract.path),
+      security: security(contract.access),
     }
   }
   return paths

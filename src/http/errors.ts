@@ -1,6 +1,6 @@
 /**
- * Every error becomes problem+json here, in one place: typed store errors, validation errors
- * from Elysia, unknown routes (404) and known routes with the wrong method (405 with Allow).
+ * Every error becomes problem+json here, in one place: typed store errors, access refusals and
+ * validation errors from Elysia (a request no route serves is answered by no-route.ts, before).
  * A real internal error is a 500 whose body says nothing of the internals.
  */
 import { Elysia } from 'elysia'
@@ -18,22 +18,11 @@ import type { FieldError } from '../configs/model.ts'
 import { RevisionNotReachedError } from '../configs/revision-rules.ts'
 import { announcesPastTakenIn } from './json-body.ts'
 import { badRequest, type Problem, ProblemError, problem, problemResponse } from './problem.ts'
-import type { RouteMatcher } from './route-matcher.ts'
 
 export type ErrorReporter = (error: unknown, request: Request) => void
 
-export function errorHandling(routes: Pick<RouteMatcher, 'allowedMethods'>, report: ErrorReporter) {
+export function errorHandling(report: ErrorReporter) {
   const answer = (code: string | number, error: unknown, request: Request): Response => {
-    if (code === 'NOT_FOUND') {
-      const path = new URL(request.url).pathname
-      const allowed = routes.allowedMethods(path)
-      if (allowed && !allowed.includes(request.method)) {
-        return problemResponse(problem(405, 'method-not-allowed', `${request.method} is not allowed on ${path}`), {
-          allow: allowed.join(', '),
-        })
-      }
-      return problemResponse(problem(404, 'no-route', `no route for ${request.method} ${path}`))
-    }
     if (code === 'VALIDATION') return problemResponse(validationProblem(error, request))
     // Errors thrown while parsing arrive wrapped; the body reader throws ProblemErrors.
     const cause = code === 'PARSE' ? (error as Error).cause : error
@@ -45,13 +34,10 @@ export function errorHandling(routes: Pick<RouteMatcher, 'allowedMethods'>, repo
     report(error, request)
     return problemResponse(problem(500, 'internal', 'an internal error occurred; it has been logged'))
   }
-  return new Elysia({ name: 'error-handling' }).onError({ as: 'global' }, ({ code, error, request, set }) => {
+  return new Elysia({ name: 'error-handling' }).onError({ as: 'global' }, ({ code, error, request }) => {
     const response = answer(code, error, request)
     // The body reader's 413 has decided for itself, by the body limit.
     if (response.status !== 413 && announcesPastTakenIn(request)) response.headers.set('connection', 'close')
-    // Elysia leaves `set.status` as it was (200 for a refusal before any handler); the hooks that
-    // run after the answer (the audit line) read the status there.
-    set.status = response.status
     return response
   })
 }

@@ -13,6 +13,7 @@ import { WritesNotDurableError } from '../configs/durability.ts'
 import { defineRoute, routeHook } from './contract.ts'
 import { problemResponses } from './openapi-docs.ts'
 import { problem, problemResponse } from './problem.ts'
+import { OPEN } from './route-access.ts'
 
 /** Whether the process still wants traffic. Shutdown flips it once; nothing flips it back. */
 export class Readiness {
@@ -53,6 +54,7 @@ const OK = { status: 'ok' }
 const liveness = defineRoute({
   method: 'GET',
   path: '/healthz',
+  access: OPEN,
   operationId: 'getHealthz',
   summary: 'Liveness',
   description: 'Answers 200 while the process can serve. Checks nothing else.',
@@ -63,6 +65,7 @@ const liveness = defineRoute({
 const readinessProbe = defineRoute({
   method: 'GET',
   path: '/readyz',
+  access: OPEN,
   operationId: 'getReadyz',
   summary: 'Readiness',
   description:

@@ -1,8 +1,9 @@
 /**
- * The one route matcher of the app: which route pattern a request path belongs to. It serves
- * both the 405 answer (the methods in `Allow`) and the `route` label of metrics, access lines and
- * spans, so that a path the router would serve for some method is never a 404 in one and a
- * route in the other.
+ * Which route patterns a path belongs to, for a request the router matched to none: the methods
+ * a 405 names in `Allow`, and the pattern its metrics, access line and span are labelled with.
+ * (A routed request is labelled with the route the router matched, from its context.) It is
+ * given the path the router read, so that a path the router serves for some method is a 405,
+ * never a 404.
  *
  * It matches as Elysia's router does (with `strictPath` off, its default): one trailing slash
  * is the same path (`/configs/` is `/configs`), two are not; a parameter is one segment; for a
@@ -22,12 +23,6 @@ export interface RouteMatcher {
    * not serve (a 405), the pattern the path matched; undefined when no route matches the path.
    */
   routeOf(method: string, path: string): string | undefined
-  /**
-   * The value of the parameter `name` (`dcname` of `/configs/:dcname`) in the first pattern
-   * that has it and matches the path, decoded as the router decodes it; undefined when none
-   * does. A segment that does not decode is returned as it is.
-   */
-  paramOf(path: string, name: string): string | undefined
 }
 
 interface CompiledPattern {
@@ -36,25 +31,14 @@ interface CompiledPattern {
   methods: Set<string>
 }
 
-/**
- * Patterns without parameters by their path (without a trailing slash), looked up directly; the
- * others, tested in order. Every request is matched (its route label), most of them against a
- * pattern with a parameter: testing each static pattern's expression first cost more than the rest.
- */
-interface CompiledRoutes {
-  all: CompiledPattern[]
-  statics: Map<string, CompiledPattern[]>
-  dynamics: CompiledPattern[]
-}
-
 /** Reads the routes on first use, once every route is registered. */
 export function routeMatcher(routes: () => RouteLike[]): RouteMatcher {
-  let compiled: CompiledRoutes | undefined
-  const table = () => {
+  let compiled: CompiledPattern[] | undefined
+  // Static patterns first, as the router prefers them.
+  const patterns = () => {
     compiled ??= compile(routes())
     return compiled
   }
-  const patterns = () => table().all
   return {
     allowedMethods(path) {
       const methods = new Set<string>()
@@ -62,43 +46,18 @@ export function routeMatcher(routes: () => RouteLike[]): RouteMatcher {
       return methods.size === 0 ? undefined : [...methods].sort()
     },
     routeOf(method, path) {
-      const { statics, dynamics } = table()
       let matched: string | undefined
-      // Static patterns come first, as in the sorted list: for a method, static wins.
-      for (const entry of statics.get(staticKey(path)) ?? NONE) {
-        if (entry.methods.has(method)) return entry.pattern
-        matched ??= entry.pattern
-      }
-      for (const entry of dynamics) {
+      for (const entry of patterns()) {
         if (!entry.regexp.test(path)) continue
         if (entry.methods.has(method)) return entry.pattern
         matched ??= entry.pattern
       }
       return matched
     },
-    paramOf(path, name) {
-      for (const entry of patterns()) {
-        const raw = entry.regexp.exec(path)?.groups?.[name]
-        if (raw === undefined) continue
-        try {
-          return decodeURIComponent(raw)
-        } catch {
-          return raw
-        }
-      }
-      return undefined
-    },
   }
 }
 
-const NONE: CompiledPattern[] = []
-
-/** One trailing slash is the same path (the expressions' `/?$`). */
-function staticKey(path: string): string {
-  return path.endsWith('/') ? path.slice(0, -1) : path
-}
-
-function compile(routes: RouteLike[]): CompiledRoutes {
+function compile(routes: RouteLike[]): CompiledPattern[] {
   const byPattern = new Map<string, CompiledPattern>()
   for (const { method, path } of routes) {
     let entry = byPattern.get(path)
@@ -111,18 +70,7 @@ function compile(routes: RouteLike[]): CompiledRoutes {
     // The router answers HEAD with the GET handler (without its body).
     if (upper === 'GET') entry.methods.add('HEAD')
   }
-  const all = [...byPattern.values()].sort((a, b) => dynamicSegments(a.pattern) - dynamicSegments(b.pattern))
-  const statics = new Map<string, CompiledPattern[]>()
-  const dynamics: CompiledPattern[] = []
-  for (const entry of all) {
-    if (dynamicSegments(entry.pattern) > 0) {
-      dynamics.push(entry)
-      continue
-    }
-    const key = staticKey(entry.pattern)
-    statics.set(key, [...(statics.get(key) ?? []), entry])
-  }
-  return { all, statics, dynamics }
+  return [...byPattern.values()].sort((a, b) => dynamicSegments(a.pattern) - dynamicSegments(b.pattern))
 }
 
 function dynamicSegments(pattern: string): number {
@@ -134,20 +82,8 @@ function toRegExp(pattern: string): RegExp {
     .replace(/\/$/, '')
     .split('/')
     .map((segment) =>
-      segment.startsWith(':')
-        ? `(?<${segment.slice(1)}>[^/]+)`
-        : segment === '*'
-          ? '.*'
-          : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
     )
     .join('/')
   return new RegExp(`^${source}/?$`)
-}
-
-/** The path of a request URL without building a URL object (the gate runs this per request). */
-export function pathOf(url: string): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2)
-  if (start === -1) return '/'
-  const query = url.indexOf('?', start)
-  return query === -1 ? url.slice(start) : url.slice(start, query)
 }

@@ -1,7 +1,7 @@
 /**
- * The security headers of every answer, whoever made it (a handler, the error mapper's 404 and
- * 405, the gate's 401 and 403, a probe, a page or one of its files), set in one place: around
- * the whole app, as the access log is, so that no route can forget them.
+ * The security headers of every answer, whoever made it (a handler, the 404 and 405, the gate's
+ * 401 and 403, the front door's 400, a probe, a page or one of its files), set in one place: the
+ * front door (src/front-door.ts), which every answer leaves through, so no route can forget them.
  *
  * - `X-Content-Type-Options: nosniff`: a browser takes each answer as the type it is sent as,
  *   so a JSON body or a config's text can never be run as a script or read as a page.
@@ -14,7 +14,6 @@
  *   policy, and `X-Frame-Options: DENY` for browsers that predate it.
  */
 import { createHash } from 'node:crypto'
-import { Elysia } from 'elysia'
 
 const CSP = 'content-security-policy'
 
@@ -56,24 +55,4 @@ function setHeaders(headers: Headers): void {
   headers.set('x-content-type-options', 'nosniff')
   headers.set('x-frame-options', 'DENY')
   if (!headers.has(CSP)) headers.set(CSP, API_POLICY)
-}
-
-type Handle = (request: Request) => Response | Promise<Response>
-
-/** The app's answers, each with the headers above (Elysia's `wrap` sees the final answer). */
-export function securityHeaders() {
-  // Elysia asks its wrappers anew on every request, always with the same inner handler.
-  let inner: Handle | undefined
-  let wrapped: Handle | undefined
-  const wrap = (handle: Handle): Handle => {
-    if (handle !== inner || wrapped === undefined) {
-      inner = handle
-      wrapped = (request) => {
-        const answer = handle(request)
-        return answer instanceof Promise ? answer.then(withSecurityHeaders) : withSecurityHeaders(answer)
-      }
-    }
-    return wrapped
-  }
-  return new Elysia({ name: 'security-headers' }).wrap(wrap as never)
 }

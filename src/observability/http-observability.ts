@@ -1,21 +1,21 @@
 /**
- * Observes every request from the outside of the Elysia pipeline (its `wrap` hook), so that
- * whatever answers it (a handler, the error mapper's 404/405, a 401 from the auth guard) is seen
- * with its final status: request metrics, one access log line, the `X-Request-Id` header and,
- * when tracing is on, a server span that is active while the handler and the store run.
- * Also serves `GET /metrics`, unless the metrics have a port of their own (METRICS_PORT, see
- * metrics-listener.ts): then this port answers 404 for it.
+ * Observes every request from the outside of the router (the app's front door calls `observe`
+ * around it), so that whatever answers it (a handler, a 404/405, a 401 from the access gate, a
+ * 400 for a URL that cannot be routed) is seen with its final status: request metrics, one
+ * access log line, the `X-Request-Id` header and, when tracing is on, a server span that is
+ * active while the handler and the store run. `metricsRoute` serves `GET /metrics`, unless the
+ * metrics have a port of their own (METRICS_PORT, see metrics-listener.ts).
  *
- * Per request this costs a few field reads, a route match (a lookup, and an expression for each
- * pattern with parameters) and one buffered log line; with tracing off no span or context is made, and the access line takes the
- * caller's trace id (or a fresh one) so logs still join up with traces upstream.
+ * Per request this costs a few field reads and one buffered log line; with tracing off no span
+ * or context is made, and the access line takes the caller's trace id (or a fresh one) so logs
+ * still join up with traces upstream.
  */
 import { type Context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import { Elysia } from 'elysia'
 import { ids } from './id-source.ts'
 import { infoLineWriter, type Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
-import { methodLabel, pathOf, routeLabel } from './route-label.ts'
+import { methodLabel, routeLabel } from './route-label.ts'
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -33,135 +33,122 @@ export interface HttpObservabilityDeps {
   metrics: Metrics
   tracing: Tracing
   logger: Logger
-  /**
-   * The route pattern serving a method at a path (`/configs/:dcname`), undefined when none
-   * matches: the app's own matcher, the one that decides its 404s and 405s.
-   */
-  routeOf: (method: string, path: string) => string | undefined
-  /** False when METRICS_PORT serves `/metrics` instead; true when left out. */
-  serveMetrics?: boolean
-  /**
-   * The request's id and the header that carries it back: the HTTP layer resolves it once per
-   * request, so the handlers' writes (their history entries) and this layer agree on it.
-   */
-  requestIds: { header: string; of: (request: Request) => string }
-  /** Told the trace id of each request (the one its access line names), for the audit line. */
-  onTraceId?: (request: Request, traceId: string) => void
+  /** The header that carries the request id back to the caller. */
+  requestIdHeader: string
 }
 
-type Handle = (request: Request) => Response | Promise<Response>
-
-/** What is known of one request while it is handled: for its span, its access line and its metrics. */
-interface RequestObservation {
-  start: number
-  method: string
-  path: string
-  route: string
-  requestId: string
-  userAgent: string | null
-  span: Span | undefined
-  /** Ids for the access line when no tracer runs. */
+/**
+ * What the app knows of a request (its RequestContext, src/http/request-context.ts), as far as
+ * this layer reads it: the route once the answer is known; the trace id is written here.
+ */
+export interface ObservedRequest {
+  readonly request: Request
+  readonly start: number
+  readonly method: string
+  readonly path: string
+  readonly requestId: string
+  /** The pattern that served it (`/configs/:dcname`); undefined when none matched. */
+  readonly route: string | undefined
   traceId: string | undefined
 }
+
+type Answer = Response | Promise<Response>
 
 /** Long client-supplied values are cut in log lines; they are evidence, not payload. */
 const MAX_LOGGED_LENGTH = 512
 
-export function httpObservability({
-  metrics,
-  tracing,
-  logger,
-  routeOf,
-  serveMetrics = true,
-  requestIds,
-  onTraceId = () => {},
-}: HttpObservabilityDeps) {
+/** Makes `observe`: it runs `handle` for one request and records how it ended. */
+export function httpObservability({ metrics, tracing, logger, requestIdHeader }: HttpObservabilityDeps) {
   const writeInfo = infoLineWriter(logger)
 
-  function observe(handle: Handle, request: Request): Response | Promise<Response> {
+  function observe<R extends ObservedRequest>(observed: R, handle: (observed: R) => Answer): Answer {
     metrics.requestStarted()
-    const method = request.method
-    const path = pathOf(request.url)
-    const route = routeLabel(routeOf(method, path))
+    const { request } = observed
     const headers = request.headers
-    const state: RequestObservation = {
-      start: performance.now(),
-      method,
-      path,
-      route,
-      requestId: requestIds.of(request),
-      userAgent: headers.get('user-agent'),
-      span: undefined,
-      traceId: undefined,
-    }
-    let pending: Response | Promise<Response>
+    const userAgent = headers.get('user-agent')
+    let span: Span | undefined
+    let pending: Answer
     try {
       if (tracing.enabled) {
         const parent = tracing.extract(headers)
-        const span = startServerSpan(request, state, parent)
-        state.span = span
-        onTraceId(request, span.spanContext().traceId)
-        pending = tracing.run(trace.setSpan(parent, span).setValue(REQUEST_ID_KEY, state.requestId), handle, request)
+        span = startServerSpan(observed, userAgent, parent)
+        observed.traceId = span.spanContext().traceId
+        pending = tracing.run(
+          trace.setSpan(parent, span).setValue(REQUEST_ID_KEY, observed.requestId),
+          handle,
+          observed,
+        )
       } else {
-        state.traceId = incomingTraceId(headers) ?? ids.traceId()
-        onTraceId(request, state.traceId)
-        pending = handle(request)
+        observed.traceId = incomingTraceId(headers) ?? ids.traceId()
+        pending = handle(observed)
       }
     } catch (error) {
-      record(500, state)
+      record(500, observed, userAgent, span)
       throw error
     }
     if (pending instanceof Promise) {
       return pending.then(
-        (response) => respond(response, state),
+        (response) => respond(response, observed, userAgent, span),
         (error: unknown) => {
-          record(500, state)
+          record(500, observed, userAgent, span)
           throw error
         },
       )
     }
-    return respond(pending, state)
+    return respond(pending, observed, userAgent, span)
   }
 
-  function startServerSpan(request: Request, state: RequestObservation, parent: Context): Span {
-    const url = new URL(request.url)
-    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
+  /** The span is named for its route when the route is known, at its end. */
+  function startServerSpan(observed: ObservedRequest, userAgent: string | null, parent: Context): Span {
+    const { method, request } = observed
+    const url = URL.parse(request.url)
     return tracing.tracer.startSpan(
-      `${state.method} ${state.route}`,
+      method,
       {
         kind: SpanKind.SERVER,
         attributes: {
-          [ATTR_HTTP_REQUEST_METHOD]: methodLabel(state.method) === 'OTHER' ? '_OTHER' : state.method,
-          [ATTR_URL_PATH]: state.path,
-          [ATTR_URL_SCHEME]: url.protocol.slice(0, -1),
-          [ATTR_HTTP_ROUTE]: state.route,
-          [ATTR_SERVER_ADDRESS]: url.hostname,
-          [ATTR_SERVER_PORT]: port,
-          ...(state.userAgent === null ? {} : { [ATTR_USER_AGENT_ORIGINAL]: state.userAgent }),
+          [ATTR_HTTP_REQUEST_METHOD]: methodLabel(method) === 'OTHER' ? '_OTHER' : method,
+          [ATTR_URL_PATH]: observed.path,
+          ...(url === null
+            ? {}
+            : {
+                [ATTR_URL_SCHEME]: url.protocol.slice(0, -1),
+                [ATTR_SERVER_ADDRESS]: url.hostname,
+                [ATTR_SERVER_PORT]: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+              }),
+          ...(userAgent === null ? {} : { [ATTR_USER_AGENT_ORIGINAL]: userAgent }),
         },
       },
       parent,
     )
   }
 
-  function respond(response: Response, state: RequestObservation): Response {
-    record(response.status, state)
-    return withRequestId(response, requestIds.header, state.requestId)
+  function respond(
+    response: Response,
+    observed: ObservedRequest,
+    userAgent: string | null,
+    span: Span | undefined,
+  ): Response {
+    record(response.status, observed, userAgent, span)
+    return withRequestId(response, requestIdHeader, observed.requestId)
   }
 
   /** Records the outcome (500 for a handler that threw past the error mapper). */
-  function record(status: number, state: RequestObservation): void {
-    const seconds = (performance.now() - state.start) / 1000
+  function record(status: number, observed: ObservedRequest, userAgent: string | null, span: Span | undefined): void {
+    const { method, path, requestId } = observed
+    const seconds = (performance.now() - observed.start) / 1000
+    const route = routeLabel(observed.route)
     metrics.requestFinished()
-    metrics.observeRequest(methodLabel(state.method), state.route, status, seconds)
+    metrics.observeRequest(methodLabel(method), route, status, seconds)
     // Built as JSON text directly: this line is written once per request (see infoLineWriter).
     // Method, route and request id are from small sets or safe characters (request-id.ts): their
     // JSON text is made once per value, or is the value in quotes.
     let line =
-      `"method":${label(state.method)},"path":${jsonText(clip(state.path))},"route":${label(state.route)}` +
-      `,"status":${status},"duration_ms":${Math.round(seconds * 1e6) / 1000},"request_id":"${state.requestId}"`
-    const span = state.span
+      `"method":${label(method)},"path":${jsonText(clip(path))},"route":${label(route)}` +
+      `,"status":${status},"duration_ms":${Math.round(seconds * 1e6) / 1000},"request_id":"${requestId}"`
     if (span) {
+      span.updateName(`${method} ${route}`)
+      span.setAttribute(ATTR_HTTP_ROUTE, route)
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
       if (status >= 500) {
         span.setAttribute('error.type', String(status))
@@ -170,28 +157,22 @@ export function httpObservability({
       span.end()
       const { traceId, spanId } = span.spanContext()
       line += `,"trace_id":"${traceId}","span_id":"${spanId}"`
-    } else if (state.traceId) {
-      line += `,"trace_id":"${state.traceId}","span_id":"${ids.spanId()}"`
+    } else if (observed.traceId) {
+      line += `,"trace_id":"${observed.traceId}","span_id":"${ids.spanId()}"`
     }
-    if (state.userAgent !== null) line += `,"user_agent":${jsonText(clip(state.userAgent))}`
+    if (userAgent !== null) line += `,"user_agent":${jsonText(clip(userAgent))}`
     writeInfo(line, 'request')
   }
 
-  // Elysia asks its wrappers for the handler anew on every request, always with the same inner
-  // handler: the wrapped one is made once per inner handler, not once per request.
-  let inner: Handle | undefined
-  let wrapped: Handle | undefined
-  const wrap = (handle: Handle): Handle => {
-    if (handle !== inner || wrapped === undefined) {
-      inner = handle
-      wrapped = (request) => observe(handle, request)
-    }
-    return wrapped
-  }
-  const observed = new Elysia().wrap(wrap as never)
-  if (!serveMetrics) return observed
-  return observed.get(
-    '/metrics',
+  return observe
+}
+
+export const METRICS_PATH = '/metrics'
+
+/** `GET /metrics`, on the API's port when no METRICS_PORT is set. */
+export function metricsRoute(metrics: Pick<Metrics, 'scrape' | 'contentType'>) {
+  return new Elysia({ name: 'metrics' }).get(
+    METRICS_PATH,
     async () => new Response(await metrics.scrape(), { headers: { 'content-type': metrics.contentType } }),
     {
       detail: {

@@ -6,6 +6,7 @@
  */
 import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import {
+  type ChangePageQuery,
   type ConfigStore,
   ConflictError,
   HistoryCompactedError,
@@ -114,7 +115,7 @@ export function instrumentStore(store: ConfigStore, { metrics, tracing, logger }
     getAt: (dcname: string, revision: number) => observe('get_at', () => store.getAt(dcname, revision)),
     countHistory: () => store.countHistory(),
     droppedHistory: () => store.droppedHistory(),
-    eventsSince: (since: number) => observe('events_since', () => store.eventsSince(since)),
+    changesAfter: (query: ChangePageQuery) => observe('changes_after', () => store.changesAfter(query)),
     subscribe: (...args: Parameters<ConfigStore['subscribe']>) => store.subscribe(...args),
     currentRevision: () => observe('current_revision', () => store.currentRevision()),
     ping: () => observe('ping', () => store.ping()),

@@ -18,6 +18,8 @@ interface MetricsSources {
   configs: () => Promise<number>
   /** Watch streams connected now (the watch hub's `connected()`). */
   watchers?: () => number
+  /** Bytes the watch streams hold for their clients now (the watch hub's `heldBytes()`). */
+  watcherHeldBytes?: () => number
   /** Revisions the read model is behind the newest one the store reported. */
   cacheLag?: () => number
   /** How many history entries are stored; asked once per scrape. */
@@ -50,8 +52,8 @@ export interface Metrics {
   requestFinished(): void
   /** The latency series of one store operation; callers keep it and call observe(seconds). */
   storeOperation(operation: string, backend: string): { observe(seconds: number): void }
-  /** Reads watchers from here on (for a watch hub built after the metrics). */
-  setWatcherSource(watchers: () => number): void
+  /** Reads watchers and the bytes they hold from here on (for a watch hub built after the metrics). */
+  setWatcherSource(watchers: () => number, heldBytes?: () => number): void
   /** A watch stream the service ended because its client fell too far behind. */
   watcherDropped(): void
   /** How long one read waited for the read model to catch up with the store (revision query included). */
@@ -116,8 +118,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
     storeOperation(operation, backend) {
       return state.storeDuration.series(`${operation} ${backend}`, () => ({ operation, backend }))
     },
-    setWatcherSource(source) {
-      state.sources.watchers = source
+    setWatcherSource(watchers, heldBytes) {
+      state.sources.watchers = watchers
+      state.sources.watcherHeldBytes = heldBytes
     },
     watcherDropped() {
       state.watchersDropped++

@@ -95,9 +95,17 @@ export function buildRegistry(state: MetricsState): () => Promise<string> {
       this.set(state.sources.watchers?.() ?? 0)
     },
   })
+  new Gauge({
+    name: 'watchers_held_bytes',
+    help: 'Bytes of events the watch streams hold for their clients now: queued, or handed to the connection and not yet taken by it (each at most WATCH_BUFFER_BYTES).',
+    registers,
+    collect() {
+      this.set(state.sources.watcherHeldBytes?.() ?? 0)
+    },
+  })
   new Counter({
     name: 'watchers_dropped_total',
-    help: 'Watch streams ended by the service because the client fell more than WATCH_BUFFER_EVENTS behind.',
+    help: 'Watch streams ended by the service because the client fell more than WATCH_BUFFER_EVENTS or WATCH_BUFFER_BYTES behind, or read nothing while its replay waited.',
     registers,
     collect() {
       this.reset()

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { parseExposition, sampleValue } from '../support/exposition-parser.ts'
 import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.ts'
 import { type RunningServer, type Runtime, runUntilExit, startServer, tempDir } from '../support/server.ts'
+import { waitFor } from '../support/wait.ts'
 import { AUDIENCE, makeKey, type SigningKey, TestIssuer } from './issuer.ts'
 import { eventually, sha256 } from './support.ts'
 
@@ -217,7 +218,9 @@ describe.each(['bun', 'deno'] as Runtime[])('access decisions of a real process 
     await send('DELETE', '/configs/payments-missing', SECRETS.writer)
     await send('PATCH', '/configs/payments-w', await jwt(DEPLOYER, { aud: 'other' }), { metadata: {} })
     await fetch(`${server.url}/configs`, { headers: { authorization: `Basic ${btoa(`u:${SECRETS.admin}`)}` } })
-    await Bun.sleep(200)
+    // The lines of those requests are out once a later request's line is.
+    const later = await send('GET', '/configs')
+    await waitFor(() => server.lines.some((l) => (l as { request_id?: string }).request_id === later.requestId))
     expect(server.rawStdout.length).toBeGreaterThan(20)
     const signatures = jwts.map((token) => token.split('.')[2] as string)
     for (const raw of server.rawStdout) {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '../support/server.ts'
+import { waitFor } from '../support/wait.ts'
 
 export const sha256 = (secret: string) => createHash('sha256').update(secret).digest('hex')
 
@@ -49,11 +50,13 @@ export class SecretVolume {
 
 /** Polls `check` until it returns something other than undefined, or throws after `ms`. */
 export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 5000) {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`)
-    await Bun.sleep(50)
-  }
+  const found = await waitFor(
+    async () => {
+      const value = await check()
+      return value === undefined ? undefined : { value }
+    },
+    ms,
+    what,
+  )
+  return found.value
 }

@@ -1,10 +1,10 @@
 /**
- * One route matcher (src/http/route-matcher.ts) decides both the 404/405 answers and the `route`
- * label of metrics and access lines, and it matches as the router serves: one trailing slash is
- * the same path, whatever the method.
+ * The router's match labels a routed request's metrics and access line; for a path no route
+ * serves with the method asked for, the route matcher (src/http/route-matcher.ts) decides
+ * between 404 and 405 and labels the 405, and it matches as the router serves: one trailing
+ * slash is the same path, whatever the method.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { routeMatcher } from '../../src/http/route-matcher.ts'
 import { inProcessService } from '../observability/in-process.ts'
 
 type Service = Awaited<ReturnType<typeof inProcessService>>
@@ -86,28 +86,5 @@ describe('routing: answers and route labels', () => {
         })
       }
     }
-  })
-})
-
-describe('the route matcher for the access gate', () => {
-  const routes = routeMatcher(() => [
-    { method: 'GET', path: '/configs' },
-    { method: 'GET', path: '/configs/:dcname' },
-    { method: 'GET', path: '/configs/:dcname/history' },
-  ])
-
-  it('when a path names a config, then paramOf gives its dcname, decoded, with or without a trailing slash', () => {
-    expect(routes.paramOf('/configs/payments-1', 'dcname')).toBe('payments-1')
-    expect(routes.paramOf('/configs/payments-1/', 'dcname')).toBe('payments-1')
-    expect(routes.paramOf('/configs/payments-1/history', 'dcname')).toBe('payments-1')
-    expect(routes.paramOf('/configs/a%2Eb', 'dcname')).toBe('a.b')
-    // Not decodable: returned as it is, so the route's own validation refuses it.
-    expect(routes.paramOf('/configs/%E0%A4%A', 'dcname')).toBe('%E0%A4%A')
-  })
-
-  it('when a path names no config, then paramOf gives undefined', () => {
-    expect(routes.paramOf('/configs', 'dcname')).toBeUndefined()
-    expect(routes.paramOf('/configs/a/b', 'dcname')).toBeUndefined()
-    expect(routes.paramOf('/nowhere/x', 'dcname')).toBeUndefined()
   })
 })

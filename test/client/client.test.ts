@@ -27,7 +27,7 @@ describe('typed client on the app instance', () => {
   beforeEach(() => {
     // A short watch history, so that an old `since` answers 410 after a few writes.
     store = new SqliteConfigStore({ path: join(tempDir(), 'configs.db'), open: openBunSqlite, historySize: 3 })
-    const watch = new WatchHub(store, { heartbeatMs: 60_000, bufferEvents: 1000 })
+    const watch = new WatchHub(store, { heartbeatMs: 60_000, bufferEvents: 1000, bufferBytes: 4 << 20 })
     client = createClient({ app: createApp({ store, maxBodyBytes: 65536, watch }) })
   })
   afterEach(async () => {

@@ -11,14 +11,13 @@ import postgres from 'postgres'
 import { createApp } from '../../src/app.ts'
 import { CachedConfigStore, ReadModelBehindError } from '../../src/configs/cached-store.ts'
 import type { ConfigStore, ListQuery, WriteMeta } from '../../src/configs/config-store.ts'
-import type { Config } from '../../src/configs/model.ts'
 import { PostgresConfigStore } from '../../src/store/postgres/postgres-store.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
-import { type PostgresServer, startPostgres } from '../support/postgres.ts'
+import { config } from '../support/configs.ts'
+import { type SharedPostgres, sharedPostgres } from '../support/postgres.ts'
 import { tempDir } from '../support/server.ts'
 
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 const meta: WriteMeta = { actor: 'test', requestId: '' }
 const everything: ListQuery = { filters: [], limit: 10_000 }
 const byTeam = (team: string): ListQuery => ({ filters: [{ path: ['metadata', 'team'], value: team }], limit: 10_000 })
@@ -141,7 +140,7 @@ describe('read model on SQLite', () => {
 })
 
 describe('read model on PostgreSQL, written through another replica', () => {
-  let server: PostgresServer
+  let server: SharedPostgres
   let url: string
   let other: PostgresConfigStore
   let backend: PostgresConfigStore
@@ -150,7 +149,7 @@ describe('read model on PostgreSQL, written through another replica', () => {
   const waits: number[] = []
 
   beforeAll(async () => {
-    server = await startPostgres()
+    server = await sharedPostgres()
     url = await server.createDatabase('cache')
     other = await PostgresConfigStore.open({ url, connectRetries: 0 })
     for (let i = 0; i < 20; i++) await other.create(config(`dc-${i}`, { team: `team-${i % 2}` }), meta)
@@ -172,7 +171,6 @@ describe('read model on PostgreSQL, written through another replica', () => {
   afterAll(async () => {
     await cache?.close()
     await other?.close()
-    await server?.dispose()
   }, 30_000)
 
   it('when another replica writes, then a read that starts after its acknowledgement sees it at once', async () => {
@@ -286,14 +284,14 @@ describe('read model on PostgreSQL, written through another replica', () => {
 })
 
 describe('read model on PostgreSQL, loaded again while reads wait', () => {
-  let server: PostgresServer
+  let server: SharedPostgres
   let url: string
   let other: PostgresConfigStore
   let cache: CachedConfigStore
   const reloads: Error[] = []
 
   beforeAll(async () => {
-    server = await startPostgres()
+    server = await sharedPostgres()
     url = await server.createDatabase('reload')
     other = await PostgresConfigStore.open({ url, connectRetries: 0 })
     await other.create(config('k', { v: 0 }), meta)
@@ -309,7 +307,6 @@ describe('read model on PostgreSQL, loaded again while reads wait', () => {
   afterAll(async () => {
     await cache?.close()
     await other?.close()
-    await server?.dispose()
   }, 30_000)
 
   it('when the feed is lost while reads wait for it, then the store answers them, with the newest writes, before their wait is over', async () => {

@@ -8,8 +8,8 @@ import type { ChangeEvent, Filter, ListQuery } from '../../src/configs/config-st
 import { matchesFilters } from '../../src/configs/filter-match.ts'
 import type { Config } from '../../src/configs/model.ts'
 import { ReadModel } from '../../src/configs/read-model.ts'
+import { config } from '../support/configs.ts'
 
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 const event = (type: ChangeEvent['type'], revision: number, dcname: string, metadata = {}): ChangeEvent => ({
   type,
   revision,

@@ -21,6 +21,7 @@ it('when the process is killed with SIGKILL after acknowledging writes, then a r
 }, 120_000)
 
 it('when the process is killed with SIGKILL and PostgreSQL crashes after acknowledged writes, then a restart finds every one', async () => {
+  // A cluster of its own, not the run's shared one: this test crashes it.
   postgresServer = await startPostgres()
   const database = postgresServer
   await killAfterWrites(await database.createDatabase('durability'), () => {

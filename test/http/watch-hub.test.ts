@@ -9,18 +9,23 @@ import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createApp } from '../../src/app.ts'
-import { type ChangeListener, type ConfigStore, HistoryCompactedError } from '../../src/configs/config-store.ts'
+import {
+  type ChangeListener,
+  type ChangePageQuery,
+  type ConfigStore,
+  HistoryCompactedError,
+} from '../../src/configs/config-store.ts'
 import type { Config } from '../../src/configs/model.ts'
 import { WatchHub } from '../../src/http/watch/watch-hub.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
+import { config } from '../support/configs.ts'
 import { tempDir } from '../support/server.ts'
 import { SseStream, watch } from '../support/sse.ts'
+import { waitFor } from '../support/wait.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
-
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 
 describe('WatchHub', () => {
   let dir: string
@@ -31,7 +36,7 @@ describe('WatchHub', () => {
   beforeEach(() => {
     dir = tempDir('watch-')
     store = new SqliteConfigStore({ path: join(dir, 'configs.db'), open: openBunSqlite })
-    hub = new WatchHub(store, { heartbeatMs: 60_000, bufferEvents: 100 })
+    hub = new WatchHub(store, { heartbeatMs: 60_000, bufferEvents: 100, bufferBytes: 1 << 20 })
   })
   afterEach(async () => {
     for (const stream of streams.splice(0)) stream.close()
@@ -53,7 +58,11 @@ describe('WatchHub', () => {
     // (subscribed too late) nor come twice (in the history and in the live buffer).
     // The buffer must hold everything written while the start is held up (a quiet machine with
     // group commit writes hundreds in 30 ms); the loop is bounded for the same reason.
-    const slow = new WatchHub(slowHistory(store, 30), { heartbeatMs: 60_000, bufferEvents: 10_000 })
+    const slow = new WatchHub(slowHistory(store, 30), {
+      heartbeatMs: 60_000,
+      bufferEvents: 10_000,
+      bufferBytes: 64 << 20,
+    })
     let opened = false
     const opening = slow.open({ since: before.revision, filters: [] }).finally(() => {
       opened = true
@@ -68,8 +77,10 @@ describe('WatchHub', () => {
     expect(written.length).toBeGreaterThan(4)
     const events = await stream.events(written.length)
     expect(events.map((e) => e.revision)).toEqual(written)
-    await Bun.sleep(50)
-    expect(stream.messages.length).toBe(written.length)
+    // Nothing came twice: the next event is a later write's.
+    const later = await store.create(config('later'), author)
+    expect((await stream.events(1)).map((e) => e.revision)).toEqual([later.revision])
+    expect(stream.messages.length).toBe(written.length + 1)
     await slow.closeAll()
   })
 
@@ -88,7 +99,7 @@ describe('WatchHub', () => {
         return typeof value === 'function' ? value.bind(target) : value
       },
     })
-    const hub = new WatchHub(lossy, { heartbeatMs: 60_000, bufferEvents: 100 })
+    const hub = new WatchHub(lossy, { heartbeatMs: 60_000, bufferEvents: 100, bufferBytes: 1 << 20 })
     const stream = new SseStream(await hub.open({ filters: [] }))
     streams.push(stream)
     expect(hub.connected()).toBe(1)
@@ -128,7 +139,7 @@ describe('WatchHub', () => {
     await open()
     expect(hub.connected()).toBe(2)
     stream.close()
-    await waitFor(() => hub.connected() === 1)
+    await waitFor(() => hub.connected() === 1, 2000)
   })
 
   it('when closeAll runs, then every stream ends after what was queued and new watches get 503', async () => {
@@ -154,35 +165,27 @@ describe('WatchHub', () => {
       await stream.events(1)
       expect(hub.connected()).toBe(1)
       stream.close()
-      await waitFor(() => hub.connected() === 0)
+      await waitFor(() => hub.connected() === 0, 2000)
     } finally {
       await server.stop(true)
     }
   })
 })
 
-/** The same store, with a history read that takes `ms` before and after it, as over a network. */
+/** The same store, with history pages that take `ms` before and after each read, as over a network. */
 function slowHistory(store: ConfigStore, ms: number): ConfigStore {
   return new Proxy(store, {
     get(target, property) {
-      if (property === 'eventsSince') {
-        return async (since: number) => {
+      if (property === 'changesAfter') {
+        return async (query: ChangePageQuery) => {
           await Bun.sleep(ms)
-          const events = await target.eventsSince(since)
+          const page = await target.changesAfter(query)
           await Bun.sleep(ms)
-          return events
+          return page
         }
       }
       const value = Reflect.get(target, property, target)
       return typeof value === 'function' ? value.bind(target) : value
     },
   })
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition')
-    await Bun.sleep(10)
-  }
 }

@@ -1,14 +1,13 @@
-/** The watch API suite on a throwaway PostgreSQL server, one new database per service process. */
-import { afterAll, beforeAll } from 'bun:test'
-import { type PostgresServer, startPostgres } from '../support/postgres.ts'
+/** The watch API suites on the test run's PostgreSQL cluster, one new database per service process. */
+import { beforeAll } from 'bun:test'
+import { type SharedPostgres, sharedPostgres } from '../support/postgres.ts'
+import { describeWatchReplay } from './watch-replay-suite.ts'
 import { describeWatchApi } from './watch-suite.ts'
 
-let postgres: PostgresServer
+let postgres: SharedPostgres
 beforeAll(async () => {
-  postgres = await startPostgres()
+  postgres = await sharedPostgres()
 }, 60_000)
-afterAll(async () => {
-  await postgres?.dispose()
-}, 30_000)
 
 describeWatchApi('postgres', () => postgres.createDatabase('watch'))
+describeWatchReplay('postgres', () => postgres.createDatabase('watch'))

@@ -8,6 +8,8 @@ import { parseExposition, sampleValue } from '../support/exposition-parser.ts'
 import { client, expectProblem, type Reply, revisionOf, type Target } from '../support/http.ts'
 import { type RunningServer, type Runtime, startServer } from '../support/server.ts'
 import { openWatch, type SseStream, type WatchEvent, watch } from '../support/sse.ts'
+import { StalledWatch } from '../support/stalled-watch.ts'
+import { waitFor } from '../support/wait.ts'
 
 export interface ServeOptions {
   env?: Record<string, string>
@@ -142,8 +144,11 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
 
       const events = await stream.events(expected.length)
       expect(events.map((e) => e.revision)).toEqual(expected)
-      await Bun.sleep(200)
-      expect(stream.messages.length).toBe(expected.length)
+      // Nothing more came before a write made after them all.
+      const sentinel = await create(unique('sentinel'))
+      const [next] = await stream.events(1)
+      expect(next?.revision).toBe(revisionOf(sentinel))
+      expect(stream.messages.length).toBe(expected.length + 1)
       closeStreams()
     })
 
@@ -216,8 +221,11 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
           ['DELETED', inside, revisionOf(leaves)],
           ['DELETED', outside, deleted],
         ])
-        await Bun.sleep(200)
-        expect(stream.messages.length).toBe(4)
+        // Nothing more came (the write that stayed outside sent nothing) before a later one in view.
+        const sentinel = await create(unique('sentinel'), { team, monitoring: { enabled: true } })
+        const [next] = await stream.events(1)
+        expect([next?.type, next?.revision]).toEqual(['ADDED', revisionOf(sentinel)])
+        expect(stream.messages.length).toBe(5)
         closeStreams()
       })
 
@@ -257,8 +265,12 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
 
         const replay = await track(watch(target.base, `metadata.team=${team}&since=${since}`))
         expect(summary(await replay.events(expected.length))).toEqual(expected)
-        await Bun.sleep(200)
-        expect([live.messages.length, replay.messages.length]).toEqual([expected.length, expected.length])
+        // Nothing more came to either before a later write in the view.
+        const sentinelName = unique('sentinel')
+        const sentinel = await create(sentinelName, { team })
+        const after = [['ADDED', sentinelName, revisionOf(sentinel)]]
+        expect([summary(await live.events(1)), summary(await replay.events(1))]).toEqual([after, after])
+        expect([live.messages.length, replay.messages.length]).toEqual([expected.length + 1, expected.length + 1])
         closeStreams()
       })
 
@@ -278,14 +290,16 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
         const reply = await request('GET', '/metrics')
         return sampleValue(parseExposition(reply.text), 'watchers_connected')
       }
-      const waitForConnected = async (expected: number) => {
-        const deadline = Date.now() + 5000
-        while ((await connected()) !== expected) {
-          if (Date.now() > deadline)
-            throw new Error(`watchers_connected stayed at ${await connected()}, not ${expected}`)
-          await Bun.sleep(20)
-        }
-      }
+      let last: number | undefined
+      const waitForConnected = (expected: number) =>
+        waitFor(
+          async () => {
+            last = await connected()
+            return last === expected
+          },
+          5000,
+          () => `watchers_connected to be ${expected}; it stayed at ${last}`,
+        )
       closeStreams()
       await waitForConnected(0)
       const first = await track(watch(target.base))
@@ -313,7 +327,12 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
 
     beforeAll(async () => {
       target = await serve({
-        env: { WATCH_HISTORY_SIZE: '5', WATCH_BUFFER_EVENTS: '10', MAX_BODY_BYTES: String(2 << 20) },
+        env: {
+          WATCH_HISTORY_SIZE: '5',
+          WATCH_BUFFER_EVENTS: '10',
+          WATCH_BUFFER_BYTES: String(1 << 20),
+          MAX_BODY_BYTES: String(2 << 20),
+        },
         databaseUrl: await newDatabase(),
       })
       request = client(target)
@@ -339,10 +358,9 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
     })
 
     it('when a watcher stops reading, then writers keep getting prompt 2xx and the watcher is dropped with a final ERROR event', async () => {
-      const stream = await track(watch(target.base))
-      await stream.until(() => stream.comments.length > 0, 5000, 'the first chunk')
-      stream.pause()
-      // Big events fill the socket buffers (a few MB on loopback), then the watcher's own queue.
+      // The client stops reading at its socket, so only the kernel's buffers (bounded, and small
+      // for a receiver that never reads) take events before the watcher's own 1 MiB budget does.
+      const stream = await StalledWatch.open(target.base, '')
       const blob = 'x'.repeat(256 * 1024)
       const dropped = () =>
         target.server?.lines.some((line) => (line as { msg?: string }).msg === 'watcher fell behind')
@@ -355,14 +373,13 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
       }
       expect(dropped()).toBe(true)
       expect(slowest).toBeLessThan(2000)
-      stream.resume()
-      await stream.until(() => stream.ended, 10_000, 'the end of the dropped stream')
+      const messages = await stream.readToEnd()
 
-      const last = stream.messages.at(-1)
+      const last = messages.at(-1)
       expect(last?.event).toBe('ERROR')
       const problem = JSON.parse(last?.data ?? '{}')
       expect(problem.type).toContain('watch-fell-behind')
-      const revisions = stream.messages.slice(0, -1).map((m) => Number(m.id))
+      const revisions = messages.slice(0, -1).map((m) => Number(m.id))
       expect(problem.detail).toContain(`since=${revisions.at(-1)}`)
       expect(revisions.length).toBeLessThan(writes)
       expect(revisions).toEqual([...revisions].sort((a, b) => a - b))

@@ -1,10 +1,12 @@
-/** The watch API suite on SQLite, and once more on a Deno-started server. */
+/** The watch API suites on SQLite, and once more on a Deno-started server. */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { client, revisionOf, type Target } from '../support/http.ts'
 import { watch } from '../support/sse.ts'
+import { describeWatchReplay } from './watch-replay-suite.ts'
 import { closeStreams, describeWatchApi, serve, track } from './watch-suite.ts'
 
 describeWatchApi('sqlite', async () => undefined)
+describeWatchReplay('sqlite', async () => undefined)
 
 describe('watch on Deno', () => {
   let target: Target

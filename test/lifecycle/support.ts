@@ -1,6 +1,8 @@
 /** What the shutdown tests share: slow uploads, readiness polling, connection probes, log steps. */
 import { connect } from 'node:net'
 
+export { waitFor } from '../support/wait.ts'
+
 const CHUNK_MS = 100
 
 export interface Upload {
@@ -125,13 +127,5 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T
     return await Promise.race([promise, timeout])
   } finally {
     clearTimeout(timer)
-  }
-}
-
-export async function waitFor(condition: () => boolean, ms: number): Promise<void> {
-  const deadline = performance.now() + ms
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${ms} ms`)
-    await Bun.sleep(20)
   }
 }

@@ -14,6 +14,7 @@ import { inProcessService } from '../observability/in-process.ts'
 import { parseExposition, sampleValue } from '../support/exposition-parser.ts'
 import { type RunningServer, startServer, tempDir } from '../support/server.ts'
 import { type SseStream, watch } from '../support/sse.ts'
+import { waitFor } from '../support/wait.ts'
 import {
   asSent,
   dashboardPanels,
@@ -140,7 +141,13 @@ describe('the Grafana dashboard', () => {
       )
       stream = await watch(server.url)
       traffic = sendTraffic(server.url, () => trafficOn)
-      await waitFor(async () => (await fetch(`${promUrl}/-/ready`)).ok, 20_000, 'Prometheus to be ready')
+      // Refused connections until it listens.
+      const ready = () =>
+        fetch(`${promUrl}/-/ready`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      await waitFor(ready, 20_000, 'Prometheus to be ready')
     }, 60_000)
 
     afterAll(async () => {
@@ -212,19 +219,6 @@ async function instantQuery(promUrl: string, expr: string): Promise<[number, str
   }
   if (body.status !== 'success') throw new Error(`Prometheus refused ${expr}: ${body.error}`)
   return body.data.result.map((r) => r.value)
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      if (await condition()) return
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await Bun.sleep(200)
-  }
 }
 
 function freePort(): number {

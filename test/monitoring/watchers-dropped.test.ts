@@ -5,12 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { parseExposition, sampleValue } from '../support/exposition-parser.ts'
 import { type RunningServer, startServer } from '../support/server.ts'
-import { watch } from '../support/sse.ts'
+import { StalledWatch } from '../support/stalled-watch.ts'
 
 let server: RunningServer
 
 beforeAll(async () => {
-  server = await startServer({ env: { WATCH_BUFFER_EVENTS: '10', MAX_BODY_BYTES: String(2 << 20) } })
+  server = await startServer({
+    env: { WATCH_BUFFER_EVENTS: '10', WATCH_BUFFER_BYTES: String(1 << 20), MAX_BODY_BYTES: String(2 << 20) },
+  })
 }, 60_000)
 afterAll(async () => {
   await server?.stop()
@@ -27,10 +29,9 @@ describe('watchers_dropped_total', () => {
   })
 
   it('when a watcher stops reading and falls behind, then it counts the one the service dropped', async () => {
-    const stream = await watch(server.url)
-    await stream.until(() => stream.comments.length > 0, 5000, 'the first chunk')
-    stream.pause()
-    // Big events fill the socket buffers first, then the watcher's own queue.
+    // The client stops reading at its socket: big events fill the kernel's buffers (bounded),
+    // then the watcher's own 1 MiB budget.
+    const stream = await StalledWatch.open(server.url, '')
     const blob = 'x'.repeat(256 * 1024)
     const fellBehind = () => server.lines.some((line) => (line as { msg?: string }).msg === 'watcher fell behind')
     for (let i = 0; i < 200 && !fellBehind(); i++) {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import type { Server, udp } from 'bun'
 import { type RunningServer, startServer } from '../support/server.ts'
 import { decodeStruct, type JaegerSpan, jaegerSpans, jaegerSpansFromAgentPacket } from '../support/thrift.ts'
+import { waitFor } from '../support/wait.ts'
 import { randomHex } from './trace-ids.ts'
 
 const received = { collector: [] as JaegerSpan[], agent: [] as JaegerSpan[] }
@@ -65,15 +66,12 @@ afterAll(async () => {
   agent?.close()
 })
 
-async function waitFor(spans: JaegerSpan[], predicate: (span: JaegerSpan) => boolean): Promise<JaegerSpan> {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const found = spans.find(predicate)
-    if (found) return found
-    if (Date.now() > deadline) throw new Error(`no matching span; got ${spans.map((s) => s.operationName).join(', ')}`)
-    await Bun.sleep(20)
-  }
-}
+const spanIn = (spans: JaegerSpan[], predicate: (span: JaegerSpan) => boolean): Promise<JaegerSpan> =>
+  waitFor(
+    () => spans.find(predicate),
+    10_000,
+    () => `a matching span; got ${spans.map((s) => s.operationName).join(', ')}`,
+  )
 
 describe('Jaeger export', () => {
   for (const [path, name] of [
@@ -89,13 +87,13 @@ describe('Jaeger export', () => {
       expect(response.status).toBe(200)
 
       const spans = received[path]
-      const serverSpan = await waitFor(spans, (s) => s.traceId === traceId && s.operationName.startsWith('GET '))
+      const serverSpan = await spanIn(spans, (s) => s.traceId === traceId && s.operationName.startsWith('GET '))
       expect(serverSpan.serviceName).toBe(`config-service-${path}`)
       expect(serverSpan.operationName).toBe('GET /configs/:dcname')
       expect(serverSpan.parentSpanId).toBe(callerSpanId)
       expect(serverSpan.tags['http.route']).toBe('/configs/:dcname')
 
-      const storeSpan = await waitFor(spans, (s) => s.traceId === traceId && s.operationName === 'get configs')
+      const storeSpan = await spanIn(spans, (s) => s.traceId === traceId && s.operationName === 'get configs')
       expect(storeSpan.parentSpanId).toBe(serverSpan.spanId)
       expect(storeSpan.tags['db.system']).toBe('sqlite')
     })

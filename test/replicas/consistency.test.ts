@@ -7,17 +7,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import postgres from 'postgres'
-import { type PostgresServer, startPostgres } from '../support/postgres.ts'
+import { type SharedPostgres, sharedPostgres } from '../support/postgres.ts'
 import { type RunningServer, type Runtime, startServer } from '../support/server.ts'
 
-let database: PostgresServer
+let database: SharedPostgres
 let databaseUrl: string
 const replicas: RunningServer[] = []
 const TEAMS = ['team-a', 'team-b', 'team-c']
 const KEYS = 24
 
 beforeAll(async () => {
-  database = await startPostgres()
+  database = await sharedPostgres()
   databaseUrl = await database.createDatabase('consistency')
   const start = (runtime: Runtime) => startServer({ runtime, databaseUrl, env: { SEED: 'false' } })
   replicas.push(...(await Promise.all([start('bun'), start('deno'), start('bun')])))
@@ -25,7 +25,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(replicas.map((replica) => replica.stop().catch(() => {})))
-  await database?.dispose()
 }, 30_000)
 
 interface Ack {

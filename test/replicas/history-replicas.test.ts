@@ -5,14 +5,14 @@
  * lose no update: every acknowledged write directly follows the revision it was based on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { type PostgresServer, startPostgres } from '../support/postgres.ts'
+import { type SharedPostgres, sharedPostgres } from '../support/postgres.ts'
 import { type RunningServer, startServer } from '../support/server.ts'
 
-let postgres: PostgresServer
+let postgres: SharedPostgres
 let replicas: RunningServer[] = []
 
 beforeAll(async () => {
-  postgres = await startPostgres()
+  postgres = await sharedPostgres()
   const databaseUrl = await postgres.createDatabase('history_replicas')
   replicas = await Promise.all([
     startServer({ databaseUrl, env: { SEED: 'false' } }),
@@ -22,7 +22,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(replicas.map((replica) => replica.stop().catch(() => {})))
-  await postgres?.dispose()
 }, 30_000)
 
 interface Answer {

@@ -15,6 +15,9 @@ import {
   StoreUnavailableError,
 } from '../../src/configs/config-store.ts'
 import type { Config } from '../../src/configs/model.ts'
+import { config } from '../support/configs.ts'
+import { waitFor } from '../support/wait.ts'
+import { allChangesAfter } from './changes.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
@@ -37,8 +40,6 @@ export interface StoreFixture {
   /** Removes the database. */
   dispose(): Promise<void>
 }
-
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 
 export function describeConfigStoreContract(backend: string, makeFixture: () => Promise<StoreFixture>) {
   describe(`ConfigStore contract: ${backend}`, () => {
@@ -394,12 +395,12 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
         const a = await store.create(config('a'), author)
         const b = await store.replace(config('b'), {}, author)
         const c = await store.replace(config('a', { v: 2 }), {}, author)
-        const events = await store.eventsSince(a.revision)
+        const events = await allChangesAfter(store, a.revision)
         expect(summary(events)).toEqual([
           ['ADDED', 'b', b.stored.revision],
           ['MODIFIED', 'a', c.stored.revision],
         ])
-        expect(await store.eventsSince(c.stored.revision)).toEqual([])
+        expect(await allChangesAfter(store, c.stored.revision)).toEqual([])
       })
 
       it('when asked for events since a revision, then each MODIFIED event carries the config as it was before it', async () => {
@@ -408,7 +409,7 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
         await store.update('a', (c) => ({ ...c, metadata: { v: 3 } }), {}, author)
         await store.replace(config('b', { v: 1 }), {}, author)
         await store.delete('a', {}, author)
-        const events = await store.eventsSince(a.revision - 1)
+        const events = await allChangesAfter(store, a.revision - 1)
         expect(events.map((e) => [e.type, e.config.dcname, e.config.metadata, e.previous?.metadata])).toEqual([
           ['ADDED', 'a', { v: 1 }, undefined],
           ['MODIFIED', 'a', { v: 2 }, { v: 1 }],
@@ -418,13 +419,43 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
         ])
       })
 
+      it('when a page of events is asked for, then it holds at most `limit` of them in order and says whether more follow', async () => {
+        const revisions: number[] = []
+        for (let i = 0; i < 5; i++) revisions.push((await store.create(config(`p-${i}`), author)).revision)
+        const start = (revisions[0] as number) - 1
+        const first = await store.changesAfter({ after: start, limit: 2, bytes: 1 << 20 })
+        expect([first.events.map((e) => e.revision), first.more]).toEqual([revisions.slice(0, 2), true])
+        const last = await store.changesAfter({ after: revisions[2] as number, limit: 2, bytes: 1 << 20 })
+        expect([last.events.map((e) => e.revision), last.more]).toEqual([revisions.slice(3), false])
+        const none = await store.changesAfter({ after: revisions[4] as number, limit: 2, bytes: 1 << 20 })
+        expect([none.events, none.more]).toEqual([[], false])
+      })
+
+      it('when a page of events is bounded in bytes, then it stops before the bound, yet always holds the first event', async () => {
+        const big = { blob: 'x'.repeat(1000) }
+        const a = await store.create(config('a', big), author)
+        const b = await store.replace(config('a', { ...big, v: 2 }), {}, author)
+        const c = await store.create(config('c', big), author)
+        // b counts twice: its config and the state it replaced.
+        const pages = [600, 1100, 3200, 4300].map((bytes) =>
+          store.changesAfter({ after: a.revision - 1, limit: 10, bytes }),
+        )
+        const summary = (await Promise.all(pages)).map((page) => [page.events.map((e) => e.revision), page.more])
+        expect(summary).toEqual([
+          [[a.revision], true],
+          [[a.revision], true],
+          [[a.revision, b.stored.revision], true],
+          [[a.revision, b.stored.revision, c.revision], false],
+        ])
+      })
+
       it('when the history is bounded, then a revision older than it is refused with HistoryCompactedError', async () => {
         await store.close()
         const small = await open({ historySize: 3 })
         const revisions: number[] = []
         for (let i = 0; i < 6; i++) revisions.push((await small.replace(config(`h-${i}`), {}, author)).stored.revision)
-        await expect(small.eventsSince(0)).rejects.toBeInstanceOf(HistoryCompactedError)
-        const kept = await small.eventsSince(revisions[2] as number)
+        await expect(allChangesAfter(small, 0)).rejects.toBeInstanceOf(HistoryCompactedError)
+        const kept = await allChangesAfter(small, revisions[2] as number)
         expect(kept.map((e) => e.revision)).toEqual(revisions.slice(3))
       })
     })
@@ -442,12 +473,4 @@ export function describeConfigStoreContract(backend: string, makeFixture: () => 
       await store.ping()
     })
   })
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition')
-    await Bun.sleep(10)
-  }
 }

@@ -11,11 +11,12 @@ import {
   RevisionCompactedError,
   type WriteMeta,
 } from '../../src/configs/config-store.ts'
-import type { Config } from '../../src/configs/model.ts'
 import { RevisionNotReachedError } from '../../src/configs/revision-rules.ts'
+import { config } from '../support/configs.ts'
+import { waitFor } from '../support/wait.ts'
+import { allChangesAfter } from './changes.ts'
 import type { OpenOptions, StoreFixture, TestStore } from './contract.ts'
 
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 const by = (actor: string, requestId = `req-${actor}`): WriteMeta => ({ actor, requestId })
 const DAY = 86_400_000
 
@@ -183,8 +184,8 @@ export function describeHistoryContract(backend: string, makeFixture: () => Prom
         const result = await store.rollback('rw', v1.revision, {}, by('ops'))
         await waitFor(() => seen.length >= 1)
         expect(seen.map((e) => [e.revision, e.rollbackOf])).toEqual([[result.stored.revision, v1.revision]])
-        const replayed = await store.eventsSince(v1.revision)
-        expect(replayed.map((e) => [e.revision, e.rollbackOf])).toEqual([
+        const replayed = await store.changesAfter({ after: v1.revision, limit: 10, bytes: 1 << 20 })
+        expect(replayed.events.map((e) => [e.revision, e.rollbackOf])).toEqual([
           [v2.stored.revision, undefined],
           [result.stored.revision, v1.revision],
         ])
@@ -297,7 +298,7 @@ export function describeHistoryContract(backend: string, makeFixture: () => Prom
           revisions.push((await small.replace(config('w', { v }), {}, by('a'))).stored.revision)
         await small.pruneHistory()
         expect((await history(small, 'w')).map((e) => e.revision)).toEqual(revisions.slice(4).reverse())
-        const replay = await small.eventsSince(revisions[3] as number)
+        const replay = await allChangesAfter(small, revisions[3] as number)
         expect(replay.map((e) => e.revision)).toEqual(revisions.slice(4))
       })
 
@@ -323,12 +324,4 @@ export function describeHistoryContract(backend: string, makeFixture: () => Prom
       }, 120_000)
     })
   })
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition')
-    await Bun.sleep(10)
-  }
 }

@@ -4,7 +4,7 @@
  * database refuses), the transaction as a whole fails as unavailable when its connection dies,
  * and across replicas no acknowledged write is lost and revisions stay consecutive.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { beforeAll, describe, expect, it } from 'bun:test'
 import postgres from 'postgres'
 import {
   type ChangeEvent,
@@ -13,23 +13,21 @@ import {
   PreconditionFailedError,
   StoreUnavailableError,
 } from '../../src/configs/config-store.ts'
-import type { Config } from '../../src/configs/model.ts'
 import { MAX_BATCH } from '../../src/store/postgres/group-commit.ts'
 import { PostgresConfigStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.ts'
-import { type PostgresServer, startPostgres } from '../support/postgres.ts'
+import { config } from '../support/configs.ts'
+import { type SharedPostgres, sharedPostgres } from '../support/postgres.ts'
+import { waitFor } from '../support/wait.ts'
+import { allChangesAfter } from './changes.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
 
-let server: PostgresServer
+let server: SharedPostgres
 beforeAll(async () => {
-  server = await startPostgres()
+  server = await sharedPostgres()
 }, 60_000)
-afterAll(async () => {
-  await server?.dispose()
-}, 30_000)
 
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 const fast: Partial<PostgresStoreOptions> = { connectTimeoutMs: 2000, connectRetries: 0, feedRetryMs: 100 }
 const asRole = (url: string, role: string) => url.replace('//postgres@', `//${role}@`)
 
@@ -106,7 +104,7 @@ describe('PostgreSQL group commit', () => {
       expect(values[5]).toBeInstanceOf(PreconditionFailedError)
       expect(values[6]).toEqual({ config: config('c', { v: 1 }), revision: r + 3 })
 
-      const events = await store.eventsSince(r)
+      const events = await allChangesAfter(store, r)
       expect(events.map((e) => [e.type, e.revision, e.config, e.previous])).toEqual([
         ['ADDED', r + 1, config('b', { v: 1 }), undefined],
         ['MODIFIED', r + 2, config('a', { v: 1 }), config('a', { v: 0 })],
@@ -118,7 +116,7 @@ describe('PostgreSQL group commit', () => {
       ])
       expect((await store.history('b', { limit: 10 })).entries.map((e) => e.revision)).toEqual([r + 1])
       expect(await store.currentRevision()).toBe(r + 3)
-      await waitFor(() => seen.length >= 4)
+      await waitFor(() => seen.length >= 4, 10_000)
       expect(seen.map((e) => e.revision)).toEqual([r, r + 1, r + 2, r + 3])
     } finally {
       await store.close()
@@ -144,7 +142,7 @@ describe('PostgreSQL group commit', () => {
         'x-1',
         'x-2',
       ])
-      expect((await store.eventsSince(first.revision)).map((e) => e.revision)).toEqual([
+      expect((await allChangesAfter(store, first.revision)).map((e) => e.revision)).toEqual([
         first.revision + 1,
         first.revision + 2,
       ])
@@ -218,7 +216,7 @@ describe('PostgreSQL group commit', () => {
       expect(acknowledged).toBe(3 * 4 * 8)
       // Every revision after the start is one event, and each increment's event carries the
       // state it replaced: the value just below its own.
-      const events = (await replicas[2]?.eventsSince(start?.revision as number)) ?? []
+      const events = await allChangesAfter(replicas[2] as PostgresConfigStore, start?.revision as number)
       expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => (start?.revision as number) + 1 + i))
       expect(events.length + 1).toBe((await replicas[2]?.countHistory()) as number)
       for (const event of events.filter((e) => e.config.dcname === 'counter')) {
@@ -229,11 +227,3 @@ describe('PostgreSQL group commit', () => {
     }
   }, 60_000)
 })
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition')
-    await Bun.sleep(20)
-  }
-}

@@ -1,7 +1,8 @@
 /**
- * The PostgreSQL store against a real, throwaway PostgreSQL server (one per file): the shared
- * store contract (a new database per test), then what only PostgreSQL has: migrations raced
- * by several replicas, changes across handles, and the database going away and coming back.
+ * The PostgreSQL store against a real, throwaway PostgreSQL server of its own (the outage tests
+ * stop it, so it cannot be the run's shared one): the shared store contract (a new database per
+ * test), then what only PostgreSQL has: migrations raced by several replicas, changes across
+ * handles, and the database going away and coming back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import postgres from 'postgres'
@@ -12,12 +13,14 @@ import {
   RevisionCompactedError,
   StoreUnavailableError,
 } from '../../src/configs/config-store.ts'
-import type { Config } from '../../src/configs/model.ts'
 import { loadSettings } from '../../src/settings.ts'
 import { MIGRATIONS, migrate } from '../../src/store/postgres/postgres-migrations.ts'
 import { PostgresConfigStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.ts'
+import { config } from '../support/configs.ts'
 import { type PostgresServer, startPostgres } from '../support/postgres.ts'
 import { type RunningServer, startServer } from '../support/server.ts'
+import { waitFor } from '../support/wait.ts'
+import { allChangesAfter } from './changes.ts'
 import { describeConfigStoreContract, type StoreFixture } from './contract.ts'
 import { describeHistoryContract } from './history-contract.ts'
 
@@ -32,7 +35,6 @@ afterAll(async () => {
   await server?.dispose()
 }, 30_000)
 
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 const fast: Partial<PostgresStoreOptions> = { connectTimeoutMs: 2000, connectRetries: 0, feedRetryMs: 100 }
 const asRole = (url: string, role: string) => url.replace('//postgres@', `//${role}@`)
 
@@ -77,14 +79,14 @@ describe('when the database goes away', () => {
       body: JSON.stringify({ metadata: {} }),
     })
     expect(write.status).toBe(503)
-    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 503)
+    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 503, 10_000)
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError)
     await expect(store.get('before')).rejects.toBeInstanceOf(StoreUnavailableError)
 
     server.start()
 
-    await waitFor(async () => (await fetch(`${service.url}/configs`)).status === 200)
-    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200)
+    await waitFor(async () => (await fetch(`${service.url}/configs`)).status === 200, 10_000)
+    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, 10_000)
     await store.ping()
     const after = await fetch(`${service.url}/configs/after`, {
       method: 'PUT',
@@ -93,7 +95,7 @@ describe('when the database goes away', () => {
     })
     expect(after.status).toBe(201)
     // The subscriber's LISTEN came back too: it sees the write the service made after the outage.
-    await waitFor(() => seen.some((e) => e.config.dcname === 'after'))
+    await waitFor(() => seen.some((e) => e.config.dcname === 'after'), 10_000)
     expect(seen.map((e) => e.config.dcname)).toEqual(['before', 'after'])
   }, 30_000)
 
@@ -228,8 +230,8 @@ describe('PostgreSQL store', () => {
       expect(await store.getAt('old', 3)).toEqual({ config: config('old', { team: 'o' }), revision: 1 })
       expect(await entries('a')).toEqual([['MODIFIED', 3, 'unknown']])
       await expect(store.getAt('a', 2)).rejects.toBeInstanceOf(RevisionCompactedError)
-      await expect(store.eventsSince(1)).rejects.toBeInstanceOf(HistoryCompactedError)
-      expect((await store.eventsSince(2)).map((e) => e.revision)).toEqual([3])
+      await expect(allChangesAfter(store, 1)).rejects.toBeInstanceOf(HistoryCompactedError)
+      expect((await allChangesAfter(store, 2)).map((e) => e.revision)).toEqual([3])
       const next = await store.replace(config('a', { team: 'y' }), {}, author)
       expect(await entries('a')).toEqual([
         ['MODIFIED', next.stored.revision, 'test'],
@@ -332,7 +334,7 @@ describe('PostgreSQL store', () => {
             revisions.push((await writer.replace(config(`w-${worker}`, { i }), {}, author)).stored.revision)
         }),
       )
-      await waitFor(() => seen.length >= 100)
+      await waitFor(() => seen.length >= 100, 10_000)
       await Bun.sleep(50)
       expect(seen.map((e) => e.revision)).toEqual([...revisions].sort((x, y) => x - y))
     } finally {
@@ -354,7 +356,7 @@ describe('PostgreSQL store', () => {
       await sql`INSERT INTO events (revision, type, dcname, body) VALUES (${blind}, 'MODIFIED', 'a', '{"dcname":"a","metadata":{"v":2}}')`
       await sql`UPDATE configs SET body = '{"dcname":"a","metadata":{"v":2}}', revision = ${blind} WHERE dcname = 'a'`
       const modified = await store.update('a', (c) => ({ ...c, metadata: { v: 3 } }), {}, author)
-      const events = await store.eventsSince(created.revision)
+      const events = await allChangesAfter(store, created.revision)
       expect(events.map((e) => [e.revision, e.previous?.metadata])).toEqual([
         [blind, undefined],
         [modified.revision, { v: 2 }],
@@ -373,7 +375,7 @@ describe('PostgreSQL store', () => {
       store.subscribe((event) => seen.push(event))
       const big = config('big', { blob: 'x'.repeat(60_000) })
       await store.create(big, author)
-      await waitFor(() => seen.length >= 1)
+      await waitFor(() => seen.length >= 1, 10_000)
       expect(seen[0]?.config).toEqual(big)
     } finally {
       await store.close()
@@ -393,7 +395,7 @@ describe('PostgreSQL store', () => {
         revisions.push((await writer.replace(config(`k-${i % 3}`, { i }), {}, author)).stored.revision)
         if (i % 10 === 5) await server.terminateSessions(role)
       }
-      await waitFor(() => seen.length >= revisions.length)
+      await waitFor(() => seen.length >= revisions.length, 10_000)
       await Bun.sleep(50)
       expect(seen.map((e) => e.revision)).toEqual(revisions)
     } finally {
@@ -416,11 +418,11 @@ describe('PostgreSQL store', () => {
         },
       )
       const first = await writer.create(config('c-0'), author)
-      await waitFor(() => seen.length === 1)
+      await waitFor(() => seen.length === 1, 10_000)
       await server.lockOut(role, true)
       for (let i = 1; i <= 5; i++) await writer.create(config(`c-${i}`), author)
       await server.lockOut(role, false)
-      await waitFor(() => lost !== undefined)
+      await waitFor(() => lost !== undefined, 10_000)
       expect(lost).toBeInstanceOf(HistoryCompactedError)
       expect((lost as HistoryCompactedError).since).toBe(first.revision)
       expect(seen).toHaveLength(1)
@@ -428,7 +430,7 @@ describe('PostgreSQL store', () => {
       const after: ChangeEvent[] = []
       lagging.subscribe((event) => after.push(event))
       const next = await writer.create(config('c-next'), author)
-      await waitFor(() => after.length >= 1)
+      await waitFor(() => after.length >= 1, 10_000)
       expect(after.map((e) => e.revision)).toEqual([next.revision])
     } finally {
       await Promise.all([lagging.close(), writer.close()])
@@ -445,11 +447,16 @@ describe('PostgreSQL store', () => {
       const released = new Promise<void>((resolve) => {
         release = resolve
       })
+      let locked = () => {}
+      const lockTaken = new Promise<void>((resolve) => {
+        locked = resolve
+      })
       const holding = blocker.begin(async (tx) => {
         await tx`UPDATE store_state SET revision = revision`
+        locked()
         await Promise.race([released, Bun.sleep(5000)])
       })
-      await Bun.sleep(100)
+      await lockTaken
       const started = Date.now()
       // The second waits in this replica's write queue behind the first: that wait counts too.
       const outcomes = await Promise.allSettled([2, 3].map((v) => store.replace(config('slow', { v }), {}, author)))
@@ -510,11 +517,3 @@ describe('PostgreSQL store', () => {
     expect(() => loadSettings({ DATABASE_CONNECT_RETRIES: 'many' })).toThrow(/DATABASE_CONNECT_RETRIES/)
   })
 })
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition')
-    await Bun.sleep(20)
-  }
-}

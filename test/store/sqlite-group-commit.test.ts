@@ -14,12 +14,11 @@ import {
 import type { Config } from '../../src/configs/model.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
+import { config } from '../support/configs.ts'
 import { startServer, tempDir } from '../support/server.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
-
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 
 /**
  * Commit records in the WAL file: a frame whose header carries the database size after the

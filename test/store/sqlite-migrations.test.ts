@@ -12,6 +12,7 @@ import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { MIGRATIONS, migrate, SchemaTooNewError } from '../../src/store/sqlite/sqlite-migrations.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { runUntilExit, tempDir } from '../support/server.ts'
+import { allChangesAfter } from './changes.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
@@ -158,7 +159,7 @@ describe('SQLite migrations', () => {
     expect(await store.get('a')).toEqual({ config: { dcname: 'a', metadata: { team: 'z' } }, revision: 3 })
     expect(await store.get('b')).toBeUndefined()
     expect(await store.count()).toBe(1)
-    const history = await store.eventsSince(0)
+    const history = await allChangesAfter(store, 0)
     expect(history.map((e) => [e.type, e.config.dcname, e.revision])).toEqual([
       ['ADDED', 'a', 1],
       ['ADDED', 'b', 2],
@@ -190,8 +191,8 @@ describe('SQLite migrations', () => {
     expect(compacted).toBeInstanceOf(RevisionCompactedError)
     expect((compacted as RevisionCompactedError).oldestKept).toBe(3)
     // Watch replay keeps its old rule: nothing from before the trimmed revisions.
-    await expect(store.eventsSince(1)).rejects.toBeInstanceOf(HistoryCompactedError)
-    expect((await store.eventsSince(2)).map((e) => e.revision)).toEqual([3])
+    await expect(allChangesAfter(store, 1)).rejects.toBeInstanceOf(HistoryCompactedError)
+    expect((await allChangesAfter(store, 2)).map((e) => e.revision)).toEqual([3])
     const next = await store.replace({ dcname: 'a', metadata: { team: 'y' } }, {}, author)
     expect(next.stored.revision).toBe(4)
     expect(await entries('a')).toEqual([

@@ -7,6 +7,7 @@ import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { damagedStoreFile } from '../support/damaged-sqlite.ts'
 import { tempDir } from '../support/server.ts'
+import { allChangesAfter } from './changes.ts'
 import { describeConfigStoreContract, type StoreFixture } from './contract.ts'
 import { describeHistoryContract } from './history-contract.ts'
 
@@ -64,7 +65,7 @@ describe('SQLite store made by an older version', () => {
         {},
         { actor: 'test', requestId: '' },
       )
-      const events = await store.eventsSince(0)
+      const events = await allChangesAfter(store, 0)
       expect(events.map((e) => [e.type, e.revision, e.config.metadata, e.previous?.metadata])).toEqual([
         ['ADDED', 1, { v: 1 }, undefined],
         ['MODIFIED', 2, { v: 2 }, undefined],

@@ -1,6 +1,8 @@
 /**
  * A throwaway PostgreSQL cluster for tests: initdb into a temp dir, serve on a free port on
  * 127.0.0.1 (and a unix socket in the same dir), stop and remove everything afterwards.
+ * A test run shares one cluster (`sharedPostgres`, a database per test or file); only a file that
+ * stops or crashes the cluster itself starts one of its own (`startPostgres`).
  * PostgreSQL refuses to run as root, so when the tests run as root the cluster belongs to an
  * unprivileged OS user (`postgres` when Debian's package created it, else `nobody`).
  * Binaries come from PG_BIN, else the newest /usr/lib/postgresql/<version>/bin, else the initdb on PATH;
@@ -41,6 +43,34 @@ export interface PostgresServer {
 }
 
 const START_TIMEOUT_S = 30
+
+/**
+ * What a test file may do with the run's shared cluster: make its own databases and roles, cut
+ * its own roles off. Stopping or restarting it is not among them: that would pull the cluster
+ * out from under the files after it, so a file that does it starts its own (`startPostgres`).
+ */
+export type SharedPostgres = Omit<PostgresServer, 'stop' | 'start' | 'running' | 'dispose'>
+
+let shared: Promise<PostgresServer> | undefined
+
+/**
+ * The cluster of this test run: `bun test` runs every file in one process, so the first file
+ * that asks starts it and the others reuse it; test/support/test-run.ts removes it once every
+ * file has run. An initdb and a start cost seconds on a busy machine; a database costs a
+ * fraction of that.
+ */
+export function sharedPostgres(): Promise<SharedPostgres> {
+  shared ??= startPostgres()
+  return shared
+}
+
+/** Stops and removes the run's shared cluster, when a file started one. */
+export async function disposeSharedPostgres(): Promise<void> {
+  const started = shared
+  shared = undefined
+  const server = await started?.catch(() => undefined)
+  await server?.dispose()
+}
 
 export function postgresBin(): string | undefined {
   const fromEnv = process.env.PG_BIN
@@ -104,7 +134,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     run('pg_ctl', ['stop', '-D', dataDir, '-m', mode, '-w', '-t', String(START_TIMEOUT_S)])
     isRunning = false
   }
-  // Runs even when a test file dies half-way, so no cluster outlives its test run.
+  // For a script that dies half-way (bun test emits no exit event: see test/support/test-run.ts).
   const onExit = () => {
     try {
       stop('immediate')

@@ -1,16 +1,20 @@
 /**
- * HTTP/1.1 over a bare TCP socket, for what fetch will not do: send any Host header, and behave
- * like the many clients (Python's http.client, most SDKs) that write the whole request body
- * before they read a byte of the answer. A connection the server resets before the answer is
- * read rejects, as it fails for those clients.
+ * HTTP/1.1 (or 1.0) over a bare TCP socket, for what fetch will not do: send any Host header or
+ * none, any request target and method as written, and behave like the many clients (Python's
+ * http.client, most SDKs) that write the whole request body before they read a byte of the
+ * answer. A connection the server resets before the answer is read rejects, as it fails for
+ * those clients.
  */
 import { connect } from 'node:net'
 
 export interface RawRequest {
   method: string
+  /** The request target as sent: a path, or anything else a client could write there. */
   path: string
   /** The Host header as sent; left out when undefined. */
   host?: string
+  /** `1.1` when left out. */
+  version?: '1.0' | '1.1'
   headers?: Record<string, string>
   body?: Uint8Array | string
   /** Sends the body chunked (in 64 KiB chunks) instead of with a Content-Length. */
@@ -29,7 +33,7 @@ export interface RawReply {
 export function rawRequest(base: string, request: RawRequest): Promise<RawReply> {
   const { hostname, port } = new URL(base)
   const body = typeof request.body === 'string' ? new TextEncoder().encode(request.body) : request.body
-  const lines = [`${request.method} ${request.path} HTTP/1.1`]
+  const lines = [`${request.method} ${request.path} HTTP/${request.version ?? '1.1'}`]
   if (request.host !== undefined) lines.push(`Host: ${request.host}`)
   for (const [name, value] of Object.entries(request.headers ?? {})) lines.push(`${name}: ${value}`)
   if (body) lines.push(request.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${body.byteLength}`)

@@ -4,6 +4,7 @@
  * (routes.ts) are registered with these and typed by them; see ../contract.ts.
  */
 import { t } from 'elysia'
+import type { Action } from '../../configs/access.ts'
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../../configs/list-limits.ts'
 import {
   ConfigSchema,
@@ -18,6 +19,7 @@ import {
 } from '../../configs/model.ts'
 import { defineRoute, type ParameterContract } from '../contract.ts'
 import { problemResponses } from '../openapi-docs.ts'
+import type { RouteAccess } from '../route-access.ts'
 import { configHistory, MAX_REVISION, REVISION_GONE, rollbackConfig } from './history-contracts.ts'
 
 const TAGS = ['configs']
@@ -26,6 +28,11 @@ const ETAG = { ETag: 'The revision of this state, as a strong entity tag: `"<rev
 const LOCATION = { Location: 'URL of the created config' }
 const EXAMPLE = exampleConfig('datacenter-1')
 const Params = t.Object({ dcname: DcName })
+/** The action on the config the path's `:dcname` names. */
+const onPathConfig = (action: Action): RouteAccess => ({
+  action,
+  dcname: { param: 'dcname' },
+})
 const ConfigList = t.Array(ConfigSchema)
 const DCNAME_PREFIX_RULE_SENTENCE = `It is ${DCNAME_PREFIX_RULE}; another answers 400.`
 
@@ -61,6 +68,7 @@ const IF_MATCH: ParameterContract = {
 export const listConfigs = defineRoute({
   method: 'GET',
   path: '/configs',
+  access: { action: 'list' },
   operationId: 'listConfigs',
   summary: 'List or watch configs',
   description:
@@ -97,6 +105,7 @@ export const listConfigs = defineRoute({
 export const searchConfigs = defineRoute({
   method: 'GET',
   path: '/search',
+  access: { action: 'search' },
   operationId: 'searchConfigs',
   summary: 'Search configs',
   description:
@@ -118,6 +127,7 @@ export const searchConfigs = defineRoute({
 export const createConfig = defineRoute({
   method: 'POST',
   path: '/configs',
+  access: { action: 'create', dcname: { bodyField: 'dcname' } },
   operationId: 'createConfig',
   summary: 'Create a config',
   tags: TAGS,
@@ -136,6 +146,7 @@ export const createConfig = defineRoute({
 export const getConfig = defineRoute({
   method: 'GET',
   path: '/configs/:dcname',
+  access: onPathConfig('get'),
   operationId: 'getConfig',
   summary: 'Get a config, now or at a revision',
   description:
@@ -168,6 +179,7 @@ export const getConfig = defineRoute({
 export const replaceConfig = defineRoute({
   method: 'PUT',
   path: '/configs/:dcname',
+  access: onPathConfig('replace'),
   operationId: 'replaceConfig',
   summary: 'Replace or create a config',
   description: 'A `dcname` in the body must equal the one in the URL, or be left out.',
@@ -185,6 +197,7 @@ export const replaceConfig = defineRoute({
 export const patchConfig = defineRoute({
   method: 'PATCH',
   path: '/configs/:dcname',
+  access: onPathConfig('patch'),
   operationId: 'patchConfig',
   summary: 'Patch a config (JSON Merge Patch, RFC 7396)',
   description: '`null` removes a key. The result must be a valid config; `dcname` cannot change.',
@@ -202,6 +215,7 @@ export const patchConfig = defineRoute({
 export const deleteConfig = defineRoute({
   method: 'DELETE',
   path: '/configs/:dcname',
+  access: onPathConfig('delete'),
   operationId: 'deleteConfig',
   summary: 'Delete a config',
   tags: TAGS,

@@ -63,6 +63,7 @@ const HISTORY_EXAMPLE = [
 export const configHistory = defineRoute({
   method: 'GET',
   path: '/configs/:dcname/history',
+  access: { action: 'history', dcname: { param: 'dcname' } },
   operationId: 'configHistory',
   summary: 'History of a config',
   description:
@@ -95,6 +96,7 @@ export const configHistory = defineRoute({
 export const rollbackConfig = defineRoute({
   method: 'POST',
   path: '/configs/:dcname/rollback',
+  access: { action: 'rollback', dcname: { param: 'dcname' } },
   operationId: 'rollbackConfig',
   summary: 'Roll a config back to a revision',
   description:

@@ -1,15 +1,17 @@
 /**
  * The config API's handlers, each registered with its contract (contracts.ts), which validates
- * and types it. Handlers parse, call the store, and map the outcome to a status; errors are
+ * and types it. Handlers parse, call the configs, and map the outcome to a status; errors are
  * thrown as typed errors and mapped to problem+json in one place (http/errors).
  *
- * Access: the gate (../auth.ts) has already refused what the method and a `:dcname` in the URL
- * tell; here lists, searches and watches are narrowed to the caller's prefixes in the store
- * query (so pages stay full), and POST checks the dcname its body names.
+ * Access: the gate (../auth.ts) has already refused what the route's action and the `:dcname`
+ * of its path tell. Handlers reach the store only through AuthorizedConfigs, with the request's
+ * context as the caller: it authorizes again, narrows lists, searches and watches to the
+ * caller's prefixes in the store query (so pages stay full), and checks the dcname a create's
+ * body names. A write notes the revision it made in the context, for the audit line.
  */
 import { Elysia, getSchemaValidator } from 'elysia'
-import { narrowPrefixes } from '../../configs/access.ts'
-import { type ConfigStore, NotFoundError, type StoredConfig, type WriteMeta } from '../../configs/config-store.ts'
+import type { AuthorizedConfigs } from '../../configs/authorized-configs.ts'
+import { NotFoundError, type StoredConfig } from '../../configs/config-store.ts'
 import { applyMergePatch } from '../../configs/merge-patch.ts'
 import {
   type Config,
@@ -19,16 +21,17 @@ import {
   normalizeConfig,
   structuralErrors,
 } from '../../configs/model.ts'
-import type { accessGate, RequestAccess } from '../auth.ts'
+import type { AccessGate } from '../auth.ts'
 import { etag, noneMatch, writePrecondition } from '../conditional.ts'
 import { routeHook } from '../contract.ts'
 import { fieldErrors } from '../errors.ts'
 import { encodeHistoryCursor, parseHistoryQuery, revisionParameter } from '../history-query.ts'
+import { readJsonBody } from '../json-body.ts'
 import { encodeCursor, parseListQuery } from '../list-query.ts'
 import { badRequest, ProblemError } from '../problem.ts'
+import type { RequestContext } from '../request-context.ts'
 import type { WatchHub } from '../watch/watch-hub.ts'
 import { parseWatchRequest, wantsWatch } from '../watch/watch-query.ts'
-import { recordDeletion } from './audit.ts'
 import {
   createConfig,
   deleteConfig,
@@ -62,31 +65,45 @@ function guardRollback({ body }: { body: unknown }) {
   }
 }
 
-/**
- * `gate`: the app's access gate (the same instance, used first by the app, so it runs once); it
- * gives the handlers their `access`.
- */
-export function configRoutes(
-  store: ConfigStore,
-  watch: WatchHub,
-  gate: ReturnType<typeof accessGate>,
-  requestIdOf: (request: Request) => string,
-) {
+export interface ConfigRoutesDeps {
+  /** The configs as each caller may see and change them: the handlers' only way to the store. */
+  configs: AuthorizedConfigs
+  watch: WatchHub
+  /** The app's access gate (the instance the app uses first, so it runs once); it gives the handlers the request's context. */
+  gate: AccessGate
+  maxBodyBytes: number
+}
+
+export function configRoutes({ configs, watch, gate, maxBodyBytes }: ConfigRoutesDeps) {
   // Handlers name the context fields they read, never hand the context on whole: Elysia reads
   // from a handler's source which fields to build, and a context passed to a function makes it
   // build all of them (headers as an object, cookies, the query) for every request.
-  type ListContext = { request: Request; access: RequestAccess }
+  type Routed = { requestContext: RequestContext }
+
+  /**
+   * The JSON body of a write, read after the access gate decided (so a caller it refuses never
+   * makes the service read one) and before Elysia validates it. The app's parse hook leaves it unread.
+   */
+  const readBody = async (context: Routed & { request: Request; body: unknown }) => {
+    context.body = await readJsonBody(context.request, maxBodyBytes)
+    context.requestContext.noteBody(context.body)
+  }
+
   /** `ignore`: parameters already handled (a `watch=false` on GET /configs asks for a plain list). */
-  const list = async ({ request, access }: ListContext, ignore: readonly string[] = []) => {
-    const url = new URL(request.url)
-    const { prefix, ...query } = parseListQuery(url.searchParams, ignore)
-    const page = await store.list({ ...query, prefixes: narrowPrefixes(access.prefixes, prefix) })
+  const list = async (
+    requestContext: RequestContext,
+    params: URLSearchParams,
+    action: 'list' | 'search',
+    ignore: readonly string[] = [],
+  ) => {
+    const query = parseListQuery(params, ignore)
+    const page = await configs.list(requestContext, query, action)
     const headers: Record<string, string> = { 'x-revision': String(page.revision) }
     const last = page.items.at(-1)
     if (page.more && last) {
-      const next = new URLSearchParams(url.searchParams)
+      const next = new URLSearchParams(params)
       next.set('cursor', encodeCursor(last.config.dcname))
-      headers.link = `<${url.pathname}?${next}>; rel="next"`
+      headers.link = `<${requestContext.path}?${next}>; rel="next"`
     }
     // The page's bytes or the stored JSON text as they are, when the store holds them (the read model does).
     return jsonResponse(page.body ?? `[${page.items.map(jsonOf).join(',')}]`, headers)
@@ -96,37 +113,44 @@ export function configRoutes(
     .use(gate)
     .get(
       listConfigs.path,
-      ({ request, access }) => {
-        const params = new URL(request.url).searchParams
-        if (!wantsWatch(params)) return list({ request, access }, ['watch'])
+      ({ request, requestContext }) => {
+        const params = new URLSearchParams(requestContext.query)
+        if (!wantsWatch(params)) return list(requestContext, params, 'list', ['watch'])
         const asked = parseWatchRequest(params, request.headers)
-        const watchRequest = { ...asked, prefixes: narrowPrefixes(access.prefixes, asked.prefix) }
+        const watchRequest = { ...asked, prefixes: configs.watchScope(requestContext, asked.prefix) }
         return watch.open(watchRequest, request, request.method === 'HEAD')
       },
       routeHook(listConfigs),
     )
-    .get(searchConfigs.path, ({ request, access }) => list({ request, access }), routeHook(searchConfigs))
+    .get(
+      searchConfigs.path,
+      ({ requestContext }) => list(requestContext, new URLSearchParams(requestContext.query), 'search'),
+      routeHook(searchConfigs),
+    )
     .post(
       createConfig.path,
-      async ({ body, request, set, access }) => {
-        // The name is in the body, which the gate (before the body is read) could not see.
-        access.authorize('create', (body as Config).dcname)
-        const stored = await store.create(normalizeConfig(body as Config), writeMeta(request, access, requestIdOf))
+      async ({ body, set, requestContext }) => {
+        // The name is in the body, which the gate (before the body is read) could not see:
+        // AuthorizedConfigs checks it.
+        const stored = await configs.create(requestContext, normalizeConfig(body as Config))
+        requestContext.revision = stored.revision
         set.status = 201
         set.headers.etag = etag(stored.revision)
         set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
         return stored.config
       },
-      { ...routeHook(createConfig), transform: guardStructure },
+      { ...routeHook(createConfig), transform: [readBody, guardStructure] },
     )
     .get(
       getConfig.path,
-      async ({ params, request }) => {
+      async ({ params, request, requestContext }) => {
         // Most reads have no query string: they skip parsing one.
-        const query = request.url.indexOf('?')
-        const revision = query === -1 ? undefined : revisionParameter(new URLSearchParams(request.url.slice(query + 1)))
+        const query = requestContext.query
+        const revision = query === '' ? undefined : revisionParameter(new URLSearchParams(query))
         const stored =
-          revision === undefined ? await store.get(params.dcname) : await store.getAt(params.dcname, revision)
+          revision === undefined
+            ? await configs.get(requestContext, params.dcname)
+            : await configs.getAt(requestContext, params.dcname, revision)
         if (!stored) throw revision === undefined ? notFound(params.dcname) : new NotFoundError(params.dcname, revision)
         const tag = etag(stored.revision)
         if (!noneMatch(request.headers.get('if-none-match'), stored.revision)) {
@@ -138,7 +162,7 @@ export function configRoutes(
     )
     .put(
       replaceConfig.path,
-      async ({ params, body, request, set, access }) => {
+      async ({ params, body, request, set, requestContext }) => {
         if (body.dcname !== undefined && body.dcname !== params.dcname) {
           throw badRequest('the dcname in the body differs from the one in the URL', [
             { pointer: '/dcname', message: `must be ${JSON.stringify(params.dcname)} or left out` },
@@ -146,56 +170,53 @@ export function configRoutes(
         }
         const precondition = writePrecondition(request.headers, true)
         const config = normalizeConfig({ dcname: params.dcname, metadata: body.metadata })
-        const { stored, created } = await store.replace(config, precondition, writeMeta(request, access, requestIdOf))
+        const { stored, created } = await configs.replace(requestContext, config, precondition)
+        requestContext.revision = stored.revision
         set.status = created ? 201 : 200
         set.headers.etag = etag(stored.revision)
         if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
         return stored.config
       },
-      { ...routeHook(replaceConfig), transform: guardStructure },
+      { ...routeHook(replaceConfig), transform: [readBody, guardStructure] },
     )
     .patch(
       patchConfig.path,
-      async ({ params, body, request, set, access }) => {
+      async ({ params, body, request, set, requestContext }) => {
         if (body.dcname !== undefined && body.dcname !== params.dcname) {
           throw badRequest('PATCH cannot change the dcname', [{ pointer: '/dcname', message: 'is immutable' }])
         }
         const precondition = writePrecondition(request.headers, false)
-        const stored = await store.update(
+        const stored = await configs.update(
+          requestContext,
           params.dcname,
           (current) => mergeConfig(current, body),
           precondition,
-          writeMeta(request, access, requestIdOf),
         )
+        requestContext.revision = stored.revision
         set.headers.etag = etag(stored.revision)
         return stored.config
       },
-      { ...routeHook(patchConfig), transform: guardStructure },
+      { ...routeHook(patchConfig), transform: [readBody, guardStructure] },
     )
     .delete(
       deleteConfig.path,
-      async ({ params, request, set, access }) => {
-        const revision = await store.delete(
-          params.dcname,
-          writePrecondition(request.headers, false),
-          writeMeta(request, access, requestIdOf),
-        )
-        recordDeletion(request, revision)
-        set.status = 204
+      async ({ params, request, requestContext }) => {
+        const precondition = writePrecondition(request.headers, false)
+        requestContext.revision = await configs.delete(requestContext, params.dcname, precondition)
         return new Response(null, { status: 204 })
       },
       routeHook(deleteConfig),
     )
     .get(
       configHistory.path,
-      async ({ params, request, set }) => {
-        const url = new URL(request.url)
-        const page = await store.history(params.dcname, parseHistoryQuery(url.searchParams))
+      async ({ params, set, requestContext }) => {
+        const query = new URLSearchParams(requestContext.query)
+        const page = await configs.history(requestContext, params.dcname, parseHistoryQuery(query))
         const last = page.entries.at(-1)
         if (page.more && last) {
-          const next = new URLSearchParams(url.searchParams)
+          const next = new URLSearchParams(query)
           next.set('cursor', encodeHistoryCursor(last.revision))
-          set.headers.link = `<${url.pathname}?${next}>; rel="next"`
+          set.headers.link = `<${requestContext.path}?${next}>; rel="next"`
         }
         return page.entries
       },
@@ -203,16 +224,16 @@ export function configRoutes(
     )
     .post(
       rollbackConfig.path,
-      async ({ params, body, request, set, access }) => {
+      async ({ params, body, request, set, requestContext }) => {
         const precondition = writePrecondition(request.headers, false)
-        const meta = writeMeta(request, access, requestIdOf)
-        const { stored, created } = await store.rollback(params.dcname, body.revision, precondition, meta)
+        const { stored, created } = await configs.rollback(requestContext, params.dcname, body.revision, precondition)
+        requestContext.revision = stored.revision
         set.status = created ? 201 : 200
         set.headers.etag = etag(stored.revision)
         if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
         return stored.config
       },
-      { ...routeHook(rollbackConfig), transform: guardRollback },
+      { ...routeHook(rollbackConfig), transform: [readBody, guardRollback] },
     )
 }
 
@@ -239,18 +260,6 @@ function mergeConfig(current: Config, patch: unknown): Config {
   }
   if (errors.length > 0) throw badRequest('the patched config would not be valid', errors)
   return normalizeConfig(merged as Config)
-}
-
-/**
- * Who wrote, for the write's history entry: the actor access control names, and the request id
- * the response and the access line carry (the caller's, or the one made for this request).
- */
-function writeMeta(
-  request: Request,
-  access: Pick<RequestAccess, 'actor'>,
-  requestIdOf: (request: Request) => string,
-): WriteMeta {
-  return { actor: access.actor, requestId: requestIdOf(request) }
 }
 
 function notFound(dcname: string) {

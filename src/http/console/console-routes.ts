@@ -18,11 +18,24 @@ import { dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Elysia } from 'elysia'
 import { ProblemError } from '../problem.ts'
+import { OPEN, type RouteDeclaration } from '../route-access.ts'
 import { pagePolicy } from '../security-headers.ts'
 
 export const CONSOLE_PATH = '/ui'
 export const ROOT_PATH = '/'
 export const CONSOLE_ASSETS_PATH = '/ui/assets'
+
+const CONFIG_PAGE_PATH = `${CONSOLE_PATH}/configs/:dcname` as const
+const ASSETS_ROUTE = `${CONSOLE_ASSETS_PATH}/*` as const
+
+/** The page, its files and `/` (which only sends a browser on to the page): open to everyone (see above). */
+export const CONSOLE_ROUTES: RouteDeclaration[] = [ROOT_PATH, CONSOLE_PATH, CONFIG_PAGE_PATH, ASSETS_ROUTE].map(
+  (path) => ({
+    method: 'GET',
+    path,
+    access: OPEN,
+  }),
+)
 
 const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -122,9 +135,9 @@ export function consoleRoutes() {
   return new Elysia({ name: 'console' })
     .get(ROOT_PATH, () => new Response(null, { status: 302, headers: { location: CONSOLE_PATH } }), hidden)
     .get(CONSOLE_PATH, shell, hidden)
-    .get(`${CONSOLE_PATH}/configs/:dcname`, shell, hidden)
+    .get(CONFIG_PAGE_PATH, shell, hidden)
     .get(
-      `${CONSOLE_ASSETS_PATH}/*`,
+      ASSETS_ROUTE,
       ({ params, request }) => {
         const name = params['*']
         const asset = assets.get(name)

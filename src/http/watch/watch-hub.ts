@@ -7,8 +7,10 @@
  *   data: {"type":"MODIFIED","revision":42,"config":{"dcname":"dc-1","metadata":{...}}}
  *
  * Types are ADDED, MODIFIED and DELETED (with the config's last state), in revision order, and
- * `: heartbeat` comments every `heartbeatMs`. A watcher that falls too far behind gets a final
- * `event: ERROR` whose data is a problem+json object, and the stream ends.
+ * `: heartbeat` comments every `heartbeatMs`. A replay reads the history a page at a time, within
+ * the watcher's budget (see watcher.ts). A watcher that falls too far behind, or whose client
+ * reads nothing while its replay waits, gets a final `event: ERROR` whose data is a problem+json
+ * object, and the stream ends.
  *
  * The hub counts open streams (`connected`, for the watchers gauge) and ends them all on
  * shutdown (`closeAll`), after which new watches are refused with 503.
@@ -21,7 +23,7 @@ import { WatchView } from '../../configs/watch-view.ts'
 import { ProblemError } from '../problem.ts'
 import { SSE_HEADERS } from './sse.ts'
 import type { WatchRequest } from './watch-query.ts'
-import { Watcher, type WatcherOptions } from './watcher.ts'
+import { type ReadChanges, Watcher, type WatcherOptions } from './watcher.ts'
 
 export interface WatchOptions extends WatcherOptions {
   /**
@@ -32,7 +34,11 @@ export interface WatchOptions extends WatcherOptions {
   holdOpen?: (request: Request) => () => void
 }
 
-export const DEFAULT_WATCH_OPTIONS: WatchOptions = { heartbeatMs: 15_000, bufferEvents: 1000 }
+export const DEFAULT_WATCH_OPTIONS: WatchOptions = {
+  heartbeatMs: 15_000,
+  bufferEvents: 1000,
+  bufferBytes: 4 * 1024 * 1024,
+}
 
 export class WatchHub {
   private readonly watchers = new Set<Watcher>()
@@ -53,6 +59,13 @@ export class WatchHub {
     return this.watchers.size
   }
 
+  /** Bytes the open streams hold for their clients (see Watcher.heldBytes). */
+  heldBytes(): number {
+    let bytes = 0
+    for (const watcher of this.watchers) bytes += watcher.heldBytes()
+    return bytes
+  }
+
   /**
    * Opens a stream. Subscribes before reading the history, so nothing committed in between is
    * lost; the watcher drops what the history already covered. Fails before any byte is sent
@@ -69,10 +82,8 @@ export class WatchHub {
       // Without `since`, the watch starts at the current revision: a store may still deliver a
       // few changes that committed just before the subscription (PostgreSQL's feed does).
       const from = request.since ?? revision ?? (await this.store.list({ filters: [], limit: 1 })).revision
-      const history = request.since === undefined ? [] : await this.store.eventsSince(request.since)
-      if (request.since !== undefined && request.filters.length > 0) requirePreviousStates(request.since, history)
+      await watcher.start(view, from, this.pageReader(request.filters.length > 0), request.since !== undefined)
       this.refuseWhileClosing()
-      watcher.start(view, from, history)
     } catch (error) {
       watcher.end()
       throw error
@@ -143,6 +154,15 @@ export class WatchHub {
     for (const event of events) for (const watcher of this.listening) watcher.receive(event)
   }
 
+  /** Pages of the kept history; a filtered view needs each MODIFIED event's previous state. */
+  private pageReader(filtered: boolean): ReadChanges {
+    return async (after, limit, bytes) => {
+      const page = await this.store.changesAfter({ after, limit, bytes })
+      if (filtered) requirePreviousStates(after, page.events)
+      return page
+    }
+  }
+
   private refuseWhileClosing(): void {
     if (this.closing) {
       throw new ProblemError(503, 'shutting-down', 'this instance is shutting down; watch again', undefined, {
@@ -175,9 +195,10 @@ export class WatchHub {
  * A filtered replay tells from each MODIFIED event's previous state whether the config was in the
  * view before (see WatchView). Events kept by a build that did not store it (before an upgrade,
  * or by an older replica during a rolling update) cannot tell: the history counts as compacted up
- * to the last of them, so the client lists again rather than get a wrong replay.
+ * to the last of them, so the client lists again rather than get a wrong replay (a 410 when the
+ * first page holds one, a final ERROR event when a later one does).
  */
-function requirePreviousStates(since: number, history: readonly ChangeEvent[]): void {
-  const blind = history.findLast((event) => event.type === 'MODIFIED' && event.previous === undefined)
-  if (blind) throw new HistoryCompactedError(since, blind.revision)
+function requirePreviousStates(after: number, page: readonly ChangeEvent[]): void {
+  const blind = page.findLast((event) => event.type === 'MODIFIED' && event.previous === undefined)
+  if (blind) throw new HistoryCompactedError(after, blind.revision)
 }

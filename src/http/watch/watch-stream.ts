@@ -13,6 +13,10 @@ export interface WatchStream {
   readonly body: ReadableStream<Uint8Array>
   room(): boolean
   send(chunk: Uint8Array): void
+  /** Bytes handed over by `send` that the server has not taken yet (they count in a watcher's budget). */
+  unread(): number
+  /** Bytes the server has taken so far: it stands still while the client reads nothing. */
+  taken(): number
   /** Sends `final` (unless the client is gone) and ends the body. */
   finish(final?: Uint8Array): void
 }
@@ -32,6 +36,11 @@ export function watchStream(kind: WatchStreamKind, hooks: WatchStreamHooks): Wat
 
 function standardStream(hooks: WatchStreamHooks): WatchStream {
   let controller!: ReadableStreamDefaultController<Uint8Array>
+  let sent = 0
+  let last = 0
+  // A chunk is only sent while the stream's queue is empty (room), so the queue holds at most
+  // the last one, and holds it exactly while there is no room.
+  const unread = () => ((controller.desiredSize ?? 1) > 0 ? 0 : last)
   const body = new ReadableStream<Uint8Array>(
     {
       start: (c) => {
@@ -45,7 +54,13 @@ function standardStream(hooks: WatchStreamHooks): WatchStream {
   return {
     body,
     room: () => (controller.desiredSize ?? 0) > 0,
-    send: (chunk) => controller.enqueue(chunk),
+    send(chunk) {
+      sent += chunk.length
+      last = chunk.length
+      controller.enqueue(chunk)
+    },
+    unread,
+    taken: () => sent - unread(),
     finish(final) {
       try {
         if (final !== undefined && final.length > 0) controller.enqueue(final)
@@ -66,6 +81,9 @@ interface DirectController {
 function directStream(hooks: WatchStreamHooks): WatchStream {
   let controller: DirectController | undefined
   let backedUp = false
+  let sent = 0
+  /** What the runtime holds of a write the socket did not take whole, until it drained. */
+  let unread = 0
   let finished = false
   let ended!: () => void
   // The server calls pull once; the body stays open until the promise it returns settles.
@@ -85,14 +103,19 @@ function directStream(hooks: WatchStreamHooks): WatchStream {
   return {
     body,
     room: () => controller !== undefined && !backedUp && !finished,
+    unread: () => unread,
+    taken: () => sent - unread,
     send(chunk) {
+      sent += chunk.length
       const written = (controller as DirectController).write(chunk)
       if (written instanceof Promise) {
         // The socket took less than all of it: hold further chunks until it drained.
         backedUp = true
+        unread = chunk.length
         written.then(
           () => {
             backedUp = false
+            unread = 0
             if (!finished) hooks.onRoom()
           },
           () => hooks.onCancel(),

@@ -2,16 +2,25 @@
  * One watch stream. The hub hands it each store event (after the write that made it, never on
  * the writer's path) with the event's frame bytes, made once for every watcher that sends the
  * same event (see frames.ts). A watcher whose client keeps up gets the bytes handed straight to
- * its stream; one whose stream is full queues them until the server pulls again (a client that
- * stops reading stops the pulling). The queue is bounded: a watcher more than `bufferEvents`
- * behind is sent a final ERROR event and closed, and nobody else waits for it.
+ * its stream; one whose stream is full queues them until the server pulls again.
+ *
+ * What it holds (queued, or handed to the stream and not yet taken by the server) is bounded by
+ * `bufferEvents` and `bufferBytes`. Live, an event that does not fit drops the watcher with a
+ * final ERROR event (a frame larger than the whole budget still goes when nothing else is held).
+ * A replay (`since`) reads the history a page at a time, sized to the room left, once the
+ * watcher holds less than half; one whose client takes nothing for a whole heart-beat interval
+ * is dropped the same way. Live events meanwhile wait in `early` within the budget, or are let go
+ * and read from the store; the watcher goes live once a page found nothing more and `early`
+ * holds every event since that read began (`caughtUp`): no gap, no duplicate.
  */
 
-import type { ChangeEvent } from '../../configs/config-store.ts'
+import { type ChangeEvent, type ChangePage, HistoryCompactedError } from '../../configs/config-store.ts'
 import { WatchView } from '../../configs/watch-view.ts'
-import { problem } from '../problem.ts'
+import { EarlyEvents } from './early-events.ts'
+import { fellBehindEvent, goneEvent, storeUnavailableEvent } from './final-events.ts'
+import { FrameQueue } from './frame-queue.ts'
 import { frameOf } from './frames.ts'
-import { sseComment, sseEvent } from './sse.ts'
+import { sseComment } from './sse.ts'
 import { type WatchStream, type WatchStreamKind, watchStream } from './watch-stream.ts'
 
 export interface WatcherOptions {
@@ -19,49 +28,41 @@ export interface WatcherOptions {
   streamKind?: WatchStreamKind
   heartbeatMs: number
   bufferEvents: number
+  bufferBytes: number
   /** Told when a watcher is dropped for falling behind, with the last revision it was sent. */
   onFellBehind?: (lastSent: number) => void
 }
 
+/** One page of the kept history after a revision, at most `limit` events and about `bytes` bytes. */
+export type ReadChanges = (after: number, limit: number, bytes: number) => Promise<ChangePage>
+
 /** Frames per chunk handed to the server when a burst is queued: fewer, larger writes. */
 const BATCH = 256
+/** Events and stored bytes per page of a replay, at most: a page is parsed whole at once. */
+const PAGE_EVENTS = 256
+const PAGE_BYTES = 256 * 1024
 const encoder = new TextEncoder()
 const HEARTBEAT = encoder.encode(sseComment('heartbeat'))
 
-/** Frames waiting for the stream, with the revision of each (for `sent`). */
-class FrameQueue {
-  frames: Uint8Array[] = []
-  revisions: number[] = []
-
-  get length(): number {
-    return this.frames.length
-  }
-
-  push(frame: Uint8Array, revision: number): void {
-    this.frames.push(frame)
-    this.revisions.push(revision)
-  }
-
-  clear(): void {
-    this.frames = []
-    this.revisions = []
-  }
-}
-
 export class Watcher {
   private readonly output: WatchStream
-  private state: 'starting' | 'live' | 'ended' = 'starting'
+  private state: 'starting' | 'replaying' | 'live' | 'ended' = 'starting'
   private view = WatchView.unfiltered()
-  /** Live events that arrived while the history was being read. */
-  private early: ChangeEvent[] = []
-  private readonly replay = new FrameQueue()
-  private readonly live = new FrameQueue()
-  /** Highest revision taken into the queues: anything at or below it is a duplicate. */
-  private queuedUpTo = 0
+  private readChanges: ReadChanges | undefined
+  private readonly early = new EarlyEvents()
+  /** A page found nothing more, and `early` holds every event committed after it since. */
+  private caughtUp = false
+  private reading = false
+  private readonly queue = new FrameQueue()
+  /** Frames of the last page that did not fit the budget yet (a config larger than the room left). */
+  private readonly pending = new FrameQueue()
+  /** Highest revision taken in, from the store or live: anything at or below it is a duplicate. */
+  private position = 0
   /** Highest revision handed to the stream, named in the final ERROR so the client can resume. */
   private sent = 0
-  private fellBehind = false
   private heartbeatDue = false
+  /** The stream's `taken()` at the last heart-beat, to tell a client that reads nothing. */
+  private takenAtTick = 0
   private readonly heartbeat: ReturnType<typeof setInterval>
   private readonly cleanups: (() => void)[] = []
 
@@ -70,10 +71,7 @@ export class Watcher {
       onRoom: () => this.drain(),
       onCancel: () => this.end(),
     })
-    this.heartbeat = setInterval(() => {
-      this.heartbeatDue = true
-      this.drain()
-    }, options.heartbeatMs)
+    this.heartbeat = setInterval(() => this.tick(), options.heartbeatMs)
   }
 
   /** The response body. */
@@ -91,30 +89,37 @@ export class Watcher {
     return this.state === 'ended'
   }
 
+  /** Bytes held for the client: queued, and handed to the stream but not yet taken. */
+  heldBytes(): number {
+    return this.state === 'ended' ? 0 : this.queue.bytes + this.output.unread()
+  }
+
   /** Every committed change, in revision order (the hub calls this after the write). */
   receive(event: ChangeEvent): void {
-    if (this.state === 'starting') {
-      if (this.early.length >= this.options.bufferEvents) this.fellBehind = true
-      else this.early.push(event)
-      return
+    if (this.state === 'live') this.enqueue(event)
+    else if (this.state !== 'ended' && event.revision > this.position) {
+      this.early.add(event)
+      if (!this.earlyFits()) this.letEarlyGo()
     }
-    if (this.state === 'live') this.enqueue(event, this.live)
   }
 
   /**
-   * Goes live from revision `from`: `history` (the kept events after it) is sent first, then
-   * whatever arrived meanwhile, skipping revisions already covered: no gap and no duplicate.
+   * Starts after revision `from`: reads the kept history after it first when `replay` (or when
+   * live events came faster than the start could hold them), then goes live with what arrived
+   * meanwhile. Fails, before any byte is sent, when the first page cannot be read.
    */
-  start(view: WatchView, from: number, history: ChangeEvent[]): void {
+  async start(view: WatchView, from: number, readChanges: ReadChanges, replay: boolean): Promise<void> {
     if (this.state === 'ended') return
     this.view = view
-    this.queuedUpTo = from
+    this.readChanges = readChanges
+    this.position = from
     this.sent = from
-    for (const event of history) this.enqueue(event, this.replay)
-    this.state = 'live'
-    for (const event of this.early.splice(0)) this.enqueue(event, this.live)
+    this.state = 'replaying'
     this.heartbeatDue = true // an immediate first chunk sends the response headers through proxies
-    if (this.fellBehind) this.fallBehind()
+    // Without a replay, `early` holds every event since the hub subscribed, which was before
+    // it read `from`: unless it was let go, nothing after `from` is missing.
+    if (replay || this.early.overflows > 0) await this.readPage()
+    else this.caughtUp = true
     this.drain()
   }
 
@@ -129,89 +134,155 @@ export class Watcher {
     if (this.state === 'ended') return
     this.state = 'ended'
     clearInterval(this.heartbeat)
-    this.early = []
-    this.replay.clear()
-    this.live.clear()
+    this.early.takeAll()
+    this.queue.clear()
+    this.pending.clear()
     for (const cleanup of this.cleanups.splice(0)) cleanup()
     this.output.finish(typeof final === 'string' ? encoder.encode(final) : final)
   }
 
   /** The store cannot deliver without a gap (see ConfigStore.subscribe): the client must list again. */
   lost(error: Error): void {
-    const detail = `${error.message}; this watch cannot continue without a gap: list again, then watch`
-    this.end(sseEvent('ERROR', JSON.stringify(problem(410, 'gone', detail))))
+    this.end(goneEvent(error))
   }
 
-  private enqueue(event: ChangeEvent, queue: FrameQueue): void {
-    if (this.state === 'ended' || event.revision <= this.queuedUpTo) return
-    this.queuedUpTo = event.revision
+  private enqueue(event: ChangeEvent): void {
+    if (event.revision <= this.position) return
+    this.position = event.revision
     const visible = this.view.see(event)
     if (visible === undefined) return
     const frame = frameOf(event, visible.type)
     // A client that keeps up gets the shared bytes at once, with nothing queued before them.
-    if (
-      queue === this.live &&
-      this.state === 'live' &&
-      this.replay.length === 0 &&
-      this.live.length === 0 &&
-      !this.heartbeatDue &&
-      this.output.room()
-    ) {
+    if (this.queue.length === 0 && !this.heartbeatDue && this.output.room()) {
       this.output.send(frame)
       this.sent = event.revision
       return
     }
-    queue.push(frame, event.revision)
-    if (queue === this.live && this.live.length > this.options.bufferEvents) this.fallBehind()
+    if (this.fits(frame.length)) this.queue.push(frame, event.revision)
+    else this.fallBehind(false)
   }
 
-  private fallBehind(): void {
+  /** True when a frame of `bytes` can be queued within the budget. */
+  private fits(bytes: number): boolean {
+    if (this.queue.length >= this.options.bufferEvents) return false
+    const held = this.heldBytes()
+    return held === 0 || held + bytes <= this.options.bufferBytes
+  }
+
+  private earlyFits(): boolean {
+    return (
+      this.queue.length + this.pending.length + this.early.length <= this.options.bufferEvents &&
+      this.heldBytes() + this.pending.bytes + this.early.bytes <= this.options.bufferBytes
+    )
+  }
+
+  /** The replay reads what `early` held from the store instead. */
+  private letEarlyGo(): void {
+    this.early.letGo()
+    this.caughtUp = false
+  }
+
+  /** Reads the next page of the replay, sized to the room left in the budget, and takes it in. */
+  private async readPage(): Promise<void> {
+    const overflows = this.early.overflows
+    const limit = Math.max(1, Math.min(PAGE_EVENTS, this.options.bufferEvents - this.queue.length))
+    // Stored bytes count an event's previous state too: a page about fits, the rest waits in `pending`.
+    const room = Math.max(1, Math.min(PAGE_BYTES, this.options.bufferBytes - this.heldBytes()))
+    this.reading = true
+    let page: ChangePage
+    try {
+      page = await (this.readChanges as ReadChanges)(this.position, limit, room)
+    } finally {
+      this.reading = false
+    }
     if (this.state === 'ended') return
-    const detail =
-      `this watcher fell more than ${this.options.bufferEvents} events behind and was closed; ` +
-      `watch again with since=${this.sent}, or list again if that answers 410`
-    this.end(sseEvent('ERROR', JSON.stringify(problem(410, 'watch-fell-behind', detail))))
+    for (const event of page.events) {
+      if (event.revision <= this.position) continue
+      this.position = event.revision
+      const visible = this.view.see(event)
+      if (visible !== undefined) this.pending.push(frameOf(event, visible.type), event.revision)
+    }
+    this.admit()
+    this.early.keepAfter(this.position)
+    // Every event committed before this read began is in the page or after it; every one
+    // committed later reached `early`, unless it was let go since.
+    this.caughtUp = !page.more && this.early.overflows === overflows
+  }
+
+  /** Moves the page's frames into the queue as far as the budget allows. */
+  private admit(): void {
+    while (this.pending.length > 0 && this.fits(this.pending.firstBytes)) this.pending.moveFirstTo(this.queue)
+  }
+
+  /** Reads the next page when there is room for one, or goes live once the replay caught up. */
+  private advanceReplay(): void {
+    this.admit()
+    if (this.reading || this.pending.length > 0) return
+    if (this.caughtUp && this.goLive()) {
+      this.drain()
+      return
+    }
+    const { bufferBytes, bufferEvents } = this.options
+    if (this.heldBytes() <= bufferBytes / 2 && this.queue.length <= bufferEvents / 2) void this.continueReplay()
+  }
+
+  private async continueReplay(): Promise<void> {
+    try {
+      await this.readPage()
+    } catch (error) {
+      // The stream ends saying what the client can do (a first page's failure is the hub's).
+      if (error instanceof HistoryCompactedError) this.lost(error)
+      else this.end(storeUnavailableEvent(this.sent))
+      return
+    }
+    this.drain()
+  }
+
+  /** Queues what arrived during the replay, if it fits the budget; else the replay reads on. */
+  private goLive(): boolean {
+    if (!this.earlyFits()) {
+      this.letEarlyGo()
+      return false
+    }
+    this.state = 'live'
+    for (const event of this.early.takeAll()) this.enqueue(event)
+    return true
+  }
+
+  private tick(): void {
+    const taken = this.output.taken()
+    const stalled = taken === this.takenAtTick
+    this.takenAtTick = taken
+    // The replay waits for room that a client reading nothing never makes.
+    if (this.state === 'replaying' && !this.reading && stalled && this.heldBytes() > 0) this.fallBehind(true)
+    else {
+      this.heartbeatDue = true
+      this.drain()
+    }
+  }
+
+  private fallBehind(stalled: boolean): void {
+    if (this.state === 'ended') return
+    this.end(fellBehindEvent(this.options, this.sent, stalled))
     this.options.onFellBehind?.(this.sent)
   }
 
   /** Hands the stream what is queued, when it has room (the server pulls when it has). */
   private drain(): void {
-    while (
-      this.state === 'live' &&
-      this.output.room() &&
-      (this.heartbeatDue || this.replay.length > 0 || this.live.length > 0)
-    ) {
+    if (this.state === 'starting' || this.state === 'ended') return
+    while (this.output.room() && (this.heartbeatDue || this.queue.length > 0)) {
       this.output.send(this.take(BATCH))
+      if (this.state === 'replaying') this.admit()
     }
+    if (this.state === 'replaying') this.advanceReplay()
   }
 
-  /** Up to `max` queued frames (replay first), after a heart-beat when one is due, as one chunk. */
+  /** Up to `max` queued frames, after a heart-beat when one is due, as one chunk. */
   private take(max: number): Uint8Array {
-    const parts: Uint8Array[] = []
-    if (this.heartbeatDue) {
-      this.heartbeatDue = false
-      parts.push(HEARTBEAT)
-    }
-    let count = 0
-    for (const queue of [this.replay, this.live]) {
-      if (count >= max || queue.length === 0) continue
-      const n = Math.min(max - count, queue.length)
-      parts.push(...queue.frames.splice(0, n))
-      this.sent = queue.revisions.splice(0, n).at(-1) ?? this.sent
-      count += n
-    }
-    return parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts)
+    const heartbeat = this.heartbeatDue ? HEARTBEAT : undefined
+    this.heartbeatDue = false
+    const { chunk, last } = this.queue.take(max, heartbeat)
+    this.sent = last ?? this.sent
+    return chunk
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0
-  for (const part of parts) length += part.length
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }

@@ -4,6 +4,7 @@
  */
 import type { Sql } from 'postgres'
 import {
+  type ChangePageQuery,
   type ChangeType,
   type Filter,
   type ListQuery,
@@ -17,13 +18,15 @@ import { CHANGES_CHANNEL } from './postgres-changes.ts'
 export type Row = { body: string; revision: string }
 /** The revision a write takes. */
 export type Slot = { revision: number }
-export type EventRow = {
+/** A row of a page of events (see changePageOf); all but compacted_through are null when there is none. */
+export type PageRow = {
   compacted_through: string
   type: ChangeType
-  body: string
+  body: string | null
   previous: string | null
   revision: string | null
   rollback_of: string | null
+  fits: boolean | null
 }
 
 export function toStored(row: Row): StoredConfig {
@@ -58,16 +61,34 @@ export async function countConfigs(sql: Sql): Promise<number> {
 }
 
 /**
- * Every event after `since`, with the revision up to which replay has no history: the newest
- * one retention dropped, or the oldest of the newest `historySize` writes (WATCH_HISTORY_SIZE
- * bounds replay, as it always did), whichever is newer.
+ * One page of the events after `query.after` (see changePageOf for its rows), with the revision
+ * up to which replay has no history: the newest one retention dropped, or the oldest of the
+ * newest `historySize` writes (WATCH_HISTORY_SIZE bounds replay, as it always did), whichever is
+ * newer. One statement, one snapshot.
  */
-export async function selectEventsAfter(sql: Sql, since: number, historySize: number): Promise<EventRow[]> {
-  return sql<EventRow[]>`
+export async function selectChangesAfter(sql: Sql, query: ChangePageQuery, historySize: number): Promise<PageRow[]> {
+  const { after, limit, bytes } = query
+  // Sizes first (octet_length reads a stored value's size without fetching it), then the
+  // bodies of the rows that fit.
+  return sql<PageRow[]>`
     SELECT greatest(s.compacted_through, s.revision - ${historySize}, 0) AS compacted_through,
-           e.type, e.body::text, e.previous::text, e.revision, e.rollback_of
-    FROM store_state s LEFT JOIN events e ON e.revision > ${since}
-    ORDER BY e.revision`
+           p.type, p.revision, p.fits, p.rollback_of,
+           CASE WHEN p.fits THEN p.body::text END AS body, CASE WHEN p.fits THEN p.previous::text END AS previous
+    FROM store_state s
+    LEFT JOIN LATERAL (
+      SELECT e.type, e.revision, e.body, e.previous, e.rollback_of, w.fits FROM (
+        SELECT revision, (upto <= ${bytes} OR n = 1) AS fits FROM (
+          SELECT revision, size, sum(size) OVER w AS upto, row_number() OVER w AS n FROM (
+            SELECT revision, octet_length(body::text) + coalesce(octet_length(previous::text), 0) AS size
+            FROM events WHERE revision > ${after} ORDER BY revision LIMIT ${limit + 1}
+          ) l
+          WINDOW w AS (ORDER BY revision)
+        ) u
+        WHERE upto - size <= ${bytes} OR n <= 2
+      ) w
+      JOIN events e ON e.revision = w.revision
+    ) p ON true
+    ORDER BY p.revision`
 }
 
 export async function currentRevision(sql: Sql): Promise<number> {

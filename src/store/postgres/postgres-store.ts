@@ -16,8 +16,9 @@
  */
 import postgres, { type Sql } from 'postgres'
 import {
-  type ChangeEvent,
   type ChangeListener,
+  type ChangePage,
+  type ChangePageQuery,
   type ChangeType,
   type ConfigStore,
   ConflictError,
@@ -35,7 +36,7 @@ import {
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
 import { checkRollback, rollbackWrite } from '../../configs/revision-rules.ts'
-import { changeEventOf } from '../change-event.ts'
+import { changePageOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
 import { GroupCommit } from './group-commit.ts'
 import { PostgresChangeFeed } from './postgres-changes.ts'
@@ -59,8 +60,8 @@ import {
   putConfig,
   revisionOf,
   type Slot,
+  selectChangesAfter,
   selectConfig,
-  selectEventsAfter,
   selectPage,
   toStored,
 } from './postgres-queries.ts'
@@ -237,11 +238,11 @@ export class PostgresConfigStore implements ConfigStore {
     return this.pruning.pass()
   }
 
-  async eventsSince(since: number): Promise<ChangeEvent[]> {
-    const rows = await this.query(() => selectEventsAfter(this.sql, since, this.historySize))
+  async changesAfter(query: ChangePageQuery): Promise<ChangePage> {
+    const rows = await this.query(() => selectChangesAfter(this.sql, query, this.historySize))
     const compactedThrough = Number(rows[0]?.compacted_through ?? 0)
-    if (since < compactedThrough) throw new HistoryCompactedError(since, compactedThrough)
-    return rows.filter((row) => row.revision !== null).map(changeEventOf)
+    if (query.after < compactedThrough) throw new HistoryCompactedError(query.after, compactedThrough)
+    return changePageOf(rows, query)
   }
 
   subscribe(listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void): () => void {
@@ -265,10 +266,7 @@ export class PostgresConfigStore implements ConfigStore {
     await this.sql.end({ timeout: 1 })
   }
 
-  /**
-   * Runs `work` in a transaction shared with this replica's other writes (see GroupCommit);
-   * once that committed, this replica's subscribers hear of it (the callback given to it).
-   */
+  /** Runs `work` in a transaction shared with this replica's other writes (GroupCommit), then tells subscribers. */
   private async write<T extends WriteResult>(dcname: string | undefined, work: (tx: Sql) => Promise<T>): Promise<T> {
     const result = await this.writes.run(work)
     if (dcname !== undefined) this.pruning.wrote(dcname)

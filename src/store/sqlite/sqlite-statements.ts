@@ -11,6 +11,7 @@ export type EventRow = {
   revision: number
   rollback_of: number | null
 }
+export type PageRow = Omit<EventRow, 'body'> & { body: string | null; fits: number }
 
 export function prepareStatements(db: SqliteDatabase) {
   return {
@@ -27,8 +28,20 @@ export function prepareStatements(db: SqliteDatabase) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        RETURNING revision`,
     ),
-    eventsAfter: db.prepare(
-      'SELECT type, body, previous, revision, rollback_of FROM events WHERE revision > ? ORDER BY revision',
+    // A page of events (see changePageOf): sizes first, from the record headers (octet_length
+    // loads no body), then the bodies of the rows that fit.
+    changesAfter: db.prepare(
+      `SELECT e.type, e.revision, w.fits, e.rollback_of,
+              CASE WHEN w.fits THEN e.body END AS body, CASE WHEN w.fits THEN e.previous END AS previous
+       FROM (
+         SELECT revision, (upto <= ?3 OR n = 1) AS fits FROM (
+           SELECT revision, size, sum(size) OVER w AS upto, row_number() OVER w AS n FROM (
+             SELECT revision, octet_length(body) + ifnull(octet_length(previous), 0) AS size
+             FROM events WHERE revision > ?1 ORDER BY revision LIMIT ?2)
+           WINDOW w AS (ORDER BY revision))
+         WHERE upto - size <= ?3 OR n <= 2) w
+       JOIN events e ON e.revision = w.revision
+       ORDER BY e.revision`,
     ),
     currentRevision: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),

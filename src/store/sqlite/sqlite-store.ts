@@ -15,6 +15,8 @@ import { dirname } from 'node:path'
 import {
   type ChangeEvent,
   type ChangeListener,
+  type ChangePage,
+  type ChangePageQuery,
   type ChangeType,
   type ConfigStore,
   ConflictError,
@@ -33,8 +35,9 @@ import {
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
 import { checkRevisionReached, checkRollback, rollbackWrite } from '../../configs/revision-rules.ts'
-import { changeEventOf } from '../change-event.ts'
+import { changePageOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
+import { ChangeListeners } from './change-listeners.ts'
 import { GroupCommit } from './group-commit.ts'
 import { openChecked } from './integrity.ts'
 import { ListScan } from './list-scan.ts'
@@ -43,7 +46,7 @@ import type { SqliteDatabase } from './sqlite-driver.ts'
 import { SqliteHistory } from './sqlite-history.ts'
 import { migrate } from './sqlite-migrations.ts'
 import type { SqliteStoreOptions } from './sqlite-options.ts'
-import { appendEvent, type EventRow, prepareStatements, type Row, toStored } from './sqlite-statements.ts'
+import { appendEvent, type PageRow, prepareStatements, type Row, toStored } from './sqlite-statements.ts'
 import { WriteDurability } from './write-durability.ts'
 
 export class SqliteConfigStore implements ConfigStore {
@@ -51,7 +54,7 @@ export class SqliteConfigStore implements ConfigStore {
   private readonly db: SqliteDatabase
   private readonly historySize: number
   private readonly statements: ReturnType<typeof prepareStatements>
-  private readonly listeners = new Set<ChangeListener>()
+  private readonly listeners = new ChangeListeners()
   private readonly lists: ListScan
   private readonly snapshot: TurnSnapshot
   private readonly commits: GroupCommit
@@ -203,18 +206,19 @@ export class SqliteConfigStore implements ConfigStore {
     return this.pruning.pass()
   }
 
-  async eventsSince(since: number): Promise<ChangeEvent[]> {
+  async changesAfter(query: ChangePageQuery): Promise<ChangePage> {
+    const { after, limit, bytes } = query
     return this.read(() => {
       // Replay covers the newest `historySize` writes, and only as far back as nothing was dropped.
       const compactedUpTo = Math.max(this.entries.droppedThrough(), this.newestRevision() - this.historySize, 0)
-      if (since < compactedUpTo) throw new HistoryCompactedError(since, compactedUpTo)
-      return (this.statements.eventsAfter.all(since) as EventRow[]).map(changeEventOf)
+      if (after < compactedUpTo) throw new HistoryCompactedError(after, compactedUpTo)
+      const rows = this.statements.changesAfter.all(after, limit + 1, bytes) as PageRow[]
+      return changePageOf(rows, query)
     })
   }
 
   subscribe(listener: ChangeListener): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
+    return this.listeners.subscribe(listener)
   }
 
   async currentRevision(): Promise<number> {
@@ -270,13 +274,7 @@ export class SqliteConfigStore implements ConfigStore {
   private publish(events: ChangeEvent[]): void {
     for (const event of events) {
       this.pruning.wrote(event.config.dcname)
-      for (const listener of this.listeners) {
-        try {
-          listener(event)
-        } catch {
-          // A failing watcher must never fail the write that already committed.
-        }
-      }
+      this.listeners.publish(event)
     }
   }
 

@@ -55,6 +55,8 @@ export class RequestContext {
   principal: Principal | undefined
   /** The revision a write made, once it made one. */
   revision: number | undefined
+  /** The revision a rollback's body names (the state it restores), once the body is read. */
+  rollbackOf: number | undefined
   readonly #queryStart: number
 
   constructor(
@@ -84,6 +86,8 @@ export class RequestContext {
     const field = this.dcnameField
     const named = field !== undefined && isObject(body) ? body[field] : undefined
     if (typeof named === 'string') this.dcname = named
+    const revision = this.action === 'rollback' && isObject(body) ? body.revision : undefined
+    if (Number.isSafeInteger(revision)) this.rollbackOf = revision as number
   }
 
   /** The peer's address, while the request is open (undefined in process). */

@@ -25,6 +25,8 @@ export interface AuditEntry {
   status: number
   /** The revision written: only when the write succeeded. */
   revision?: number
+  /** A rollback's: the revision whose state it restores (or, refused, would have), from its body. */
+  rollbackOf?: number
   requestId: string
   /** The trace the request's access line and spans name; null when the app is not observed. */
   traceId: string | null
@@ -53,6 +55,7 @@ export function auditEntry(
     sourceIp: normalizeAddress(context.peer),
   }
   if (status >= 200 && status < 300 && context.revision !== undefined) entry.revision = context.revision
+  if (context.rollbackOf !== undefined) entry.rollbackOf = context.rollbackOf
   return entry
 }
 

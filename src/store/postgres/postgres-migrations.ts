@@ -83,6 +83,13 @@ export const MIGRATIONS: readonly Migration[] = [
        HAVING least(s.compacted_through, min(e.revision) - 1) >= 1`,
     ],
   },
+  {
+    version: 4,
+    description: 'history entries of rollbacks name the revision they restored',
+    // Nullable: every other write has none, and so has a write of a replica of the previous
+    // build still running during a rolling update.
+    statements: ['ALTER TABLE events ADD COLUMN rollback_of bigint'],
+  },
 ]
 
 /** Arbitrary, fixed: the key every replica of this service locks while migrating. */

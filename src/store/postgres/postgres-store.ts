@@ -198,7 +198,8 @@ export class PostgresConfigStore implements ConfigStore {
       checkRollback({ dcname, revision, currentRevision, configRevision: revisionOf(current), precondition })
       const then = await this.entries.stateAt(tx, dcname, revision)
       const { config, created } = rollbackWrite(dcname, revision, then, current !== undefined)
-      return { stored: await this.put(tx, slot, created ? 'ADDED' : 'MODIFIED', config, meta), created }
+      const restoring = { ...meta, rollbackOf: revision }
+      return { stored: await this.put(tx, slot, created ? 'ADDED' : 'MODIFIED', config, restoring), created }
     })
   }
 
@@ -265,10 +266,7 @@ export class PostgresConfigStore implements ConfigStore {
     await this.sql.end({ timeout: 1 })
   }
 
-  /**
-   * Runs `work` in a transaction shared with this replica's other writes (see GroupCommit);
-   * once that committed, this replica's subscribers hear of it (the callback given to it).
-   */
+  /** Runs `work` in a transaction shared with this replica's other writes (GroupCommit), then tells subscribers. */
   private async write<T extends WriteResult>(dcname: string | undefined, work: (tx: Sql) => Promise<T>): Promise<T> {
     const result = await this.writes.run(work)
     if (dcname !== undefined) this.pruning.wrote(dcname)

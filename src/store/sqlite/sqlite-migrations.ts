@@ -96,6 +96,12 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
       "INSERT OR REPLACE INTO meta (key, value) VALUES ('oldest_usable_schema', '5')",
     ],
   },
+  {
+    version: 6,
+    description: 'history entries of rollbacks name the revision they restored',
+    // Nullable: every other write has none. Builds before it write none and read on unchanged.
+    statements: ['ALTER TABLE events ADD COLUMN rollback_of INTEGER'],
+  },
 ]
 
 /**

@@ -167,7 +167,8 @@ export class SqliteConfigStore implements ConfigStore {
       const currentRevision = this.newestRevision()
       checkRollback({ dcname, revision, currentRevision, configRevision: row?.revision, precondition })
       const { config, created } = rollbackWrite(dcname, revision, this.entries.stateAt(dcname, revision), !!row)
-      return { stored: this.write(created ? 'ADDED' : 'MODIFIED', config, meta, row?.body), created }
+      const restoring = { ...meta, rollbackOf: revision }
+      return { stored: this.write(created ? 'ADDED' : 'MODIFIED', config, restoring, row?.body), created }
     })
   }
 
@@ -265,7 +266,8 @@ export class SqliteConfigStore implements ConfigStore {
   private appendEvent(type: ChangeType, config: Config, body: string, meta: WriteMeta, previous?: string): number {
     const entry = { type, dcname: config.dcname, body, previous, time: this.now(), ...meta }
     const revision = appendEvent(this.statements, entry)
-    this.commits.record({ type, config, revision, json: body })
+    const restored = meta.rollbackOf === undefined ? {} : { rollbackOf: meta.rollbackOf }
+    this.commits.record({ type, config, revision, json: body, ...restored })
     return revision
   }
 

@@ -42,20 +42,20 @@ run-postgres: install ## A throwaway PostgreSQL and two replicas on it (PORTS="4
 # The checks are independent of each other: they run side by side, each one's output printed
 # together when it ends, and check fails when any of them does.
 CHECKS := check-types check-console-types check-deno check-lint check-layout
-.PHONY: $(CHECKS)
+.PHONY: check-types check-console-types check-deno check-lint check-layout
 
 check: install ## Type-check (tsc, the console's JSDoc-typed modules, deno check), lint/format-check (Biome), src/ layout (dependency direction, file length)
 	@MAKEFLAGS= $(MAKE) --no-print-directory -j $(words $(CHECKS)) --output-sync=target $(CHECKS)
 
-check-types:
+check-types: ## Part of check: tsc over src/ and test/
 	$(BIN)/tsc --noEmit -p .
-check-console-types:
+check-console-types: ## Part of check: tsc over the console's JSDoc-typed modules
 	$(BIN)/tsc --noEmit -p src/console
-check-deno:
+check-deno: ## Part of check: deno check of the Deno entry point
 	$(BIN)/deno check --no-config --node-modules-dir=manual src/main.deno.ts
-check-lint:
+check-lint: ## Part of check: Biome (lint and format)
 	$(BIN)/biome check .
-check-layout:
+check-layout: ## Part of check: dependency direction and file length of src/
 	$(BUN) test/layout/check-layout.ts
 
 # bun test's default of 5 s a test (bunfig.toml does not change it) is too short for a test that
@@ -138,7 +138,7 @@ undeploy-minikube: ## Delete the minikube deployment, its PostgreSQL volume incl
 
 # The token, when the instance needs one, comes from the environment (SMOKE_TOKEN), not the command line.
 smoke: install ## Black-box smoke suite against a running instance: make smoke URL=http://host:port
-	@if [[ -z "$(URL)" ]]; then echo "usage: make smoke URL=http://host:port (and SMOKE_TOKEN=<api token> in the environment when writes need one)" >&2; exit 2; fi
+	@if [[ -z "$(URL)" ]]; then echo "usage: make smoke URL=http://host:port (and SMOKE_TOKEN=<api token> in the environment when the instance needs one)" >&2; exit 2; fi
 	SMOKE_URL='$(URL)' $(BUN_TEST) test/smoke
 
 # Load benchmarks (bench/README.md): the service and its baselines side by side in one run.

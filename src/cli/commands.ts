@@ -15,16 +15,23 @@ export async function get(client: ConfigClient, name: string, revision: number |
   return EXIT.ok
 }
 
-export async function list(client: ConfigClient, filterArgs: string[], format: Format) {
-  const { configs, revision } = await client.listAll(filters(filterArgs))
+/** `prefix`: only the configs whose dcname starts with it (`list --prefix`, `get --prefix`). */
+export async function list(client: ConfigClient, filterArgs: string[], format: Format, prefix?: string) {
+  const { configs, revision } = await client.listAll(filters(filterArgs), { prefix })
   if (configs.length === 0 && format === 'table') {
     // As kubectl's "No resources found": on stderr, so that the table's reader gets no rows.
-    err(filterArgs.length === 0 ? 'no configs' : 'no configs match the filters')
+    err(emptyListLine(filterArgs, prefix))
     return EXIT.ok
   }
   const stored = await withRevisions(client, configs, revision)
   out(render(format, stored.map(withRevision), CONFIG_COLUMNS, () => stored.map(row)))
   return EXIT.ok
+}
+
+function emptyListLine(filterArgs: string[], prefix: string | undefined): string {
+  const start = prefix === undefined ? '' : ` start with ${JSON.stringify(prefix)}`
+  if (filterArgs.length === 0) return prefix === undefined ? 'no configs' : `no configs${start}`
+  return `no configs${start}${prefix === undefined ? '' : ' and'} match the filters`
 }
 
 /**
@@ -64,10 +71,11 @@ export async function del(client: ConfigClient, name: string) {
 export async function history(client: ConfigClient, name: string, format: Format) {
   const entries = await client.historyAll(name)
   out(
-    render(format, entries, ['REVISION', 'TYPE', 'TIME', 'ACTOR', 'METADATA'], () =>
+    render(format, entries, ['REVISION', 'TYPE', 'ROLLBACK-OF', 'TIME', 'ACTOR', 'METADATA'], () =>
       entries.map((entry) => [
         String(entry.revision),
         entry.type,
+        entry.rollbackOf === undefined ? '-' : String(entry.rollbackOf),
         entry.time,
         entry.actor,
         json(entry.config.metadata),
@@ -92,13 +100,19 @@ export async function rollback(client: ConfigClient, name: string, to: number, f
  * Runs until SIGINT or SIGTERM (exit 0). `-o json` prints each event's data as the service sent
  * it, one per line; after a 410 the re-list is one `{"type":"RELIST","revision":..,"configs":[..]}` line.
  */
-export async function watch(client: ConfigClient, filterArgs: string[], since: number | undefined, format: Format) {
+export async function watch(
+  client: ConfigClient,
+  filterArgs: string[],
+  since: number | undefined,
+  format: Format,
+  prefix?: string,
+) {
   const stop = new AbortController()
   const onSignal = () => stop.abort()
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
-    for await (const item of client.watch({ filters: filters(filterArgs), since, signal: stop.signal })) {
+    for await (const item of client.watch({ filters: filters(filterArgs), prefix, since, signal: stop.signal })) {
       out(watchLine(item, format))
     }
   } finally {
@@ -115,7 +129,8 @@ function watchLine(item: WatchItem, format: Format): string {
     const names = item.configs.map((config) => config.dcname).join(', ')
     return `RELIST    revision ${item.revision}: ${item.configs.length} configs${names ? ` (${names})` : ''}`
   }
-  return `${item.type.padEnd(9)} config/${item.config.dcname} revision ${item.revision} ${json(item.config.metadata)}`
+  const restored = item.rollbackOf === undefined ? '' : ` (rollback of ${item.rollbackOf})`
+  return `${item.type.padEnd(9)} config/${item.config.dcname} revision ${item.revision}${restored} ${json(item.config.metadata)}`
 }
 
 function row({ config, revision }: StoredConfig): string[] {

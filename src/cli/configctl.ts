@@ -5,12 +5,18 @@
  *
  *   bin/configctl <command> [options]      (dist/configctl, built by `make cli` when out of date)
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { Command, CommanderError, Option } from 'commander'
 import pkg from '../../package.json' with { type: 'json' }
 import { createClient } from '../client/index.ts'
-import { MAX_FILTERS, parseFilterKey } from '../configs/filter-key.ts'
-import { DCNAME_RULE, isDcname } from '../configs/model.ts'
 import { apply, diff } from './apply.ts'
+import {
+  collect,
+  dcnameArgument,
+  filterArgument,
+  prefixArgument,
+  revisionArgument,
+  sinceArgument,
+} from './arguments.ts'
 import { del, get, history, list, patch, rollback, watch } from './commands.ts'
 import { readConfigs } from './files.ts'
 import { LastApplied } from './last-applied.ts'
@@ -24,45 +30,10 @@ interface Global {
   token?: string
 }
 
-function revisionArgument(value: string): number {
-  if (!/^\d{1,15}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a revision (1, 2, ...)')
-  return Number(value)
-}
-
-/** As the API's `since`: 0 replays every change the service keeps. */
-function sinceArgument(value: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError('expected a revision (0 replays all the kept history)')
-  return Number(value)
-}
-
-function dcnameArgument(value: string): string {
-  if (!isDcname(value)) throw new InvalidArgumentError(`expected a dcname: ${DCNAME_RULE}`)
-  return value
-}
-
-/** Checked as the service checks filters, so a bad one is a usage error found before any request. */
-function filterArgument(value: string, previous: string[] = []): string[] {
-  const at = value.indexOf('=')
-  if (at < 1) throw new InvalidArgumentError('expected key=value, e.g. metadata.team=payments')
-  const key = value.slice(0, at)
-  const parsed = parseFilterKey(key)
-  if ('problem' in parsed) {
-    throw new InvalidArgumentError(
-      parsed.problem === 'unknown'
-        ? `${JSON.stringify(key)} is not a filter: use dcname=<name> or metadata.<path>=<value>`
-        : `${JSON.stringify(key)} is not a path of letters, digits, "-" and "_" segments`,
-    )
-  }
-  if (previous.some((earlier) => earlier.startsWith(`${key}=`))) {
-    throw new InvalidArgumentError(`${JSON.stringify(key)} is filtered on twice`)
-  }
-  if (previous.length >= MAX_FILTERS) throw new InvalidArgumentError(`at most ${MAX_FILTERS} filters are allowed`)
-  return [...previous, value]
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value]
-}
+const prefixOption = () =>
+  new Option('--prefix <prefix>', 'only configs whose dcname starts with this, e.g. payments-').argParser(
+    prefixArgument,
+  )
 
 const output = () =>
   new Option('-o, --output <format>', 'how to print the data').choices(FORMATS as string[]).default('table')
@@ -103,15 +74,32 @@ export function program(run: (code: number) => void): Command {
 
   root
     .command('get')
-    .description('Print one config (with --revision, as it stood at that store revision)')
-    .argument('<name>', 'the dcname', dcnameArgument)
+    .description(
+      'Print one config (with --revision, as it stood at that store revision), or with --prefix every config whose dcname starts with it',
+    )
+    .argument('[name]', 'the dcname', dcnameArgument)
     .option('--revision <rev>', 'the store revision to read it at', revisionArgument)
+    .addOption(prefixOption())
     .addOption(output())
-    .addHelpText('after', example('configctl get datacenter-1 -o yaml', 'configctl get datacenter-1 --revision 42'))
-    .action(
-      withClient((c, name: string, o: { revision?: number; output: Format }) =>
-        get(c.client, name, o.revision, o.output),
+    .addHelpText(
+      'after',
+      example(
+        'configctl get datacenter-1 -o yaml',
+        'configctl get datacenter-1 --revision 42',
+        'configctl get --prefix payments- -o yaml',
       ),
+    )
+    .action(
+      withClient(async (c, name: string | undefined, o: { revision?: number; prefix?: string; output: Format }) => {
+        if (o.prefix === undefined) {
+          if (name === undefined)
+            throw new UsageError("missing required argument 'name' (or --prefix, for every config starting with it)")
+          return get(c.client, name, o.revision, o.output)
+        }
+        if (name !== undefined) throw new UsageError('get takes a dcname or --prefix, not both')
+        if (o.revision !== undefined) throw new UsageError('--revision reads one config: give a dcname, not --prefix')
+        return list(c.client, [], o.output, o.prefix)
+      }),
     )
 
   root
@@ -122,9 +110,17 @@ export function program(run: (code: number) => void): Command {
       'only configs where metadata.a.b (or dcname) has this value; repeat: all must match',
       filterArgument,
     )
+    .addOption(prefixOption())
     .addOption(output())
-    .addHelpText('after', example('configctl list --filter metadata.team=payments -o json'))
-    .action(withClient((c, o: { filter?: string[]; output: Format }) => list(c.client, o.filter ?? [], o.output)))
+    .addHelpText(
+      'after',
+      example('configctl list --filter metadata.team=payments -o json', 'configctl list --prefix payments-'),
+    )
+    .action(
+      withClient((c, o: { filter?: string[]; prefix?: string; output: Format }) =>
+        list(c.client, o.filter ?? [], o.output, o.prefix),
+      ),
+    )
 
   root
     .command('apply')
@@ -231,14 +227,15 @@ export function program(run: (code: number) => void): Command {
       filterArgument,
     )
     .option('--since <rev>', 'first replay the changes after this revision (0: all the kept history)', sinceArgument)
+    .addOption(prefixOption())
     .addOption(output())
     .addHelpText(
       'after',
       example('configctl watch --filter metadata.team=payments -o json', 'configctl watch --since 42'),
     )
     .action(
-      withClient((c, o: { filter?: string[]; since?: number; output: Format }) =>
-        watch(c.client, o.filter ?? [], o.since, o.output),
+      withClient((c, o: { filter?: string[]; since?: number; prefix?: string; output: Format }) =>
+        watch(c.client, o.filter ?? [], o.since, o.output, o.prefix),
       ),
     )
   addSchemaCommands(root, withClient, output)

@@ -51,6 +51,11 @@ export interface Paging {
   cursor?: string
 }
 
+export interface ListOptions extends Paging {
+  /** Only configs whose dcname starts with this (`prefix=`), e.g. `payments-`. */
+  prefix?: string
+}
+
 export interface HistoryPage {
   /** Newest first. */
   entries: HistoryEntry[]
@@ -106,21 +111,25 @@ export class ConfigClient {
   }
 
   /** One page of `GET /configs` (sorted by dcname). */
-  async list(filters: Filters = {}, paging: Paging = {}): Promise<Page> {
-    return this.page(await this.api.configs.get({ query: { ...filters, ...pagingQuery(paging) } }))
+  async list(filters: Filters = {}, options: ListOptions = {}): Promise<Page> {
+    return this.page(await this.api.configs.get({ query: { ...filters, ...listQuery(options) } }))
   }
 
-  /** One page of `GET /search`: the same filters and paging as `list`. */
-  async search(filters: Filters, paging: Paging = {}): Promise<Page> {
-    return this.page(await this.api.search.get({ query: { ...filters, ...pagingQuery(paging) } }))
+  /** One page of `GET /search`: the same filters, prefix and paging as `list`. */
+  async search(filters: Filters, options: ListOptions = {}): Promise<Page> {
+    return this.page(await this.api.search.get({ query: { ...filters, ...listQuery(options) } }))
   }
 
   /** Every page of `list`; `revision` is the first page's. */
-  async listAll(filters: Filters = {}): Promise<{ configs: Config[]; revision: number }> {
-    const first = await this.list(filters)
+  async listAll(
+    filters: Filters = {},
+    options: Pick<ListOptions, 'prefix'> = {},
+  ): Promise<{ configs: Config[]; revision: number }> {
+    const prefix = options.prefix === undefined ? {} : { prefix: options.prefix }
+    const first = await this.list(filters, prefix)
     const configs = [...first.configs]
     for (let next = first.next; next !== undefined; ) {
-      const page = await this.list(filters, { cursor: next })
+      const page = await this.list(filters, { ...prefix, cursor: next })
       configs.push(...page.configs)
       next = page.next
     }
@@ -238,6 +247,12 @@ export class ConfigClient {
 
 export function createClient(options: ClientOptions): ConfigClient {
   return new ConfigClient(options)
+}
+
+function listQuery(options: ListOptions): Record<string, string> {
+  const query = pagingQuery(options)
+  if (options.prefix !== undefined) query.prefix = options.prefix
+  return query
 }
 
 function pagingQuery(paging: Paging): Record<string, string> {

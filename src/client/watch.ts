@@ -22,6 +22,8 @@ import { ProblemError } from './problem-error.ts'
 export interface WatchOptions {
   /** `metadata.a.b=value` and `dcname=value` conditions, as for a list. */
   filters?: Filters
+  /** Only configs whose dcname starts with this (`prefix=`). */
+  prefix?: string
   /** Replay what happened after this revision first. Left out: changes from now on. */
   since?: number
   /** Ends the iteration. */
@@ -36,6 +38,8 @@ export interface WatchOptions {
 export interface WatchEvent {
   type: ChangeType
   revision: number
+  /** A rollback's event: the revision whose state it restored. */
+  rollbackOf?: number
   config: Config
 }
 
@@ -59,6 +63,7 @@ export async function* watchConfigs(
   const onAbort = () => stop.abort()
   options.signal?.addEventListener('abort', onAbort, { once: true })
   const filters = options.filters ?? {}
+  const prefix: Record<string, string> = options.prefix === undefined ? {} : { prefix: options.prefix }
   const firstDelay = options.retryDelayMs ?? 200
   let delay = firstDelay
   let reader: ReadableStreamDefaultReader<{ event?: string; data: string }> | undefined
@@ -67,7 +72,7 @@ export async function* watchConfigs(
     while (!stop.signal.aborted) {
       let cause: unknown
       try {
-        const query = new URLSearchParams({ ...filters, watch: 'true', since: String(since) })
+        const query = new URLSearchParams({ ...filters, ...prefix, watch: 'true', since: String(since) })
         const response = await client.request(`/configs?${query}`, {
           method: 'GET',
           headers: { accept: 'text/event-stream' },
@@ -95,7 +100,7 @@ export async function* watchConfigs(
       } catch (error) {
         if (stop.signal.aborted) return
         if (error instanceof ProblemError && error.status === 410) {
-          const { configs, revision } = await client.listAll(filters)
+          const { configs, revision } = await client.listAll(filters, prefix)
           since = revision
           yield { type: 'RELIST', revision, configs }
           continue

@@ -126,6 +126,28 @@ export function visible(principal: Principal): (dcname: string) => boolean {
   return (dcname) => covers(principal, dcname)
 }
 
+/**
+ * The prefixes a list, search or watch asking for the names starting with `wanted` reads, for a
+ * caller limited to `scope` (undefined: every config): their intersection. A scope prefix inside
+ * `wanted` stays as it is, `wanted` inside a scope prefix stays as it is, and disjoint ones give
+ * nothing: a caller scoped to `team-a-` asking for `team-` reads `team-a-`, and asking for
+ * `team-b-` reads nothing (an empty list, not a refusal: it may read what it asked for that it
+ * covers, which is none).
+ */
+export function narrowPrefixes(
+  scope: readonly string[] | undefined,
+  wanted: string | undefined,
+): readonly string[] | undefined {
+  if (wanted === undefined) return scope
+  if (scope === undefined) return [wanted]
+  const narrowed = new Set<string>()
+  for (const prefix of scope) {
+    if (wanted.startsWith(prefix)) narrowed.add(wanted)
+    else if (prefix.startsWith(wanted)) narrowed.add(prefix)
+  }
+  return [...narrowed]
+}
+
 /** The actor written to history and audit lines for a request by `principal`. */
 export function actorOf(principal: Principal | undefined): string {
   return principal?.actor ?? ANONYMOUS_ACTOR

@@ -7,7 +7,7 @@
  * policy is checked after routing, where the action and the config are certain, as Kubernetes
  * authorizes a request once its resource is known.
  */
-import { type Action, actorOf, authorize, type Principal } from './access.ts'
+import { type Action, actorOf, authorize, narrowPrefixes, type Principal } from './access.ts'
 import type {
   ConfigStore,
   HistoryPage,
@@ -20,6 +20,9 @@ import type {
   WriteMeta,
 } from './config-store.ts'
 import type { Config } from './model.ts'
+
+/** A list query as a caller asks it: `prefix`, a name prefix, is narrowed to its scope. */
+export type RequestedListQuery = Omit<ListQuery, 'prefixes'> & { prefix?: string }
 
 /** Who acts, and in which request (the id its history entry keeps). */
 export interface Caller {
@@ -35,14 +38,21 @@ type Writer = Pick<ConfigStore, 'create' | 'replace' | 'update' | 'delete' | 'ro
 export class AuthorizedConfigs {
   constructor(private readonly store: Reader & Writer) {}
 
-  /** A page of configs inside the caller's prefixes (`search`: the same, asked as a search). */
-  list(caller: Caller, query: Omit<ListQuery, 'prefixes'>, action: 'list' | 'search' = 'list'): Promise<ListPage> {
-    return this.store.list({ ...query, prefixes: this.scope(caller, action) })
+  /**
+   * A page of configs inside the caller's prefixes (`search`: the same, asked as a search), and
+   * when the query asks for a name `prefix`, inside that too (see narrowPrefixes).
+   */
+  list(caller: Caller, query: RequestedListQuery, action: 'list' | 'search' = 'list'): Promise<ListPage> {
+    const { prefix, ...rest } = query
+    return this.store.list({ ...rest, prefixes: narrowPrefixes(this.scope(caller, action), prefix) })
   }
 
-  /** The dcname prefixes a watch of this caller is limited to (undefined: every config). */
-  watchScope(caller: Caller): readonly string[] | undefined {
-    return this.scope(caller, 'watch')
+  /**
+   * The dcname prefixes a watch of this caller is limited to (undefined: every config): its
+   * scope, narrowed to the name `prefix` the watch asks for.
+   */
+  watchScope(caller: Caller, prefix?: string): readonly string[] | undefined {
+    return narrowPrefixes(this.scope(caller, 'watch'), prefix)
   }
 
   get(caller: Caller, dcname: string): Promise<StoredConfig | undefined> {

@@ -23,6 +23,8 @@ export interface ChangeEvent {
    * config again.
    */
   json?: string
+  /** For a rollback's write: the store revision whose state it restored. */
+  rollbackOf?: number
 }
 
 export type ChangeListener = (event: ChangeEvent) => void

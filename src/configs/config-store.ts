@@ -79,6 +79,8 @@ export interface WriteMeta {
    * published or kept (see dry-run.ts).
    */
   dryRun?: boolean
+  /** Set by a store's rollback: the revision whose state the write restores. */
+  rollbackOf?: number
 }
 
 /** One write as history keeps it. For DELETED, `config` is the last state. */
@@ -88,7 +90,10 @@ export interface HistoryEntry {
   /** When the write was made, RFC 3339 (UTC). */
   time: string
   actor: string
-  requestId: string
+  /** The X-Request-Id of the write; absent for writes no request made (the seed, entries from before history). */
+  requestId?: string
+  /** Present when the write was a rollback: the store revision whose state it restored. */
+  rollbackOf?: number
   config: Config
 }
 

@@ -11,6 +11,18 @@ export function isDcname(value: string): boolean {
   return dcnameRegExp.test(value)
 }
 
+/** What a dcname may start with: what `prefix=` on a list, search or watch takes. */
+export const DCNAME_PREFIX_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$'
+const dcnamePrefixRegExp = new RegExp(DCNAME_PREFIX_PATTERN)
+
+export function isDcnamePrefix(value: string): boolean {
+  return dcnamePrefixRegExp.test(value)
+}
+
+/** The prefix rule in words, for errors and the contract. */
+export const DCNAME_PREFIX_RULE =
+  '1 to 253 characters of letters, digits, "-", ".", "_", starting with a letter or digit (the start of a dcname)'
+
 /** The dcname rule in words, as the README states it: what an error about a dcname says. */
 export const DCNAME_RULE =
   '1 to 253 characters of letters, digits, "-", ".", "_", starting and ending with a letter or digit'

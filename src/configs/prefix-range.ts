@@ -1,4 +1,4 @@
-/** A dcname prefix as a range of the byte-ordered dcname index (both stores use it). */
+/** A dcname prefix as a range of the stores' dcname index: access scoping and `prefix=` lists. */
 
 /** The dcnames starting with a prefix are exactly those in [from, to) (to undefined: no end). */
 export interface PrefixRange {

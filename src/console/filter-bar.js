@@ -1,19 +1,19 @@
 /**
- * The filters of /search as a form: each row a field (`dcname` or `metadata.<path>`) and the
- * value it must have; all must match. Applying them puts them in the page's URL, so a filtered
- * list can be shared and reloaded.
+ * The filters of /search as a form: a name prefix (`prefix`), then rows of a field (`dcname` or
+ * `metadata.<path>`) and the value it must have; all must match. Applying them puts them in the
+ * page's URL, so a filtered list can be shared and reloaded.
  */
 import { useEffect, useState } from 'preact/hooks'
 import { html } from './html.js'
 
 /** @typedef {{ field: string, value: string }} FilterRow */
 
-/** Query parameters that are paging, not filters. */
-const PAGING = ['limit', 'cursor']
+/** Query parameters that are paging or the name prefix, not filter rows. */
+const NOT_ROWS = ['limit', 'cursor', 'prefix']
 
 /** @param {URLSearchParams} query @returns {FilterRow[]} */
 export function filtersOf(query) {
-  return [...query].filter(([field]) => !PAGING.includes(field)).map(([field, value]) => ({ field, value }))
+  return [...query].filter(([field]) => !NOT_ROWS.includes(field)).map(([field, value]) => ({ field, value }))
 }
 
 const SUGGESTIONS = [
@@ -23,20 +23,35 @@ const SUGGESTIONS = [
   'metadata.limits.cpu.value',
 ]
 
-/** @param {{ query: URLSearchParams, onApply: (rows: FilterRow[]) => void }} props */
+/** @param {{ query: URLSearchParams, onApply: (rows: FilterRow[], prefix: string) => void }} props */
 export function FilterBar({ query, onApply }) {
   const [rows, setRows] = useState(() => withBlank(filtersOf(query)))
-  useEffect(() => setRows(withBlank(filtersOf(query))), [query])
+  const [prefix, setPrefix] = useState(query.get('prefix') ?? '')
+  useEffect(() => {
+    setRows(withBlank(filtersOf(query)))
+    setPrefix(query.get('prefix') ?? '')
+  }, [query])
   /** @param {number} index @param {Partial<FilterRow>} change */
   const update = (index, change) => setRows(rows.map((row, i) => (i === index ? { ...row, ...change } : row)))
   /** @param {SubmitEvent} event */
   const submit = (event) => {
     event.preventDefault()
-    onApply(rows.filter((row) => row.field.trim() !== '').map((row) => ({ field: row.field.trim(), value: row.value })))
+    const given = rows.filter((row) => row.field.trim() !== '')
+    onApply(
+      given.map((row) => ({ field: row.field.trim(), value: row.value })),
+      prefix.trim(),
+    )
   }
   return html`
     <form class="filters panel" role="search" aria-label="Filter configs" onSubmit=${submit}>
       <datalist id="filter-fields">${SUGGESTIONS.map((field) => html`<option value=${field}></option>`)}</datalist>
+      <div class="row">
+        <div class="field">
+          <label for="filter-prefix">Name starts with</label>
+          <input id="filter-prefix" placeholder="payments-" value=${prefix} autocomplete="off" spellcheck="false"
+            onInput=${(/** @type {Event} */ e) => setPrefix(/** @type {HTMLInputElement} */ (e.currentTarget).value)} />
+        </div>
+      </div>
       ${rows.map(
         (row, index) => html`<div class="row filter-row">
           <div class="field">
@@ -61,7 +76,7 @@ export function FilterBar({ query, onApply }) {
       <div class="actions">
         <button type="submit">Apply filters</button>
         <button type="button" class="secondary" onClick=${() => setRows([...rows, { field: '', value: '' }])}>Add a filter</button>
-        <button type="button" class="secondary" onClick=${() => onApply([])}>Clear</button>
+        <button type="button" class="secondary" onClick=${() => onApply([], '')}>Clear</button>
       </div>
     </form>
   `

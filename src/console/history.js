@@ -13,7 +13,7 @@ import { prettyJson } from './json-lines.js'
 
 /**
  * @typedef {import('./api.js').Config} Config
- * @typedef {{ revision: number, type: 'ADDED' | 'MODIFIED' | 'DELETED', time: string, actor: string, requestId?: string, config: Config }} Entry
+ * @typedef {{ revision: number, type: 'ADDED' | 'MODIFIED' | 'DELETED', time: string, actor: string, requestId?: string, rollbackOf?: number, config: Config }} Entry
  */
 
 const PAGE = 20
@@ -60,7 +60,11 @@ export function HistorySection({ dcname, current, currentRevision, refreshKey, o
                   ${entries.map(
                     (entry) => html`<tr data-revision=${entry.revision}>
                       <th scope="row">${entry.revision}</th>
-                      <td class="type-cell"><span class=${`type ${entry.type.toLowerCase()}`}>${entry.type}</span></td>
+                      <td class="type-cell"><span class=${`type ${entry.type.toLowerCase()}`}>${entry.type}</span>${
+                        entry.rollbackOf === undefined
+                          ? null
+                          : html` <span class="rollback-of">rollback to revision ${entry.rollbackOf}</span>`
+                      }</td>
                       <td class="time" data-label="Time"><time datetime=${entry.time}>${new Date(entry.time).toLocaleString()}</time></td>
                       <td class="actor" data-label="Actor">${entry.actor}</td>
                       <td class="act">${

@@ -8,6 +8,7 @@ import { ApiError, api, configPath, nextLink, revisionOf } from './api.js'
 import { bannerNow, clearBanner, ErrorBanner, showError } from './banner.js'
 import { EditForm } from './edit-form.js'
 import { FilterBar, filtersOf } from './filter-bar.js'
+import { Folders } from './folders.js'
 import { html } from './html.js'
 import { COUNT_LIMIT, liveTotal } from './list-total.js'
 import { LiveStatus } from './live-status.js'
@@ -47,7 +48,9 @@ export function ListPage({ search, reloadKey }) {
     let stopWatch = () => {}
     const listQuery = new URLSearchParams(query)
     if (!listQuery.has('limit')) listQuery.set('limit', PAGE_SIZE)
+    // The filters and the name prefix: what the watch and the total follow, as the list does.
     const filters = new URLSearchParams(filtersOf(query).map((row) => [row.field, row.value]))
+    if (query.has('prefix')) filters.set('prefix', query.get('prefix') ?? '')
     const start = async () => {
       const seen = bannerNow()
       setStatus((before) => ({ ...before, state: 'loading' }))
@@ -96,18 +99,21 @@ export function ListPage({ search, reloadKey }) {
     }
   }, [query, reloadKey, relist])
 
-  /** @param {import('./filter-bar.js').FilterRow[]} filters */
-  const applyFilters = (filters) => {
+  /** @param {import('./filter-bar.js').FilterRow[]} filters @param {string} prefix */
+  const applyFilters = (filters, prefix) => {
     const next = new URLSearchParams(filters.map((row) => [row.field, row.value]))
+    if (prefix !== '') next.set('prefix', prefix)
     if (query.has('limit')) next.set('limit', query.get('limit') ?? '')
     navigate(next.size > 0 ? `/ui?${next}` : '/ui')
   }
+  /** A folder of the folder view: the same filters, with this name prefix, from the first page. */
+  const openFolder = (/** @type {string} */ prefix) => applyFilters(filtersOf(query), prefix)
   const pageOf = (/** @type {string} */ link) => {
     const params = new URL(link, location.origin).searchParams
     if (!query.has('limit')) params.delete('limit')
     return `/ui?${params}`
   }
-  const filtered = filtersOf(query).length > 0
+  const filtered = filtersOf(query).length > 0 || query.has('prefix')
   const paged = status.next !== undefined || query.has('cursor')
   /** What the whole list holds, and on a page of it, what this page holds. */
   const caption = () => {
@@ -139,6 +145,11 @@ export function ListPage({ search, reloadKey }) {
         : null
     }
     <${FilterBar} query=${query} onApply=${applyFilters} />
+    ${
+      status.state === 'listed'
+        ? html`<${Folders} prefix=${query.get('prefix') ?? ''} names=${rows.map((row) => row.config.dcname)} onOpen=${openFolder} />`
+        : null
+    }
     ${
       status.state === 'failed'
         ? null

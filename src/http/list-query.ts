@@ -1,30 +1,51 @@
 /**
- * Query strings of List and Search: filters (`metadata.a.b=value`, `dcname=value`), paging
- * (`limit`, `cursor`). Anything else is refused rather than silently ignored.
+ * Query strings of List and Search: filters (`metadata.a.b=value`, `dcname=value`), a name
+ * prefix (`prefix`), paging (`limit`, `cursor`). Anything else is refused rather than silently
+ * ignored.
  */
 
 import type { Filter, ListQuery } from '../configs/config-store.ts'
 import { MAX_FILTERS, parseFilterKey } from '../configs/filter-key.ts'
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../configs/list-limits.ts'
-import { isDcname } from '../configs/model.ts'
+import { DCNAME_PREFIX_RULE, isDcname, isDcnamePrefix } from '../configs/model.ts'
 import { badRequest } from './problem.ts'
 
+/**
+ * A list query as asked: `prefix` is the name prefix the caller asked for, which the handler
+ * narrows to the caller's access scope (narrowPrefixes) before it becomes the store's `prefixes`.
+ */
+export interface RequestedListQuery extends Omit<ListQuery, 'prefixes'> {
+  prefix?: string
+}
+
 /** `watch` and `since` belong to the watch API; the list parser leaves them to it. */
-export function parseListQuery(params: URLSearchParams, ignore: readonly string[] = []): ListQuery {
+export function parseListQuery(params: URLSearchParams, ignore: readonly string[] = []): RequestedListQuery {
   const seen = new Set<string>()
   const filters: Filter[] = []
   let limit = DEFAULT_LIMIT
   let after: string | undefined
+  let prefix: string | undefined
   for (const [key, value] of params) {
     if (seen.has(key)) throw badRequest(`the query parameter ${JSON.stringify(key)} is given more than once`)
     seen.add(key)
     if (ignore.includes(key)) continue
     if (key === 'limit') limit = parseLimit(value)
     else if (key === 'cursor') after = decodeCursor(value)
+    else if (key === 'prefix') prefix = parsePrefix(value)
     else filters.push(parseFilter(key, value))
   }
   if (filters.length > MAX_FILTERS) throw badRequest(`at most ${MAX_FILTERS} filters are allowed`)
-  return { filters, limit, after }
+  return prefix === undefined ? { filters, limit, after } : { filters, limit, after, prefix }
+}
+
+/** `prefix`: the start of a dcname. */
+export function parsePrefix(value: string): string {
+  if (!isDcnamePrefix(value)) {
+    throw badRequest(
+      `the query parameter "prefix" must be ${DCNAME_PREFIX_RULE}, got ${JSON.stringify(value.slice(0, 40))}`,
+    )
+  }
+  return value
 }
 
 /** `limit` of a page (lists, searches, history). */
@@ -39,7 +60,7 @@ function parseFilter(key: string, value: string): Filter {
   if ('path' in parsed) return { path: parsed.path, value }
   if (parsed.problem === 'unknown') {
     throw badRequest(
-      `unknown query parameter ${JSON.stringify(key)}: use limit, cursor, dcname or metadata.<path> filters`,
+      `unknown query parameter ${JSON.stringify(key)}: use limit, cursor, prefix, dcname or metadata.<path> filters`,
     )
   }
   throw badRequest(`the filter ${JSON.stringify(key)} is not a path of letters, digits, "-" and "_" segments`)

@@ -38,7 +38,21 @@ export const HistoryEntrySchema = t.Object(
     type: t.Union([t.Literal('ADDED'), t.Literal('MODIFIED'), t.Literal('DELETED')]),
     time: t.String({ description: 'When the write was made, RFC 3339 (UTC)' }),
     actor: t.String({ description: "`anonymous`, `api-token`, a token's name or a JWT subject" }),
-    requestId: t.String({ description: 'The X-Request-Id of the write' }),
+    requestId: t.Optional(
+      t.String({
+        description:
+          'The X-Request-Id of the write; absent when no request made it (the SEED configs, entries kept ' +
+          'from before history recorded requests)',
+      }),
+    ),
+    rollbackOf: t.Optional(
+      t.Integer({
+        minimum: 1,
+        description:
+          'Present only when the write was a rollback: the store revision whose state it restored ' +
+          '(`type` is MODIFIED, or ADDED when it re-created a deleted config)',
+      }),
+    ),
     config: ConfigSchema,
   },
   { additionalProperties: false },

@@ -61,6 +61,8 @@ export class RequestContext {
   force = false
   /** What a schema found in a write it let through (the Warning header's text), for the audit line. */
   warning: string | undefined
+  /** The revision a rollback's body names (the state it restores), once the body is read. */
+  rollbackOf: number | undefined
   readonly #queryStart: number
 
   constructor(
@@ -90,6 +92,8 @@ export class RequestContext {
     const field = this.dcnameField
     const named = field !== undefined && isObject(body) ? body[field] : undefined
     if (typeof named === 'string') this.dcname = named
+    const revision = this.action === 'rollback' && isObject(body) ? body.revision : undefined
+    if (Number.isSafeInteger(revision)) this.rollbackOf = revision as number
   }
 
   /** The peer's address, while the request is open (undefined in process). */

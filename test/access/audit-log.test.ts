@@ -240,6 +240,8 @@ describe.each(['bun', 'deno'] as Runtime[])('the audit trail of a real process o
           'traceId',
           'sourceIp',
           ...(expected.revision ? ['revision'] : []),
+          // A rollback whose body named a revision says which (the next test checks its value).
+          ...(expected.action === 'rollback' && expected.status !== 400 ? ['rollbackOf'] : []),
         ].sort(),
       )
       const revision = !expected.revision ? undefined : expected.action === 'delete' ? deletionRevision : etagOf(sent)
@@ -295,6 +297,22 @@ describe.each(['bun', 'deno'] as Runtime[])('the audit trail of a real process o
     expect(dryRunLine.revision).toBeUndefined()
     expect((await auditOf(warned)).warning).toMatch(/^299 - ".*\/metadata\/replicas \(required\)"$/)
     expect(await auditOf(refused)).toMatchObject({ actor: 'team-writer', action: 'write-schema', status: 403 })
+  })
+
+  it('when a rollback is audited, then its line names the revision it restored', async () => {
+    const etagOf = (sent: Sent) => Number(sent.etag?.replaceAll('"', ''))
+    const token = SECRETS.api
+    const created = await send('POST', '/configs', { token, body: json({ dcname: 'payments-rb', metadata: { v: 1 } }) })
+    expect((await send('PUT', '/configs/payments-rb', { token, body: json({ metadata: { v: 2 } }) })).status).toBe(200)
+    const rolledBack = await send('POST', '/configs/payments-rb/rollback', {
+      token,
+      body: json({ revision: etagOf(created) }),
+    })
+    expect(rolledBack.status).toBe(200)
+    const line = await eventually('the audit line of the rollback', () =>
+      (server.lines as Line[]).find((l) => l.msg === 'audit' && l.requestId === rolledBack.requestId),
+    )
+    expect([line.action, line.revision, line.rollbackOf]).toEqual(['rollback', etagOf(rolledBack), etagOf(created)])
   })
 
   it('when tokens were sent in writes, then no stdout or stderr line carries one', async () => {

@@ -7,7 +7,7 @@ import { symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { type RunningServer, startServer, tempDir } from '../support/server.ts'
-import { api, BINARY, buildConfigctl, configctl, configFolder } from './support.ts'
+import { api, BINARY, buildConfigctl, configctl, configFolder, lineReader } from './support.ts'
 
 const servers: RunningServer[] = []
 let url: string
@@ -232,28 +232,3 @@ describe('exit codes and help', () => {
     expect(run.stdout).toBe((await configctl(url, ['get', 'cmd-b', '-o', 'json'])).stdout)
   })
 })
-
-/** Lines of a child's stdout as they arrive, each awaited with a bound. */
-function lineReader(stream: ReadableStream<BufferSource>) {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader()
-  let buffer = ''
-  return {
-    async next(timeoutMs = 10_000): Promise<string> {
-      const deadline = Date.now() + timeoutMs
-      while (!buffer.includes('\n')) {
-        const left = deadline - Date.now()
-        if (left <= 0) throw new Error(`no line within ${timeoutMs} ms; so far: ${JSON.stringify(buffer)}`)
-        const read = await Promise.race([
-          reader.read(),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no line in time')), left)),
-        ])
-        if (read.done) throw new Error(`stdout ended; so far: ${JSON.stringify(buffer)}`)
-        buffer += read.value
-      }
-      const at = buffer.indexOf('\n')
-      const line = buffer.slice(0, at)
-      buffer = buffer.slice(at + 1)
-      return line
-    },
-  }
-}

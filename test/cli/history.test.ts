@@ -39,9 +39,9 @@ describe('configctl history, get --revision and rollback', () => {
 
     const table = await configctl(url, ['history', 'hist-a'])
     const lines = table.stdout.trimEnd().split('\n')
-    expect(lines[0]).toMatch(/^REVISION +TYPE +TIME +ACTOR +METADATA$/)
+    expect(lines[0]).toMatch(/^REVISION +TYPE +ROLLBACK-OF +TIME +ACTOR +METADATA$/)
     expect(lines).toHaveLength(4)
-    expect(lines[3]).toMatch(new RegExp(`^${revisions[0]} +ADDED +\\S+ +anonymous +\\{"step":1\\}$`))
+    expect(lines[3]).toMatch(new RegExp(`^${revisions[0]} +ADDED +- +\\S+ +anonymous +\\{"step":1\\}$`))
   })
 
   it('when a config is read at a revision, then it is as it stood then', async () => {

@@ -82,3 +82,28 @@ export async function api(url: string, path: string, init: RequestInit = {}) {
   const response = await fetch(`${url}${path}`, init)
   return { status: response.status, headers: response.headers, text: await response.text() }
 }
+
+/** Lines of a child's stdout as they arrive, each awaited with a bound. */
+export function lineReader(stream: ReadableStream<BufferSource>) {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader()
+  let buffer = ''
+  return {
+    async next(timeoutMs = 10_000): Promise<string> {
+      const deadline = Date.now() + timeoutMs
+      while (!buffer.includes('\n')) {
+        const left = deadline - Date.now()
+        if (left <= 0) throw new Error(`no line within ${timeoutMs} ms; so far: ${JSON.stringify(buffer)}`)
+        const read = await Promise.race([
+          reader.read(),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no line in time')), left)),
+        ])
+        if (read.done) throw new Error(`stdout ended; so far: ${JSON.stringify(buffer)}`)
+        buffer += read.value
+      }
+      const at = buffer.indexOf('\n')
+      const line = buffer.slice(0, at)
+      buffer = buffer.slice(at + 1)
+      return line
+    },
+  }
+}

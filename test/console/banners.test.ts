@@ -94,7 +94,7 @@ describe('the web console: error banners', () => {
     await page.getByRole('button', { name: 'Save' }).click()
     await banners(page).filter({ hasText: '403 Forbidden' }).waitFor()
     expect(await banners(page).allTextContents()).toEqual([
-      '403 Forbidden: team-reader has the role reader, which may not write.',
+      '403 Forbidden: team-reader has the role reader, which may not replace.',
     ])
 
     await rollBackTo(page, first ?? '')

@@ -45,7 +45,7 @@ describe('make smoke', () => {
   it('when the instance needs a token and none is given, then it fails and says to set SMOKE_TOKEN', async () => {
     const result = await make(['smoke', `URL=${server.url}`])
     expect(result.code).not.toBe(0)
-    expect(result.output).toContain('the instance requires a token for writes: set SMOKE_TOKEN')
+    expect(result.output).toContain('the instance requires a token: set SMOKE_TOKEN')
   }, 60_000)
 
   it('when no URL is given, then it prints its usage and exits 2', async () => {

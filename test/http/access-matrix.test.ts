@@ -267,3 +267,51 @@ describe('access matrix', () => {
     expect(seen).toEqual(expected)
   })
 })
+
+describe('access matrix: prefix=', () => {
+  const namesOf = async (reply: Response) => ((await reply.json()) as { dcname: string }[]).map((c) => c.dcname)
+  beforeAll(async () => {
+    for (const dcname of [`${PREFIX}pfx-1`, `${PREFIX}sub-1`, 'team-b-pfx-1', 'teamster-1']) {
+      expect((await asAdmin(services.open, 'POST', '/configs', { dcname, metadata: { matrix: true } })).status).toBe(
+        201,
+      )
+    }
+  })
+
+  it('when a scoped caller lists a prefix wider than its own, then it sees only its configs inside it', async () => {
+    const expected = (await allNames(services.open)).filter((n) => n.startsWith('team-') && sees('reader')(n))
+    expect(expected.length).toBeGreaterThan(0)
+    for (const path of ['/configs?prefix=team-&limit=1000', '/search?prefix=team-&limit=1000']) {
+      const reply = await send('reader', { method: 'GET', path })
+      expect(reply.status).toBe(200)
+      expect(await namesOf(reply)).toEqual(expected)
+    }
+  })
+
+  it('when a scoped caller lists a prefix outside its own, then it answers 200 with no configs', async () => {
+    expect((await allNames(services.open)).some((n) => n.startsWith('team-b-'))).toBe(true)
+    for (const path of ['/configs?prefix=team-b-', '/search?prefix=team-b-&metadata.matrix=true']) {
+      const reply = await send('reader', { method: 'GET', path })
+      expect(reply.status).toBe(200)
+      expect(await namesOf(reply)).toEqual([])
+    }
+  })
+
+  it('when a scoped caller lists a prefix narrower than its own, then it sees the configs starting with it', async () => {
+    const narrower = `${PREFIX}sub-`
+    const expected = (await allNames(services.open)).filter((n) => n.startsWith(narrower))
+    expect(expected.length).toBeGreaterThan(0)
+    const reply = await send('reader', { method: 'GET', path: `/configs?prefix=${narrower}&limit=1000` })
+    expect(await namesOf(reply)).toEqual(expected)
+  })
+
+  it('when a scoped caller watches a prefix wider than its own, then it is sent only its configs inside it', async () => {
+    const path = '/configs?watch=true&since=0&prefix=team-'
+    const abort = new AbortController()
+    const reply = await send('reader', { method: 'GET', path }, { signal: abort.signal })
+    expect(reply.status).toBe(200)
+    const [mine, unscoped] = await watchedBeside('reader', path, reply, abort)
+    expect(unscoped.some((line) => line.includes(' team-b-'))).toBe(true)
+    expect(mine).toEqual(unscoped.filter((line) => sees('reader')(line.split(' ')[2] as string)))
+  })
+})

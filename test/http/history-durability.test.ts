@@ -78,7 +78,7 @@ it('when the process is killed with SIGKILL under concurrent writers, then every
     const byRequest = new Map<string, { type: ChangeType; revision: number; config: unknown }>()
     for (const dcname of new Set(acknowledged.map((a) => a.dcname))) {
       for (const entry of (await store.history(dcname, { limit: 10_000 })).entries)
-        byRequest.set(entry.requestId, entry)
+        byRequest.set(entry.requestId ?? '', entry)
     }
     for (const write of acknowledged) {
       const entry = byRequest.get(write.requestId)

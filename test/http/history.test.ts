@@ -190,6 +190,30 @@ describe('Rollback', () => {
     expect(entry).toMatchObject({ revision: revisionOf(reply), type: 'MODIFIED', actor: 'api-token' })
   })
 
+  it('when rolled back, then its history entry names the revision it restored and the others none', async () => {
+    const dcname = name('rollback-of')
+    const [first, , third] = await threeWrites(dcname)
+    const reply = await request('POST', `/configs/${dcname}/rollback`, { body: { revision: first } })
+    const entries = (await request('GET', `/configs/${dcname}/history?limit=2`)).json
+    expect(entries.map((e: { revision: number; rollbackOf?: number }) => [e.revision, e.rollbackOf])).toEqual([
+      [revisionOf(reply), first],
+      [third, undefined],
+    ])
+  })
+
+  it('when a config was seeded, then its entry has no requestId', async () => {
+    const seeded = await httpTarget({ SEED: 'true' })
+    try {
+      const reply = await client(seeded)('GET', '/configs/datacenter-1/history')
+      expect(reply.status).toBe(200)
+      expect(reply.json.map((e: { actor: string; requestId?: string }) => [e.actor, 'requestId' in e])).toEqual([
+        ['seed', false],
+      ])
+    } finally {
+      await seeded.close()
+    }
+  })
+
   it('when a deleted config is rolled back, then it exists again: 201 with Location', async () => {
     const dcname = name('undelete')
     const [, second] = await threeWrites(dcname)
@@ -257,6 +281,8 @@ describe('Rollback', () => {
         ['ADDED', revisionOf(added)],
       ])
       expect(events[2]?.config).toEqual({ dcname, metadata: { step: 1 } })
+      const restored = events.map((e) => (e as { rollbackOf?: number }).rollbackOf)
+      expect(restored).toEqual([first, undefined, first])
     } finally {
       stream.close()
     }

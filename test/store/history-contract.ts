@@ -81,6 +81,13 @@ export function describeHistoryContract(backend: string, makeFixture: () => Prom
       expect(entries[0]?.time).toBe(new Date(clock.now()).toISOString())
     })
 
+    it('when a write was made by no request (the seed), then its entry has no requestId', async () => {
+      expect(await store.seed([config('seeded')], { actor: 'seed', requestId: '' })).toBe(true)
+      const [entry] = await history(store, 'seeded')
+      expect(entry?.actor).toBe('seed')
+      expect(entry !== undefined && 'requestId' in entry).toBe(false)
+    })
+
     it('when a write fails, then it leaves no history entry', async () => {
       const created = await store.create(config('h', { v: 1 }), by('a'))
       await expect(store.replace(config('h', { v: 2 }), { ifMatch: created.revision + 9 }, by('b'))).rejects.toThrow()
@@ -158,6 +165,38 @@ export function describeHistoryContract(backend: string, makeFixture: () => Prom
         })
         await waitFor(() => seen.length >= 1)
         expect(seen.map((e) => [e.type, e.revision])).toEqual([['MODIFIED', result.stored.revision]])
+      })
+
+      it('when rolled back, then its history entry names the revision it restored, and other entries name none', async () => {
+        const v1 = await store.create(config('rb', { v: 1 }), by('a'))
+        await store.replace(config('rb', { v: 2 }), {}, by('a'))
+        await store.rollback('rb', v1.revision, {}, by('ops'))
+        const entries = await history(store, 'rb')
+        expect(entries.map((e) => e.rollbackOf)).toEqual([v1.revision, undefined, undefined])
+        expect('rollbackOf' in (entries[1] as object)).toBe(false)
+      })
+
+      it('when rolled back, then the live event and the replayed one name the revision it restored', async () => {
+        const v1 = await store.create(config('rw', { v: 1 }), by('a'))
+        const v2 = await store.replace(config('rw', { v: 2 }), {}, by('a'))
+        const seen: ChangeEvent[] = []
+        store.subscribe((event) => seen.push(event))
+        const result = await store.rollback('rw', v1.revision, {}, by('ops'))
+        await waitFor(() => seen.length >= 1)
+        expect(seen.map((e) => [e.revision, e.rollbackOf])).toEqual([[result.stored.revision, v1.revision]])
+        const replayed = await store.changesAfter({ after: v1.revision, limit: 10, bytes: 1 << 20 })
+        expect(replayed.events.map((e) => [e.revision, e.rollbackOf])).toEqual([
+          [v2.stored.revision, undefined],
+          [result.stored.revision, v1.revision],
+        ])
+      })
+
+      it('when a deleted config is rolled back, then its ADDED entry names the revision it restored', async () => {
+        const v1 = await store.create(config('rd', { v: 1 }), by('a'))
+        await store.delete('rd', {}, by('a'))
+        await store.rollback('rd', v1.revision, {}, by('a'))
+        const [newest] = await history(store, 'rd')
+        expect([newest?.type, newest?.rollbackOf]).toEqual(['ADDED', v1.revision])
       })
 
       it('when a deleted config is rolled back, then it is created again (created, watched as ADDED)', async () => {

@@ -201,6 +201,29 @@ describe('SQLite migrations', () => {
     ])
   })
 
+  it('when a database of schema version 5 is opened, then its entries keep no rollbackOf and a rollback records one', async () => {
+    const db = openBunSqlite(path)
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 5),
+    )
+    db.prepare(
+      "INSERT INTO events (type, dcname, body, time, actor, request_id) VALUES ('ADDED', 'a', ?, 1, 'x', 'r-1')",
+    ).run(body('a', 'x'))
+    db.prepare('INSERT INTO configs (dcname, body, revision) VALUES (?, ?, 1)').run('a', body('a', 'x'))
+    db.close()
+    const store = open()
+    await store.replace({ dcname: 'a', metadata: { team: 'y' } }, {}, author)
+    const rolledBack = await store.rollback('a', 1, {}, author)
+    const entries = (await store.history('a', { limit: 10 })).entries
+    expect(entries.map((e) => [e.revision, e.rollbackOf])).toEqual([
+      [rolledBack.stored.revision, 1],
+      [2, undefined],
+      [1, undefined],
+    ])
+    expect(appliedVersions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+  })
+
   it('when a migrated database is opened again, then no migration runs again', async () => {
     await open().create({ dcname: 'kept', metadata: { team: 't' } }, author)
     const db = openBunSqlite(path)

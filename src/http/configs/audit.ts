@@ -26,6 +26,8 @@ export interface AuditEntry {
   status: number
   /** The revision written: only when the write succeeded. */
   revision?: number
+  /** A rollback's: the revision whose state it restores (or, refused, would have), from its body. */
+  rollbackOf?: number
   requestId: string
   /** The trace the request's access line and spans name; null when the app is not observed. */
   traceId: string | null
@@ -63,6 +65,7 @@ export function auditEntry(
   else if (status >= 200 && status < 300 && context.revision !== undefined) entry.revision = context.revision
   if (context.force) entry.force = true
   if (context.warning !== undefined) entry.warning = context.warning
+  if (context.rollbackOf !== undefined) entry.rollbackOf = context.rollbackOf
   return entry
 }
 

@@ -8,6 +8,8 @@ import type { Action } from '../../configs/access.ts'
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../../configs/list-limits.ts'
 import {
   ConfigSchema,
+  DCNAME_PREFIX_PATTERN,
+  DCNAME_PREFIX_RULE,
   DcName,
   exampleConfig,
   MergePatchSchema,
@@ -32,6 +34,7 @@ const onPathConfig = (action: Action): RouteAccess => ({
   dcname: { param: 'dcname' },
 })
 const ConfigList = t.Array(ConfigSchema)
+const DCNAME_PREFIX_RULE_SENTENCE = `It is ${DCNAME_PREFIX_RULE}; another answers 400.`
 
 const pagingAndFilters: Record<string, ParameterContract> = {
   limit: {
@@ -39,6 +42,13 @@ const pagingAndFilters: Record<string, ParameterContract> = {
     schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
   },
   cursor: { description: 'From the `Link: rel="next"` of the previous page' },
+  prefix: {
+    description:
+      'Only configs whose dcname starts with this (e.g. `payments-`), combined with the filters and ' +
+      'paging; a caller limited to prefixes sees only the part of it inside them (maybe none). ' +
+      DCNAME_PREFIX_RULE_SENTENCE,
+    schema: { type: 'string', pattern: DCNAME_PREFIX_PATTERN, maxLength: 253 },
+  },
   dcname: { description: 'Only the config with this dcname' },
   'metadata.monitoring.enabled': {
     description: 'A filter. Any `metadata.a.b=value` works the same way; all given filters must match.',
@@ -62,7 +72,7 @@ export const listConfigs = defineRoute({
   operationId: 'listConfigs',
   summary: 'List or watch configs',
   description:
-    'Sorted by dcname; takes the filters of /search and paging. With `watch=true` (and optionally ' +
+    'Sorted by dcname; takes the filters and `prefix` of /search and paging. With `watch=true` (and optionally ' +
     '`since=<revision>` or a `Last-Event-ID` header), a `text/event-stream` of ADDED, MODIFIED and ' +
     'DELETED events instead; a `since` older than the kept history answers 410.',
   tags: TAGS,
@@ -98,7 +108,9 @@ export const searchConfigs = defineRoute({
   access: { action: 'search' },
   operationId: 'searchConfigs',
   summary: 'Search configs',
-  description: 'Each `metadata.a.b=value` (and `dcname=value`) must match; `limit` and `cursor` page.',
+  description:
+    'Each `metadata.a.b=value` (and `dcname=value`) must match, and the dcname must start with ' +
+    '`prefix` when given; `limit` and `cursor` page.',
   tags: TAGS,
   query: pagingAndFilters,
   responses: {

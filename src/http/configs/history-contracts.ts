@@ -34,6 +34,15 @@ export const REVISION_GONE: Record<410, ResponseContract> = {
 
 const HISTORY_EXAMPLE = [
   {
+    revision: 51,
+    type: 'MODIFIED',
+    time: '2025-05-04T11:02:40.006Z',
+    actor: 'ops-admin',
+    requestId: '0c2d84a1-5b7e-4f11-9d3a-6e8f2b1c7a90',
+    rollbackOf: 17,
+    config: { ...EXAMPLE, metadata: { ...EXAMPLE.metadata, monitoring: { enabled: false } } },
+  },
+  {
     revision: 42,
     type: 'MODIFIED',
     time: '2025-05-04T10:15:02.113Z',
@@ -58,8 +67,9 @@ export const configHistory = defineRoute({
   operationId: 'configHistory',
   summary: 'History of a config',
   description:
-    'Every kept write of this config, newest first: who (`actor`), when, in which request, and the ' +
-    'config it left (for DELETED, the last state). A deleted config keeps its history. Paged by ' +
+    'Every kept write of this config, newest first: who (`actor`), when, in which request (`requestId`, ' +
+    'absent for writes no request made, such as the seed), and the config it left (for DELETED, the last ' +
+    "state). A rollback's entry has `rollbackOf`: the revision whose state it restored. A deleted config keeps its history. Paged by " +
     '`limit` and `cursor`.',
   tags: TAGS,
   params: Params,
@@ -91,7 +101,8 @@ export const rollbackConfig = defineRoute({
   summary: 'Roll a config back to a revision',
   description:
     'Writes the state the config had at store revision `revision` again, as a new revision: a write ' +
-    'like any other (kept in history, watched as MODIFIED, or ADDED when it re-creates a deleted config). ' +
+    'like any other (kept in history, watched as MODIFIED, or ADDED when it re-creates a deleted config), ' +
+    'whose history entry, watch event and audit line carry `rollbackOf`: the revision restored. ' +
     '`If-Match` is checked against the config as it is now. A revision the store has not reached yet is ' +
     '400, naming the current revision.',
   tags: TAGS,

@@ -127,8 +127,8 @@ export function configRoutes({ configs, watch, gate, maxBodyBytes }: ConfigRoute
       ({ request, requestContext }) => {
         const params = new URLSearchParams(requestContext.query)
         if (!wantsWatch(params)) return list(requestContext, params, 'list', ['watch'])
-        const prefixes = configs.watchScope(requestContext)
-        const watchRequest = { ...parseWatchRequest(params, request.headers), prefixes }
+        const asked = parseWatchRequest(params, request.headers)
+        const watchRequest = { ...asked, prefixes: configs.watchScope(requestContext, asked.prefix) }
         return watch.open(watchRequest, request, request.method === 'HEAD')
       },
       routeHook(listConfigs),

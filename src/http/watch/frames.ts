@@ -7,7 +7,8 @@
  *   id: 42
  *   data: {"type":"MODIFIED","revision":42,"config":{"dcname":"dc-1","metadata":{...}}}
  *
- * For DELETED, `config` is the last state.
+ * For DELETED, `config` is the last state. A rollback's event also has `"rollbackOf":<revision>`,
+ * the revision whose state it restored.
  */
 import type { ChangeEvent, ChangeType } from '../../configs/config-store.ts'
 import { sseEvent } from './sse.ts'
@@ -31,7 +32,8 @@ export function frameOf(event: ChangeEvent, type: ChangeType): Uint8Array {
   }
   let frame = frames.byType[type]
   if (frame === undefined) {
-    const data = `{"type":${JSON.stringify(type)},"revision":${event.revision},"config":${frames.config}}`
+    const restored = event.rollbackOf === undefined ? '' : `,"rollbackOf":${event.rollbackOf}`
+    const data = `{"type":${JSON.stringify(type)},"revision":${event.revision}${restored},"config":${frames.config}}`
     frame = encoder.encode(sseEvent(type, data, event.revision))
     frames.byType[type] = frame
   }

@@ -12,6 +12,8 @@ export interface WatchRequest {
   /** Replay kept history after this revision first; undefined means live events only. */
   since?: number
   filters: Filter[]
+  /** The name prefix asked for (`prefix=`); narrowed by the caller's scope into `prefixes`. */
+  prefix?: string
   /** Only configs inside these dcname prefixes (the caller's scope); undefined: every config. */
   prefixes?: readonly string[]
 }
@@ -31,16 +33,16 @@ export function wantsWatch(params: URLSearchParams): boolean {
 }
 
 export function parseWatchRequest(params: URLSearchParams, headers: Headers): WatchRequest {
-  const { filters } = parseListQuery(params, WATCH_PARAMS)
+  const { filters, prefix } = parseListQuery(params, WATCH_PARAMS)
   if (params.has('limit') || params.has('cursor')) {
     throw badRequest('a watch does not page: leave out limit and cursor')
   }
   const lastEventId = headers.get('last-event-id')
   const since = params.get('since')
   if (lastEventId !== null && lastEventId.trim() !== '')
-    return { since: revision(lastEventId, 'Last-Event-ID'), filters }
-  if (since !== null) return { since: revision(since, 'since'), filters }
-  return { filters }
+    return { since: revision(lastEventId, 'Last-Event-ID'), filters, prefix }
+  if (since !== null) return { since: revision(since, 'since'), filters, prefix }
+  return { filters, prefix }
 }
 
 function revision(value: string, name: string): number {

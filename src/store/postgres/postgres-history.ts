@@ -20,6 +20,7 @@ import {
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
 import { checkRevisionReached } from '../../configs/revision-rules.ts'
+import { writeDetailsOf } from '../change-event.ts'
 import { stateAt } from '../history-state.ts'
 import type { RetentionTarget } from '../retention.ts'
 
@@ -32,7 +33,15 @@ interface HistoryOptions {
   now: () => number
 }
 
-type EntryRow = { revision: string; type: ChangeType; body: string; time_ms: number; actor: string; request_id: string }
+type EntryRow = {
+  revision: string
+  type: ChangeType
+  body: string
+  time_ms: number
+  actor: string
+  request_id: string
+  rollback_of: string | null
+}
 
 export class PostgresHistory {
   /** Entries dropped by retention through this handle. */
@@ -46,7 +55,7 @@ export class PostgresHistory {
   async page(dcname: string, query: HistoryQuery): Promise<HistoryPage> {
     const before = query.before ?? Number.MAX_SAFE_INTEGER
     const rows = await this.sql<EntryRow[]>`
-      SELECT revision, type, body::text, (extract(epoch FROM time) * 1000)::float8 AS time_ms, actor, request_id
+      SELECT revision, type, body::text, (extract(epoch FROM time) * 1000)::float8 AS time_ms, actor, request_id, rollback_of
       FROM events WHERE dcname = ${dcname} AND revision < ${before}
       ORDER BY revision DESC LIMIT ${query.limit + 1}`
     if (rows.length === 0 && !(await this.known(dcname))) throw new NotFoundError(dcname)
@@ -56,7 +65,7 @@ export class PostgresHistory {
         type: row.type,
         time: new Date(Math.round(row.time_ms)).toISOString(),
         actor: row.actor,
-        requestId: row.request_id,
+        ...writeDetailsOf(row),
         config: JSON.parse(row.body) as Config,
       })),
       more: rows.length > query.limit,

@@ -85,6 +85,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    description: 'history entries of rollbacks name the revision they restored',
+    // Nullable: every other write has none, and so has a write of a replica of the previous
+    // build still running during a rolling update.
+    statements: ['ALTER TABLE events ADD COLUMN rollback_of bigint'],
+  },
+  {
+    version: 5,
     description: 'config schemas: a JSON Schema per dcname prefix, at most one per prefix',
     statements: [
       // `source`: the schema as JSON text, as written; `revision`: taken from store_state, so

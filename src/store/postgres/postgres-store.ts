@@ -204,7 +204,8 @@ export class PostgresConfigStore implements ConfigStore {
       checkRollback({ dcname, revision, currentRevision, configRevision: revisionOf(current), precondition })
       const then = await this.entries.stateAt(tx, dcname, revision)
       const { config, created } = rollbackWrite(dcname, revision, then, current !== undefined)
-      return { stored: await this.put(tx, slot, created ? 'ADDED' : 'MODIFIED', config, meta), created }
+      const restoring = { ...meta, rollbackOf: revision }
+      return { stored: await this.put(tx, slot, created ? 'ADDED' : 'MODIFIED', config, restoring), created }
     })
   }
 

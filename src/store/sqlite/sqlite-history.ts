@@ -19,11 +19,20 @@ import {
   type StoredConfig,
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
+import { writeDetailsOf } from '../change-event.ts'
 import { stateAt } from '../history-state.ts'
 import type { RetentionTarget } from '../retention.ts'
 import type { SqliteDatabase } from './sqlite-driver.ts'
 
-type EntryRow = { revision: number; type: ChangeType; body: string; time: number; actor: string; request_id: string }
+type EntryRow = {
+  revision: number
+  type: ChangeType
+  body: string
+  time: number
+  actor: string
+  request_id: string
+  rollback_of: number | null
+}
 type Compaction = { first_dropped: number; dropped_through: number }
 type Excess = { dcname: string; excess: number | null }
 
@@ -108,7 +117,7 @@ export class SqliteHistory {
         type: row.type,
         time: new Date(Number(row.time)).toISOString(),
         actor: row.actor,
-        requestId: row.request_id,
+        ...writeDetailsOf(row),
         config: JSON.parse(row.body) as Config,
       })),
       more: rows.length > query.limit,
@@ -172,7 +181,7 @@ export class SqliteHistory {
 function prepare(db: SqliteDatabase) {
   return {
     page: db.prepare(
-      `SELECT revision, type, body, time, actor, request_id FROM events
+      `SELECT revision, type, body, time, actor, request_id, rollback_of FROM events
        WHERE dcname = ? AND revision < ? ORDER BY revision DESC LIMIT ?`,
     ),
     latestAt: db.prepare(

@@ -98,6 +98,12 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
   },
   {
     version: 6,
+    description: 'history entries of rollbacks name the revision they restored',
+    // Nullable: every other write has none. Builds before it write none and read on unchanged.
+    statements: ['ALTER TABLE events ADD COLUMN rollback_of INTEGER'],
+  },
+  {
+    version: 7,
     description: 'config schemas: a JSON Schema per dcname prefix, at most one per prefix',
     statements: [
       // `source`: the schema as JSON text, as written; `revision`: taken from the events sequence.

@@ -4,7 +4,13 @@ import type { Config } from '../../configs/model.ts'
 import type { SqliteDatabase } from './sqlite-driver.ts'
 
 export type Row = { body: string; revision: number }
-export type EventRow = { type: ChangeType; body: string; previous: string | null; revision: number }
+export type EventRow = {
+  type: ChangeType
+  body: string
+  previous: string | null
+  revision: number
+  rollback_of: number | null
+}
 export type PageRow = Omit<EventRow, 'body'> & { body: string | null; fits: number }
 
 export function prepareStatements(db: SqliteDatabase) {
@@ -18,13 +24,14 @@ export function prepareStatements(db: SqliteDatabase) {
     ),
     remove: db.prepare('DELETE FROM configs WHERE dcname = ?'),
     appendEvent: db.prepare(
-      `INSERT INTO events (type, dcname, body, previous, time, actor, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO events (type, dcname, body, previous, time, actor, request_id, rollback_of)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        RETURNING revision`,
     ),
     // A page of events (see changePageOf): sizes first, from the record headers (octet_length
     // loads no body), then the bodies of the rows that fit.
     changesAfter: db.prepare(
-      `SELECT e.type, e.revision, w.fits,
+      `SELECT e.type, e.revision, w.fits, e.rollback_of,
               CASE WHEN w.fits THEN e.body END AS body, CASE WHEN w.fits THEN e.previous END AS previous
        FROM (
          SELECT revision, (upto <= ?3 OR n = 1) AS fits FROM (
@@ -57,10 +64,20 @@ interface EventEntry {
   time: number
   actor: string
   requestId: string
+  rollbackOf?: number
 }
 
 export function appendEvent(statements: ReturnType<typeof prepareStatements>, entry: EventEntry): number {
-  const { type, dcname, body, previous, time, actor, requestId } = entry
-  const row = statements.appendEvent.get(type, dcname, body, previous ?? null, time, actor, requestId)
+  const { type, dcname, body, previous, time, actor, requestId, rollbackOf } = entry
+  const row = statements.appendEvent.get(
+    type,
+    dcname,
+    body,
+    previous ?? null,
+    time,
+    actor,
+    requestId,
+    rollbackOf ?? null,
+  )
   return Number((row as { revision: number }).revision)
 }

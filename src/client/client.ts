@@ -15,6 +15,7 @@ import type { App, ServiceApp } from '../app.ts'
 import type { HistoryEntry } from '../configs/config-store.ts'
 import type { Config } from '../configs/model.ts'
 import { ProblemError, UnreachableError } from './problem-error.ts'
+import { SchemaClient } from './schemas.ts'
 import { type WatchItem, type WatchOptions, watchConfigs } from './watch.ts'
 
 export type { Config, HistoryEntry }
@@ -64,6 +65,8 @@ export interface HistoryPage {
 export interface WriteOptions {
   /** Write only if the stored revision is this one (`If-Match`); `*`: it must exist. */
   ifMatch?: number | '*'
+  /** `?dryRun=true`: the service runs the write whole (access, schema) and stores nothing. */
+  dryRun?: boolean
 }
 
 export interface ReplaceOptions extends WriteOptions {
@@ -81,7 +84,7 @@ function inProcessFetch(app: Pick<ServiceApp, 'handle'>): typeof fetch {
   return Object.assign(send, { preconnect: () => {} })
 }
 
-interface Answer {
+export interface Answer {
   data: unknown
   error: { status: unknown; value: unknown } | null
   response?: Response
@@ -146,18 +149,21 @@ export class ConfigClient {
   /** PUT: replaces, or creates (`created`). */
   async replace(config: Config, options: ReplaceOptions = {}): Promise<StoredConfig & { created: boolean }> {
     const headers = preconditionHeaders(options)
-    const answer = await this.api.configs({ dcname: config.dcname }).put(config, { headers })
+    const answer = await this.api
+      .configs({ dcname: config.dcname })
+      .put(config, { headers, query: dryRunQuery(options) })
     return { ...this.stored(answer), created: answer.status === 201 }
   }
 
   /** A JSON Merge Patch (RFC 7396): `null` removes a key. */
   async patch(dcname: string, patch: Record<string, unknown>, options: WriteOptions = {}): Promise<StoredConfig> {
     const headers = { ...preconditionHeaders(options), 'content-type': 'application/merge-patch+json' }
-    return this.stored(await this.api.configs({ dcname }).patch(patch, { headers }))
+    return this.stored(await this.api.configs({ dcname }).patch(patch, { headers, query: dryRunQuery(options) }))
   }
 
   async delete(dcname: string, options: WriteOptions = {}): Promise<void> {
-    this.unwrap(await this.api.configs({ dcname }).delete(undefined, { headers: preconditionHeaders(options) }))
+    const query = dryRunQuery(options)
+    this.unwrap(await this.api.configs({ dcname }).delete(undefined, { headers: preconditionHeaders(options), query }))
   }
 
   /** One page of a config's history, newest first. */
@@ -212,6 +218,11 @@ export class ConfigClient {
     throw ProblemError.from(response.status, parseJson(text))
   }
 
+  /** Config schemas: see schemas.ts. */
+  get schemas(): SchemaClient {
+    return new SchemaClient(this, (answer) => this.unwrap(answer))
+  }
+
   private unwrap(answer: Answer): Response {
     // Eden answers a fetch that threw as a 503 without a response; nothing answered at all.
     if (answer.response === undefined) throw new UnreachableError(this.baseUrl, answer.error?.value)
@@ -249,6 +260,10 @@ function pagingQuery(paging: Paging): Record<string, string> {
   if (paging.limit !== undefined) query.limit = String(paging.limit)
   if (paging.cursor !== undefined) query.cursor = paging.cursor
   return query
+}
+
+function dryRunQuery(options: WriteOptions): Record<string, string> {
+  return options.dryRun ? { dryRun: 'true' } : {}
 }
 
 function preconditionHeaders(options: ReplaceOptions): Record<string, string> {

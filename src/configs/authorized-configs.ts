@@ -28,6 +28,8 @@ export type RequestedListQuery = Omit<ListQuery, 'prefixes'> & { prefix?: string
 export interface Caller {
   readonly principal: Principal | undefined
   readonly requestId: string
+  /** Only run its writes and answer what they would store (see dry-run.ts). */
+  readonly dryRun?: boolean
 }
 
 type Reader = Pick<ConfigStore, 'get' | 'getAt' | 'list' | 'history'>
@@ -102,6 +104,6 @@ export class AuthorizedConfigs {
   /** Authorizes a write; who made it, for its history entry. */
   private writeMeta(caller: Caller, action: Action, dcname: string): WriteMeta {
     authorize(caller.principal, action, dcname)
-    return { actor: actorOf(caller.principal), requestId: caller.requestId }
+    return { actor: actorOf(caller.principal), requestId: caller.requestId, dryRun: caller.dryRun }
   }
 }

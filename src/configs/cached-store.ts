@@ -68,9 +68,12 @@ interface Waiter {
 
 export class CachedConfigStore implements ConfigStore {
   readonly backend: ConfigStore['backend']
+  /** Schemas are read from the store: every write checks them there, under its lock. */
+  readonly schemas: ConfigStore['schemas']
   /** Undefined while (re)loading; then feed events wait in `buffered`. */
   private model: ReadModel | undefined
   private buffered: ChangeEvent[] = []
+  private bufferedProgress = 0
   private waiters: Waiter[] = []
   private unsubscribe: (() => void) | undefined
   private loading: Promise<void> | undefined
@@ -87,6 +90,7 @@ export class CachedConfigStore implements ConfigStore {
     private readonly options: CachedStoreOptions,
   ) {
     this.backend = store.backend
+    this.schemas = store.schemas
     this.rounds = new RevisionRounds(
       options.waitTimeoutMs,
       () => store.currentRevision(),
@@ -201,6 +205,17 @@ export class CachedConfigStore implements ConfigStore {
     if (this.waiters.length > 0) this.wakeWaiters(model)
   }
 
+  /** Revisions without an event (schema writes) passed: the model is current up to `revision`. */
+  private progressed(revision: number): void {
+    const model = this.model
+    if (model === undefined) {
+      this.bufferedProgress = Math.max(this.bufferedProgress, revision)
+      return
+    }
+    model.advanceTo(revision)
+    if (this.waiters.length > 0) this.wakeWaiters(model)
+  }
+
   private wakeWaiters(model: ReadModel): void {
     const waiting = this.waiters
     this.waiters = []
@@ -220,10 +235,12 @@ export class CachedConfigStore implements ConfigStore {
     for (;;) {
       this.model = undefined
       this.buffered = []
+      this.bufferedProgress = 0
       this.unsubscribe?.()
       this.unsubscribe = this.store.subscribe(
         (event) => this.received(event),
         (error) => this.lost(error),
+        (revision) => this.progressed(revision),
       )
       try {
         let model: ReadModel | undefined
@@ -242,6 +259,7 @@ export class CachedConfigStore implements ConfigStore {
         if (this.closed || generation !== this.generation) return
         const loaded = model as ReadModel
         for (const event of this.buffered) loaded.apply(event)
+        loaded.advanceTo(this.bufferedProgress)
         this.buffered = []
         this.model = loaded
         this.wakeWaiters(loaded)

@@ -4,6 +4,7 @@
  */
 import type { ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './changes.ts'
 import type { Config } from './model.ts'
+import type { SchemaStore, SchemaWarning } from './schema-model.ts'
 
 export type { ChangeEvent, ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './changes.ts'
 
@@ -16,6 +17,8 @@ export interface StoredConfig {
    * answer with these bytes instead of serialising the config again.
    */
   readonly json?: string
+  /** Set by a write in `warn` mode that broke its governing schema (the write was made). */
+  readonly warning?: SchemaWarning
 }
 
 /** One `metadata.a.b=value` (or `dcname=value`) condition; all of a query must match. */
@@ -71,6 +74,11 @@ export interface WriteMeta {
   actor: string
   /** The X-Request-Id of the write ('' when there was no request, e.g. the seed). */
   requestId: string
+  /**
+   * Only run the write, checks and all, and answer what it would store: nothing is stored,
+   * published or kept (see dry-run.ts).
+   */
+  dryRun?: boolean
   /** Set by a store's rollback: the revision whose state the write restores. */
   rollbackOf?: number
 }
@@ -114,6 +122,11 @@ export interface RetentionPolicy {
 
 export interface ConfigStore {
   readonly backend: 'sqlite' | 'postgres'
+  /**
+   * The schemas of this store. Every config write below is checked, under the store's write
+   * lock, against the schema that governs its dcname at that revision (SchemaViolationError).
+   */
+  readonly schemas: SchemaStore
   get(dcname: string): Promise<StoredConfig | undefined>
   list(query: ListQuery): Promise<ListPage>
   count(): Promise<number>
@@ -173,8 +186,15 @@ export interface ConfigStore {
    * `onLost` ends the subscription when the store can no longer deliver without a gap: a
    * PostgreSQL replica cut off from its database for longer than the kept history. The
    * subscriber is then dropped; its client must list again. (SQLite never calls it.)
+   * `onProgress(revision)`: every change up to `revision` was delivered, though the last ones
+   * had no event (schema writes take revisions too). PostgreSQL calls it; SQLite, whose
+   * subscribers hear of writes in their commit, needs not.
    */
-  subscribe(listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void): () => void
+  subscribe(
+    listener: ChangeListener,
+    onLost?: (error: HistoryCompactedError) => void,
+    onProgress?: (revision: number) => void,
+  ): () => void
   /** The revision of the newest committed write (0 for a store never written). One cheap query. */
   currentRevision(): Promise<number>
   /** A cheap round trip that fails when the store cannot serve. */

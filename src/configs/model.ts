@@ -110,6 +110,8 @@ export interface FieldError {
   /** JSON Pointer (RFC 6901) into the request body. */
   pointer: string
   message: string
+  /** The JSON Schema keyword it breaks, for a config schema's violations. */
+  keyword?: string
 }
 
 /**

@@ -75,6 +75,11 @@ export class ReadModel {
     }
   }
 
+  /** Every change up to `revision` is applied, the last ones having had no event (schema writes). */
+  advanceTo(revision: number): void {
+    if (revision > this.revision) this.revision = revision
+  }
+
   /**
    * One committed change. A change the model already reflects (an entry at its revision or a
    * later one) is skipped: a load and the feed that follows it may overlap.

@@ -18,6 +18,7 @@ import type { FieldError } from '../configs/model.ts'
 import { RevisionNotReachedError } from '../configs/revision-rules.ts'
 import { announcesPastTakenIn } from './json-body.ts'
 import { badRequest, type Problem, ProblemError, problem, problemResponse } from './problem.ts'
+import { schemaProblem } from './schema-problems.ts'
 
 export type ErrorReporter = (error: unknown, request: Request) => void
 
@@ -44,6 +45,8 @@ export function errorHandling(report: ErrorReporter) {
 
 function mapKnownError(error: unknown): { problem: Problem; headers?: Record<string, string> } | undefined {
   if (error instanceof ProblemError) return { problem: error.toProblem(), headers: error.headers }
+  const schema = schemaProblem(error)
+  if (schema) return { problem: schema }
   if (error instanceof NotFoundError) return { problem: problem(404, 'not-found', error.message) }
   if (error instanceof ConflictError) return { problem: problem(409, 'conflict', error.message) }
   if (error instanceof PreconditionFailedError) {

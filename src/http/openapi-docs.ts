@@ -5,12 +5,13 @@
  */
 import { t } from 'elysia'
 import { ConfigSchema, MergePatchSchema, ReplaceSchema } from '../configs/model.ts'
-import type { NamedSchemas, ResponseContract } from './contract.ts'
+import type { NamedSchemas, ParameterContract, ResponseContract } from './contract.ts'
 import { PROBLEM_CONTENT_TYPE, type Problem, problem } from './problem.ts'
 
 const FieldErrorSchema = t.Object({
   pointer: t.String({ description: 'JSON Pointer (RFC 6901) into the request body' }),
   message: t.String(),
+  keyword: t.Optional(t.String({ description: 'The JSON Schema keyword broken (config schemas)' })),
 })
 
 export const ProblemSchema = t.Object(
@@ -20,6 +21,12 @@ export const ProblemSchema = t.Object(
     status: t.Integer({ minimum: 400, maximum: 599 }),
     detail: t.String({ description: 'What went wrong with this request, for people' }),
     errors: t.Optional(t.Array(FieldErrorSchema, { description: 'Validation errors, one per offending field' })),
+    violators: t.Optional(
+      t.Array(t.Object({ dcname: t.String(), violations: t.Array(FieldErrorSchema) }), {
+        description: 'A refused schema change: the first configs that break it',
+      }),
+    ),
+    total: t.Optional(t.Integer({ minimum: 0, description: 'How many configs break it' })),
   },
   { description: 'Problem details (RFC 9457), the body of every error' },
 )
@@ -59,6 +66,13 @@ export const COMPONENT_SCHEMAS = {
   HistoryEntry: HistoryEntrySchema,
   Problem: ProblemSchema,
 } as const satisfies NamedSchemas
+
+/** Every write's `dryRun`: run it whole (access, schema, preconditions, merge) and store nothing. */
+export const DRY_RUN: ParameterContract = {
+  description:
+    'Run the write whole (access, config schema, preconditions, merge), answer what it would store, store nothing',
+  schema: { type: 'string', enum: ['true', 'false', 'All'] },
+}
 
 /** The name of the bearer-token security scheme that writes require. */
 export const BEARER_AUTH = 'bearerAuth'
@@ -105,6 +119,14 @@ const PROBLEMS = {
   415: {
     description: 'The body is not sent as JSON',
     example: problem(415, 'unsupported-media-type', 'send the body as application/json'),
+  },
+  422: {
+    description:
+      'Well-formed, but it breaks a rule the store holds: the config schema that governs the dcname ' +
+      '(each violation with its pointer and keyword), or a schema that cannot be used',
+    example: problem(422, 'schema-violation', 'config "payments-1" breaks schema "payments"', [
+      { pointer: '/metadata/replicas', keyword: 'maximum', message: 'must be <= 50' },
+    ]),
   },
   500: {
     description: 'An internal error: it is logged, and the answer says nothing of it',

@@ -12,6 +12,9 @@ export interface Problem {
   status: number
   detail: string
   errors?: FieldError[]
+  /** A schema change refused: the configs that break it (the first ones) and how many do. */
+  violators?: { dcname: string; violations: FieldError[] }[]
+  total?: number
 }
 
 const TITLES: Record<number, string> = {
@@ -25,6 +28,7 @@ const TITLES: Record<number, string> = {
   412: 'Precondition Failed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 }

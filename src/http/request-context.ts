@@ -55,6 +55,12 @@ export class RequestContext {
   principal: Principal | undefined
   /** The revision a write made, once it made one. */
   revision: number | undefined
+  /** The write only runs and answers what it would store (`?dryRun=true`); set by its route. */
+  dryRun = false
+  /** A schema write with `?force=true`; set by its route. */
+  force = false
+  /** What a schema found in a write it let through (the Warning header's text), for the audit line. */
+  warning: string | undefined
   /** The revision a rollback's body names (the state it restores), once the body is read. */
   rollbackOf: number | undefined
   readonly #queryStart: number

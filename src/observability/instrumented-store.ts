@@ -82,32 +82,33 @@ export function instrumentStore(store: ConfigStore, { metrics, tracing, logger }
 
   return {
     backend,
+    schemas: store.schemas,
     get: (dcname: string) => observe('get', () => store.get(dcname)),
     list: (query: ListQuery) => observe('list', () => store.list(query)),
     count: () => observe('count', () => store.count()),
     async create(config: Config, meta: WriteMeta) {
       const stored = await observe('create', () => store.create(config, meta))
-      changed('created', stored.config.dcname, stored.revision)
+      if (!meta.dryRun) changed('created', stored.config.dcname, stored.revision)
       return stored
     },
     async replace(config: Config, precondition: Precondition, meta: WriteMeta) {
       const result = await observe('replace', () => store.replace(config, precondition, meta))
-      changed(result.created ? 'created' : 'replaced', config.dcname, result.stored.revision)
+      if (!meta.dryRun) changed(result.created ? 'created' : 'replaced', config.dcname, result.stored.revision)
       return result
     },
     async update(dcname: string, change: (current: Config) => Config, precondition: Precondition, meta: WriteMeta) {
       const stored = await observe('update', () => store.update(dcname, change, precondition, meta))
-      changed('patched', dcname, stored.revision)
+      if (!meta.dryRun) changed('patched', dcname, stored.revision)
       return stored
     },
     async delete(dcname: string, precondition: Precondition, meta: WriteMeta) {
       const revision = await observe('delete', () => store.delete(dcname, precondition, meta))
-      changed('deleted', dcname, revision)
+      if (!meta.dryRun) changed('deleted', dcname, revision)
       return revision
     },
     async rollback(dcname: string, revision: number, precondition: Precondition, meta: WriteMeta) {
       const result = await observe('rollback', () => store.rollback(dcname, revision, precondition, meta))
-      changed(result.created ? 'created' : 'rolled back', dcname, result.stored.revision)
+      if (!meta.dryRun) changed(result.created ? 'created' : 'rolled back', dcname, result.stored.revision)
       return result
     },
     seed: (configs: Config[], meta: WriteMeta) => observe('seed', () => store.seed(configs, meta)),

@@ -267,6 +267,38 @@ describe.each(['bun', 'deno'] as Runtime[])('the audit trail of a real process o
     ])
   })
 
+  it('when schema and config writes are forced, dry runs or warned, then their audit lines say so', async () => {
+    const writer = SECRETS.writer
+    const auditOf = (sent: Sent) =>
+      eventually(`the audit line of ${sent.requestId}`, () =>
+        server.lines.find((l) => (l as Line).msg === 'audit' && (l as Line).requestId === sent.requestId),
+      ) as Promise<Line>
+    const schema = (mode: string) =>
+      json({ prefix: 'payments-s-', mode, schema: { type: 'object', required: ['replicas'] } })
+    await send('POST', '/configs', { token: writer, body: json({ dcname: 'payments-s-1', metadata: {} }) })
+
+    const forced = await send('PUT', '/schemas/payments-s?force=true', { token: writer, body: schema('enforce') })
+    const dryRun = await send('PUT', '/configs/payments-s-2?dryRun=true', {
+      token: writer,
+      body: json({ metadata: { replicas: 1 } }),
+    })
+    await send('PUT', '/schemas/payments-s', { token: writer, body: schema('warn') })
+    const warned = await send('PUT', '/configs/payments-s-3', { token: writer, body: json({ metadata: {} }) })
+    const refused = await send('PUT', '/schemas/wide', {
+      token: writer,
+      body: json({ ...JSON.parse(schema('warn')), prefix: '' }),
+    })
+
+    expect([forced.status, dryRun.status, warned.status, refused.status]).toEqual([201, 201, 201, 403])
+    expect(await auditOf(forced)).toMatchObject({ action: 'write-schema', force: true, status: 201 })
+    expect((await auditOf(forced)).warning).toContain('payments-s-1')
+    const dryRunLine = await auditOf(dryRun)
+    expect(dryRunLine).toMatchObject({ action: 'replace', dryRun: true, status: 201 })
+    expect(dryRunLine.revision).toBeUndefined()
+    expect((await auditOf(warned)).warning).toMatch(/^299 - ".*\/metadata\/replicas \(required\)"$/)
+    expect(await auditOf(refused)).toMatchObject({ actor: 'team-writer', action: 'write-schema', status: 403 })
+  })
+
   it('when a rollback is audited, then its line names the revision it restored', async () => {
     const etagOf = (sent: Sent) => Number(sent.etag?.replaceAll('"', ''))
     const token = SECRETS.api

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { exampleConfig, SEED_CONFIGS } from '../../src/configs/model.ts'
 import { CONFIG_CONTRACTS } from '../../src/http/configs/contracts.ts'
 import { HEALTH_CONTRACTS } from '../../src/http/health.ts'
+import { SCHEMA_CONTRACTS } from '../../src/http/schemas/contracts.ts'
 import { buildService } from '../../src/service.ts'
 import { loadSettings } from '../../src/settings.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
@@ -112,7 +113,7 @@ describe('the OpenAPI document at /swagger/json', () => {
   })
 
   it('when compared with the app, then every documented route is registered with its own contract', () => {
-    const contracts = [...CONFIG_CONTRACTS, ...HEALTH_CONTRACTS]
+    const contracts = [...CONFIG_CONTRACTS, ...SCHEMA_CONTRACTS, ...HEALTH_CONTRACTS]
     const served = service.app.routes.filter((route) => !UNDOCUMENTED(route.path) && route.method !== 'ALL')
     for (const route of served) {
       const contract = contracts.find((c) => c.method === route.method && c.path === route.path)
@@ -224,10 +225,12 @@ describe('the OpenAPI document at /swagger/json', () => {
     const writes = operations.filter((o) => WRITES.includes(o.method))
     expect(writes.map((o) => o.key).sort()).toEqual([
       'delete /configs/{dcname}',
+      'delete /schemas/{name}',
       'patch /configs/{dcname}',
       'post /configs',
       'post /configs/{dcname}/rollback',
       'put /configs/{dcname}',
+      'put /schemas/{name}',
     ])
     const probe = (key: string) => key.endsWith('/healthz') || key.endsWith('/readyz')
     for (const { key, method, operation } of operations) {

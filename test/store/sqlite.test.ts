@@ -10,6 +10,7 @@ import { tempDir } from '../support/server.ts'
 import { allChangesAfter } from './changes.ts'
 import { describeConfigStoreContract, type StoreFixture } from './contract.ts'
 import { describeHistoryContract } from './history-contract.ts'
+import { describeSchemaContract } from './schema-contract.ts'
 
 const fixture = async (): Promise<StoreFixture> => {
   const dir = tempDir('store-')
@@ -22,6 +23,7 @@ const fixture = async (): Promise<StoreFixture> => {
 
 describeConfigStoreContract('sqlite (file)', fixture)
 describeHistoryContract('sqlite (file)', fixture)
+describeSchemaContract('sqlite (file)', fixture)
 
 describe('SQLite store on a damaged file', () => {
   it('when a page of the file is overwritten, then opening it fails with SqliteCorruptError naming the finding', async () => {

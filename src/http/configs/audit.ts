@@ -10,7 +10,8 @@
  * auditEntry), so a write the access gate refused before any handler ran (401, 403), or whose
  * body was refused while read (413, 415), is audited like one a handler answered.
  *
- * A line carries no credential and nothing of the body but the dcname it names.
+ * A line carries no credential and nothing of the body but the dcname it names (and, for a
+ * schema's findings, the pointers and keywords they concern).
  */
 import { ANONYMOUS_ACTOR, isWriteAction, UNKNOWN_ACTOR, type WriteAction } from '../../configs/access.ts'
 import { bearerToken } from '../auth.ts'
@@ -32,6 +33,12 @@ export interface AuditEntry {
   traceId: string | null
   /** The peer's address; null when the runtime gives none (in-process requests). */
   sourceIp: string | null
+  /** The write was a dry run (`?dryRun=true`): nothing was stored, and no revision is named. */
+  dryRun?: true
+  /** A schema stored with `?force=true` although configs break it. */
+  force?: true
+  /** What a schema found: a warn-mode schema a config write broke, or the violators of a forced one. */
+  warning?: string
 }
 
 /**
@@ -54,7 +61,10 @@ export function auditEntry(
     traceId: context.traceId ?? null,
     sourceIp: normalizeAddress(context.peer),
   }
-  if (status >= 200 && status < 300 && context.revision !== undefined) entry.revision = context.revision
+  if (context.dryRun) entry.dryRun = true
+  else if (status >= 200 && status < 300 && context.revision !== undefined) entry.revision = context.revision
+  if (context.force) entry.force = true
+  if (context.warning !== undefined) entry.warning = context.warning
   if (context.rollbackOf !== undefined) entry.rollbackOf = context.rollbackOf
   return entry
 }

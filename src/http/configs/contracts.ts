@@ -18,7 +18,7 @@ import {
   SEED_CONFIGS,
 } from '../../configs/model.ts'
 import { defineRoute, type ParameterContract } from '../contract.ts'
-import { problemResponses } from '../openapi-docs.ts'
+import { DRY_RUN, problemResponses } from '../openapi-docs.ts'
 import type { RouteAccess } from '../route-access.ts'
 import { configHistory, MAX_REVISION, REVISION_GONE, rollbackConfig } from './history-contracts.ts'
 
@@ -129,6 +129,7 @@ export const createConfig = defineRoute({
   path: '/configs',
   access: { action: 'create', dcname: { bodyField: 'dcname' } },
   operationId: 'createConfig',
+  query: { dryRun: DRY_RUN },
   summary: 'Create a config',
   tags: TAGS,
   body: { schema: ConfigSchema, mediaTypes: JSON_BODY },
@@ -139,7 +140,7 @@ export const createConfig = defineRoute({
       example: NEW_CONFIG_EXAMPLE,
       headers: { ...ETAG, ...LOCATION },
     },
-    ...problemResponses(400, 401, 403, 409, 413, 415, 500, 503),
+    ...problemResponses(400, 401, 403, 409, 413, 415, 422, 500, 503),
   },
 })
 
@@ -185,12 +186,13 @@ export const replaceConfig = defineRoute({
   description: 'A `dcname` in the body must equal the one in the URL, or be left out.',
   tags: TAGS,
   params: Params,
+  query: { dryRun: DRY_RUN },
   headers: { 'If-Match': IF_MATCH, 'If-None-Match': { description: '`*`: only create' } },
   body: { schema: ReplaceSchema, mediaTypes: JSON_BODY },
   responses: {
     200: { description: 'Replaced', schema: ConfigSchema, example: EXAMPLE, headers: ETAG },
     201: { description: 'Created', schema: ConfigSchema, example: EXAMPLE, headers: { ...ETAG, ...LOCATION } },
-    ...problemResponses(400, 401, 403, 412, 413, 415, 500, 503),
+    ...problemResponses(400, 401, 403, 412, 413, 415, 422, 500, 503),
   },
 })
 
@@ -203,12 +205,13 @@ export const patchConfig = defineRoute({
   description: '`null` removes a key. The result must be a valid config; `dcname` cannot change.',
   tags: TAGS,
   params: Params,
+  query: { dryRun: DRY_RUN },
   headers: { 'If-Match': IF_MATCH },
   // The body reader (json-body.ts) takes both; other patch formats answer 415.
   body: { schema: MergePatchSchema, mediaTypes: ['application/merge-patch+json', 'application/json'] },
   responses: {
     200: { description: 'Patched', schema: ConfigSchema, example: EXAMPLE, headers: ETAG },
-    ...problemResponses(400, 401, 403, 404, 412, 413, 415, 500, 503),
+    ...problemResponses(400, 401, 403, 404, 412, 413, 415, 422, 500, 503),
   },
 })
 
@@ -220,6 +223,7 @@ export const deleteConfig = defineRoute({
   summary: 'Delete a config',
   tags: TAGS,
   params: Params,
+  query: { dryRun: DRY_RUN },
   headers: { 'If-Match': IF_MATCH },
   responses: { 204: { description: 'Deleted' }, ...problemResponses(400, 401, 403, 404, 412, 500, 503) },
 })

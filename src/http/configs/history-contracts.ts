@@ -6,7 +6,7 @@ import { t } from 'elysia'
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../../configs/list-limits.ts'
 import { ConfigSchema, DcName, exampleConfig } from '../../configs/model.ts'
 import { defineRoute, type ResponseContract } from '../contract.ts'
-import { HistoryEntrySchema, problemResponses } from '../openapi-docs.ts'
+import { DRY_RUN, HistoryEntrySchema, problemResponses } from '../openapi-docs.ts'
 import { problem } from '../problem.ts'
 
 const TAGS = ['configs']
@@ -107,6 +107,7 @@ export const rollbackConfig = defineRoute({
     '400, naming the current revision.',
   tags: TAGS,
   params: Params,
+  query: { dryRun: DRY_RUN },
   headers: {
     'If-Match': {
       description: 'Roll back only if the stored revision is this one: `"<revision>"` (or `*`: it must exist)',
@@ -142,7 +143,7 @@ export const rollbackConfig = defineRoute({
       example: problem(404, 'not-found', 'config "datacenter-1" did not exist at revision 3'),
     },
     ...REVISION_GONE,
-    ...problemResponses(412, 413, 415, 500, 503),
+    ...problemResponses(412, 413, 415, 422, 500, 503),
   },
 })
 

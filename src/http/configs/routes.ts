@@ -30,6 +30,7 @@ import { readJsonBody } from '../json-body.ts'
 import { encodeCursor, parseListQuery } from '../list-query.ts'
 import { badRequest, ProblemError } from '../problem.ts'
 import type { RequestContext } from '../request-context.ts'
+import { dryRunOf, warningHeader } from '../schema-problems.ts'
 import type { WatchHub } from '../watch/watch-hub.ts'
 import { parseWatchRequest, wantsWatch } from '../watch/watch-query.ts'
 import {
@@ -88,6 +89,16 @@ export function configRoutes({ configs, watch, gate, maxBodyBytes }: ConfigRoute
     context.body = await readJsonBody(context.request, maxBodyBytes)
     context.requestContext.noteBody(context.body)
   }
+  /** Every write may be a dry run; a bad `dryRun` is refused before anything runs. */
+  const noteDryRun = ({ requestContext }: Routed) => {
+    requestContext.dryRun = dryRunOf(requestContext.query)
+  }
+  /** A warn-mode schema let a breaking write through: the client hears of it, the audit line too. */
+  const warn = (stored: StoredConfig, requestContext: RequestContext, set: { headers: Record<string, unknown> }) => {
+    if (stored.warning === undefined) return
+    requestContext.warning = warningHeader(stored.warning)
+    set.headers.warning = requestContext.warning
+  }
 
   /** `ignore`: parameters already handled (a `watch=false` on GET /configs asks for a plain list). */
   const list = async (
@@ -134,12 +145,13 @@ export function configRoutes({ configs, watch, gate, maxBodyBytes }: ConfigRoute
         // AuthorizedConfigs checks it.
         const stored = await configs.create(requestContext, normalizeConfig(body as Config))
         requestContext.revision = stored.revision
+        warn(stored, requestContext, set)
         set.status = 201
         set.headers.etag = etag(stored.revision)
         set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
         return stored.config
       },
-      { ...routeHook(createConfig), transform: [readBody, guardStructure] },
+      { ...routeHook(createConfig), transform: [noteDryRun, readBody, guardStructure] },
     )
     .get(
       getConfig.path,
@@ -172,12 +184,13 @@ export function configRoutes({ configs, watch, gate, maxBodyBytes }: ConfigRoute
         const config = normalizeConfig({ dcname: params.dcname, metadata: body.metadata })
         const { stored, created } = await configs.replace(requestContext, config, precondition)
         requestContext.revision = stored.revision
+        warn(stored, requestContext, set)
         set.status = created ? 201 : 200
         set.headers.etag = etag(stored.revision)
         if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
         return stored.config
       },
-      { ...routeHook(replaceConfig), transform: [readBody, guardStructure] },
+      { ...routeHook(replaceConfig), transform: [noteDryRun, readBody, guardStructure] },
     )
     .patch(
       patchConfig.path,
@@ -193,10 +206,11 @@ export function configRoutes({ configs, watch, gate, maxBodyBytes }: ConfigRoute
           precondition,
         )
         requestContext.revision = stored.revision
+        warn(stored, requestContext, set)
         set.headers.etag = etag(stored.revision)
         return stored.config
       },
-      { ...routeHook(patchConfig), transform: [readBody, guardStructure] },
+      { ...routeHook(patchConfig), transform: [noteDryRun, readBody, guardStructure] },
     )
     .delete(
       deleteConfig.path,
@@ -205,7 +219,7 @@ export function configRoutes({ configs, watch, gate, maxBodyBytes }: ConfigRoute
         requestContext.revision = await configs.delete(requestContext, params.dcname, precondition)
         return new Response(null, { status: 204 })
       },
-      routeHook(deleteConfig),
+      { ...routeHook(deleteConfig), transform: noteDryRun },
     )
     .get(
       configHistory.path,
@@ -228,12 +242,13 @@ export function configRoutes({ configs, watch, gate, maxBodyBytes }: ConfigRoute
         const precondition = writePrecondition(request.headers, false)
         const { stored, created } = await configs.rollback(requestContext, params.dcname, body.revision, precondition)
         requestContext.revision = stored.revision
+        warn(stored, requestContext, set)
         set.status = created ? 201 : 200
         set.headers.etag = etag(stored.revision)
         if (created) set.headers.location = `/configs/${encodeURIComponent(stored.config.dcname)}`
         return stored.config
       },
-      { ...routeHook(rollbackConfig), transform: [readBody, guardRollback] },
+      { ...routeHook(rollbackConfig), transform: [noteDryRun, readBody, guardRollback] },
     )
 }
 

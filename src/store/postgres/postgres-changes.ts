@@ -23,6 +23,7 @@ const PAGE_SIZE = 500
 interface Subscriber {
   listener: ChangeListener
   onLost?: (error: HistoryCompactedError) => void
+  onProgress?: (revision: number) => void
 }
 
 interface ChangeFeedOptions {
@@ -88,8 +89,12 @@ export class PostgresChangeFeed {
     void this.pump()
   }
 
-  subscribe(listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void): () => void {
-    const subscriber: Subscriber = { listener, onLost }
+  subscribe(
+    listener: ChangeListener,
+    onLost?: (error: HistoryCompactedError) => void,
+    onProgress?: (revision: number) => void,
+  ): () => void {
+    const subscriber: Subscriber = { listener, onLost, onProgress }
     this.subscribers.add(subscriber)
     return () => {
       this.subscribers.delete(subscriber)
@@ -185,7 +190,24 @@ export class PostgresChangeFeed {
         this.dispatch(event)
         count++
       }
-      if (count < PAGE_SIZE) return
+      if (count < PAGE_SIZE) {
+        // Caught up with the statement's snapshot: revisions up to `current` without an event
+        // (schema writes) are passed too, and a reader waiting for one of them may go on.
+        const current = Number(rows[0]?.current ?? 0)
+        if (current > this.delivered) this.progressed(current)
+        return
+      }
+    }
+  }
+
+  private progressed(revision: number): void {
+    this.delivered = revision
+    for (const subscriber of [...this.subscribers]) {
+      try {
+        subscriber.onProgress?.(revision)
+      } catch {
+        // As for events: one subscriber's failure is its own.
+      }
     }
   }
 

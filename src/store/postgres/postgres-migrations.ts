@@ -90,6 +90,21 @@ export const MIGRATIONS: readonly Migration[] = [
     // build still running during a rolling update.
     statements: ['ALTER TABLE events ADD COLUMN rollback_of bigint'],
   },
+  {
+    version: 5,
+    description: 'config schemas: a JSON Schema per dcname prefix, at most one per prefix',
+    statements: [
+      // `source`: the schema as JSON text, as written; `revision`: taken from store_state, so
+      // schema and config writes share one order (and one lock).
+      `CREATE TABLE schemas (
+         name text COLLATE "C" PRIMARY KEY,
+         prefix text COLLATE "C" NOT NULL UNIQUE,
+         mode text NOT NULL CHECK (mode IN ('enforce', 'warn')),
+         source text NOT NULL,
+         revision bigint NOT NULL
+       )`,
+    ],
+  },
 ]
 
 /** Arbitrary, fixed: the key every replica of this service locks while migrating. */

@@ -13,11 +13,13 @@ import {
   type WriteMeta,
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
+import type { SchemaRow } from '../../configs/schema-model.ts'
 import { CHANGES_CHANNEL } from './postgres-changes.ts'
+import { selectGoverningSchema } from './postgres-schema-queries.ts'
 
 export type Row = { body: string; revision: string }
-/** The revision a write takes. */
-export type Slot = { revision: number }
+/** The revision a write takes, and the schema that governs it then (config writes). */
+export type Slot = { revision: number; schema?: SchemaRow }
 /** A row of a page of events (see changePageOf); all but compacted_through are null when there is none. */
 export type PageRow = {
   compacted_through: string
@@ -101,15 +103,27 @@ export async function currentRevision(sql: Sql): Promise<number> {
  * statements go out together (one round trip); the server runs them in order, so the read's
  * snapshot is taken only once the lock is held.
  */
+/**
+ * The write lock, the config, and the schema governing its dcname, pipelined: the reads run after
+ * the lock is held, so they see every write committed before it (schema writes included).
+ */
 export async function lockAndRead(tx: Sql, dcname: string): Promise<{ slot: Slot; current: Row | undefined }> {
-  const [slot, rows] = await Promise.allSettled([
+  const [slot, rows, schema] = await Promise.allSettled([
     nextRevision(tx),
     tx<Row[]>`SELECT body::text, revision FROM configs WHERE dcname = ${dcname} FOR UPDATE`,
+    selectGoverningSchema(tx, dcname),
   ])
-  // When the lock fails (a statement timeout), the read fails only because it came after it.
+  // When the lock fails (a statement timeout), the reads fail only because they came after it.
   if (slot.status === 'rejected') throw slot.reason
   if (rows.status === 'rejected') throw rows.reason
-  return { slot: slot.value, current: rows.value[0] }
+  if (schema.status === 'rejected') throw schema.reason
+  return { slot: { ...slot.value, schema: schema.value }, current: rows.value[0] }
+}
+
+/** A slot outside lockAndRead (the seed): the revision, then the schema read under its lock. */
+export async function slotFor(tx: Sql, dcname: string): Promise<Slot> {
+  const { revision } = await nextRevision(tx)
+  return { revision, schema: await selectGoverningSchema(tx, dcname) }
 }
 
 export async function nextRevision(tx: Sql): Promise<Slot> {

@@ -7,12 +7,12 @@
  * checked after taking it cannot be overtaken by another writer (no lost updates, no two
  * creators of one dcname). The config is read only after the lock is held, in a statement of
  * its own, so under READ COMMITTED it sees the previous writer's commit. A write that fails
- * rolls back (to its savepoint), its revision with it, so revisions have no gaps.
+ * rolls back (to its savepoint), its revision with it, so revisions have no gaps (but schema
+ * writes take revisions too, without an event: postgres-schemas.ts).
  * Commits wait for fsync, as PostgreSQL does by default: an acknowledged write is durable.
  *
- * Beside this file: the schema (postgres-migrations.ts), the statements (postgres-queries.ts),
- * the group commit of this replica's writes (group-commit.ts), the change feed (postgres-changes.ts),
- * history and its retention (postgres-history.ts), connecting (postgres-connect.ts).
+ * Beside this file: migrations, statements (postgres-queries.ts), group commit, the change feed
+ * (postgres-changes.ts), history and retention, connecting, config schemas (postgres-schemas.ts).
  */
 import postgres, { type Sql } from 'postgres'
 import {
@@ -34,8 +34,10 @@ import {
   type StoredConfig,
   type WriteMeta,
 } from '../../configs/config-store.ts'
+import { writeOrDryRun } from '../../configs/dry-run.ts'
 import type { Config } from '../../configs/model.ts'
 import { checkRollback, rollbackWrite } from '../../configs/revision-rules.ts'
+import { SchemaValidators } from '../../configs/schema-validator.ts'
 import { changePageOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
 import { GroupCommit } from './group-commit.ts'
@@ -56,24 +58,26 @@ import {
   currentRevision,
   deleteConfig,
   lockAndRead,
-  nextRevision,
   putConfig,
   revisionOf,
   type Slot,
   selectChangesAfter,
   selectConfig,
   selectPage,
+  slotFor,
   toStored,
 } from './postgres-queries.ts'
+import { PostgresSchemas, type SchemaWork } from './postgres-schemas.ts'
+import { newestRevision, type WriteResult } from './write-results.ts'
 
 export type { ConnectRetry, PostgresStoreOptions }
 
-type WriteResult = StoredConfig | ReplaceResult | number | boolean
-
 export class PostgresConfigStore implements ConfigStore {
   readonly backend = 'postgres'
+  readonly schemas: PostgresSchemas
 
   private readonly pruning: RetentionSchedule
+  private readonly validators = new SchemaValidators()
 
   private constructor(
     private readonly sql: Sql,
@@ -85,6 +89,8 @@ export class PostgresConfigStore implements ConfigStore {
     pruneIntervalMs: number,
   ) {
     this.pruning = new RetentionSchedule(entries.retentionTarget(), pruneIntervalMs)
+    const write = (meta: WriteMeta, work: SchemaWork) => this.write(undefined, meta, work)
+    this.schemas = new PostgresSchemas(sql, { query: this.query.bind(this), write }, this.validators)
   }
 
   /** Connects (retrying while the database is unreachable), migrates, and starts the change feed. */
@@ -144,7 +150,7 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   async create(config: Config, meta: WriteMeta): Promise<StoredConfig> {
-    return this.write(config.dcname, async (tx) => {
+    return this.write(config.dcname, meta, async (tx) => {
       const { slot, current } = await lockAndRead(tx, config.dcname)
       if (current) throw new ConflictError(config.dcname)
       return this.put(tx, slot, 'ADDED', config, meta)
@@ -152,7 +158,7 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   async replace(config: Config, precondition: Precondition, meta: WriteMeta): Promise<ReplaceResult> {
-    return this.write(config.dcname, async (tx) => {
+    return this.write(config.dcname, meta, async (tx) => {
       const { slot, current } = await lockAndRead(tx, config.dcname)
       checkPrecondition(config.dcname, revisionOf(current), precondition)
       const created = current === undefined
@@ -166,7 +172,7 @@ export class PostgresConfigStore implements ConfigStore {
     precondition: Precondition,
     meta: WriteMeta,
   ): Promise<StoredConfig> {
-    return this.write(dcname, async (tx) => {
+    return this.write(dcname, meta, async (tx) => {
       const { slot, current } = await lockAndRead(tx, dcname)
       checkPrecondition(dcname, revisionOf(current), precondition)
       if (!current) throw new NotFoundError(dcname)
@@ -175,7 +181,7 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   async delete(dcname: string, precondition: Precondition, meta: WriteMeta): Promise<number> {
-    return this.write(dcname, async (tx) => {
+    return this.write(dcname, meta, async (tx) => {
       const { slot, current } = await lockAndRead(tx, dcname)
       checkPrecondition(dcname, revisionOf(current), precondition)
       if (!current) throw new NotFoundError(dcname)
@@ -191,7 +197,7 @@ export class PostgresConfigStore implements ConfigStore {
     precondition: Precondition,
     meta: WriteMeta,
   ): Promise<ReplaceResult> {
-    return this.write(dcname, async (tx) => {
+    return this.write(dcname, meta, async (tx) => {
       const { slot, current } = await lockAndRead(tx, dcname)
       // The slot is the revision this write takes: the one before it is the newest committed.
       const currentRevision = slot.revision - 1
@@ -204,13 +210,13 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   async seed(configs: Config[], meta: WriteMeta): Promise<boolean> {
-    return this.write(undefined, async (tx) => {
+    return this.write(undefined, meta, async (tx) => {
       // The write lock first, so replicas starting together seed once between them.
       const [state] = await tx<{ seeded_at: Date | null }[]>`SELECT seeded_at FROM store_state FOR UPDATE`
       if (state?.seeded_at) return false
       const n = await countConfigs(tx)
       if (n === 0) {
-        for (const config of configs) await this.put(tx, await nextRevision(tx), 'ADDED', config, meta)
+        for (const config of configs) await this.put(tx, await slotFor(tx, config.dcname), 'ADDED', config, meta)
       }
       await tx`UPDATE store_state SET seeded_at = now()`
       return n === 0
@@ -245,9 +251,7 @@ export class PostgresConfigStore implements ConfigStore {
     return changePageOf(rows, query)
   }
 
-  subscribe(listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void): () => void {
-    return this.feed.subscribe(listener, onLost)
-  }
+  subscribe: ConfigStore['subscribe'] = (...args) => this.feed.subscribe(...args)
 
   currentRevision(): Promise<number> {
     return this.query(() => currentRevision(this.sql))
@@ -266,16 +270,22 @@ export class PostgresConfigStore implements ConfigStore {
     await this.sql.end({ timeout: 1 })
   }
 
-  /** Runs `work` in a transaction shared with this replica's other writes (GroupCommit), then tells subscribers. */
-  private async write<T extends WriteResult>(dcname: string | undefined, work: (tx: Sql) => Promise<T>): Promise<T> {
-    const result = await this.writes.run(work)
-    if (dcname !== undefined) this.pruning.wrote(dcname)
+  /** In a transaction shared with this replica's other writes (GroupCommit); undone when a dry run. */
+  private async write<T extends WriteResult>(
+    dcname: string | undefined,
+    meta: WriteMeta,
+    work: (tx: Sql) => Promise<T>,
+  ): Promise<T> {
+    const result = await writeOrDryRun(meta.dryRun, (w: (tx: Sql) => Promise<T>) => this.writes.run(w), work)
+    if (dcname !== undefined && !meta.dryRun) this.pruning.wrote(dcname)
     return result
   }
 
+  /** Checked against the schema in the slot: the one governing the dcname under the write lock. */
   private async put(tx: Sql, slot: Slot, type: ChangeType, config: Config, meta: WriteMeta): Promise<StoredConfig> {
+    const warning = this.validators.check(config, slot.schema)
     await putConfig(tx, slot, type, config, meta, this.now())
-    return { config, revision: slot.revision }
+    return warning ? { config, revision: slot.revision, warning } : { config, revision: slot.revision }
   }
 
   private async query<T>(run: () => Promise<T>): Promise<T> {
@@ -285,14 +295,4 @@ export class PostgresConfigStore implements ConfigStore {
       throw unavailableOrRethrow(error)
     }
   }
-}
-
-/** The newest revision a transaction's writes committed (a seed tells none). */
-function newestRevision(results: WriteResult[]): number | undefined {
-  const revisions = results.flatMap((result) => {
-    if (typeof result === 'number') return [result]
-    if (typeof result === 'boolean') return []
-    return ['stored' in result ? result.stored.revision : result.revision]
-  })
-  return revisions.length === 0 ? undefined : Math.max(...revisions)
 }

@@ -102,6 +102,20 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
     // Nullable: every other write has none. Builds before it write none and read on unchanged.
     statements: ['ALTER TABLE events ADD COLUMN rollback_of INTEGER'],
   },
+  {
+    version: 7,
+    description: 'config schemas: a JSON Schema per dcname prefix, at most one per prefix',
+    statements: [
+      // `source`: the schema as JSON text, as written; `revision`: taken from the events sequence.
+      `CREATE TABLE IF NOT EXISTS schemas (
+         name TEXT PRIMARY KEY,
+         prefix TEXT NOT NULL UNIQUE,
+         mode TEXT NOT NULL CHECK (mode IN ('enforce', 'warn')),
+         source TEXT NOT NULL,
+         revision INTEGER NOT NULL
+       ) WITHOUT ROWID`,
+    ],
+  },
 ]
 
 /**

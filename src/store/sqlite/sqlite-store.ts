@@ -1,14 +1,12 @@
 /**
  * ConfigStore on one SQLite file. Every write is one IMMEDIATE transaction that takes the next
- * store-wide revision from the `events` table (which is also the watch history and the history
- * of each config), so revisions strictly increase and a read-modify-write cannot interleave
- * with another writer.
+ * store-wide revision from the `events` table (also the watch history and each config's history),
+ * so revisions strictly increase and a read-modify-write cannot interleave with another writer.
  * WAL with synchronous=FULL: a write acknowledged to the client survives kill -9.
  *
- * One module per mechanism: the schema as numbered migrations (sqlite-migrations.ts), writes
- * sharing transactions (group-commit.ts), reads sharing one snapshot per turn of the event loop
- * (read-snapshot.ts), lists and their filters (list-scan.ts), and history with its retention
- * (sqlite-history.ts).
+ * One module per mechanism: migrations (sqlite-migrations.ts), group commit (group-commit.ts),
+ * per-turn read snapshots (read-snapshot.ts), lists (list-scan.ts), history and retention
+ * (sqlite-history.ts), config schemas and the check of every write (sqlite-schemas.ts).
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -33,6 +31,7 @@ import {
   StoreUnavailableError,
   type WriteMeta,
 } from '../../configs/config-store.ts'
+import { writeOrDryRun } from '../../configs/dry-run.ts'
 import type { Config } from '../../configs/model.ts'
 import { checkRevisionReached, checkRollback, rollbackWrite } from '../../configs/revision-rules.ts'
 import { changePageOf } from '../change-event.ts'
@@ -46,11 +45,13 @@ import type { SqliteDatabase } from './sqlite-driver.ts'
 import { SqliteHistory } from './sqlite-history.ts'
 import { migrate } from './sqlite-migrations.ts'
 import type { SqliteStoreOptions } from './sqlite-options.ts'
+import { SqliteSchemas } from './sqlite-schemas.ts'
 import { appendEvent, type PageRow, prepareStatements, type Row, toStored } from './sqlite-statements.ts'
 import { WriteDurability } from './write-durability.ts'
 
 export class SqliteConfigStore implements ConfigStore {
   readonly backend = 'sqlite'
+  readonly schemas: SqliteSchemas
   private readonly db: SqliteDatabase
   private readonly historySize: number
   private readonly statements: ReturnType<typeof prepareStatements>
@@ -76,6 +77,7 @@ export class SqliteConfigStore implements ConfigStore {
     migrate(this.db)
     this.statements = prepareStatements(this.db)
     this.lists = new ListScan(this.db)
+    this.schemas = new SqliteSchemas(this.db, { read: this.read.bind(this), write: this.writeOrDryRun.bind(this) })
     this.entries = new SqliteHistory(this.db, { ...options, historySize: this.historySize, now: this.now })
     const snapshots = options.snapshots ?? new SnapshotGroup()
     this.snapshot = new TurnSnapshot(this.db, snapshots)
@@ -115,14 +117,14 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async create(config: Config, meta: WriteMeta): Promise<StoredConfig> {
-    return this.enqueue(() => {
+    return this.writeOrDryRun(meta, () => {
       if (this.statements.revisionOf.get(config.dcname)) throw new ConflictError(config.dcname)
       return this.write('ADDED', config, meta)
     })
   }
 
   async replace(config: Config, precondition: Precondition, meta: WriteMeta): Promise<ReplaceResult> {
-    return this.enqueue(() => {
+    return this.writeOrDryRun(meta, () => {
       const row = this.statements.get.get(config.dcname) as Row | undefined | null
       checkPrecondition(config.dcname, row?.revision, precondition)
       const created = !row
@@ -136,7 +138,7 @@ export class SqliteConfigStore implements ConfigStore {
     precondition: Precondition,
     meta: WriteMeta,
   ): Promise<StoredConfig> {
-    return this.enqueue(() => {
+    return this.writeOrDryRun(meta, () => {
       const row = this.statements.get.get(dcname) as Row | undefined | null
       checkPrecondition(dcname, row?.revision, precondition)
       if (!row) throw new NotFoundError(dcname)
@@ -145,7 +147,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async delete(dcname: string, precondition: Precondition, meta: WriteMeta): Promise<number> {
-    return this.enqueue(() => {
+    return this.writeOrDryRun(meta, () => {
       const row = this.statements.get.get(dcname) as Row | undefined | null
       checkPrecondition(dcname, row?.revision, precondition)
       if (!row) throw new NotFoundError(dcname)
@@ -162,7 +164,7 @@ export class SqliteConfigStore implements ConfigStore {
     precondition: Precondition,
     meta: WriteMeta,
   ): Promise<ReplaceResult> {
-    return this.enqueue(() => {
+    return this.writeOrDryRun(meta, () => {
       const row = this.statements.get.get(dcname) as Row | undefined | null
       const currentRevision = this.newestRevision()
       checkRollback({ dcname, revision, currentRevision, configRevision: row?.revision, precondition })
@@ -201,7 +203,6 @@ export class SqliteConfigStore implements ConfigStore {
     return this.entries.dropped
   }
 
-  /** Retention now, instead of at the next tick of its timer. */
   pruneHistory(): Promise<void> {
     return this.pruning.pass()
   }
@@ -225,11 +226,7 @@ export class SqliteConfigStore implements ConfigStore {
     return this.read(() => this.newestRevision())
   }
 
-  /**
-   * While writes fail for a cause of the disk, a ping also tries one (a row of `meta`, in the next
-   * group commit): readiness then says why, and sees the end of the episode without waiting for
-   * a client's write.
-   */
+  /** While writes fail for a cause of the disk, a ping also tries one: readiness sees the end of it. */
   async ping(): Promise<void> {
     this.read(() => this.statements.ping.get())
     if (this.durability.problem === undefined) return
@@ -256,10 +253,11 @@ export class SqliteConfigStore implements ConfigStore {
    * previous state.
    */
   private write(type: ChangeType, config: Config, meta: WriteMeta, previousBody?: string): StoredConfig {
+    const warning = this.schemas.check(config)
     const body = JSON.stringify(config)
     const revision = this.appendEvent(type, config, body, meta, type === 'MODIFIED' ? previousBody : undefined)
     this.statements.upsert.run(config.dcname, body, revision)
-    return { config, revision }
+    return warning ? { config, revision, warning } : { config, revision }
   }
 
   /** The write's event is its history entry: one row, in the write's transaction. */
@@ -287,6 +285,11 @@ export class SqliteConfigStore implements ConfigStore {
   private enqueue<T>(work: () => T): Promise<T> {
     this.ensureOpen()
     return this.commits.enqueue(work)
+  }
+
+  /** A write, or with `meta.dryRun` the same write undone at its end (see dry-run.ts). */
+  private writeOrDryRun<T>(meta: WriteMeta, work: () => T): Promise<T> {
+    return writeOrDryRun(meta.dryRun, (w: (arg: undefined) => T) => this.enqueue(() => w(undefined)), work)
   }
 
   /** Runs `work` in this turn's read snapshot (see TurnSnapshot). */

@@ -1,0 +1,53 @@
+/** The schema commands of configctl, registered on its program (configctl.ts); see schema-commands.ts. */
+import type { Command, Option } from 'commander'
+import type { CommandContext } from './configctl.ts'
+import { type Format, UsageError } from './output.ts'
+import { schemaApply, schemaDelete, schemaGet, schemaList, validate } from './schema-commands.ts'
+
+type WithClient = <Args extends unknown[]>(
+  action: (context: CommandContext, ...args: Args) => Promise<number>,
+) => (...args: Args) => Promise<void>
+
+const example = (...lines: string[]) => `\nExample:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`
+
+export function addSchemaCommands(root: Command, withClient: WithClient, output: () => Option): void {
+  const schema = root.command('schema').description('Config schemas: a JSON Schema for the configs under a prefix')
+  schema
+    .command('apply')
+    .description('Create or replace the schema of a file (JSON or YAML: name, prefix, mode, schema)')
+    .requiredOption('-f, --file <path>', 'the schema file')
+    .option('--force', 'store an enforce schema although existing configs break it')
+    .option('--dry-run <where>', 'server: the service checks it and stores nothing')
+    .addHelpText('after', example('configctl schema apply -f payments.schema.yaml --dry-run=server'))
+    .action(
+      withClient((c, o: { file: string; force?: true; dryRun?: string }) => {
+        if (o.dryRun !== undefined && o.dryRun !== 'server') throw new UsageError('--dry-run takes server')
+        return schemaApply(c.client, o.file, { force: o.force === true, dryRun: o.dryRun === 'server' })
+      }),
+    )
+  schema
+    .command('get')
+    .description('Print one schema')
+    .argument('<name>', 'the schema name')
+    .addOption(output())
+    .action(withClient((c, name: string, o: { output: Format }) => schemaGet(c.client, name, o.output)))
+  schema
+    .command('list')
+    .description('Print every schema, by name')
+    .addOption(output())
+    .action(withClient((c, o: { output: Format }) => schemaList(c.client, o.output)))
+  schema
+    .command('delete')
+    .description('Delete a schema')
+    .argument('<name>', 'the schema name')
+    .option('--dry-run <where>', 'server: the service checks it and deletes nothing')
+    .action(
+      withClient((c, name: string, o: { dryRun?: string }) => schemaDelete(c.client, name, o.dryRun === 'server')),
+    )
+  root
+    .command('validate')
+    .description("Check a file or folder of configs against the service's schemas (fetched once), changing nothing")
+    .requiredOption('-f, --file <path>', 'a config file, or a folder of them')
+    .addHelpText('after', example('configctl validate -f configs/'))
+    .action(withClient((c, o: { file: string }) => validate(c.client, o.file)))
+}

@@ -37,6 +37,11 @@ export function isConnectionLost(error: unknown): boolean {
   return severity === 'FATAL' || severity === 'PANIC' || (typeof code === 'string' && CONNECTION_ERRORS.has(code))
 }
 
+/** 25P02: a statement sent after one that failed in the same transaction; never the cause. */
+export function isAbortedTransaction(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '25P02'
+}
+
 export function unavailableOrRethrow(error: unknown): unknown {
   return isUnavailable(error) ? new StoreUnavailableError(error) : error
 }

@@ -15,6 +15,7 @@ import {
 import type { Config } from '../../configs/model.ts'
 import type { SchemaRow } from '../../configs/schema-model.ts'
 import { CHANGES_CHANNEL } from './postgres-changes.ts'
+import { isAbortedTransaction } from './postgres-errors.ts'
 import { selectGoverningSchema } from './postgres-schema-queries.ts'
 
 export type Row = { body: string; revision: string }
@@ -99,25 +100,27 @@ export async function currentRevision(sql: Sql): Promise<number> {
 }
 
 /**
- * Takes the write lock and the next revision, then reads the config as it is now. Both
- * statements go out together (one round trip); the server runs them in order, so the read's
- * snapshot is taken only once the lock is held.
- */
-/**
  * The write lock, the config, and the schema governing its dcname, pipelined: the reads run after
  * the lock is held, so they see every write committed before it (schema writes included).
  */
 export async function lockAndRead(tx: Sql, dcname: string): Promise<{ slot: Slot; current: Row | undefined }> {
-  const [slot, rows, schema] = await Promise.allSettled([
-    nextRevision(tx),
+  // Sent in this order, each as soon as it is made.
+  const lock = nextRevision(tx)
+  const reads = Promise.allSettled([
     tx<Row[]>`SELECT body::text, revision FROM configs WHERE dcname = ${dcname} FOR UPDATE`,
     selectGoverningSchema(tx, dcname),
   ])
-  // When the lock fails (a statement timeout), the reads fail only because they came after it.
-  if (slot.status === 'rejected') throw slot.reason
-  if (rows.status === 'rejected') throw rows.reason
-  if (schema.status === 'rejected') throw schema.reason
-  return { slot: { ...slot.value, schema: schema.value }, current: rows.value[0] }
+  // When the lock fails (a statement timeout, a lost connection), the reads fail only because
+  // they came after it, and on a lost connection the client may never settle them: not awaited.
+  const slot = await lock
+  const [rows, schema] = await reads
+  if (rows.status === 'fulfilled' && schema.status === 'fulfilled') {
+    return { slot: { ...slot, schema: schema.value }, current: rows.value[0] }
+  }
+  // The server may refuse either read first (a dcname it cannot take, say); the other one then
+  // fails only as "transaction aborted", which is not the cause to report.
+  const failed = [rows, schema].flatMap((result) => (result.status === 'rejected' ? [result.reason] : []))
+  throw failed.find((error) => !isAbortedTransaction(error)) ?? failed[0]
 }
 
 /** A slot outside lockAndRead (the seed): the revision, then the schema read under its lock. */

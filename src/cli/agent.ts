@@ -183,7 +183,15 @@ export async function runAgent(client: ConfigClient, options: AgentOptions): Pro
       onReconnect: (cause, since) =>
         log(`${errorLine(cause, options.tokenGiven, 'watch')}; resuming after revision ${since}`),
     })
-    for await (const item of items) {
+    // The watch's read may not end when its fetch is aborted: the stop is raced against it.
+    const stopped = new Promise<'stopped'>((resolve) => {
+      if (stop.aborted) resolve('stopped')
+      else stop.addEventListener('abort', () => resolve('stopped'), { once: true })
+    })
+    for (;;) {
+      const next = await Promise.race([items.next(), stopped])
+      if (next === 'stopped' || next.done) break
+      const item = next.value
       if (item.type === 'RELIST') {
         log(`relisting ${described} at revision ${item.revision} (the watch could not resume)`)
         wanted = (await snapshot(item.configs, item.revision)).wanted

@@ -89,7 +89,7 @@ export class ConsumerReports {
 
   /** Every kept report by what it counts as now (the `config_consumers` gauge). */
   async countStates(): Promise<Record<ConsumerStatusState, number>> {
-    const counts = await this.store.countStates(this.now() - this.ttlMs)
+    const counts = await this.store.countStates(this.expiredBefore(this.now()))
     return Object.fromEntries(CONSUMER_STATUS_STATES.map((s) => [s, counts[s] ?? 0])) as typeof counts
   }
 
@@ -106,7 +106,12 @@ export class ConsumerReports {
 
   /** Drops reports expired for more than one TTL. */
   prune(): Promise<number> {
-    return this.store.prune(this.now() - 2 * this.ttlMs)
+    return this.store.prune(this.expiredBefore(this.now() - this.ttlMs))
+  }
+
+  /** Reports made before this (ms) are expired at `now`: a report expires at reportedAt + TTL. */
+  private expiredBefore(now: number): number {
+    return now - this.ttlMs + 1
   }
 
   /** Writes what is queued, then closes the store. */
@@ -120,7 +125,7 @@ export class ConsumerReports {
 
   private async write(batch: Queued[]): Promise<void> {
     const now = this.now()
-    const limits = { maxPerConfig: this.options.maxPerConfig, expiredBefore: now - this.ttlMs }
+    const limits = { maxPerConfig: this.options.maxPerConfig, expiredBefore: this.expiredBefore(now) }
     let outcomes: Awaited<ReturnType<ConsumerStore['write']>>
     try {
       outcomes = await this.store.write(

@@ -7,12 +7,17 @@
 import { Elysia } from 'elysia'
 import type { AccessRules, Principal } from './configs/access.ts'
 import { AuthorizedConfigs } from './configs/authorized-configs.ts'
+import { AuthorizedConsumers } from './configs/authorized-consumers.ts'
 import { AuthorizedSchemas } from './configs/authorized-schemas.ts'
 import type { ConfigStore } from './configs/config-store.ts'
+import { ConsumerReports } from './configs/consumer-reports.ts'
+import { MemoryConsumerStore } from './configs/memory-consumer-store.ts'
 import { type FrontDoor, frontDoor } from './front-door.ts'
 import { apiDocs, DOCS_ROUTES } from './http/api-docs.ts'
 import { accessGate } from './http/auth.ts'
 import type { AuditEntry } from './http/configs/audit.ts'
+import { CONSUMER_CONTRACTS } from './http/configs/consumer-contracts.ts'
+import { consumerRoutes } from './http/configs/consumer-routes.ts'
 import { CONFIG_CONTRACTS } from './http/configs/contracts.ts'
 import { configRoutes } from './http/configs/routes.ts'
 import { CONSOLE_ROUTES, consoleRoutes } from './http/console/console-routes.ts'
@@ -54,6 +59,8 @@ interface AppDeps {
   observability?: Omit<HttpObservabilityDeps, 'requestIdHeader'> & { serveMetrics?: boolean }
   /** Writes one audit line per write attempt; left out, nothing is audited (tests). */
   audit?: (entry: AuditEntry) => void
+  /** Consumer reports; left out, kept in this process's memory alone (tests). */
+  consumers?: ConsumerReports
 }
 
 const OPEN_TO_EVERYONE: AccessRules = { protected: false, anonymousRead: true }
@@ -70,6 +77,7 @@ export function createApp(deps: AppDeps): ServiceApp {
   const serveMetrics = deps.observability !== undefined && deps.observability.serveMetrics !== false
   const declared = routeAccessTable([
     ...CONFIG_CONTRACTS,
+    ...CONSUMER_CONTRACTS,
     ...SCHEMA_CONTRACTS,
     ...HEALTH_CONTRACTS,
     ...DOCS_ROUTES,
@@ -131,6 +139,13 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
         maxBodyBytes: deps.maxBodyBytes,
       }),
     )
+    .use(
+      consumerRoutes({
+        consumers: new AuthorizedConsumers(deps.consumers ?? inMemoryConsumers(), deps.store),
+        gate,
+        maxBodyBytes: deps.maxBodyBytes,
+      }),
+    )
     .use(schemaRoutes({ schemas: new AuthorizedSchemas(deps.store.schemas), gate, maxBodyBytes: deps.maxBodyBytes }))
     .use(
       healthRoutes({
@@ -139,11 +154,15 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
         onStoreDown: deps.reportStoreDown,
       }),
     )
-    .use(apiDocs({ contracts: [...CONFIG_CONTRACTS, ...SCHEMA_CONTRACTS, ...HEALTH_CONTRACTS] }))
+    .use(apiDocs({ contracts: [...CONFIG_CONTRACTS, ...CONSUMER_CONTRACTS, ...SCHEMA_CONTRACTS, ...HEALTH_CONTRACTS] }))
     .use(consoleRoutes())
     .use(observability && serveMetrics ? metricsRoute(observability.metrics) : new Elysia())
   registered = () => api.routes
   return api
+}
+
+function inMemoryConsumers(): ConsumerReports {
+  return new ConsumerReports(new MemoryConsumerStore(), { ttlMs: 90_000, flushMs: 1, maxPerConfig: 1000 })
 }
 
 /** The routes' type: typed clients (src/client/) are built from it, with no server code at run time. */

@@ -5,16 +5,19 @@
 import { createApp } from './app.ts'
 import { SEED_ACTOR } from './configs/access.ts'
 import { CachedConfigStore } from './configs/cached-store.ts'
+import { ConsumerReports } from './configs/consumer-reports.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
 import { Readiness } from './http/health.ts'
 import { WatchHub, type WatchOptions } from './http/watch/watch-hub.ts'
 import type { ShutdownPlan, StoppableServer } from './lifecycle.ts'
+import { instrumentConsumerStore } from './observability/instrumented-consumer-store.ts'
 import { instrumentStore } from './observability/instrumented-store.ts'
 import { createLogger } from './observability/logger.ts'
 import { createMetrics } from './observability/metrics.ts'
 import type { LineSink } from './observability/stdout-sink.ts'
 import { createTracing } from './observability/tracing.ts'
 import { type AccessOptions, openAccess } from './open-access.ts'
+import { openConsumerStore } from './open-consumer-store.ts'
 import { openStore, type StoreRuntime } from './open-store.ts'
 import type { Settings } from './settings.ts'
 
@@ -45,9 +48,11 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
             'store: writes cannot be made durable; they answer 503 and /readyz 503 until they can',
           ),
   })
+  const consumerStore = await openConsumerStore(settings.database, runtime, settings.postgres)
   // The gauge asks the backend directly: a scrape is no store operation worth timing or tracing.
   const metrics = createMetrics({
     configs: () => backendStore.count(),
+    consumers: () => consumers.countStates(),
     historyEntries: () => backendStore.countHistory(),
     historyDropped: () => backendStore.droppedHistory(),
   })
@@ -60,6 +65,10 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     onReload: (error) => logger.warn({ err: error }, 'read model: loading it again from the store'),
   })
   metrics.setCacheLagSource(() => cache.lag())
+  const consumers = new ConsumerReports(
+    instrumentConsumerStore(consumerStore, backendStore.backend, { metrics, tracing }),
+    settings.consumers,
+  )
   const store = instrumentStore(cache, { metrics, tracing, logger })
   const access = openAccess(settings, logger, metrics, options.access)
   if (settings.seed && (await store.seed(SEED_CONFIGS, { actor: SEED_ACTOR, requestId: '' }))) {
@@ -93,6 +102,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     access,
     maxBodyBytes: settings.maxBodyBytes,
     audit: (entry) => logger.info(entry, 'audit'),
+    consumers,
     reportError: (error, request) =>
       logger.error({ err: error, method: request.method, url: request.url }, 'request failed'),
   })
@@ -106,11 +116,13 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     server,
     closeWatchStreams: () => watch.closeAll(),
     flushTraces,
-    closeStore: () => {
+    closeStore: async () => {
       access.close()
+      // Reports still queued are stored before the stores close.
+      await consumers.close().catch((error) => logger.warn({ err: error }, 'consumer reports: not all were stored'))
       return store.close()
     },
     logger,
   })
-  return { app, store, logger, watch, readiness, metrics, access, flushTraces, shutdownPlan }
+  return { app, store, consumers, logger, watch, readiness, metrics, access, flushTraces, shutdownPlan }
 }

@@ -86,6 +86,8 @@ describe.skipIf(!canSandbox)('the image, run as its Dockerfile says', () => {
   it("when the image is built from the Dockerfile, then it holds the bundle, the console's files and only production dependencies, no TypeScript sources", () => {
     expect(existsSync(join(rootfs, runtime.workdir, runtime.argv[1] as string))).toBe(true)
     expect(existsSync(join(rootfs, runtime.workdir, 'src/console/index.html'))).toBe(true)
+    // configctl, for the agent-sidecar component's `bun dist/configctl/configctl.js agent`.
+    expect(existsSync(join(rootfs, runtime.workdir, 'dist/configctl/configctl.js'))).toBe(true)
     expect(existsSync(join(rootfs, runtime.workdir, 'src/main.ts'))).toBe(false)
     expect(existsSync(join(rootfs, runtime.workdir, 'node_modules/elysia/package.json'))).toBe(true)
     expect(existsSync(join(rootfs, runtime.workdir, 'node_modules/@biomejs'))).toBe(false)

@@ -5,7 +5,6 @@
  */
 import { Elysia } from 'elysia'
 import { AuthenticationUnavailableError, ForbiddenError, UnauthenticatedError } from '../configs/access.ts'
-import { ReadModelBehindError } from '../configs/cached-store.ts'
 import {
   ConflictError,
   HistoryCompactedError,
@@ -15,6 +14,7 @@ import {
   StoreUnavailableError,
 } from '../configs/config-store.ts'
 import type { FieldError } from '../configs/model.ts'
+import { ReadModelBehindError } from '../configs/read-model/cached-store.ts'
 import { RevisionNotReachedError } from '../configs/revision-rules.ts'
 import { announcesPastTakenIn } from './json-body.ts'
 import { badRequest, type Problem, ProblemError, problem, problemResponse } from './problem.ts'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test'
-import { CachedConfigStore } from '../../src/configs/cached-store.ts'
 import type { ConfigStore } from '../../src/configs/config-store.ts'
 import { PORT_MEMBERS, passOn } from '../../src/configs/pass-on.ts'
+import { CachedConfigStore } from '../../src/configs/read-model/cached-store.ts'
 import { instrumentStore } from '../../src/observability/instrumented-store.ts'
 import { createLogger } from '../../src/observability/logger.ts'
 import { createMetrics } from '../../src/observability/metrics.ts'

@@ -25,9 +25,9 @@ import {
   type ListQuery,
   type StoredConfig,
   StoreUnavailableError,
-} from './config-store.ts'
+} from '../config-store.ts'
+import { PORT_MEMBERS, passingOn } from '../pass-on.ts'
 import { PageCache } from './page-cache.ts'
-import { PORT_MEMBERS, passingOn } from './pass-on.ts'
 import { ReadModel } from './read-model.ts'
 import { type RevisionRound, RevisionRounds, TIMED_OUT } from './revision-rounds.ts'
 

@@ -6,6 +6,7 @@ import type { ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './
 import type { Config } from './model.ts'
 import type { SchemaStore, SchemaWarning } from './schema-model.ts'
 import { type HistoryCompactedError, PreconditionFailedError } from './store-errors.ts'
+import type { Precondition, WriteMeta } from './write-terms.ts'
 
 export type { ChangeEvent, ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './changes.ts'
 
@@ -57,31 +58,11 @@ export interface ListPage {
   readonly body?: Uint8Array<ArrayBuffer>
 }
 
-export interface Precondition {
-  /** The stored revision must equal this; '*' means "must exist". */
-  ifMatch?: number | '*'
-  /** Only create: fail when the config exists. */
-  ifNoneMatch?: '*'
-}
+export type { Precondition, WriteMeta } from './write-terms.ts'
 
 export interface ReplaceResult {
   stored: StoredConfig
   created: boolean
-}
-
-/** Who made a write, and in which request: kept with the write's history entry. */
-export interface WriteMeta {
-  /** `anonymous`, `api-token`, a token's name or a JWT subject: whoever access control says. */
-  actor: string
-  /** The X-Request-Id of the write ('' when there was no request, e.g. the seed). */
-  requestId: string
-  /**
-   * Only run the write, checks and all, and answer what it would store: nothing is stored,
-   * published or kept (see dry-run.ts).
-   */
-  dryRun?: boolean
-  /** Set by a store's rollback: the revision whose state the write restores. */
-  rollbackOf?: number
 }
 
 /** One write as history keeps it. For DELETED, `config` is the last state. */

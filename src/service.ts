@@ -4,9 +4,9 @@
  */
 import { createApp } from './app.ts'
 import { SEED_ACTOR } from './configs/access.ts'
-import { CachedConfigStore } from './configs/cached-store.ts'
 import { ConsumerReports } from './configs/consumer-reports.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
+import { CachedConfigStore } from './configs/read-model/cached-store.ts'
 import { Readiness } from './http/health.ts'
 import { WatchHub, type WatchOptions } from './http/watch/watch-hub.ts'
 import type { ShutdownPlan, StoppableServer } from './lifecycle.ts'

@@ -30,22 +30,29 @@ export function SchemaPage({ name, reloadKey }) {
     document.title = `Schema ${name} · config-service`
   }, [name])
 
-  const read = useCallback(async () => {
-    const seen = bannerNow()
-    try {
-      const response = await api(schemaPath(name))
-      const schema = { ...response.body, revision: revisionOf(response.headers) ?? response.body.revision }
-      setLoaded({ status: 'found', schema })
-      clearBanner(seen)
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) setLoaded({ status: 'missing' })
-      else {
-        setLoaded({ status: 'failed' })
-        showError(error)
+  /**
+   * Reads the schema; on success clears the banner shown when it started, or, given `null`, none:
+   * a read that follows a refusal (412) shows what changed, and the refusal's banner must stay.
+   * @param {ReturnType<typeof bannerNow>} [seen]
+   */
+  const read = useCallback(
+    async (seen = bannerNow()) => {
+      try {
+        const response = await api(schemaPath(name))
+        const schema = { ...response.body, revision: revisionOf(response.headers) ?? response.body.revision }
+        setLoaded({ status: 'found', schema })
+        clearBanner(seen)
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) setLoaded({ status: 'missing' })
+        else {
+          setLoaded({ status: 'failed' })
+          showError(error)
+        }
       }
-    }
-    setReads((n) => n + 1)
-  }, [name])
+      setReads((n) => n + 1)
+    },
+    [name],
+  )
 
   useEffect(() => {
     void read()
@@ -55,6 +62,7 @@ export function SchemaPage({ name, reloadKey }) {
   const remove = async () => {
     if (!found) return
     const seen = bannerNow()
+    let refused = false
     setBusy(true)
     try {
       await api(schemaPath(name), { method: 'DELETE', ifMatch: etagOf(found.revision) })
@@ -63,12 +71,13 @@ export function SchemaPage({ name, reloadKey }) {
         `Deleted schema ${name}: the configs under ${JSON.stringify(found.prefix)} are no longer checked by it.`,
       )
     } catch (error) {
+      refused = true
       const changed = error instanceof ApiError && error.status === 412
       showError(error, changed ? 'The schema changed since this page read it: the newest version is shown now.' : '')
     } finally {
       setConfirming(false)
       setBusy(false)
-      await read()
+      await read(refused ? null : undefined)
     }
   }
 
@@ -99,7 +108,7 @@ export function SchemaPage({ name, reloadKey }) {
               )
               void read()
             }}
-            onStale=${() => void read()}
+            onStale=${() => void read(null)}
           />`
         : null
     }

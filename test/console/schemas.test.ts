@@ -224,9 +224,11 @@ describe('the web console: config schemas', () => {
     const newer = await putSchema('stale', 'stale-', { ...SHOP_SCHEMA, title: 'newer' })
     await page.getByRole('radio', { name: /Warn/ }).check()
     await page.getByRole('button', { name: 'Save', exact: true }).click()
-    await banners(page).filter({ hasText: '412' }).waitFor()
-    expect(await banners(page).textContent()).toContain('The schema changed since this page read it')
+    // The newest revision shown first: the refusal's banner must outlast that read.
     await page.locator(`.revision[data-revision="${newer}"]`).waitFor()
+    const banner = await banners(page).textContent()
+    expect(banner).toContain('412')
+    expect(banner).toContain('The schema changed since this page read it')
     expect((await call('GET', '/schemas/stale')).json).toMatchObject({ mode: 'enforce', revision: newer })
   }, 60_000)
 

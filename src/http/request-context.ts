@@ -74,12 +74,12 @@ export class RequestContext {
     this.requestId = resolveRequestId(request.headers, freshRequestId)
     const url = request.url
     const target = checkTarget(request, url, peerSource !== undefined)
-    const start = 'refused' in target ? 0 : target.pathStart
+    const start = typeof target === 'string' ? 0 : target
     // As the router cuts it: up to the first '?' after the path's first character.
     const query = url.indexOf('?', start + 1)
     this.#queryStart = query
     this.path = query === -1 ? url.slice(start) : url.slice(start, query)
-    if ('refused' in target) this.refusal = target.refused
+    if (typeof target === 'string') this.refusal = target
   }
 
   /** The query string, without its '?' ('' when there is none). */

@@ -17,8 +17,8 @@ const REG_NAME = String.raw`(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+`
 const IPV6_LITERAL = String.raw`\[[0-9A-Fa-f:.]{2,45}\]`
 const HOST = new RegExp(`^(?:${REG_NAME}|${IPV6_LITERAL})(?::([0-9]{0,5}))?$`)
 
-/** Where the path of a usable request URL starts, or why the request cannot be routed. */
-export type TargetCheck = { pathStart: number } | { refused: string }
+/** Where the path of a usable request URL starts (a number), or why the request cannot be routed. */
+export type TargetCheck = number | string
 
 /**
  * `url`: the request's URL, as read once. `fromNetwork`: the request came over a connection, so
@@ -26,19 +26,29 @@ export type TargetCheck = { pathStart: number } | { refused: string }
  * a URL has none).
  */
 export function checkTarget(request: Request, url: string, fromNetwork: boolean): TargetCheck {
-  if (!url.startsWith(SCHEME)) return { refused: 'the request target is not an absolute http URL with a host' }
+  if (!url.startsWith(SCHEME)) return 'the request target is not an absolute http URL with a host'
   const pathStart = url.indexOf('/', SCHEME.length)
-  if (pathStart === -1 || !isUsableHost(url.slice(SCHEME.length, pathStart))) {
-    return { refused: 'the request has no usable Host' }
-  }
+  const urlHost = pathStart === -1 ? '' : url.slice(SCHEME.length, pathStart)
+  if (pathStart === -1 || !usable(urlHost)) return 'the request has no usable Host'
   if (fromNetwork) {
     const host = request.headers.get('host')
     // The runtime copied a header it found usable into the URL (the usual case): no second look.
-    if (host === null || (host !== url.slice(SCHEME.length, pathStart) && !isUsableHost(host))) {
-      return { refused: 'the request has no usable Host' }
-    }
+    if (host === null || (host !== urlHost && !isUsableHost(host))) return 'the request has no usable Host'
   }
-  return { pathStart }
+  return pathStart
+}
+
+/**
+ * The host of the last request found usable: a service is called by a few names, most requests
+ * by the same one, and each would otherwise be matched against HOST again (bench/README.md).
+ */
+let lastUsable = ''
+
+function usable(host: string): boolean {
+  if (host === lastUsable) return true
+  if (!isUsableHost(host)) return false
+  lastUsable = host
+  return true
 }
 
 /** A host of RFC 3986 with an optional port (`example.org`, `10.0.0.1:4999`, `[::1]:80`). */

@@ -8,9 +8,13 @@ const UBER_TRACE_ID = /^([0-9a-f]{1,32}):[0-9a-f]{1,16}:[0-9a-f]{1,16}:[0-9a-f]{
 const INVALID_TRACE = '0'.repeat(32)
 
 export function incomingTraceId(headers: Headers): string | undefined {
-  const w3c = TRACEPARENT.exec(headers.get('traceparent')?.toLowerCase() ?? '')?.[1]
+  const traceparent = headers.get('traceparent')
+  const w3c = traceparent === null ? undefined : TRACEPARENT.exec(traceparent.toLowerCase())?.[1]
   if (w3c && w3c !== INVALID_TRACE) return w3c
-  const uber = UBER_TRACE_ID.exec(decodeURIComponent(headers.get('uber-trace-id') ?? '').toLowerCase())?.[1]
+  // Most requests carry neither header: they skip the decoding and the expressions.
+  const uberHeader = headers.get('uber-trace-id')
+  if (uberHeader === null) return undefined
+  const uber = UBER_TRACE_ID.exec(decodeURIComponent(uberHeader).toLowerCase())?.[1]
   const padded = uber?.padStart(32, '0')
   return padded && padded !== INVALID_TRACE ? padded : undefined
 }

@@ -11,12 +11,14 @@ import postgres from 'postgres'
 import { createApp } from '../../src/app.ts'
 import type { ConfigStore, ListQuery, WriteMeta } from '../../src/configs/config-store.ts'
 import { CachedConfigStore, ReadModelBehindError } from '../../src/configs/read-model/cached-store.ts'
+import { MAX_QUERIES_OUT } from '../../src/configs/read-model/revision-rounds.ts'
 import { PostgresConfigStore } from '../../src/store/postgres/postgres-store.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { config } from '../support/configs.ts'
 import { type SharedPostgres, sharedPostgres } from '../support/postgres.ts'
 import { tempDir } from '../support/server.ts'
+import { waitFor } from '../support/wait.ts'
 
 const meta: WriteMeta = { actor: 'test', requestId: '' }
 const everything: ListQuery = { filters: [], limit: 10_000 }
@@ -146,6 +148,8 @@ describe('read model on PostgreSQL, written through another replica', () => {
   let backend: PostgresConfigStore
   let cache: CachedConfigStore
   let revisionQueries = 0
+  /** Revision queries sent and not yet answered. */
+  let queriesOut = 0
   const waits: number[] = []
 
   beforeAll(async () => {
@@ -159,7 +163,10 @@ describe('read model on PostgreSQL, written through another replica', () => {
     const counted = Object.create(backend) as PostgresConfigStore
     counted.currentRevision = () => {
       revisionQueries++
-      return backend.currentRevision()
+      queriesOut++
+      return backend.currentRevision().finally(() => {
+        queriesOut--
+      })
     }
     cache = new CachedConfigStore(counted, {
       consistency: 'revision',
@@ -197,7 +204,7 @@ describe('read model on PostgreSQL, written through another replica', () => {
   it('when reads share a revision query, then each is observed in the wait histogram, from its own arrival', async () => {
     waits.length = 0
     const first = cache.get('dc-1')
-    // Joins the round queued behind the first read's query: it waits less than the first.
+    // Joins the first read's round (the same turn of the event loop): it waits less than the first.
     await Promise.resolve()
     const later = await Promise.all([cache.get('dc-2'), cache.list(byTeam('team-0'))])
     await first
@@ -205,6 +212,71 @@ describe('read model on PostgreSQL, written through another replica', () => {
     expect(later[1].items.length).toBeGreaterThan(0)
     expect(waits.length).toBe(3)
     expect(waits.every((seconds) => seconds > 0 && seconds < 0.4)).toBe(true)
+  })
+
+  /** Runs `during` while every revision query waits for a lock (each read then fails after its wait). */
+  async function withRevisionQueriesHeld(during: () => Promise<void>): Promise<void> {
+    const admin = postgres(url, { max: 1, onnotice: () => {} })
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let locked: () => void = () => {}
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve
+    })
+    const holder = admin.begin(async (tx) => {
+      await tx`LOCK TABLE store_state IN ACCESS EXCLUSIVE MODE`
+      locked()
+      await held
+    })
+    try {
+      await lockTaken
+      await during()
+    } finally {
+      release()
+      await holder
+      await admin.end()
+    }
+  }
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+  it('when a read arrives while an earlier revision query is out, then its own query is sent as its turn ends, not after the earlier one answers', async () => {
+    const reads: Promise<unknown>[] = []
+    await withRevisionQueriesHeld(async () => {
+      revisionQueries = 0
+      reads.push(cache.get('dc-1').catch(() => {}))
+      await waitFor(() => queriesOut === 1, 5000, "the first read's revision query")
+      reads.push(cache.get('dc-2').catch(() => {}))
+      await waitFor(
+        () => queriesOut === 2,
+        5000,
+        () => `a second query out beside the first (${queriesOut} out)`,
+      )
+    })
+    await Promise.all(reads)
+    expect((await cache.get('dc-3'))?.config.dcname).toBe('dc-3')
+  })
+
+  it('when the revision query hangs while reads keep arriving, then at most MAX_QUERIES_OUT queries are out, the later reads share one more', async () => {
+    const reads: Promise<unknown>[] = []
+    await withRevisionQueriesHeld(async () => {
+      revisionQueries = 0
+      for (let turn = 0; turn < 3 * MAX_QUERIES_OUT; turn++) {
+        reads.push(cache.get(`dc-${turn % 20}`).catch(() => {}))
+        await nextTurn()
+      }
+      expect(revisionQueries).toBe(MAX_QUERIES_OUT)
+      expect(queriesOut).toBe(MAX_QUERIES_OUT)
+    })
+    // Once the lock is gone, the held queries answer and the reads that waited behind them send theirs.
+    await waitFor(
+      () => revisionQueries === MAX_QUERIES_OUT + 1,
+      5000,
+      () => `${revisionQueries} queries sent`,
+    )
+    await Promise.all(reads)
+    expect(revisionQueries).toBe(MAX_QUERIES_OUT + 1)
   })
 
   it('when the revision query hangs, then every read fails with ReadModelBehindError once its own wait is over, not before', async () => {

@@ -8,8 +8,9 @@
  *   holds every acknowledged write and reads answer at once.
  * - `revision` (PostgreSQL: other replicas write too): a read first asks the store for its
  *   current revision, then waits until the model has applied it, then answers from memory. Reads
- *   that arrive while a revision query is out share the next one (not that one: it may have
- *   been sent before their caller's write was acknowledged), and its wait (revision-rounds.ts).
+ *   that arrive in one turn of the event loop share one revision query, sent as the turn ends
+ *   (never one already out: it may have been sent before their caller's write was
+ *   acknowledged), and its wait (revision-rounds.ts).
  *   A read that cannot catch up within `waitTimeoutMs` fails with ReadModelBehindError (a 503
  *   to retry), never a stale answer.
  *

@@ -1,16 +1,19 @@
 /**
  * The waits of consistent reads (cached-store.ts, consistency `revision`), grouped in rounds.
  *
- * A round is one revision query and the reads that share it: a round takes reads until its
- * query is sent, never after, as an answer to a query sent before a read arrived may miss a
- * write acknowledged to that read's client just before. At most one query is out: a read that
- * arrives meanwhile joins the queued round, which is sent when that query answers.
+ * A round is one revision query and the reads that share it: the reads that arrive in one turn
+ * of the event loop, its query sent when that turn ends, never before a read that joins it
+ * arrived: an answer to a query sent before a read arrived may miss a write acknowledged to that
+ * read's client just before. Requests that arrive together (their sockets read in one turn)
+ * thus share a query, and no read waits for a query sent before it arrived to answer first, as it
+ * did when one query at a time was out (bench/README.md, "Consistent reads on PostgreSQL").
  *
  * Everything a read waits for is the round's: the query, the wait until the model applied the
  * revision it answered, and one timer, armed for the first read that joined. Most reads thus
  * await one promise and nothing else. When the timer fires first, the reads that joined later
  * still have time left: only they arm timers of their own (`within`), for what is left of theirs.
  */
+import { setImmediate } from 'node:timers'
 
 /** What `settled` gives when the round's timer fired before the round finished. */
 export const TIMED_OUT = Symbol('timed out')
@@ -63,9 +66,19 @@ export class RevisionRound<T> {
   }
 }
 
+/**
+ * How many revision queries may be out at once. Each turn of the event loop with reads sends one;
+ * when the store is slow to answer (a lock, a stalled network), rounds wait for a query to come
+ * back instead, so that queries never pile up behind it, at most this many plus the queued round.
+ */
+export const MAX_QUERIES_OUT = 4
+
 export class RevisionRounds<T> {
-  private out: RevisionRound<T> | undefined
+  private out = 0
+  /** The round reads arriving now join; sent when this turn of the event loop ends. */
   private queued: RevisionRound<T> | undefined
+  /** The queued round's turn ended while MAX_QUERIES_OUT were out: it goes when one answers. */
+  private due = false
 
   /**
    * `query` asks the store for its revision; `reached` waits until the model applied `target`
@@ -77,17 +90,23 @@ export class RevisionRounds<T> {
     private readonly reached: (target: number) => T | Promise<T>,
   ) {}
 
-  /** The round a read arriving now waits for: the queued one, else a new one (sent at once if none is out). */
+  /** The round a read arriving now waits for: the one sent when this turn of the event loop ends. */
   join(): RevisionRound<T> {
     if (this.queued) return this.queued
     const round = new RevisionRound<T>(this.timeoutMs)
-    if (this.out) this.queued = round
-    else this.send(round)
+    this.queued = round
+    setImmediate(() => {
+      if (this.out < MAX_QUERIES_OUT) this.sendQueued()
+      else this.due = true
+    })
     return round
   }
 
-  private send(round: RevisionRound<T>): void {
-    this.out = round
+  private sendQueued(): void {
+    const round = this.queued as RevisionRound<T>
+    this.queued = undefined
+    this.due = false
+    this.out++
     let answered: Promise<number>
     try {
       answered = this.query()
@@ -95,10 +114,8 @@ export class RevisionRounds<T> {
       answered = Promise.reject(error)
     }
     const next = () => {
-      if (this.out === round) this.out = undefined
-      const queued = this.queued
-      this.queued = undefined
-      if (queued) this.send(queued)
+      this.out--
+      if (this.due) this.sendQueued()
     }
     answered.then(next, next)
     round.run(answered, this.reached)

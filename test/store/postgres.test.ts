@@ -24,6 +24,7 @@ import { allChangesAfter } from './changes.ts'
 import { describeConfigStoreContract, type StoreFixture } from './contract.ts'
 import { describeHistoryContract } from './history-contract.ts'
 import { describeSchemaContract } from './schema-contract.ts'
+import { describeSchemaHistoryContract } from './schema-history-contract.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
@@ -138,6 +139,7 @@ const contractFixture = async (): Promise<StoreFixture> => {
 describeConfigStoreContract('postgres', contractFixture)
 describeHistoryContract('postgres', contractFixture)
 describeSchemaContract('postgres', contractFixture)
+describeSchemaHistoryContract('postgres', contractFixture)
 
 describe('PostgreSQL store', () => {
   it('when several replicas start at once on a new database, then the schema is migrated exactly once', async () => {
@@ -146,7 +148,7 @@ describe('PostgreSQL store', () => {
     try {
       const sql = postgres(url, { max: 1, onnotice: () => {} })
       const versions = await sql<{ version: number }[]>`SELECT version FROM schema_migrations ORDER BY version`
-      expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5])
+      expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5, 6])
       expect(await migrate(sql)).toEqual([])
       await sql.end()
       const seeded = await Promise.all(stores.map((store) => store.seed([config('seed-1'), config('seed-2')], author)))

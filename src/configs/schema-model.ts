@@ -136,6 +136,8 @@ export interface SchemaStore {
     meta: WriteMeta,
     options: SchemaWriteOptions,
   ): Promise<SchemaPutResult>
+  /** The store's newest committed revision (schema and config writes share the counter). */
+  currentRevision(): Promise<number>
   /** Kept schema writes after `after`, in revision order; HistoryCompactedError when some were dropped. */
   changesAfter(after: number, limit: number): Promise<SchemaChangePage>
   /**

@@ -9,6 +9,7 @@ import { exampleConfig, SEED_CONFIGS } from '../../src/configs/model.ts'
 import { CONFIG_CONTRACTS } from '../../src/http/configs/contracts.ts'
 import { HEALTH_CONTRACTS } from '../../src/http/health.ts'
 import { SCHEMA_CONTRACTS } from '../../src/http/schemas/contracts.ts'
+import { SCHEMA_HISTORY_CONTRACTS } from '../../src/http/schemas/history-contracts.ts'
 import { buildService } from '../../src/service.ts'
 import { loadSettings } from '../../src/settings.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
@@ -113,7 +114,7 @@ describe('the OpenAPI document at /swagger/json', () => {
   })
 
   it('when compared with the app, then every documented route is registered with its own contract', () => {
-    const contracts = [...CONFIG_CONTRACTS, ...SCHEMA_CONTRACTS, ...HEALTH_CONTRACTS]
+    const contracts = [...CONFIG_CONTRACTS, ...SCHEMA_CONTRACTS, ...SCHEMA_HISTORY_CONTRACTS, ...HEALTH_CONTRACTS]
     const served = service.app.routes.filter((route) => !UNDOCUMENTED(route.path) && route.method !== 'ALL')
     for (const route of served) {
       const contract = contracts.find((c) => c.method === route.method && c.path === route.path)
@@ -229,6 +230,7 @@ describe('the OpenAPI document at /swagger/json', () => {
       'patch /configs/{dcname}',
       'post /configs',
       'post /configs/{dcname}/rollback',
+      'post /schemas/{name}/rollback',
       'put /configs/{dcname}',
       'put /schemas/{name}',
     ])

@@ -3,29 +3,29 @@
  * newest last, with the bytes their frames will take. When they would not fit the watcher's
  * budget they are let go, and counted: the replay then reads them from the store instead.
  */
-import type { ChangeEvent } from '../../configs/config-store.ts'
-import { frameOf } from './frames.ts'
 
-/**
- * What an event counts for is its own type's frame; a filtered view may send it as another
- * type, whose name (written twice in the frame) is up to this much longer.
- */
-const TYPE_SLACK = 2 * ('MODIFIED'.length - 'ADDED'.length)
+/** Any event a watch stream sends: each has its store revision. */
+export interface WatchedEvent {
+  revision: number
+}
 
-export class EarlyEvents {
-  private events: ChangeEvent[] = []
+export class EarlyEvents<E extends WatchedEvent> {
+  private events: E[] = []
   /** Bytes of the frames of the events held. */
   bytes = 0
   /** Times the events held were let go. */
   overflows = 0
 
+  /** `bytesOf`: what an event held counts for in the watcher's budget (its frame's bytes). */
+  constructor(private readonly bytesOf: (event: E) => number) {}
+
   get length(): number {
     return this.events.length
   }
 
-  add(event: ChangeEvent): void {
+  add(event: E): void {
     this.events.push(event)
-    this.bytes += bytesOf(event)
+    this.bytes += this.bytesOf(event)
   }
 
   letGo(): void {
@@ -38,18 +38,14 @@ export class EarlyEvents {
   keepAfter(revision: number): void {
     this.events = this.events.filter((event) => event.revision > revision)
     this.bytes = 0
-    for (const event of this.events) this.bytes += bytesOf(event)
+    for (const event of this.events) this.bytes += this.bytesOf(event)
   }
 
   /** Every event held, oldest first; none is held afterwards. */
-  takeAll(): ChangeEvent[] {
+  takeAll(): E[] {
     const events = this.events
     this.events = []
     this.bytes = 0
     return events
   }
-}
-
-function bytesOf(event: ChangeEvent): number {
-  return frameOf(event, event.type).length + TYPE_SLACK
 }

@@ -11,6 +11,8 @@
  * the revision whose state it restored.
  */
 import type { ChangeEvent, ChangeType } from '../../configs/config-store.ts'
+import type { SchemaChangeEvent } from '../../configs/schema-history.ts'
+import type { WatchView } from '../../configs/watch-view.ts'
 import { sseEvent } from './sse.ts'
 
 const encoder = new TextEncoder()
@@ -36,6 +38,46 @@ export function frameOf(event: ChangeEvent, type: ChangeType): Uint8Array {
     const data = `{"type":${JSON.stringify(type)},"revision":${event.revision}${restored},"config":${frames.config}}`
     frame = encoder.encode(sseEvent(type, data, event.revision))
     frames.byType[type] = frame
+  }
+  return frame
+}
+
+/** The frame a watcher with `view` sends for an event; undefined for one the view does not show. */
+export function viewFrames(view: WatchView): (event: ChangeEvent) => Uint8Array | undefined {
+  return (event) => {
+    const visible = view.see(event)
+    return visible === undefined ? undefined : frameOf(event, visible.type)
+  }
+}
+
+/**
+ * What a config event held before its watcher goes live counts for: its own type's frame; a
+ * filtered view may send it as another type, whose name (written twice) is up to this much longer.
+ */
+const TYPE_SLACK = 2 * ('MODIFIED'.length - 'ADDED'.length)
+
+export function earlyBytesOf(event: ChangeEvent): number {
+  return frameOf(event, event.type).length + TYPE_SLACK
+}
+
+const schemaFrames = new WeakMap<SchemaChangeEvent, Uint8Array>()
+
+/**
+ * The frame of a schema write, shared by every schema watcher (the feed hands each the same
+ * event): as a config event's, with the schema as `GET /schemas/{name}` answers it in `schema`.
+ *
+ *   event: MODIFIED
+ *   id: 42
+ *   data: {"type":"MODIFIED","revision":42,"schema":{"name":"payments","prefix":"payments-",...}}
+ */
+export function schemaFrameOf(event: SchemaChangeEvent): Uint8Array {
+  let frame = schemaFrames.get(event)
+  if (frame === undefined) {
+    const restored = event.rollbackOf === undefined ? '' : `,"rollbackOf":${event.rollbackOf}`
+    const schema = JSON.stringify({ ...event.definition, revision: event.revision })
+    const data = `{"type":${JSON.stringify(event.type)},"revision":${event.revision}${restored},"schema":${schema}}`
+    frame = encoder.encode(sseEvent(event.type, data, event.revision))
+    schemaFrames.set(event, frame)
   }
   return frame
 }

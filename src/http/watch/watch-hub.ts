@@ -17,10 +17,14 @@
  */
 
 import { setImmediate } from 'node:timers'
+import type { SchemaFeedAccess } from '../../configs/authorized-schemas.ts'
 import { type ChangeEvent, type ConfigStore, type Filter, HistoryCompactedError } from '../../configs/config-store.ts'
 import { MAX_LIMIT } from '../../configs/list-limits.ts'
+import type { SchemaChangeEvent } from '../../configs/schema-history.ts'
 import { WatchView } from '../../configs/watch-view.ts'
 import { ProblemError } from '../problem.ts'
+import type { WatchedEvent } from './early-events.ts'
+import { earlyBytesOf, schemaFrameOf, viewFrames } from './frames.ts'
 import { SSE_HEADERS } from './sse.ts'
 import type { WatchRequest } from './watch-query.ts'
 import { type ReadChanges, Watcher, type WatcherOptions } from './watcher.ts'
@@ -41,9 +45,9 @@ export const DEFAULT_WATCH_OPTIONS: WatchOptions = {
 }
 
 export class WatchHub {
-  private readonly watchers = new Set<Watcher>()
+  private readonly watchers = new Set<Pick<Watcher<WatchedEvent>, 'heldBytes' | 'close'>>()
   /** Watchers that hear of changes: the connected ones and those still starting. */
-  private readonly listening = new Set<Watcher>()
+  private readonly listening = new Set<Watcher<ChangeEvent>>()
   private unsubscribe: (() => void) | undefined
   /** Changes not yet handed to the watchers (see `arrived`). */
   private arrivals: ChangeEvent[] = []
@@ -75,19 +79,53 @@ export class WatchHub {
    */
   async open(request: WatchRequest, http?: Request, headOnly = false): Promise<Response> {
     this.refuseWhileClosing()
-    const watcher = new Watcher(this.options)
+    const watcher = new Watcher<ChangeEvent>(this.options, earlyBytesOf)
     this.listen(watcher)
     try {
       const { view, revision } = await this.viewFor(request.filters, request.prefixes)
       // Without `since`, the watch starts at the current revision: a store may still deliver a
       // few changes that committed just before the subscription (PostgreSQL's feed does).
       const from = request.since ?? revision ?? (await this.store.list({ filters: [], limit: 1 })).revision
-      await watcher.start(view, from, this.pageReader(request.filters.length > 0), request.since !== undefined)
+      await watcher.start(
+        viewFrames(view),
+        from,
+        this.pageReader(request.filters.length > 0),
+        request.since !== undefined,
+      )
       this.refuseWhileClosing()
     } catch (error) {
       watcher.end()
       throw error
     }
+    return this.respond(watcher, http, headOnly)
+  }
+
+  /**
+   * A schema watch (`GET /schemas?watch=true`): every schema write, from `since` (replayed from
+   * the schema history) or from now, then live. Each watcher subscribes to the schema feed (which
+   * reads the store once per change for all of them), before it reads the history.
+   */
+  async openSchemas(feed: SchemaFeedAccess, since?: number, http?: Request, headOnly = false): Promise<Response> {
+    this.refuseWhileClosing()
+    const watcher = new Watcher<SchemaChangeEvent>(this.options, (event) => schemaFrameOf(event).length)
+    try {
+      const unsubscribe = await feed.subscribe(
+        (event) => watcher.receive(event),
+        (error) => watcher.lost(error),
+      )
+      watcher.onEnd(unsubscribe)
+      const from = since ?? (await feed.currentRevision())
+      const readChanges = (after: number, limit: number) => feed.changesAfter(after, limit)
+      await watcher.start(schemaFrameOf, from, readChanges, since !== undefined)
+      this.refuseWhileClosing()
+    } catch (error) {
+      watcher.end()
+      throw error
+    }
+    return this.respond(watcher, http, headOnly)
+  }
+
+  private respond<E extends WatchedEvent>(watcher: Watcher<E>, http: Request | undefined, headOnly: boolean) {
     if (headOnly) {
       watcher.end()
       return new Response(null, { status: 200, headers: SSE_HEADERS })
@@ -116,7 +154,7 @@ export class WatchHub {
    * One subscription to the store for every watcher, held while any listens: a watcher hears of
    * every change from the moment it is added (before its start reads the history).
    */
-  private listen(watcher: Watcher): void {
+  private listen(watcher: Watcher<ChangeEvent>): void {
     this.listening.add(watcher)
     watcher.onEnd(() => {
       this.listening.delete(watcher)
@@ -155,7 +193,7 @@ export class WatchHub {
   }
 
   /** Pages of the kept history; a filtered view needs each MODIFIED event's previous state. */
-  private pageReader(filtered: boolean): ReadChanges {
+  private pageReader(filtered: boolean): ReadChanges<ChangeEvent> {
     return async (after, limit, bytes) => {
       const page = await this.store.changesAfter({ after, limit, bytes })
       if (filtered) requirePreviousStates(after, page.events)

@@ -14,12 +14,10 @@
  * holds every event since that read began (`caughtUp`): no gap, no duplicate.
  */
 
-import { type ChangeEvent, type ChangePage, HistoryCompactedError } from '../../configs/config-store.ts'
-import { WatchView } from '../../configs/watch-view.ts'
-import { EarlyEvents } from './early-events.ts'
+import { HistoryCompactedError } from '../../configs/config-store.ts'
+import { EarlyEvents, type WatchedEvent } from './early-events.ts'
 import { fellBehindEvent, goneEvent, storeUnavailableEvent } from './final-events.ts'
 import { FrameQueue } from './frame-queue.ts'
-import { frameOf } from './frames.ts'
 import { sseComment } from './sse.ts'
 import { type WatchStream, type WatchStreamKind, watchStream } from './watch-stream.ts'
 
@@ -34,7 +32,14 @@ export interface WatcherOptions {
 }
 
 /** One page of the kept history after a revision, at most `limit` events and about `bytes` bytes. */
-export type ReadChanges = (after: number, limit: number, bytes: number) => Promise<ChangePage>
+export type ReadChanges<E> = (
+  after: number,
+  limit: number,
+  bytes: number,
+) => Promise<{ events: readonly E[]; more: boolean }>
+
+/** The frame a watcher sends for an event (made once and shared, see frames.ts); undefined: not shown. */
+export type SeeEvent<E> = (event: E) => Uint8Array | undefined
 
 /** Frames per chunk handed to the server when a burst is queued: fewer, larger writes. */
 const BATCH = 256
@@ -44,12 +49,12 @@ const PAGE_BYTES = 256 * 1024
 const encoder = new TextEncoder()
 const HEARTBEAT = encoder.encode(sseComment('heartbeat'))
 
-export class Watcher {
+export class Watcher<E extends WatchedEvent> {
   private readonly output: WatchStream
   private state: 'starting' | 'replaying' | 'live' | 'ended' = 'starting'
-  private view = WatchView.unfiltered()
-  private readChanges: ReadChanges | undefined
-  private readonly early = new EarlyEvents()
+  private see: SeeEvent<E> = () => undefined
+  private readChanges: ReadChanges<E> | undefined
+  private readonly early: EarlyEvents<E>
   /** A page found nothing more, and `early` holds every event committed after it since. */
   private caughtUp = false
   private reading = false
@@ -66,7 +71,12 @@ export class Watcher {
   private readonly heartbeat: ReturnType<typeof setInterval>
   private readonly cleanups: (() => void)[] = []
 
-  constructor(private readonly options: WatcherOptions) {
+  /** `bytesOf`: what an event that arrives before the watcher is live counts for in its budget. */
+  constructor(
+    private readonly options: WatcherOptions,
+    bytesOf: (event: E) => number,
+  ) {
+    this.early = new EarlyEvents(bytesOf)
     this.output = watchStream(options.streamKind ?? 'standard', {
       onRoom: () => this.drain(),
       onCancel: () => this.end(),
@@ -95,7 +105,7 @@ export class Watcher {
   }
 
   /** Every committed change, in revision order (the hub calls this after the write). */
-  receive(event: ChangeEvent): void {
+  receive(event: E): void {
     if (this.state === 'live') this.enqueue(event)
     else if (this.state !== 'ended' && event.revision > this.position) {
       this.early.add(event)
@@ -108,9 +118,9 @@ export class Watcher {
    * live events came faster than the start could hold them), then goes live with what arrived
    * meanwhile. Fails, before any byte is sent, when the first page cannot be read.
    */
-  async start(view: WatchView, from: number, readChanges: ReadChanges, replay: boolean): Promise<void> {
+  async start(see: SeeEvent<E>, from: number, readChanges: ReadChanges<E>, replay: boolean): Promise<void> {
     if (this.state === 'ended') return
-    this.view = view
+    this.see = see
     this.readChanges = readChanges
     this.position = from
     this.sent = from
@@ -146,12 +156,11 @@ export class Watcher {
     this.end(goneEvent(error))
   }
 
-  private enqueue(event: ChangeEvent): void {
+  private enqueue(event: E): void {
     if (event.revision <= this.position) return
     this.position = event.revision
-    const visible = this.view.see(event)
-    if (visible === undefined) return
-    const frame = frameOf(event, visible.type)
+    const frame = this.see(event)
+    if (frame === undefined) return
     // A client that keeps up gets the shared bytes at once, with nothing queued before them.
     if (this.queue.length === 0 && !this.heartbeatDue && this.output.room()) {
       this.output.send(frame)
@@ -189,9 +198,9 @@ export class Watcher {
     // Stored bytes count an event's previous state too: a page about fits, the rest waits in `pending`.
     const room = Math.max(1, Math.min(PAGE_BYTES, this.options.bufferBytes - this.heldBytes()))
     this.reading = true
-    let page: ChangePage
+    let page: Awaited<ReturnType<ReadChanges<E>>>
     try {
-      page = await (this.readChanges as ReadChanges)(this.position, limit, room)
+      page = await (this.readChanges as ReadChanges<E>)(this.position, limit, room)
     } finally {
       this.reading = false
     }
@@ -199,8 +208,8 @@ export class Watcher {
     for (const event of page.events) {
       if (event.revision <= this.position) continue
       this.position = event.revision
-      const visible = this.view.see(event)
-      if (visible !== undefined) this.pending.push(frameOf(event, visible.type), event.revision)
+      const frame = this.see(event)
+      if (frame !== undefined) this.pending.push(frame, event.revision)
     }
     this.admit()
     this.early.keepAfter(this.position)

@@ -160,6 +160,10 @@ export class PostgresSchemas implements SchemaStore {
     return this.access.query(() => this.entries.stateAt(this.sql, name, revision))
   }
 
+  currentRevision(): Promise<number> {
+    return this.access.query(() => currentRevision(this.sql))
+  }
+
   async changesAfter(after: number, limit: number): Promise<SchemaChangePage> {
     return this.access.query(() => this.entries.changesAfter(this.sql, after, limit))
   }

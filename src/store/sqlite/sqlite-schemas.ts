@@ -175,6 +175,10 @@ export class SqliteSchemas implements SchemaStore {
     })
   }
 
+  async currentRevision(): Promise<number> {
+    return this.access.read(() => this.access.revision())
+  }
+
   async changesAfter(after: number, limit: number): Promise<SchemaChangePage> {
     return this.access.read(() => this.entries.changesAfter(after, limit))
   }

@@ -5,6 +5,8 @@
  * checks as a PUT), and `GET /schemas?watch=true` streams schema writes, resumable with `since`.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'bun:test'
+import { Value } from '@sinclair/typebox/value'
+import { rollbackSchema, schemaHistory } from '../../src/http/schemas/history-contracts.ts'
 import { client, expectProblem, httpTarget, revisionOf, type Target, uniquePrefix } from '../support/http.ts'
 import { type SseMessage, SseStream } from '../support/sse.ts'
 
@@ -83,6 +85,8 @@ describe('Schema history', () => {
     expect(reply.json[2]).toMatchObject({ actor: 'api-token', schema: { name, ...enforce(prefix) } })
     expect(typeof reply.json[2].requestId).toBe('string')
     expect(reply.json[0].schema).toEqual({ name, ...loose(prefix) })
+    // As its contract (and so the OpenAPI document) says.
+    expect(Value.Check(schemaHistory.responses[200]?.schema as never, reply.json)).toBe(true)
   })
 
   it('when history is paged, then Link leads to the older entries', async () => {
@@ -122,6 +126,7 @@ describe('Schema rollback', () => {
     expect(reply.json).toEqual({ name, revision: revisionOf(reply), ...enforce(prefix) })
     const [entry] = (await request('GET', `/schemas/${name}/history?limit=1`)).json
     expect(entry).toMatchObject({ type: 'MODIFIED', revision: revisionOf(reply), rollbackOf: first })
+    expect(Value.Check(rollbackSchema.responses[200]?.schema as never, reply.json)).toBe(true)
   })
 
   it('when a deleted schema is rolled back, then it exists again: 201', async () => {

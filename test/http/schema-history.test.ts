@@ -67,7 +67,9 @@ async function eventsOf(stream: SseStream, name: string, count: number) {
     if (!message) throw new Error(`the stream ended after ${found.length} events`)
     const event = JSON.parse(message.data)
     expect(message.id).toBe(String(event.revision))
-    if (event.schema?.name === name) found.push(event)
+    // Every event of a schema watch is a schema's: a config write never shows here.
+    expect(Object.keys(event.schema ?? {}).sort()).toEqual(['mode', 'name', 'prefix', 'revision', 'schema'])
+    if (event.schema.name === name) found.push(event)
   }
   return found
 }
@@ -203,6 +205,21 @@ describe('Schema watch', () => {
     const stream = (await watchSchemas('&since=1', { 'last-event-id': String(first) })) as SseStream
     const [event] = await eventsOf(stream, name, 1)
     expect(event?.type).toBe('MODIFIED')
+  })
+
+  it('when since is older than the kept schema history, then the watch answers 410 and a read there too', async () => {
+    const short = await httpTarget({ HISTORY_KEEP: '1', HISTORY_RETENTION_DAYS: '0' })
+    try {
+      const send = client(short)
+      const first = revisionOf(await send('PUT', '/schemas/kept', { body: enforce('kept-') }))
+      expect((await send('PUT', '/schemas/kept', { body: loose('kept-') })).status).toBe(200)
+      const response = await fetch(`${short.base}/schemas?watch=true&since=${first - 1}`)
+      expect(response.status).toBe(410)
+      expect((await response.json()).type).toBe('urn:config-service:problem:gone')
+      expectProblem(await send('GET', `/schemas/kept?revision=${first}`), 410)
+    } finally {
+      await short.close()
+    }
   })
 
   it('when a schema watch asks for something it does not take, then 400', async () => {

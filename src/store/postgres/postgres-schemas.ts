@@ -125,13 +125,15 @@ export class PostgresSchemas implements SchemaStore {
     options: SchemaWriteOptions,
   ): Promise<SchemaPutResult> {
     const restoring = { ...meta, rollbackOf: revision }
+    // A past state never changes: compiled from a read before the lock, as a put's is.
+    const past = await this.getAt(name, revision)
+    const validate = past && this.validators.compile(past.definition.schema)
     const result = this.access.write(meta, async (tx) => {
       const slot = await nextRevision(tx)
       // The slot is the revision this write takes: the one before it is the newest committed.
       const then = await this.entries.stateAt(tx, name, revision, slot.revision - 1)
-      if (!then) throw new SchemaNotFoundError(name, revision)
+      if (!then || !validate) throw new SchemaNotFoundError(name, revision)
       const { definition } = then
-      const validate = this.validators.compile(definition.schema)
       const source = JSON.stringify(definition.schema)
       return this.store(tx, slot.revision, definition, source, validate, precondition, restoring, options)
     })

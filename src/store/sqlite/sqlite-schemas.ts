@@ -133,20 +133,15 @@ export class SqliteSchemas implements SchemaStore {
     options: SchemaWriteOptions,
   ): Promise<SchemaPutResult> {
     const restoring = { ...meta, rollbackOf: revision }
+    // A past state never changes: compiled from a read before the lock, as a put's is.
+    const past = await this.getAt(name, revision)
+    const validate = past && this.validators.compile(past.definition.schema)
     const work = () => {
       checkRevisionReached(revision, this.access.revision())
       const then = this.entries.stateAt(name, revision)
-      if (!then) throw new SchemaNotFoundError(name, revision)
+      if (!then || !validate) throw new SchemaNotFoundError(name, revision)
       const { definition } = then
-      const source = JSON.stringify(definition.schema)
-      return this.store(
-        definition,
-        source,
-        this.validators.compile(definition.schema),
-        precondition,
-        restoring,
-        options,
-      )
+      return this.store(definition, JSON.stringify(definition.schema), validate, precondition, restoring, options)
     }
     return this.written(meta, this.access.write(meta, work))
   }

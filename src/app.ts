@@ -29,6 +29,7 @@ import { REQUEST_ID_HEADER } from './http/request-id.ts'
 import { OPEN, type RouteAccessTable, type RouteDeclaration, routeAccessTable } from './http/route-access.ts'
 import { type RouteLike, routeMatcher } from './http/route-matcher.ts'
 import { SCHEMA_CONTRACTS } from './http/schemas/contracts.ts'
+import { SCHEMA_HISTORY_CONTRACTS } from './http/schemas/history-contracts.ts'
 import { schemaRoutes } from './http/schemas/routes.ts'
 import { WatchHub } from './http/watch/watch-hub.ts'
 import {
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps): ServiceApp {
     ...CONFIG_CONTRACTS,
     ...CONSUMER_CONTRACTS,
     ...SCHEMA_CONTRACTS,
+    ...SCHEMA_HISTORY_CONTRACTS,
     ...HEALTH_CONTRACTS,
     ...DOCS_ROUTES,
     ...CONSOLE_ROUTES,
@@ -110,7 +112,8 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
   // first use, for the 405 answers of paths that no route serves with the method asked for.
   let registered: () => RouteLike[] = () => []
   const matcher = routeMatcher(() => registered())
-  const { access, observability } = deps
+  const { access, observability, maxBodyBytes } = deps
+  const watch = deps.watch ?? new WatchHub(deps.store)
   const recordActor = observability ? actorRecorder(observability.tracing) : () => {}
   const gate = accessGate({
     rules: access?.rules ?? OPEN_TO_EVERYONE,
@@ -131,22 +134,15 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
     // stops Elysia's own parsers, which would read them before. (On Deno they would also try to
     // parse an empty DELETE body sent with a JSON content type.)
     .onParse({ as: 'global' }, () => null)
-    .use(
-      configRoutes({
-        configs: new AuthorizedConfigs(deps.store),
-        watch: deps.watch ?? new WatchHub(deps.store),
-        gate,
-        maxBodyBytes: deps.maxBodyBytes,
-      }),
-    )
+    .use(configRoutes({ configs: new AuthorizedConfigs(deps.store), watch, gate, maxBodyBytes }))
     .use(
       consumerRoutes({
         consumers: new AuthorizedConsumers(deps.consumers ?? inMemoryConsumers(), deps.store),
         gate,
-        maxBodyBytes: deps.maxBodyBytes,
+        maxBodyBytes,
       }),
     )
-    .use(schemaRoutes({ schemas: new AuthorizedSchemas(deps.store.schemas), gate, maxBodyBytes: deps.maxBodyBytes }))
+    .use(schemaRoutes({ schemas: new AuthorizedSchemas(deps.store.schemas), watch, gate, maxBodyBytes }))
     .use(
       healthRoutes({
         store: deps.store,
@@ -154,7 +150,17 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
         onStoreDown: deps.reportStoreDown,
       }),
     )
-    .use(apiDocs({ contracts: [...CONFIG_CONTRACTS, ...CONSUMER_CONTRACTS, ...SCHEMA_CONTRACTS, ...HEALTH_CONTRACTS] }))
+    .use(
+      apiDocs({
+        contracts: [
+          ...CONFIG_CONTRACTS,
+          ...CONSUMER_CONTRACTS,
+          ...SCHEMA_CONTRACTS,
+          ...SCHEMA_HISTORY_CONTRACTS,
+          ...HEALTH_CONTRACTS,
+        ],
+      }),
+    )
     .use(consoleRoutes())
     .use(observability && serveMetrics ? metricsRoute(observability.metrics) : new Elysia())
   registered = () => api.routes

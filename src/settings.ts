@@ -147,7 +147,7 @@ const SETTINGS = {
     env: 'HISTORY_KEEP',
     type: integer(1, 1_000_000),
     default: 20,
-    doc: 'history entries of each config always kept (the newest ones)',
+    doc: 'history entries of each config (and each config schema) always kept (the newest ones)',
   }),
   historyRetentionDays: setting({
     env: 'HISTORY_RETENTION_DAYS',

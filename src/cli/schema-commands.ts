@@ -37,6 +37,37 @@ export async function schemaDelete(client: ConfigClient, name: string, dryRun: b
   return EXIT.ok
 }
 
+export async function schemaHistory(client: ConfigClient, name: string, format: Format): Promise<number> {
+  const entries = await client.schemas.historyAll(name)
+  const columns = ['REVISION', 'TYPE', 'ROLLBACK-OF', 'TIME', 'ACTOR', 'PREFIX', 'MODE']
+  const rows = () =>
+    entries.map((e) => [
+      String(e.revision),
+      e.type,
+      e.rollbackOf === undefined ? '-' : String(e.rollbackOf),
+      e.time,
+      `${e.actor}${e.force ? ' (forced)' : ''}`,
+      JSON.stringify(e.schema.prefix),
+      e.schema.mode,
+    ])
+  out(render(format, entries, columns, rows))
+  return EXIT.ok
+}
+
+export async function schemaRollback(
+  client: ConfigClient,
+  name: string,
+  to: number,
+  options: SchemaApplyOptions,
+): Promise<number> {
+  const { schema, created, warning } = await client.schemas.rollback(name, to, options)
+  if (warning) err(`warning: schema/${name}: ${warning}`)
+  const what = created ? 'restored' : 'rolled back'
+  const dry = options.dryRun ? ' (server dry run)' : ''
+  out(`schema/${name} ${what} to revision ${to}${options.dryRun ? '' : ` (now revision ${schema.revision})`}${dry}`)
+  return EXIT.ok
+}
+
 export interface SchemaApplyOptions {
   force: boolean
   dryRun: boolean

@@ -1,8 +1,17 @@
 /** The schema commands of configctl, registered on its program (configctl.ts); see schema-commands.ts. */
 import type { Command, Option } from 'commander'
+import { revisionArgument } from './arguments.ts'
 import type { CommandContext } from './configctl.ts'
 import { type Format, UsageError } from './output.ts'
-import { schemaApply, schemaDelete, schemaGet, schemaList, validate } from './schema-commands.ts'
+import {
+  schemaApply,
+  schemaDelete,
+  schemaGet,
+  schemaHistory,
+  schemaList,
+  schemaRollback,
+  validate,
+} from './schema-commands.ts'
 
 type WithClient = <Args extends unknown[]>(
   action: (context: CommandContext, ...args: Args) => Promise<number>,
@@ -43,6 +52,28 @@ export function addSchemaCommands(root: Command, withClient: WithClient, output:
     .option('--dry-run <where>', 'server: the service checks it and deletes nothing')
     .action(
       withClient((c, name: string, o: { dryRun?: string }) => schemaDelete(c.client, name, o.dryRun === 'server')),
+    )
+  schema
+    .command('history')
+    .description("Print a schema's history, newest first")
+    .argument('<name>', 'the schema name')
+    .addOption(output())
+    .addHelpText('after', example('configctl schema history payments'))
+    .action(withClient((c, name: string, o: { output: Format }) => schemaHistory(c.client, name, o.output)))
+  schema
+    .command('rollback')
+    .description('Write the state a schema had at a revision again, as a new revision (undeletes it if deleted)')
+    .argument('<name>', 'the schema name')
+    .requiredOption('--to-revision <rev>', 'the revision whose state to restore (see schema history)', revisionArgument)
+    .option('--force', 'restore an enforce schema although existing configs break it')
+    .option('--dry-run <where>', 'server: the service checks it and stores nothing')
+    .addHelpText('after', example('configctl schema rollback payments --to-revision 42'))
+    .action(
+      withClient((c, name: string, o: { toRevision: number; force?: true; dryRun?: string }) => {
+        if (o.dryRun !== undefined && o.dryRun !== 'server') throw new UsageError('--dry-run takes server')
+        const options = { force: o.force === true, dryRun: o.dryRun === 'server' }
+        return schemaRollback(c.client, name, o.toRevision, options)
+      }),
     )
   root
     .command('validate')

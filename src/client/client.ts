@@ -260,7 +260,7 @@ function listQuery(options: ListOptions): Record<string, string> {
   return query
 }
 
-function pagingQuery(paging: Paging): Record<string, string> {
+export function pagingQuery(paging: Paging): Record<string, string> {
   const query: Record<string, string> = {}
   if (paging.limit !== undefined) query.limit = String(paging.limit)
   if (paging.cursor !== undefined) query.cursor = paging.cursor
@@ -285,7 +285,7 @@ export function revisionOf(headers: Headers): number {
 }
 
 /** The `cursor` of `Link: <...?cursor=...>; rel="next"`. */
-function nextCursor(headers: Headers): string | undefined {
+export function nextCursor(headers: Headers): string | undefined {
   const match = /<([^>]*)>\s*;\s*rel="?next"?/.exec(headers.get('link') ?? '')
   if (!match) return undefined
   return new URL(match[1] as string, IN_PROCESS_URL).searchParams.get('cursor') ?? undefined

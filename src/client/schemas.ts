@@ -2,8 +2,11 @@
  * Config schemas through the typed client: `client.schemas.put('payments', {...})`. Every
  * failure is thrown as the rest of the client throws it (ProblemError, UnreachableError).
  */
+import { EventSourceParserStream } from 'eventsource-parser/stream'
+import type { ChangeType } from '../configs/changes.ts'
 import type { SchemaMode, Violator } from '../configs/schema-model.ts'
-import type { Answer, ConfigClient } from './client.ts'
+import { type Answer, type ConfigClient, nextCursor, type Paging, pagingQuery } from './client.ts'
+import { ProblemError } from './problem-error.ts'
 
 export interface Schema {
   name: string
@@ -23,6 +26,26 @@ export interface SchemaPutOptions {
   dryRun?: boolean
 }
 
+/** One kept schema write, newest first in a page; for DELETED, `schema` is the last state. */
+export interface SchemaHistoryEntry {
+  revision: number
+  type: ChangeType
+  time: string
+  actor: string
+  requestId?: string
+  rollbackOf?: number
+  force?: true
+  schema: Omit<Schema, 'revision'>
+}
+
+/** A schema write as `GET /schemas?watch=true` sends it. */
+export interface SchemaWatchEvent {
+  type: ChangeType
+  revision: number
+  rollbackOf?: number
+  schema: Schema
+}
+
 export class SchemaClient {
   constructor(
     private readonly client: ConfigClient,
@@ -35,10 +58,74 @@ export class SchemaClient {
     return answer.data as Schema[]
   }
 
-  async get(name: string): Promise<Schema> {
-    const answer = await this.client.api.schemas({ name }).get()
+  /** The schema now, or with `revision` as it stood at that store revision (its history). */
+  async get(name: string, options: { revision?: number } = {}): Promise<Schema> {
+    const query = options.revision === undefined ? {} : { revision: String(options.revision) }
+    const answer = await this.client.api.schemas({ name }).get({ query })
     this.unwrap(answer)
     return answer.data as Schema
+  }
+
+  /** One page of a schema's history, newest first. */
+  async history(name: string, paging: Paging = {}): Promise<{ entries: SchemaHistoryEntry[]; next?: string }> {
+    const answer = await this.client.api.schemas({ name }).history.get({ query: pagingQuery(paging) })
+    const response = this.unwrap(answer)
+    const next = nextCursor(response.headers)
+    return { entries: answer.data as SchemaHistoryEntry[], ...(next === undefined ? {} : { next }) }
+  }
+
+  /** Every page of a schema's history, newest first. */
+  async historyAll(name: string): Promise<SchemaHistoryEntry[]> {
+    const entries: SchemaHistoryEntry[] = []
+    let next: string | undefined
+    do {
+      const page = await this.history(name, { cursor: next })
+      entries.push(...page.entries)
+      next = page.next
+    } while (next !== undefined)
+    return entries
+  }
+
+  /** Writes the state of `revision` again, as a PUT of it would (`created`: it undeleted the schema). */
+  async rollback(
+    name: string,
+    revision: number,
+    options: SchemaPutOptions = {},
+  ): Promise<{ schema: Schema; created: boolean; warning?: string }> {
+    const answer = await this.client.api
+      .schemas({ name })
+      .rollback.post({ revision }, { query: writeQuery(options), headers: ifMatchHeader(options) })
+    const response = this.unwrap(answer)
+    const warning = response.headers.get('warning') ?? undefined
+    return { schema: answer.data as Schema, created: answer.status === 201, ...(warning ? { warning } : {}) }
+  }
+
+  /**
+   * Schema writes as they happen, after `since` when given (replayed from the kept history).
+   * One connection: it ends when the stream does; an `ERROR` event is thrown as ProblemError.
+   * Resume with `since` set to the last revision received.
+   */
+  async *watch(options: { since?: number; signal?: AbortSignal } = {}): AsyncGenerator<SchemaWatchEvent> {
+    const since = options.since === undefined ? '' : `&since=${options.since}`
+    const response = await this.client.request(`/schemas?watch=true${since}`, {
+      method: 'GET',
+      headers: { accept: 'text/event-stream' },
+      signal: options.signal,
+    })
+    const reader = (response.body as ReadableStream<BufferSource>)
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(new EventSourceParserStream())
+      .getReader()
+    try {
+      for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        if (read.value.event === 'ERROR') throw ProblemError.from(0, JSON.parse(read.value.data))
+        if (read.value.event === 'ADDED' || read.value.event === 'MODIFIED' || read.value.event === 'DELETED') {
+          yield JSON.parse(read.value.data) as SchemaWatchEvent
+        }
+      }
+    } finally {
+      await reader.cancel().catch(() => {})
+    }
   }
 
   /** PUT: creates (`created`) or replaces; `warning`: the service's Warning header (violators of a forced schema). */
@@ -47,12 +134,9 @@ export class SchemaClient {
     body: Omit<Schema, 'name' | 'revision'>,
     options: SchemaPutOptions = {},
   ): Promise<{ schema: Schema; created: boolean; warning?: string }> {
-    const query: Record<string, string> = {}
-    if (options.force) query.force = 'true'
-    if (options.dryRun) query.dryRun = 'true'
-    const headers: Record<string, string> = {}
-    if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch === '*' ? '*' : `"${options.ifMatch}"`
-    const answer = await this.client.api.schemas({ name }).put(body, { query, headers })
+    const answer = await this.client.api
+      .schemas({ name })
+      .put(body, { query: writeQuery(options), headers: ifMatchHeader(options) })
     const response = this.unwrap(answer)
     const warning = response.headers.get('warning') ?? undefined
     return { schema: answer.data as Schema, created: answer.status === 201, ...(warning ? { warning } : {}) }
@@ -69,4 +153,16 @@ export class SchemaClient {
     this.unwrap(answer)
     return answer.data as { total: number; items: Violator[] }
   }
+}
+
+function writeQuery(options: SchemaPutOptions): Record<string, string> {
+  const query: Record<string, string> = {}
+  if (options.force) query.force = 'true'
+  if (options.dryRun) query.dryRun = 'true'
+  return query
+}
+
+function ifMatchHeader(options: SchemaPutOptions): Record<string, string> {
+  if (options.ifMatch === undefined) return {}
+  return { 'if-match': options.ifMatch === '*' ? '*' : `"${options.ifMatch}"` }
 }

@@ -6,7 +6,7 @@ import type { ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './
 import type { Config } from './model.ts'
 import type { SchemaStore, SchemaWarning } from './schema-model.ts'
 import { type HistoryCompactedError, PreconditionFailedError } from './store-errors.ts'
-import type { Precondition, WriteMeta } from './write-terms.ts'
+import type { HistoryQuery, Precondition, WriteMeta } from './write-terms.ts'
 
 export type { ChangeEvent, ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './changes.ts'
 
@@ -58,7 +58,7 @@ export interface ListPage {
   readonly body?: Uint8Array<ArrayBuffer>
 }
 
-export type { Precondition, WriteMeta } from './write-terms.ts'
+export type { HistoryQuery, Precondition, WriteMeta } from './write-terms.ts'
 
 export interface ReplaceResult {
   stored: StoredConfig
@@ -77,12 +77,6 @@ export interface HistoryEntry {
   /** Present when the write was a rollback: the store revision whose state it restored. */
   rollbackOf?: number
   config: Config
-}
-
-export interface HistoryQuery {
-  limit: number
-  /** Only entries whose revision is below this one (the paging token). */
-  before?: number
 }
 
 export interface HistoryPage {

@@ -5,7 +5,8 @@
  * ordered: a write is checked against the schema the store holds at that write's revision.
  */
 import { t } from 'elysia'
-import type { Precondition, WriteMeta } from './write-terms.ts'
+import type { SchemaChangeListener, SchemaChangePage, SchemaFeedLost, SchemaHistoryPage } from './schema-history.ts'
+import type { HistoryQuery, Precondition, WriteMeta } from './write-terms.ts'
 
 const SCHEMA_NAME_PATTERN = '^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$'
 const schemaNameRegExp = new RegExp(SCHEMA_NAME_PATTERN)
@@ -115,6 +116,36 @@ export interface SchemaStore {
   delete(name: string, precondition: Precondition, meta: WriteMeta): Promise<number>
   /** The configs the schema governs that break it now. */
   violators(name: string): Promise<ViolatorReport>
+  /** The kept history of one name, newest first; SchemaNotFoundError when it never had any. */
+  history(name: string, query: HistoryQuery): Promise<SchemaHistoryPage>
+  /**
+   * The schema as it stood at store revision `revision`; undefined when it did not exist then.
+   * RevisionNotReachedError past the store's revision, SchemaRevisionCompactedError when dropped.
+   */
+  getAt(name: string, revision: number): Promise<StoredSchema | undefined>
+  /**
+   * Writes the schema's state at `revision` again, as a new revision: a schema write like `put`
+   * (precondition against the schema as it is now, prefix, violators unless `force`), whose
+   * history entry names `rollbackOf`. SchemaNotFoundError (with the revision) when it did not
+   * exist then.
+   */
+  rollback(
+    name: string,
+    revision: number,
+    precondition: Precondition,
+    meta: WriteMeta,
+    options: SchemaWriteOptions,
+  ): Promise<SchemaPutResult>
+  /** The store's newest committed revision (schema and config writes share the counter). */
+  currentRevision(): Promise<number>
+  /** Kept schema writes after `after`, in revision order; HistoryCompactedError when some were dropped. */
+  changesAfter(after: number, limit: number): Promise<SchemaChangePage>
+  /**
+   * Every schema write committed from now on (any replica's, on PostgreSQL), in revision order.
+   * Resolves once established: a write committed later is delivered. `onLost`: the feed can no
+   * longer deliver without a gap; the subscription is then gone.
+   */
+  subscribe(listener: SchemaChangeListener, onLost: SchemaFeedLost): Promise<() => void>
 }
 
 /** Of several schemas, the one whose prefix is the longest that `dcname` starts with. */
@@ -129,8 +160,16 @@ export function governing<T extends { prefix: string }>(dcname: string, schemas:
 }
 
 export class SchemaNotFoundError extends Error {
-  constructor(readonly schemaName: string) {
-    super(`schema ${JSON.stringify(schemaName)} does not exist`)
+  /** `revision`: the schema did not exist at that store revision (a rollback's target). */
+  constructor(
+    readonly schemaName: string,
+    readonly revision?: number,
+  ) {
+    super(
+      revision === undefined
+        ? `schema ${JSON.stringify(schemaName)} does not exist`
+        : `schema ${JSON.stringify(schemaName)} did not exist at revision ${revision}`,
+    )
     this.name = 'SchemaNotFoundError'
   }
 }

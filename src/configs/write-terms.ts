@@ -1,6 +1,7 @@
 /**
- * What a write is given besides its config: the precondition it must meet and who makes it.
- * Config and schema writes take both alike, so both contracts import them from here.
+ * What a write is given besides its config: the precondition it must meet and who makes it; and
+ * how a history read pages. Config and schema writes and histories take them alike, so both
+ * contracts import them from here.
  */
 
 export interface Precondition {
@@ -23,4 +24,11 @@ export interface WriteMeta {
   dryRun?: boolean
   /** Set by a store's rollback: the revision whose state the write restores. */
   rollbackOf?: number
+}
+
+/** A page of a config's or a schema's history. */
+export interface HistoryQuery {
+  limit: number
+  /** Only entries whose revision is below this one (the paging token). */
+  before?: number
 }

@@ -4,6 +4,8 @@
  * config or schema request), the `Warning` header of a write a `warn` schema let through, and
  * the `dryRun` query parameter of every write.
  */
+
+import { SchemaRevisionCompactedError } from '../configs/schema-history.ts'
 import {
   InvalidSchemaError,
   SchemaNotFoundError,
@@ -30,6 +32,7 @@ export function schemaProblem(error: unknown): Problem | undefined {
   }
   if (error instanceof InvalidSchemaError) return problem(422, 'invalid-schema', error.message)
   if (error instanceof SchemaNotFoundError) return problem(404, 'not-found', error.message)
+  if (error instanceof SchemaRevisionCompactedError) return problem(410, 'gone', error.message)
   if (error instanceof SchemaPrefixTakenError) return problem(409, 'conflict', error.message)
   if (error instanceof SchemaPreconditionFailedError) return problem(412, 'precondition-failed', error.message)
   return undefined

@@ -297,6 +297,20 @@ describe.each(['bun', 'deno'] as Runtime[])('the audit trail of a real process o
     expect(dryRunLine.revision).toBeUndefined()
     expect((await auditOf(warned)).warning).toMatch(/^299 - ".*\/metadata\/replicas \(required\)"$/)
     expect(await auditOf(refused)).toMatchObject({ actor: 'team-writer', action: 'write-schema', status: 403 })
+
+    // A schema rollback is a schema write: audited as one, naming the revision it restored.
+    const restored = Number(forced.etag?.replaceAll('"', ''))
+    const rollback = await send('POST', '/schemas/payments-s/rollback?force=true', {
+      token: writer,
+      body: json({ revision: restored }),
+    })
+    expect(rollback.status).toBe(200)
+    expect(await auditOf(rollback)).toMatchObject({
+      action: 'write-schema',
+      rollbackOf: restored,
+      force: true,
+      revision: Number(rollback.etag?.replaceAll('"', '')),
+    })
   })
 
   it('when a rollback is audited, then its line names the revision it restored', async () => {

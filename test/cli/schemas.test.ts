@@ -4,6 +4,7 @@
  * service's schemas, and validate -f checking a folder offline against the fetched schemas.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { createClient } from '../../src/client/index.ts'
 import { type RunningServer, startServer } from '../support/server.ts'
 import { api, buildConfigctl, configctl, configFolder } from './support.ts'
 
@@ -89,5 +90,66 @@ describe('configctl apply --dry-run=server and validate', () => {
     expect(run.code).toBe(1)
     expect(run.stdout).toBe('config/va-1 valid (schema/va)\n2 configs: 1 refused by their schema\n')
     expect(run.stderr).toBe(`error: ${dir}/va-2.yaml: config/va-2: /metadata/replicas: must be <= 50 (maximum)\n`)
+  })
+})
+
+describe('configctl schema history and rollback', () => {
+  /** `<name>` applied as enforce, then as warn: the revisions of both writes. */
+  const twice = async (name: string) => {
+    await configctl(url, ['schema', 'apply', '-f', schemaFile(name)])
+    const first = Number((await api(url, `/schemas/${name}`)).headers.get('etag')?.replaceAll('"', ''))
+    await configctl(url, ['schema', 'apply', '-f', schemaFile(name, 'warn')])
+    const second = Number((await api(url, `/schemas/${name}`)).headers.get('etag')?.replaceAll('"', ''))
+    return { first, second }
+  }
+
+  it('when history is asked, then -o json prints the API answer and the table one row per write, newest first', async () => {
+    const { first, second } = await twice('sh')
+    const json = await configctl(url, ['schema', 'history', 'sh', '-o', 'json'])
+    expect(json.code).toBe(0)
+    expect(JSON.parse(json.stdout)).toEqual(JSON.parse((await api(url, '/schemas/sh/history')).text))
+    const table = await configctl(url, ['schema', 'history', 'sh'])
+    const rows = table.stdout.trimEnd().split('\n').slice(1)
+    expect(rows.map((line) => line.split(/\s+/).slice(0, 3))).toEqual([
+      [String(second), 'MODIFIED', '-'],
+      [String(first), 'ADDED', '-'],
+    ])
+  })
+
+  it('when a schema is rolled back --to-revision, then that state is stored again and said so', async () => {
+    const { first } = await twice('sr')
+    const run = await configctl(url, ['schema', 'rollback', 'sr', '--to-revision', String(first)])
+    expect(run.code, run.stderr).toBe(0)
+    const now = await api(url, '/schemas/sr')
+    const revision = now.headers.get('etag')?.replaceAll('"', '')
+    expect(run.stdout).toBe(`schema/sr rolled back to revision ${first} (now revision ${revision})\n`)
+    expect(JSON.parse(now.text).mode).toBe('enforce')
+  })
+
+  it('when a rollback names a revision where the schema did not exist, then it fails with the problem and exit 1', async () => {
+    const { first } = await twice('sn')
+    const run = await configctl(url, ['schema', 'rollback', 'sn', '--to-revision', String(first - 1)])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(`did not exist at revision ${first - 1}`)
+    const bad = await configctl(url, ['schema', 'rollback', 'sn', '--to-revision', 'x'])
+    expect(bad.code).toBe(2)
+  })
+
+  it('when the typed client watches schemas from a revision, then it yields the writes after it', async () => {
+    const { first, second } = await twice('sw')
+    const client = createClient({ url })
+    const abort = new AbortController()
+    const seen: { type: string; revision: number }[] = []
+    for await (const event of client.schemas.watch({ since: first - 1, signal: abort.signal })) {
+      if (event.schema.name !== 'sw') continue
+      seen.push({ type: event.type, revision: event.revision })
+      if (seen.length === 2) break
+    }
+    abort.abort()
+    expect(seen).toEqual([
+      { type: 'ADDED', revision: first },
+      { type: 'MODIFIED', revision: second },
+    ])
+    expect((await client.schemas.get('sw', { revision: first })).mode).toBe('enforce')
   })
 })

@@ -77,4 +77,27 @@ describe('AuthorizedSchemas', () => {
     expect(report).toEqual({ total: 1, items: [expect.objectContaining({ dcname: 'payments-1' })] })
     expect((await schemas.violators(reader, 'replicas')).total).toBe(2)
   })
+
+  it('when a writer rolls back to a state at a prefix wider than its own, then it is refused and nothing is stored', async () => {
+    const wide = await schemas.put(admin, definition('pay'), {}, {})
+    const narrow = await schemas.put(admin, definition('payments-'), {}, {})
+    const error = await refusal(schemas.rollback(payments, 'replicas', wide.stored.revision, {}, {}))
+    expect(error).toBeInstanceOf(ForbiddenError)
+    expect(await store.schemas.get('replicas')).toEqual(narrow.stored)
+  })
+
+  it('when a writer rolls back to a state inside its prefixes, then it is stored again', async () => {
+    const first = await schemas.put(admin, definition('payments-eu-'), {}, {})
+    await schemas.put(admin, definition('payments-'), {}, {})
+    const rolled = await schemas.rollback(payments, 'replicas', first.stored.revision, {}, {})
+    expect(rolled.stored.definition.prefix).toBe('payments-eu-')
+  })
+
+  it('when a reader reads history or rolls back, then it reads and is refused the rollback', async () => {
+    const first = await schemas.put(admin, definition('payments-'), {}, {})
+    expect((await schemas.history(reader, 'replicas', { limit: 10 })).entries).toHaveLength(1)
+    expect(await schemas.getAt(reader, 'replicas', first.stored.revision)).toEqual(first.stored)
+    const error = await refusal(schemas.rollback(reader, 'replicas', first.stored.revision, {}, {}))
+    expect(error).toBeInstanceOf(ForbiddenError)
+  })
 })

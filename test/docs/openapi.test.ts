@@ -10,6 +10,7 @@ import { CONSUMER_CONTRACTS } from '../../src/http/configs/consumer-contracts.ts
 import { CONFIG_CONTRACTS } from '../../src/http/configs/contracts.ts'
 import { HEALTH_CONTRACTS } from '../../src/http/health.ts'
 import { SCHEMA_CONTRACTS } from '../../src/http/schemas/contracts.ts'
+import { SCHEMA_HISTORY_CONTRACTS } from '../../src/http/schemas/history-contracts.ts'
 import { buildService } from '../../src/service.ts'
 import { loadSettings } from '../../src/settings.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
@@ -114,7 +115,13 @@ describe('the OpenAPI document at /swagger/json', () => {
   })
 
   it('when compared with the app, then every documented route is registered with its own contract', () => {
-    const contracts = [...CONFIG_CONTRACTS, ...CONSUMER_CONTRACTS, ...SCHEMA_CONTRACTS, ...HEALTH_CONTRACTS]
+    const contracts = [
+      ...CONFIG_CONTRACTS,
+      ...CONSUMER_CONTRACTS,
+      ...SCHEMA_CONTRACTS,
+      ...SCHEMA_HISTORY_CONTRACTS,
+      ...HEALTH_CONTRACTS,
+    ]
     const served = service.app.routes.filter((route) => !UNDOCUMENTED(route.path) && route.method !== 'ALL')
     for (const route of served) {
       const contract = contracts.find((c) => c.method === route.method && c.path === route.path)
@@ -230,6 +237,7 @@ describe('the OpenAPI document at /swagger/json', () => {
       'patch /configs/{dcname}',
       'post /configs',
       'post /configs/{dcname}/rollback',
+      'post /schemas/{name}/rollback',
       'put /configs/{dcname}',
       'put /configs/{dcname}/consumers/{consumer}',
       'put /schemas/{name}',

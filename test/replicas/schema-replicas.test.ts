@@ -3,11 +3,13 @@
  * real PostgreSQL database. A schema written through one governs writes through the other at
  * once (both read it under the store's write lock), and a read through the other right after
  * a schema write is answered (the schema's revision has no event; the read model must not
- * wait for one).
+ * wait for one). A schema watch on one replica streams the schema writes made through the other,
+ * and both read the same schema history.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { type PostgresServer, startPostgres } from '../support/postgres.ts'
 import { type RunningServer, type Runtime, startServer } from '../support/server.ts'
+import { SseStream } from '../support/sse.ts'
 
 let database: PostgresServer
 const replicas: RunningServer[] = []
@@ -56,5 +58,31 @@ describe('schemas on two replicas', () => {
     expect((await send(first, 'PUT', '/schemas/other', { ...schema('warn'), prefix: 'other-' })).status).toBe(201)
     const read = await send(second, 'GET', '/configs/other-1')
     expect(read.status).toBe(200)
+  })
+
+  it('when schemas are written through one replica, then a schema watch on the other streams them, a config write in between not', async () => {
+    const [first, second] = replicas as [RunningServer, RunningServer]
+    const abort = new AbortController()
+    const stream = new SseStream(await fetch(`${second.url}/schemas?watch=true`, { signal: abort.signal }), abort)
+    try {
+      const put = await send(first, 'PUT', '/schemas/watched', { ...schema('warn'), prefix: 'watched-' })
+      expect(put.status).toBe(201)
+      expect((await send(first, 'PUT', '/configs/watched-1', { metadata: {} })).status).toBe(201)
+      const deleted = await send(first, 'DELETE', '/schemas/watched')
+      expect(deleted.status).toBe(204)
+      const events = [
+        JSON.parse((await stream.next(10_000))?.data ?? '{}'),
+        JSON.parse((await stream.next(10_000))?.data ?? '{}'),
+      ]
+      expect(events.map((e) => [e.type, e.schema?.name])).toEqual([
+        ['ADDED', 'watched'],
+        ['DELETED', 'watched'],
+      ])
+      expect(events[0].revision).toBe(Number(put.headers.get('etag')?.replaceAll('"', '')))
+      const history = await (await send(second, 'GET', '/schemas/watched/history')).json()
+      expect(history.map((e: { revision: number }) => e.revision)).toEqual(events.map((e) => e.revision).reverse())
+    } finally {
+      stream.close()
+    }
   })
 })

@@ -13,6 +13,7 @@ import {
   RevisionCompactedError,
   StoreUnavailableError,
 } from '../../src/configs/config-store.ts'
+import { SchemaRevisionCompactedError } from '../../src/configs/schema-history.ts'
 import { loadSettings } from '../../src/settings.ts'
 import { MIGRATIONS, migrate } from '../../src/store/postgres/postgres-migrations.ts'
 import { PostgresConfigStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.ts'
@@ -24,6 +25,7 @@ import { allChangesAfter } from './changes.ts'
 import { describeConfigStoreContract, type StoreFixture } from './contract.ts'
 import { describeHistoryContract } from './history-contract.ts'
 import { describeSchemaContract } from './schema-contract.ts'
+import { describeSchemaHistoryContract } from './schema-history-contract.ts'
 
 /** Who the writes of this file are recorded as. */
 const author = { actor: 'test', requestId: 'test-request' }
@@ -140,6 +142,7 @@ const contractFixture = async (): Promise<StoreFixture> => {
 describeConfigStoreContract('postgres', contractFixture)
 describeHistoryContract('postgres', contractFixture)
 describeSchemaContract('postgres', contractFixture)
+describeSchemaHistoryContract('postgres', contractFixture)
 
 describe('PostgreSQL store', () => {
   it('when several replicas start at once on a new database, then the schema is migrated exactly once', async () => {
@@ -148,7 +151,7 @@ describe('PostgreSQL store', () => {
     try {
       const sql = postgres(url, { max: 1, onnotice: () => {} })
       const versions = await sql<{ version: number }[]>`SELECT version FROM schema_migrations ORDER BY version`
-      expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5])
+      expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5, 6])
       expect(await migrate(sql)).toEqual([])
       await sql.end()
       const seeded = await Promise.all(stores.map((store) => store.seed([config('seed-1'), config('seed-2')], author)))
@@ -241,6 +244,33 @@ describe('PostgreSQL store', () => {
         ['MODIFIED', next.stored.revision, 'test'],
         ['MODIFIED', 3, 'unknown'],
       ])
+    } finally {
+      await store.close()
+    }
+  }, 20_000)
+
+  it('when a database of schema version 5 holding a schema is upgraded, then the schema gets its state as its oldest entry', async () => {
+    const url = await server.createDatabase('schema-history-upgrade')
+    const sql = postgres(url, { max: 1, onnotice: () => {} })
+    try {
+      await migrate(
+        sql,
+        MIGRATIONS.filter((m) => m.version <= 5),
+      )
+      await sql`INSERT INTO schemas (name, prefix, mode, source, revision) VALUES ('s', 's-', 'warn', '{}', 4)`
+      await sql`UPDATE store_state SET revision = 4`
+    } finally {
+      await sql.end()
+    }
+    const store = await PostgresConfigStore.open({ url, ...fast })
+    try {
+      const { entries } = await store.schemas.history('s', { limit: 10 })
+      expect(entries.map((e) => [e.revision, e.type, e.actor, e.requestId])).toEqual([
+        [4, 'MODIFIED', 'unknown', undefined],
+      ])
+      const definition = { name: 's', prefix: 's-', mode: 'warn' as const, schema: {} }
+      expect(await store.schemas.getAt('s', 4)).toEqual({ definition, revision: 4 })
+      await expect(store.schemas.getAt('s', 3)).rejects.toBeInstanceOf(SchemaRevisionCompactedError)
     } finally {
       await store.close()
     }

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { HistoryCompactedError, RevisionCompactedError } from '../../src/configs/config-store.ts'
+import { SchemaRevisionCompactedError } from '../../src/configs/schema-history.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { MIGRATIONS, migrate, SchemaTooNewError } from '../../src/store/sqlite/sqlite-migrations.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
@@ -222,6 +223,28 @@ describe('SQLite migrations', () => {
       [1, undefined],
     ])
     expect(appliedVersions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+  })
+
+  it('when a database of schema version 7 holding a schema is opened, then the schema gets its state as its oldest entry', async () => {
+    const db = openBunSqlite(path)
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 7),
+    )
+    db.exec("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', 4)")
+    db.prepare("INSERT INTO schemas (name, prefix, mode, source, revision) VALUES ('s', 's-', 'warn', '{}', 4)").run()
+    db.close()
+    const store = open()
+    const { entries } = await store.schemas.history('s', { limit: 10 })
+    expect(entries.map((e) => [e.revision, e.type, e.actor, e.requestId])).toEqual([
+      [4, 'MODIFIED', 'unknown', undefined],
+    ])
+    expect(await store.schemas.getAt('s', 4)).toEqual({
+      definition: { name: 's', prefix: 's-', mode: 'warn', schema: {} },
+      revision: 4,
+    })
+    // What came before it is not known: compacted, not "did not exist".
+    expect(await store.schemas.getAt('s', 3).catch((error) => error)).toBeInstanceOf(SchemaRevisionCompactedError)
   })
 
   it('when a migrated database is opened again, then no migration runs again', async () => {

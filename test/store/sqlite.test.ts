@@ -11,6 +11,7 @@ import { allChangesAfter } from './changes.ts'
 import { describeConfigStoreContract, type StoreFixture } from './contract.ts'
 import { describeHistoryContract } from './history-contract.ts'
 import { describeSchemaContract } from './schema-contract.ts'
+import { describeSchemaHistoryContract } from './schema-history-contract.ts'
 
 const fixture = async (): Promise<StoreFixture> => {
   const dir = tempDir('store-')
@@ -24,6 +25,7 @@ const fixture = async (): Promise<StoreFixture> => {
 describeConfigStoreContract('sqlite (file)', fixture)
 describeHistoryContract('sqlite (file)', fixture)
 describeSchemaContract('sqlite (file)', fixture)
+describeSchemaHistoryContract('sqlite (file)', fixture)
 
 describe('SQLite store on a damaged file', () => {
   it('when a page of the file is overwritten, then opening it fails with SqliteCorruptError naming the finding', async () => {

@@ -6,10 +6,14 @@
  * reads them from the store instead. The watcher may go live once a page of the replay found
  * nothing more and every event committed since that read began is held here (`caughtUp`).
  */
-import type { ChangeEvent } from '../config-store.ts'
 
-export class EarlyEvents {
-  private events: ChangeEvent[] = []
+/** Any event a watch takes in: config and schema events alike, each with its store revision. */
+export interface WatchedEvent {
+  revision: number
+}
+
+export class EarlyEvents<E extends WatchedEvent> {
+  private events: E[] = []
   /** Bytes the watcher needs for the events held. */
   bytes = 0
   /** Times the events held were let go. */
@@ -17,13 +21,13 @@ export class EarlyEvents {
   /** A page of the replay found nothing more, and every event committed after it since is held here. */
   caughtUp = false
 
-  constructor(private readonly measure: (event: ChangeEvent) => number) {}
+  constructor(private readonly measure: (event: E) => number) {}
 
   get length(): number {
     return this.events.length
   }
 
-  add(event: ChangeEvent): void {
+  add(event: E): void {
     this.events.push(event)
     this.bytes += this.measure(event)
   }
@@ -57,7 +61,7 @@ export class EarlyEvents {
   }
 
   /** Every event held, oldest first; none is held afterwards. */
-  takeAll(): ChangeEvent[] {
+  takeAll(): E[] {
     const events = this.events
     this.events = []
     this.bytes = 0

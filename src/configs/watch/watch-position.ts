@@ -4,18 +4,22 @@
  * duplicate (a live event the replay already read, or one PostgreSQL's feed delivered from just
  * before the subscription) and is dropped; the rest are seen through the watch's view.
  */
-import type { ChangeEvent } from '../config-store.ts'
-import { WatchView } from '../watch-view.ts'
+import type { WatchedEvent } from './early-events.ts'
 
-export class WatchPosition {
+/** What a watch shows of each event: a config watch's WatchView; a schema watch shows them all. */
+export interface EventView<E> {
+  see(event: E): E | undefined
+}
+
+export class WatchPosition<E extends WatchedEvent> {
   constructor(
-    private readonly view: WatchView = WatchView.unfiltered(),
+    private readonly view: EventView<E> = { see: (event) => event },
     /** Anything at or below it is a duplicate. */
     public revision = 0,
   ) {}
 
   /** The event as the watch is sent it, or undefined: a duplicate, or outside the view. */
-  take(event: ChangeEvent): ChangeEvent | undefined {
+  take(event: E): E | undefined {
     if (event.revision <= this.revision) return undefined
     this.revision = event.revision
     return this.view.see(event)

@@ -2,21 +2,29 @@
  * Where a watch starts, read from the store: the view of a filtered watch (the configs matching
  * when it starts), the revision after which it takes events in, and how its replay reads the kept
  * history. The watcher then takes every event once, in revision order (watch-position.ts), and
- * joins the replay to the live events (early-events.ts).
+ * joins the replay to the live events (early-events.ts). A schema watch (`GET /schemas?watch=true`)
+ * starts the same way from the schema history, with no view: there are few schemas.
  */
+import type { SchemaFeedAccess } from '../authorized-schemas.ts'
 import {
   type ChangeEvent,
   type ChangeFeed,
-  type ChangePage,
   type ConfigReader,
   type Filter,
   HistoryCompactedError,
 } from '../config-store.ts'
 import { MAX_LIMIT } from '../list-limits.ts'
+import type { SchemaChangeEvent } from '../schema-history.ts'
 import { WatchView } from '../watch-view.ts'
+import type { WatchedEvent } from './early-events.ts'
+import type { EventView } from './watch-position.ts'
 
 /** One page of the kept history after a revision, at most `limit` events and about `bytes` bytes. */
-export type ReadChanges = (after: number, limit: number, bytes: number) => Promise<ChangePage>
+export type ReadChanges<E extends WatchedEvent = ChangeEvent> = (
+  after: number,
+  limit: number,
+  bytes: number,
+) => Promise<{ events: readonly E[]; more: boolean }>
 
 export interface WatchQuery {
   /** Replay kept history after this revision first; undefined means live events only. */
@@ -26,11 +34,11 @@ export interface WatchQuery {
   prefixes?: readonly string[]
 }
 
-export interface WatchStart {
-  view: WatchView
+export interface WatchStart<E extends WatchedEvent = ChangeEvent> {
+  view: EventView<E>
   /** The revision after which the watch takes events in. */
   from: number
-  readChanges: ReadChanges
+  readChanges: ReadChanges<E>
   /** Read the kept history after `from` before going live. */
   replay: boolean
 }
@@ -46,6 +54,20 @@ export async function watchStart(
   const from = query.since ?? revision ?? (await store.list({ filters: [], limit: 1 })).revision
   const readChanges = pageReader(store, query.filters.length > 0)
   return { view, from, readChanges, replay: query.since !== undefined }
+}
+
+/**
+ * A schema watch: every schema write after `since` (replayed from the schema history) or after
+ * the store's revision now. Call after subscribing to the schema feed, as for a config watch.
+ */
+export async function schemaWatchStart(
+  feed: Pick<SchemaFeedAccess, 'currentRevision' | 'changesAfter'>,
+  since: number | undefined,
+): Promise<WatchStart<SchemaChangeEvent>> {
+  const from = since ?? (await feed.currentRevision())
+  // Schema entries are small and few: a page is bounded by its count alone.
+  const readChanges: ReadChanges<SchemaChangeEvent> = (after, limit) => feed.changesAfter(after, limit)
+  return { view: { see: (event) => event }, from, readChanges, replay: since !== undefined }
 }
 
 /** A filtered watch starts from the set of configs matching now, read at `revision` (see WatchView). */

@@ -66,11 +66,35 @@ export const listSchemas = defineRoute({
   path: '/schemas',
   operationId: 'listSchemas',
   access: { action: 'read-schemas' },
-  summary: 'List config schemas',
+  summary: 'List or watch config schemas',
+  description:
+    'Every schema, by name. With `watch=true` (and optionally `since=<revision>` or a `Last-Event-ID` ' +
+    'header), a `text/event-stream` of ADDED, MODIFIED and DELETED schema events instead, in revision ' +
+    'order; `since` replays the kept schema history after it first (410 when older than it).',
   tags: TAGS,
+  query: {
+    watch: { description: 'Stream schema changes as server-sent events', schema: { type: 'boolean' } },
+    since: {
+      description: 'With `watch=true`: replay the schema changes after this revision first',
+      schema: { type: 'integer', minimum: 0 },
+    },
+  },
+  headers: { 'Last-Event-ID': { description: 'As `since`, sent by reconnecting EventSources' } },
   responses: {
-    200: { description: 'Every schema, by name', schema: t.Array(SchemaResource) },
-    ...problemResponses(401, 403, 500, 503),
+    200: {
+      description: 'Every schema, by name (or, with `watch=true`, the event stream)',
+      schema: t.Array(SchemaResource),
+      headers: { 'X-Revision': 'A store revision at or before the list: watch from it with `since`' },
+      alternatives: {
+        'text/event-stream': {
+          schema: { type: 'string' },
+          example:
+            'event: MODIFIED\nid: 42\ndata: {"type":"MODIFIED","revision":42,"schema":{"name":"payments",' +
+            '"prefix":"payments-","mode":"warn","schema":{"type":"object"},"revision":42}}\n\n',
+        },
+      },
+    },
+    ...problemResponses(400, 401, 403, 410, 500, 503),
   },
 })
 
@@ -79,12 +103,22 @@ export const getSchema = defineRoute({
   path: '/schemas/:name',
   operationId: 'getSchema',
   access: { action: 'read-schemas' },
-  summary: 'Get a config schema',
+  summary: 'Get a config schema, now or at a revision',
+  description:
+    'With `revision=N`, the schema as it stood at store revision N (from its history), with the ETag of the ' +
+    'write that made that state: 404 when it did not exist then, 410 when that part of its history was ' +
+    'dropped, 400 when N is after the current revision.',
   tags: TAGS,
   params: Params,
+  query: {
+    revision: {
+      description: 'Read the schema as it stood at this store revision',
+      schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    },
+  },
   responses: {
     200: { description: 'The schema', schema: SchemaResource, headers: ETAG },
-    ...problemResponses(400, 401, 403, 404, 500, 503),
+    ...problemResponses(400, 401, 403, 404, 410, 500, 503),
   },
 })
 

@@ -11,6 +11,7 @@
  * the revision whose state it restored.
  */
 import type { ChangeEvent, ChangeType } from '../../configs/config-store.ts'
+import type { SchemaChangeEvent } from '../../configs/schema-history.ts'
 import { sseEvent } from './sse.ts'
 
 const encoder = new TextEncoder()
@@ -49,4 +50,46 @@ const TYPE_SLACK = 2 * ('MODIFIED'.length - 'ADDED'.length)
  */
 export function earlyBytes(event: ChangeEvent): number {
   return frameOf(event, event.type).length + TYPE_SLACK
+}
+
+const schemaFrames = new WeakMap<SchemaChangeEvent, Uint8Array>()
+
+/**
+ * The frame of a schema write, shared by every schema watcher (the feed hands each the same
+ * event): as a config event's, with the schema as `GET /schemas/{name}` answers it in `schema`.
+ *
+ *   event: MODIFIED
+ *   id: 42
+ *   data: {"type":"MODIFIED","revision":42,"schema":{"name":"payments","prefix":"payments-",...}}
+ */
+export function schemaFrameOf(event: SchemaChangeEvent): Uint8Array {
+  let frame = schemaFrames.get(event)
+  if (frame === undefined) {
+    const restored = event.rollbackOf === undefined ? '' : `,"rollbackOf":${event.rollbackOf}`
+    const schema = JSON.stringify({ ...event.definition, revision: event.revision })
+    const data = `{"type":${JSON.stringify(event.type)},"revision":${event.revision}${restored},"schema":${schema}}`
+    frame = encoder.encode(sseEvent(event.type, data, event.revision))
+    schemaFrames.set(event, frame)
+  }
+  return frame
+}
+
+/**
+ * How a watch stream frames the events its watch takes in (the order and the view are the
+ * domain's, configs/watch/): the frame of an event, sent as `shown` (a filtered view may send a
+ * config event as another type), and what one held before the watcher goes live counts for.
+ */
+export interface WatchFraming<E> {
+  frame(event: E, shown: E): Uint8Array
+  earlyBytes(event: E): number
+}
+
+export const CONFIG_FRAMING: WatchFraming<ChangeEvent> = {
+  frame: (event, shown) => frameOf(event, shown.type),
+  earlyBytes,
+}
+
+export const SCHEMA_FRAMING: WatchFraming<SchemaChangeEvent> = {
+  frame: (event) => schemaFrameOf(event),
+  earlyBytes: (event) => schemaFrameOf(event).length,
 }

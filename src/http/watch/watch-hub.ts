@@ -17,9 +17,12 @@
  */
 
 import { setImmediate } from 'node:timers'
+import type { SchemaFeedAccess } from '../../configs/authorized-schemas.ts'
 import type { ChangeEvent, ConfigStore } from '../../configs/config-store.ts'
-import { watchStart } from '../../configs/watch/watch-start.ts'
+import type { WatchedEvent } from '../../configs/watch/early-events.ts'
+import { schemaWatchStart, watchStart } from '../../configs/watch/watch-start.ts'
 import { ProblemError } from '../problem.ts'
+import { CONFIG_FRAMING, SCHEMA_FRAMING } from './frames.ts'
 import { SSE_HEADERS } from './sse.ts'
 import type { WatchRequest } from './watch-query.ts'
 import { Watcher, type WatcherOptions } from './watcher.ts'
@@ -40,9 +43,9 @@ export const DEFAULT_WATCH_OPTIONS: WatchOptions = {
 }
 
 export class WatchHub {
-  private readonly watchers = new Set<Watcher>()
+  private readonly watchers = new Set<Pick<Watcher<WatchedEvent>, 'heldBytes' | 'close'>>()
   /** Watchers that hear of changes: the connected ones and those still starting. */
-  private readonly listening = new Set<Watcher>()
+  private readonly listening = new Set<Watcher<ChangeEvent>>()
   private unsubscribe: (() => void) | undefined
   /** Changes not yet handed to the watchers (see `arrived`). */
   private arrivals: ChangeEvent[] = []
@@ -74,7 +77,7 @@ export class WatchHub {
    */
   async open(request: WatchRequest, http?: Request, headOnly = false): Promise<Response> {
     this.refuseWhileClosing()
-    const watcher = new Watcher(this.options)
+    const watcher = new Watcher(this.options, CONFIG_FRAMING)
     this.listen(watcher)
     try {
       const { view, from, readChanges, replay } = await watchStart(this.store, request)
@@ -84,6 +87,34 @@ export class WatchHub {
       watcher.end()
       throw error
     }
+    return this.respond(watcher, http, headOnly)
+  }
+
+  /**
+   * A schema watch (`GET /schemas?watch=true`): every schema write, from `since` (replayed from
+   * the schema history) or from now, then live. Each watcher subscribes to the schema feed (which
+   * reads the store once per change for all of them), before it reads the history.
+   */
+  async openSchemas(feed: SchemaFeedAccess, since?: number, http?: Request, headOnly = false): Promise<Response> {
+    this.refuseWhileClosing()
+    const watcher = new Watcher(this.options, SCHEMA_FRAMING)
+    try {
+      const unsubscribe = await feed.subscribe(
+        (event) => watcher.receive(event),
+        (error) => watcher.lost(error),
+      )
+      watcher.onEnd(unsubscribe)
+      const { view, from, readChanges, replay } = await schemaWatchStart(feed, since)
+      await watcher.start(view, from, readChanges, replay)
+      this.refuseWhileClosing()
+    } catch (error) {
+      watcher.end()
+      throw error
+    }
+    return this.respond(watcher, http, headOnly)
+  }
+
+  private respond<E extends WatchedEvent>(watcher: Watcher<E>, http: Request | undefined, headOnly: boolean) {
     if (headOnly) {
       watcher.end()
       return new Response(null, { status: 200, headers: SSE_HEADERS })
@@ -112,7 +143,7 @@ export class WatchHub {
    * One subscription to the store for every watcher, held while any listens: a watcher hears of
    * every change from the moment it is added (before its start reads the history).
    */
-  private listen(watcher: Watcher): void {
+  private listen(watcher: Watcher<ChangeEvent>): void {
     this.listening.add(watcher)
     watcher.onEnd(() => {
       this.listening.delete(watcher)

@@ -33,12 +33,17 @@ export function parseWatchRequest(params: URLSearchParams, headers: Headers): Wa
   if (params.has('limit') || params.has('cursor')) {
     throw badRequest('a watch does not page: leave out limit and cursor')
   }
+  const since = watchSince(params, headers)
+  return since === undefined ? { filters, prefix } : { since, filters, prefix }
+}
+
+/** Where a watch resumes: `Last-Event-ID` (a reconnecting EventSource's), else `since`, else undefined. */
+export function watchSince(params: URLSearchParams, headers: Headers): number | undefined {
   const lastEventId = headers.get('last-event-id')
   const since = params.get('since')
-  if (lastEventId !== null && lastEventId.trim() !== '')
-    return { since: revision(lastEventId, 'Last-Event-ID'), filters, prefix }
-  if (since !== null) return { since: revision(since, 'since'), filters, prefix }
-  return { filters, prefix }
+  if (lastEventId !== null && lastEventId.trim() !== '') return revision(lastEventId, 'Last-Event-ID')
+  if (since !== null) return revision(since, 'since')
+  return undefined
 }
 
 function revision(value: string, name: string): number {

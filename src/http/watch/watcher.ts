@@ -14,14 +14,13 @@
  * holds every event since that read began (`caughtUp`): no gap, no duplicate.
  */
 
-import { type ChangeEvent, type ChangePage, HistoryCompactedError } from '../../configs/config-store.ts'
-import { EarlyEvents } from '../../configs/watch/early-events.ts'
-import { WatchPosition } from '../../configs/watch/watch-position.ts'
+import { HistoryCompactedError } from '../../configs/config-store.ts'
+import { EarlyEvents, type WatchedEvent } from '../../configs/watch/early-events.ts'
+import { type EventView, WatchPosition } from '../../configs/watch/watch-position.ts'
 import type { ReadChanges } from '../../configs/watch/watch-start.ts'
-import type { WatchView } from '../../configs/watch-view.ts'
 import { fellBehindEvent, goneEvent, storeUnavailableEvent } from './final-events.ts'
 import { FrameQueue } from './frame-queue.ts'
-import { earlyBytes, frameOf } from './frames.ts'
+import type { WatchFraming } from './frames.ts'
 import { sseComment } from './sse.ts'
 import { type WatchStream, type WatchStreamKind, watchStream } from './watch-stream.ts'
 
@@ -43,13 +42,14 @@ const PAGE_BYTES = 256 * 1024
 const encoder = new TextEncoder()
 const HEARTBEAT = encoder.encode(sseComment('heartbeat'))
 
-export class Watcher {
+/** A config watch's (ChangeEvent) or a schema watch's (SchemaChangeEvent): `framing` says which. */
+export class Watcher<E extends WatchedEvent> {
   private readonly output: WatchStream
   private state: 'starting' | 'replaying' | 'live' | 'ended' = 'starting'
   /** Where the watch stands: every event is taken in once, in revision order (see WatchPosition). */
-  private order = new WatchPosition()
-  private readChanges: ReadChanges | undefined
-  private readonly early = new EarlyEvents(earlyBytes)
+  private order = new WatchPosition<E>()
+  private readChanges: ReadChanges<E> | undefined
+  private readonly early: EarlyEvents<E>
   private reading = false
   private readonly queue = new FrameQueue()
   /** Frames of the last page that did not fit the budget yet (a config larger than the room left). */
@@ -62,7 +62,11 @@ export class Watcher {
   private readonly heartbeat: ReturnType<typeof setInterval>
   private readonly cleanups: (() => void)[] = []
 
-  constructor(private readonly options: WatcherOptions) {
+  constructor(
+    private readonly options: WatcherOptions,
+    private readonly framing: WatchFraming<E>,
+  ) {
+    this.early = new EarlyEvents(framing.earlyBytes)
     this.output = watchStream(options.streamKind ?? 'standard', {
       onRoom: () => this.drain(),
       onCancel: () => this.end(),
@@ -91,7 +95,7 @@ export class Watcher {
   }
 
   /** Every committed change, in revision order (the hub calls this after the write). */
-  receive(event: ChangeEvent): void {
+  receive(event: E): void {
     if (this.state === 'live') this.enqueue(event)
     else if (this.state !== 'ended' && event.revision > this.order.revision) {
       this.early.add(event)
@@ -104,7 +108,7 @@ export class Watcher {
    * live events came faster than the start could hold them), then goes live with what arrived
    * meanwhile. Fails, before any byte is sent, when the first page cannot be read.
    */
-  async start(view: WatchView, from: number, readChanges: ReadChanges, replay: boolean): Promise<void> {
+  async start(view: EventView<E>, from: number, readChanges: ReadChanges<E>, replay: boolean): Promise<void> {
     if (this.state === 'ended') return
     this.order = new WatchPosition(view, from)
     this.readChanges = readChanges
@@ -141,10 +145,10 @@ export class Watcher {
     this.end(goneEvent(error))
   }
 
-  private enqueue(event: ChangeEvent): void {
+  private enqueue(event: E): void {
     const visible = this.order.take(event)
     if (visible === undefined) return
-    const frame = frameOf(event, visible.type)
+    const frame = this.framing.frame(event, visible)
     // A client that keeps up gets the shared bytes at once, with nothing queued before them.
     if (this.queue.length === 0 && !this.heartbeatDue && this.output.room()) {
       this.output.send(frame)
@@ -176,16 +180,16 @@ export class Watcher {
     // Stored bytes count an event's previous state too: a page about fits, the rest waits in `pending`.
     const room = Math.max(1, Math.min(PAGE_BYTES, this.options.bufferBytes - this.heldBytes()))
     this.reading = true
-    let page: ChangePage
+    let page: Awaited<ReturnType<ReadChanges<E>>>
     try {
-      page = await (this.readChanges as ReadChanges)(this.order.revision, limit, room)
+      page = await (this.readChanges as ReadChanges<E>)(this.order.revision, limit, room)
     } finally {
       this.reading = false
     }
     if (this.state === 'ended') return
     for (const event of page.events) {
       const visible = this.order.take(event)
-      if (visible !== undefined) this.pending.push(frameOf(event, visible.type), event.revision)
+      if (visible !== undefined) this.pending.push(this.framing.frame(event, visible), event.revision)
     }
     this.admit()
     this.early.pageRead(this.order.revision, page.more, begun)

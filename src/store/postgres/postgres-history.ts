@@ -52,6 +52,11 @@ export class PostgresHistory {
     private readonly options: HistoryOptions,
   ) {}
 
+  /** What schema history keeps too (postgres-schema-history.ts). */
+  get retention(): RetentionPolicy {
+    return this.options.retention
+  }
+
   async page(dcname: string, query: HistoryQuery): Promise<HistoryPage> {
     const before = query.before ?? Number.MAX_SAFE_INTEGER
     const rows = await this.sql<EntryRow[]>`

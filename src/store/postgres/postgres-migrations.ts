@@ -105,6 +105,40 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 6,
+    description: 'schema history: every schema write keeps the state it left, who and when',
+    statements: [
+      // One row per schema write (its revision is the store revision it took); for DELETED the
+      // last state.
+      `CREATE TABLE schema_history (
+         revision bigint PRIMARY KEY,
+         type text NOT NULL CHECK (type IN ('ADDED', 'MODIFIED', 'DELETED')),
+         name text COLLATE "C" NOT NULL,
+         prefix text COLLATE "C" NOT NULL,
+         mode text NOT NULL,
+         source text NOT NULL,
+         time timestamptz NOT NULL DEFAULT now(),
+         actor text NOT NULL,
+         request_id text NOT NULL DEFAULT '',
+         rollback_of bigint,
+         forced boolean NOT NULL DEFAULT false
+       )`,
+      'CREATE INDEX schema_history_by_name ON schema_history (name, revision)',
+      // Per schema, the range of revisions retention dropped (see postgres-schema-history.ts).
+      `CREATE TABLE schema_history_compaction (
+         name text COLLATE "C" PRIMARY KEY,
+         first_dropped bigint NOT NULL,
+         dropped_through bigint NOT NULL
+       )`,
+      // Schemas stored before it get their present state as their oldest entry; what came
+      // before is unknown, so it counts as dropped (a read there answers 410, not 404).
+      `INSERT INTO schema_history (revision, type, name, prefix, mode, source, actor)
+       SELECT revision, 'MODIFIED', name, prefix, mode, source, 'unknown' FROM schemas`,
+      `INSERT INTO schema_history_compaction (name, first_dropped, dropped_through)
+       SELECT name, 1, revision - 1 FROM schemas WHERE revision > 1`,
+    ],
+  },
 ]
 
 /** Arbitrary, fixed: the key every replica of this service locks while migrating. */

@@ -63,6 +63,7 @@ import {
   slotFor,
   toStored,
 } from './postgres-queries.ts'
+import { PostgresSchemaHistory } from './postgres-schema-history.ts'
 import { PostgresSchemas, type SchemaWork } from './postgres-schemas.ts'
 import { newestRevision, type WriteResult } from './write-results.ts'
 
@@ -86,7 +87,8 @@ export class PostgresConfigStore implements ConfigStore {
   ) {
     this.pruning = new RetentionSchedule(entries.retentionTarget(), pruneIntervalMs)
     const write = (meta: WriteMeta, work: SchemaWork) => this.write(undefined, meta, work)
-    this.schemas = new PostgresSchemas(sql, { query: this.query.bind(this), write }, this.validators)
+    const access = { query: this.query.bind(this), write, subscribe: this.subscribe }
+    this.schemas = new PostgresSchemas(sql, access, this.validators, new PostgresSchemaHistory(entries.retention, now))
   }
 
   /** Connects (retrying while the database is unreachable), migrates, and starts the change feed. */

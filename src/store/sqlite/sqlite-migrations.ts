@@ -116,6 +116,46 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
        ) WITHOUT ROWID`,
     ],
   },
+  {
+    version: 8,
+    description: 'schema history: every schema write keeps the state it left, who and when',
+    statements: [
+      // One row per schema write (its revision is the store revision it took); for DELETED the
+      // last state. `time` in ms since the epoch, as events'.
+      `CREATE TABLE IF NOT EXISTS schema_history (
+         revision INTEGER PRIMARY KEY,
+         type TEXT NOT NULL CHECK (type IN ('ADDED', 'MODIFIED', 'DELETED')),
+         name TEXT NOT NULL,
+         prefix TEXT NOT NULL,
+         mode TEXT NOT NULL,
+         source TEXT NOT NULL,
+         time INTEGER NOT NULL,
+         actor TEXT NOT NULL,
+         request_id TEXT NOT NULL DEFAULT '',
+         rollback_of INTEGER,
+         forced INTEGER NOT NULL DEFAULT 0
+       )`,
+      'CREATE INDEX IF NOT EXISTS schema_history_by_name ON schema_history (name, revision)',
+      // Per schema, the range of revisions retention dropped (see sqlite-schema-history.ts).
+      `CREATE TABLE IF NOT EXISTS schema_history_compaction (
+         name TEXT PRIMARY KEY,
+         first_dropped INTEGER NOT NULL,
+         dropped_through INTEGER NOT NULL
+       ) WITHOUT ROWID`,
+    ],
+    // Schemas stored before it get their present state as their oldest entry; what came before
+    // is unknown, so it counts as dropped (a read there answers 410, not 404).
+    run: (db) => {
+      db.prepare(
+        `INSERT INTO schema_history (revision, type, name, prefix, mode, source, time, actor)
+         SELECT revision, 'MODIFIED', name, prefix, mode, source, ?, 'unknown' FROM schemas`,
+      ).run(Date.now())
+      db.exec(
+        `INSERT INTO schema_history_compaction (name, first_dropped, dropped_through)
+         SELECT name, 1, revision - 1 FROM schemas WHERE revision > 1`,
+      )
+    },
+  },
 ]
 
 /**

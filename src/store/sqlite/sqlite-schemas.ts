@@ -1,12 +1,20 @@
 /**
  * Config schemas in the SQLite store: one row each in `schemas`, written in the store's write
  * transactions. A schema write takes the next store revision from the events table's sequence
- * without adding an event (schemas are no configs: watchers and config history never see them),
- * so config and schema writes share one order.
+ * without adding an event (schemas are no configs: config watchers and history never see them),
+ * so config and schema writes share one order; its history entry goes to `schema_history`
+ * (sqlite-schema-history.ts), and once committed the schema feed hears of it.
  */
-import type { Precondition, WriteMeta } from '../../configs/config-store.ts'
+import type { HistoryQuery, Precondition, RetentionPolicy, WriteMeta } from '../../configs/config-store.ts'
 import { prefixRange } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
+import { checkRevisionReached } from '../../configs/revision-rules.ts'
+import type {
+  SchemaChangeListener,
+  SchemaChangePage,
+  SchemaFeedLost,
+  SchemaHistoryPage,
+} from '../../configs/schema-history.ts'
 import {
   checkSchemaPrecondition,
   type SchemaDefinition,
@@ -24,12 +32,22 @@ import {
 } from '../../configs/schema-model.ts'
 import { SchemaValidators } from '../../configs/schema-validator.ts'
 import { collectViolators, withSchema } from '../../configs/schema-violators.ts'
+import { SchemaFeed } from '../schema-feed.ts'
 import type { SqliteDatabase } from './sqlite-driver.ts'
+import { SqliteSchemaHistory } from './sqlite-schema-history.ts'
 
 interface StoreAccess {
   read<T>(work: () => T): T
   /** Runs `work` in the next write transaction (undone again when `meta.dryRun`). */
   write<T>(meta: WriteMeta, work: () => T): Promise<T>
+  /** The store's newest committed revision (in a read or a write). */
+  revision(): number
+}
+
+interface HistoryOptions {
+  /** As the configs' (default: 20 per schema, 30 days), applied at each write of a schema. */
+  retention: RetentionPolicy | undefined
+  now: () => number
 }
 
 export class SqliteSchemas implements SchemaStore {
@@ -38,10 +56,19 @@ export class SqliteSchemas implements SchemaStore {
   /** Compiled schemas of this handle, by revision. */
   private readonly validators = new SchemaValidators()
 
+  private readonly entries: SqliteSchemaHistory
+  private readonly feed: SchemaFeed
+
   constructor(
     db: SqliteDatabase,
     private readonly access: StoreAccess,
+    history: HistoryOptions,
   ) {
+    this.entries = new SqliteSchemaHistory(db, history.retention ?? { keep: 20, days: 30 }, history.now)
+    this.feed = new SchemaFeed({
+      newest: async () => access.read(() => access.revision()),
+      after: async (after, limit) => access.read(() => this.entries.changesAfter(after, limit)),
+    })
     this.statements = {
       get: db.prepare('SELECT name, prefix, mode, source, revision FROM schemas WHERE name = ?'),
       all: db.prepare('SELECT name, prefix, mode, source, revision FROM schemas ORDER BY name'),
@@ -92,35 +119,106 @@ export class SqliteSchemas implements SchemaStore {
     const source = JSON.stringify(definition.schema)
     // Compiled before the lock, and so refused before it when Ajv cannot compile it.
     const validate = this.validators.compile(definition.schema)
-    return this.access.write(meta, () => {
-      const current = rowOf(this.statements.get.get(definition.name))
-      checkSchemaPrecondition(definition.name, current?.revision, precondition)
-      const schemas = this.all()
-      const holder = schemas.find((s) => s.prefix === definition.prefix && s.name !== definition.name)
-      if (holder) throw new SchemaPrefixTakenError(definition.prefix, holder.name)
-      this.statements.ensureSequence.run()
-      const revision = Number((this.statements.nextRevision.get() as { seq: number }).seq)
-      const row: SchemaRow = { ...definition, source, revision }
-      this.validators.remember(revision, source, validate)
-      const violators = this.violatorsOf(row, withSchema(schemas, row))
-      if (definition.mode === 'enforce' && !options.force && violators.total > 0) {
-        throw new SchemaViolatorsError(definition.name, violators)
-      }
-      this.statements.upsert.run(definition.name, definition.prefix, definition.mode, source, revision)
-      return { stored: { definition, revision }, created: current === undefined, violators }
-    })
+    return this.written(
+      meta,
+      this.access.write(meta, () => this.store(definition, source, validate, precondition, meta, options)),
+    )
+  }
+
+  async rollback(
+    name: string,
+    revision: number,
+    precondition: Precondition,
+    meta: WriteMeta,
+    options: SchemaWriteOptions,
+  ): Promise<SchemaPutResult> {
+    const restoring = { ...meta, rollbackOf: revision }
+    // A past state never changes: compiled from a read before the lock, as a put's is.
+    const past = await this.getAt(name, revision)
+    const validate = past && this.validators.compile(past.definition.schema)
+    const work = () => {
+      checkRevisionReached(revision, this.access.revision())
+      const then = this.entries.stateAt(name, revision)
+      if (!then || !validate) throw new SchemaNotFoundError(name, revision)
+      const { definition } = then
+      return this.store(definition, JSON.stringify(definition.schema), validate, precondition, restoring, options)
+    }
+    return this.written(meta, this.access.write(meta, work))
   }
 
   async delete(name: string, precondition: Precondition, meta: WriteMeta): Promise<number> {
-    return this.access.write(meta, () => {
+    const work = () => {
       const current = rowOf(this.statements.get.get(name))
       checkSchemaPrecondition(name, current?.revision, precondition)
       if (!current) throw new SchemaNotFoundError(name)
-      this.statements.ensureSequence.run()
-      const revision = Number((this.statements.nextRevision.get() as { seq: number }).seq)
+      const revision = this.nextRevision()
       this.statements.remove.run(name)
+      this.entries.append({ ...current, revision, type: 'DELETED', ...meta })
       return revision
+    }
+    return this.written(meta, this.access.write(meta, work))
+  }
+
+  async history(name: string, query: HistoryQuery): Promise<SchemaHistoryPage> {
+    return this.access.read(() => this.entries.page(name, query))
+  }
+
+  async getAt(name: string, revision: number): Promise<StoredSchema | undefined> {
+    return this.access.read(() => {
+      checkRevisionReached(revision, this.access.revision())
+      return this.entries.stateAt(name, revision)
     })
+  }
+
+  async currentRevision(): Promise<number> {
+    return this.access.read(() => this.access.revision())
+  }
+
+  async changesAfter(after: number, limit: number): Promise<SchemaChangePage> {
+    return this.access.read(() => this.entries.changesAfter(after, limit))
+  }
+
+  subscribe(listener: SchemaChangeListener, onLost: SchemaFeedLost): Promise<() => void> {
+    return this.feed.subscribe(listener, onLost)
+  }
+
+  /** In the write transaction: checks, stores and keeps the history entry of one schema state. */
+  private store(
+    definition: SchemaDefinition,
+    source: string,
+    validate: ReturnType<SchemaValidators['compile']>,
+    precondition: Precondition,
+    meta: WriteMeta,
+    options: SchemaWriteOptions,
+  ): SchemaPutResult {
+    const current = rowOf(this.statements.get.get(definition.name))
+    checkSchemaPrecondition(definition.name, current?.revision, precondition)
+    const schemas = this.all()
+    const holder = schemas.find((s) => s.prefix === definition.prefix && s.name !== definition.name)
+    if (holder) throw new SchemaPrefixTakenError(definition.prefix, holder.name)
+    const revision = this.nextRevision()
+    const row: SchemaRow = { ...definition, source, revision }
+    this.validators.remember(revision, source, validate)
+    const violators = this.violatorsOf(row, withSchema(schemas, row))
+    if (definition.mode === 'enforce' && !options.force && violators.total > 0) {
+      throw new SchemaViolatorsError(definition.name, violators)
+    }
+    this.statements.upsert.run(definition.name, definition.prefix, definition.mode, source, revision)
+    const type = current === undefined ? 'ADDED' : 'MODIFIED'
+    this.entries.append({ ...row, type, ...meta, force: options.force })
+    return { stored: { definition, revision }, created: current === undefined, violators }
+  }
+
+  /** Once committed (not for a dry run), the schema feed reads what the write kept. */
+  private async written<T>(meta: WriteMeta, write: Promise<T>): Promise<T> {
+    const result = await write
+    if (!meta.dryRun) this.feed.wake()
+    return result
+  }
+
+  private nextRevision(): number {
+    this.statements.ensureSequence.run()
+    return Number((this.statements.nextRevision.get() as { seq: number }).seq)
   }
 
   async violators(name: string): Promise<ViolatorReport> {

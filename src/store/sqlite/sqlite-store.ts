@@ -75,7 +75,9 @@ export class SqliteConfigStore implements ConfigStore {
     migrate(this.db)
     this.statements = prepareStatements(this.db)
     this.lists = new ListScan(this.db)
-    this.schemas = new SqliteSchemas(this.db, { read: this.read.bind(this), write: this.writeOrDryRun.bind(this) })
+    const revision = () => this.newestRevision()
+    const schemaAccess = { read: this.read.bind(this), write: this.writeOrDryRun.bind(this), revision }
+    this.schemas = new SqliteSchemas(this.db, schemaAccess, { retention: options.retention, now: this.now })
     this.entries = new SqliteHistory(this.db, { ...options, historySize: this.historySize, now: this.now })
     const snapshots = options.snapshots ?? new SnapshotGroup()
     this.snapshot = new TurnSnapshot(this.db, snapshots)
@@ -91,11 +93,7 @@ export class SqliteConfigStore implements ConfigStore {
       },
       failed: (error) => this.durability.failed(error),
     })
-    const access = {
-      read: this.read.bind(this),
-      write: this.enqueue.bind(this),
-      revision: () => this.newestRevision(),
-    }
+    const access = { read: this.read.bind(this), write: this.enqueue.bind(this), revision }
     this.pruning = new RetentionSchedule(this.entries.retentionTarget(access), options.pruneIntervalMs ?? 1000)
   }
 

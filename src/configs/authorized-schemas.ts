@@ -12,11 +12,11 @@ import {
   type SchemaDefinition,
   SchemaNotFoundError,
   type SchemaPutResult,
-  type SchemaStore,
   type SchemaWriteOptions,
   type StoredSchema,
   type ViolatorReport,
 } from './schema-model.ts'
+import type { SchemaStore } from './schema-store.ts'
 
 export class AuthorizedSchemas {
   constructor(private readonly schemas: SchemaStore) {}

@@ -4,7 +4,8 @@
  */
 import type { ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './changes.ts'
 import type { Config } from './model.ts'
-import type { SchemaStore, SchemaWarning } from './schema-model.ts'
+import type { SchemaWarning } from './schema-model.ts'
+import type { SchemaStore } from './schema-store.ts'
 import { type HistoryCompactedError, PreconditionFailedError } from './store-errors.ts'
 import type { HistoryQuery, Precondition, WriteMeta } from './write-terms.ts'
 

@@ -26,13 +26,13 @@ import {
   SchemaPrefixTakenError,
   type SchemaPutResult,
   type SchemaRow,
-  type SchemaStore,
   SchemaViolatorsError,
   type SchemaWriteOptions,
   type StoredSchema,
   storedSchemaOf,
   type ViolatorReport,
 } from '../../configs/schema-model.ts'
+import type { SchemaStore } from '../../configs/schema-store.ts'
 import type { SchemaValidators } from '../../configs/schema-validator.ts'
 import { collectViolators, withSchema } from '../../configs/schema-violators.ts'
 import { SchemaFeed } from '../schema-feed.ts'

@@ -22,7 +22,6 @@ import {
   SchemaPrefixTakenError,
   type SchemaPutResult,
   type SchemaRow,
-  type SchemaStore,
   SchemaViolatorsError,
   type SchemaWarning,
   type SchemaWriteOptions,
@@ -30,6 +29,7 @@ import {
   storedSchemaOf,
   type ViolatorReport,
 } from '../../configs/schema-model.ts'
+import type { SchemaStore } from '../../configs/schema-store.ts'
 import { SchemaValidators } from '../../configs/schema-validator.ts'
 import { collectViolators, withSchema } from '../../configs/schema-violators.ts'
 import { SchemaFeed } from '../schema-feed.ts'

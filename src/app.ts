@@ -9,6 +9,7 @@ import type { AccessRules, Principal } from './configs/access.ts'
 import { AuthorizedConfigs } from './configs/authorized-configs.ts'
 import { AuthorizedSchemas } from './configs/authorized-schemas.ts'
 import type { ConfigStore } from './configs/config-store.ts'
+import { AuthorizedRollouts, type RolloutsDeps } from './configs/rollouts/authorized-rollouts.ts'
 import { type FrontDoor, frontDoor } from './front-door.ts'
 import { apiDocs, DOCS_ROUTES } from './http/api-docs.ts'
 import { accessGate } from './http/auth.ts'
@@ -21,6 +22,8 @@ import { HEALTH_CONTRACTS, healthRoutes, Readiness } from './http/health.ts'
 import { noRoute } from './http/no-route.ts'
 import { RequestContexts } from './http/request-context.ts'
 import { REQUEST_ID_HEADER } from './http/request-id.ts'
+import { ROLLOUT_CONTRACTS } from './http/rollouts/contracts.ts'
+import { rolloutRoutes } from './http/rollouts/routes.ts'
 import { OPEN, type RouteAccessTable, type RouteDeclaration, routeAccessTable } from './http/route-access.ts'
 import { type RouteLike, routeMatcher } from './http/route-matcher.ts'
 import { SCHEMA_CONTRACTS } from './http/schemas/contracts.ts'
@@ -54,6 +57,8 @@ interface AppDeps {
   observability?: Omit<HttpObservabilityDeps, 'requestIdHeader'> & { serveMetrics?: boolean }
   /** Writes one audit line per write attempt; left out, nothing is audited (tests). */
   audit?: (entry: AuditEntry) => void
+  /** Rollouts' store, gates and driver; left out, the rollout routes answer 503 (tests). */
+  rollouts?: Omit<RolloutsDeps, 'configs'>
 }
 
 const OPEN_TO_EVERYONE: AccessRules = { protected: false, anonymousRead: true }
@@ -71,6 +76,7 @@ export function createApp(deps: AppDeps): ServiceApp {
   const declared = routeAccessTable([
     ...CONFIG_CONTRACTS,
     ...SCHEMA_CONTRACTS,
+    ...ROLLOUT_CONTRACTS,
     ...HEALTH_CONTRACTS,
     ...DOCS_ROUTES,
     ...CONSOLE_ROUTES,
@@ -103,6 +109,8 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
   let registered: () => RouteLike[] = () => []
   const matcher = routeMatcher(() => registered())
   const { access, observability } = deps
+  const configs = new AuthorizedConfigs(deps.store)
+  const rollouts = deps.rollouts && new AuthorizedRollouts({ ...deps.rollouts, configs })
   const recordActor = observability ? actorRecorder(observability.tracing) : () => {}
   const gate = accessGate({
     rules: access?.rules ?? OPEN_TO_EVERYONE,
@@ -125,13 +133,14 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
     .onParse({ as: 'global' }, () => null)
     .use(
       configRoutes({
-        configs: new AuthorizedConfigs(deps.store),
+        configs,
         watch: deps.watch ?? new WatchHub(deps.store),
         gate,
         maxBodyBytes: deps.maxBodyBytes,
       }),
     )
     .use(schemaRoutes({ schemas: new AuthorizedSchemas(deps.store.schemas), gate, maxBodyBytes: deps.maxBodyBytes }))
+    .use(rolloutRoutes({ rollouts, gate, maxBodyBytes: deps.maxBodyBytes }))
     .use(
       healthRoutes({
         store: deps.store,
@@ -139,7 +148,7 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
         onStoreDown: deps.reportStoreDown,
       }),
     )
-    .use(apiDocs({ contracts: [...CONFIG_CONTRACTS, ...SCHEMA_CONTRACTS, ...HEALTH_CONTRACTS] }))
+    .use(apiDocs({ contracts: [...CONFIG_CONTRACTS, ...SCHEMA_CONTRACTS, ...ROLLOUT_CONTRACTS, ...HEALTH_CONTRACTS] }))
     .use(consoleRoutes())
     .use(observability && serveMetrics ? metricsRoute(observability.metrics) : new Elysia())
   registered = () => api.routes

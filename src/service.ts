@@ -4,6 +4,7 @@
  */
 import { createApp } from './app.ts'
 import { SEED_ACTOR } from './configs/access.ts'
+import { AuthorizedConfigs } from './configs/authorized-configs.ts'
 import { CachedConfigStore } from './configs/cached-store.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
 import { Readiness } from './http/health.ts'
@@ -15,6 +16,7 @@ import { createMetrics } from './observability/metrics.ts'
 import type { LineSink } from './observability/stdout-sink.ts'
 import { createTracing } from './observability/tracing.ts'
 import { type AccessOptions, openAccess } from './open-access.ts'
+import { openRollouts, type RolloutOptions } from './open-rollouts.ts'
 import { openStore, type StoreRuntime } from './open-store.ts'
 import type { Settings } from './settings.ts'
 
@@ -27,6 +29,8 @@ export interface ServiceOptions {
   watchStreamKind?: WatchOptions['streamKind']
   /** How often the tokens file and the JWT keys are looked at (tests shorten it). */
   access?: AccessOptions
+  /** The rollout driver's clock and poll interval (tests end bakes by moving the clock). */
+  rollouts?: RolloutOptions
 }
 
 export async function buildService(settings: Settings, runtime: StoreRuntime, options: ServiceOptions = {}) {
@@ -83,12 +87,25 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     () => watch.connected(),
     () => watch.heldBytes(),
   )
+  const rollouts = await openRollouts(
+    settings,
+    runtime,
+    new AuthorizedConfigs(store),
+    {
+      // A rollout's write is audited as a request's is: who, what, which config, which revision.
+      onWrite: (write) => logger.info({ ...write, status: 200, requestId: `rollout-${write.rollout}` }, 'audit'),
+      onError: (error, rollout) => logger.warn({ err: error, rollout }, 'rollout: a step failed; it is tried again'),
+    },
+    options.rollouts,
+  )
+  rollouts.driver.start()
   const readiness = new Readiness()
   const app = createApp({
     store,
     readiness,
     reportStoreDown: (error) => logger.warn({ err: error }, 'readiness: the store failed its ping'),
     watch,
+    rollouts: rollouts.deps,
     observability: { metrics, tracing, logger, serveMetrics: settings.metricsPort === undefined },
     access,
     maxBodyBytes: settings.maxBodyBytes,
@@ -106,11 +123,12 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     server,
     closeWatchStreams: () => watch.closeAll(),
     flushTraces,
-    closeStore: () => {
+    closeStore: async () => {
       access.close()
+      await rollouts.close()
       return store.close()
     },
     logger,
   })
-  return { app, store, logger, watch, readiness, metrics, access, flushTraces, shutdownPlan }
+  return { app, store, logger, watch, readiness, metrics, access, rollouts, flushTraces, shutdownPlan }
 }

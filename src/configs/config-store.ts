@@ -81,6 +81,8 @@ export interface WriteMeta {
   dryRun?: boolean
   /** Set by a store's rollback: the revision whose state the write restores. */
   rollbackOf?: number
+  /** The rollout (configs/rollouts) that made the write, kept in its history entry and event. */
+  rollout?: string
 }
 
 /** One write as history keeps it. For DELETED, `config` is the last state. */
@@ -94,6 +96,8 @@ export interface HistoryEntry {
   requestId?: string
   /** Present when the write was a rollback: the store revision whose state it restored. */
   rollbackOf?: number
+  /** Present when a rollout made the write: its id. */
+  rollout?: string
   config: Config
 }
 

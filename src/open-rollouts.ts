@@ -47,9 +47,8 @@ export async function openRollouts(
     // Loaded only when used, as the PostgreSQL store is.
     const { PostgresRolloutStore } = await import('./store/postgres/postgres-rollouts.ts')
     const { PostgresRolloutLease } = await import('./store/postgres/postgres-rollout-lease.ts')
-    const postgresStore = new PostgresRolloutStore({ url: target.url, ...settings.postgres })
-    store = postgresStore
-    lease = new PostgresRolloutLease(postgresStore.sql)
+    store = new PostgresRolloutStore({ url: target.url, ...settings.postgres })
+    lease = new PostgresRolloutLease({ url: target.url, ...settings.postgres })
   }
   const now = options.now ?? Date.now
   const gates = rolloutGates({ prometheusUrl: settings.prometheusUrl })

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { exampleConfig, SEED_CONFIGS } from '../../src/configs/model.ts'
 import { CONFIG_CONTRACTS } from '../../src/http/configs/contracts.ts'
 import { HEALTH_CONTRACTS } from '../../src/http/health.ts'
+import { ROLLOUT_CONTRACTS } from '../../src/http/rollouts/contracts.ts'
 import { SCHEMA_CONTRACTS } from '../../src/http/schemas/contracts.ts'
 import { buildService } from '../../src/service.ts'
 import { loadSettings } from '../../src/settings.ts'
@@ -113,7 +114,7 @@ describe('the OpenAPI document at /swagger/json', () => {
   })
 
   it('when compared with the app, then every documented route is registered with its own contract', () => {
-    const contracts = [...CONFIG_CONTRACTS, ...SCHEMA_CONTRACTS, ...HEALTH_CONTRACTS]
+    const contracts = [...CONFIG_CONTRACTS, ...SCHEMA_CONTRACTS, ...ROLLOUT_CONTRACTS, ...HEALTH_CONTRACTS]
     const served = service.app.routes.filter((route) => !UNDOCUMENTED(route.path) && route.method !== 'ALL')
     for (const route of served) {
       const contract = contracts.find((c) => c.method === route.method && c.path === route.path)
@@ -229,6 +230,11 @@ describe('the OpenAPI document at /swagger/json', () => {
       'patch /configs/{dcname}',
       'post /configs',
       'post /configs/{dcname}/rollback',
+      'post /rollouts',
+      'post /rollouts/{id}/abort',
+      'post /rollouts/{id}/approve',
+      'post /rollouts/{id}/pause',
+      'post /rollouts/{id}/resume',
       'put /configs/{dcname}',
       'put /schemas/{name}',
     ])
@@ -275,7 +281,7 @@ describe('the OpenAPI document at /swagger/json', () => {
     const standard = new Set([
       ...['type', 'properties', 'required', 'additionalProperties', 'items', 'anyOf', 'const', 'enum', 'pattern'],
       ...['minLength', 'maxLength', 'minimum', 'maximum', 'default', 'description', 'examples', 'example', '$ref'],
-      ...['patternProperties', 'format'],
+      ...['patternProperties', 'format', 'minItems', 'maxItems', 'maxProperties', 'exclusiveMinimum'],
     ])
     const schemas = schemasOf(document)
     expect(schemas.length).toBeGreaterThan(40)

@@ -1,8 +1,7 @@
 /**
- * RolloutStore on PostgreSQL, with a client of its own (three connections, one kept by the lease): its tables are made
- * by the store's migrations (postgres-migrations.ts), which run first. The driver's lease is a
- * session advisory lock on one reserved connection (postgres-rollout-lease.ts): it ends with the
- * session, so a replica that dies hands the rollouts over to the next one that asks.
+ * RolloutStore on PostgreSQL, with a client of its own (two connections): its tables are made by
+ * the store's migrations (postgres-migrations.ts), which run first. The driver's lease is in
+ * postgres-rollout-lease.ts.
  */
 import postgres, { type Sql } from 'postgres'
 import type { Rollout } from '../../configs/rollouts/rollout-model.ts'
@@ -16,10 +15,10 @@ import { ACTIVE, type RolloutRow, storedRolloutOf } from '../rollout-rows.ts'
 import { clientOptions, type PostgresStoreOptions } from './postgres-connect.ts'
 
 export class PostgresRolloutStore implements RolloutStore {
-  readonly sql: Sql
+  private readonly sql: Sql
 
   constructor(options: PostgresStoreOptions) {
-    this.sql = postgres(options.url, { ...clientOptions(options), max: 3, idle_timeout: 60 })
+    this.sql = postgres(options.url, { ...clientOptions(options), max: 2, idle_timeout: 60 })
   }
 
   async create(rollout: Rollout): Promise<StoredRollout> {

@@ -19,6 +19,9 @@ RUN mkdir data
 FROM deps AS bundle
 COPY src ./src
 RUN bun run bundle
+# configctl, for `configctl agent` as a sidecar (kustomize/components/agent-sidecar): the same
+# image, another command (bun dist/configctl/configctl.js agent ...).
+RUN bun run bundle:configctl
 
 FROM oven/bun:1.4.5-slim
 WORKDIR /app
@@ -36,6 +39,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY src/console ./src/console
 COPY --from=bundle /app/dist/service ./dist/service
+COPY --from=bundle /app/dist/configctl-bundle ./dist/configctl
 COPY --from=deps --chown=65532:65532 /app/data /data
 # Numeric, so that Kubernetes can verify runAsNonRoot without a passwd entry.
 USER 65532:65532

@@ -65,7 +65,7 @@ BUN_TEST := $(BUN) test --timeout 60000
 # The suites that run in the test process alone: no service or tool started, no PostgreSQL, no
 # Chromium (test/support/in-process-only.ts makes starting a process fail). A new suite of that
 # kind belongs here too; the SQLite store contract is left to make test (it waits on fsync).
-FAST_TESTS := test/app test/configs/access.test.ts test/configs/filter-match.test.ts \
+FAST_TESTS := test/app test/configs/access.test.ts test/configs/consumer-reports.test.ts test/configs/filter-match.test.ts \
   test/configs/merge-patch.test.ts test/configs/model.test.ts test/configs/prefix-range.test.ts \
   test/configs/read-model.test.ts test/configs/sorted-names.test.ts test/configs/watch-view.test.ts \
   test/access/jwt.test.ts test/client/client.test.ts test/console/console-modules.test.ts \

@@ -7,13 +7,18 @@
 import { Elysia } from 'elysia'
 import type { AccessRules, Principal } from './configs/access.ts'
 import { AuthorizedConfigs } from './configs/authorized-configs.ts'
+import { AuthorizedConsumers } from './configs/authorized-consumers.ts'
 import { AuthorizedSchemas } from './configs/authorized-schemas.ts'
 import type { ConfigStore } from './configs/config-store.ts'
+import { ConsumerReports } from './configs/consumer-reports.ts'
+import { MemoryConsumerStore } from './configs/memory-consumer-store.ts'
 import { AuthorizedRollouts, type RolloutsDeps } from './configs/rollouts/authorized-rollouts.ts'
 import { type FrontDoor, frontDoor } from './front-door.ts'
 import { apiDocs, DOCS_ROUTES } from './http/api-docs.ts'
 import { accessGate } from './http/auth.ts'
 import type { AuditEntry } from './http/configs/audit.ts'
+import { CONSUMER_CONTRACTS } from './http/configs/consumer-contracts.ts'
+import { consumerRoutes } from './http/configs/consumer-routes.ts'
 import { CONFIG_CONTRACTS } from './http/configs/contracts.ts'
 import { configRoutes } from './http/configs/routes.ts'
 import { CONSOLE_ROUTES, consoleRoutes } from './http/console/console-routes.ts'
@@ -59,6 +64,8 @@ interface AppDeps {
   audit?: (entry: AuditEntry) => void
   /** Rollouts' store, gates and driver; left out, the rollout routes answer 503 (tests). */
   rollouts?: Omit<RolloutsDeps, 'configs'>
+  /** Consumer reports; left out, kept in this process's memory alone (tests). */
+  consumers?: ConsumerReports
 }
 
 const OPEN_TO_EVERYONE: AccessRules = { protected: false, anonymousRead: true }
@@ -75,6 +82,7 @@ export function createApp(deps: AppDeps): ServiceApp {
   const serveMetrics = deps.observability !== undefined && deps.observability.serveMetrics !== false
   const declared = routeAccessTable([
     ...CONFIG_CONTRACTS,
+    ...CONSUMER_CONTRACTS,
     ...SCHEMA_CONTRACTS,
     ...ROLLOUT_CONTRACTS,
     ...HEALTH_CONTRACTS,
@@ -139,6 +147,13 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
         maxBodyBytes: deps.maxBodyBytes,
       }),
     )
+    .use(
+      consumerRoutes({
+        consumers: new AuthorizedConsumers(deps.consumers ?? inMemoryConsumers(), deps.store),
+        gate,
+        maxBodyBytes: deps.maxBodyBytes,
+      }),
+    )
     .use(schemaRoutes({ schemas: new AuthorizedSchemas(deps.store.schemas), gate, maxBodyBytes: deps.maxBodyBytes }))
     .use(rolloutRoutes({ rollouts, gate, maxBodyBytes: deps.maxBodyBytes }))
     .use(
@@ -148,11 +163,25 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
         onStoreDown: deps.reportStoreDown,
       }),
     )
-    .use(apiDocs({ contracts: [...CONFIG_CONTRACTS, ...SCHEMA_CONTRACTS, ...ROLLOUT_CONTRACTS, ...HEALTH_CONTRACTS] }))
+    .use(
+      apiDocs({
+        contracts: [
+          ...CONFIG_CONTRACTS,
+          ...CONSUMER_CONTRACTS,
+          ...SCHEMA_CONTRACTS,
+          ...ROLLOUT_CONTRACTS,
+          ...HEALTH_CONTRACTS,
+        ],
+      }),
+    )
     .use(consoleRoutes())
     .use(observability && serveMetrics ? metricsRoute(observability.metrics) : new Elysia())
   registered = () => api.routes
   return api
+}
+
+function inMemoryConsumers(): ConsumerReports {
+  return new ConsumerReports(new MemoryConsumerStore(), { ttlMs: 90_000, flushMs: 1, maxPerConfig: 1000 })
 }
 
 /** The routes' type: typed clients (src/client/) are built from it, with no server code at run time. */

@@ -6,6 +6,7 @@ import { createApp } from './app.ts'
 import { SEED_ACTOR } from './configs/access.ts'
 import { AuthorizedConfigs } from './configs/authorized-configs.ts'
 import { CachedConfigStore } from './configs/cached-store.ts'
+import { ConsumerReports } from './configs/consumer-reports.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
 import { Readiness } from './http/health.ts'
 import { WatchHub, type WatchOptions } from './http/watch/watch-hub.ts'
@@ -16,6 +17,7 @@ import { createMetrics } from './observability/metrics.ts'
 import type { LineSink } from './observability/stdout-sink.ts'
 import { createTracing } from './observability/tracing.ts'
 import { type AccessOptions, openAccess } from './open-access.ts'
+import { openConsumerStore } from './open-consumer-store.ts'
 import { openRollouts, type RolloutOptions } from './open-rollouts.ts'
 import { openStore, type StoreRuntime } from './open-store.ts'
 import type { Settings } from './settings.ts'
@@ -49,9 +51,14 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
             'store: writes cannot be made durable; they answer 503 and /readyz 503 until they can',
           ),
   })
+  const consumers = new ConsumerReports(
+    await openConsumerStore(settings.database, runtime, settings.postgres),
+    settings.consumers,
+  )
   // The gauge asks the backend directly: a scrape is no store operation worth timing or tracing.
   const metrics = createMetrics({
     configs: () => backendStore.count(),
+    consumers: () => consumers.countStates(),
     historyEntries: () => backendStore.countHistory(),
     historyDropped: () => backendStore.droppedHistory(),
   })
@@ -110,6 +117,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     access,
     maxBodyBytes: settings.maxBodyBytes,
     audit: (entry) => logger.info(entry, 'audit'),
+    consumers,
     reportError: (error, request) =>
       logger.error({ err: error, method: request.method, url: request.url }, 'request failed'),
   })
@@ -126,9 +134,11 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     closeStore: async () => {
       access.close()
       await rollouts.close()
+      // Reports still queued are stored before the stores close.
+      await consumers.close().catch((error) => logger.warn({ err: error }, 'consumer reports: not all were stored'))
       return store.close()
     },
     logger,
   })
-  return { app, store, logger, watch, readiness, metrics, access, rollouts, flushTraces, shutdownPlan }
+  return { app, store, consumers, logger, watch, readiness, metrics, access, rollouts, flushTraces, shutdownPlan }
 }

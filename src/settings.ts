@@ -191,6 +191,27 @@ const SETTINGS = {
     default: 1000,
     doc: 'how often the rollout driver looks at its rollouts: ends bakes and evaluates gates (steps asked for through the API are taken at once)',
   }),
+  /** Reports of the programs that apply configs (README "Consumers and the agent"). */
+  consumers: {
+    ttlMs: setting({
+      env: 'CONSUMERS_TTL_MS',
+      type: integer(100, 86_400_000),
+      default: 90_000,
+      doc: 'a consumer report expires this long after it was made unless the consumer reports again (`configctl agent` sends a heartbeat every third of it by default); it is dropped one TTL later',
+    }),
+    flushMs: setting({
+      env: 'CONSUMERS_FLUSH_MS',
+      type: integer(1, 60_000),
+      default: 200,
+      doc: 'reports arriving within this long are stored in one write; a report is answered once stored',
+    }),
+    maxPerConfig: setting({
+      env: 'CONSUMERS_MAX_PER_CONFIG',
+      type: integer(1, 100_000),
+      default: 1000,
+      doc: 'reports one config may hold; a new consumer of a full config takes the place of an expired one, or is refused with 409',
+    }),
+  },
   /** The OTEL_* variables this service honours (OpenTelemetry's defaults otherwise). */
   tracing: {
     exporter: setting({

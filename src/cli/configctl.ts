@@ -8,6 +8,7 @@
 import { Command, CommanderError, Option } from 'commander'
 import pkg from '../../package.json' with { type: 'json' }
 import { createClient } from '../client/index.ts'
+import { addAgentCommand } from './agent-command.ts'
 import { apply, diff } from './apply.ts'
 import {
   collect,
@@ -45,7 +46,7 @@ export type CommandContext = { client: ReturnType<typeof createClient>; tokenGiv
 export function program(run: (code: number) => void): Command {
   const root = new Command('configctl')
     .description(
-      'Configs of config-service from a terminal or CI: get, list, apply a folder, diff, history, rollback, watch.',
+      'Configs of config-service from a terminal or CI: get, list, apply a folder, diff, history, rollback, watch, agent.',
     )
     .option('--url <url>', `the service (default: $CONFIGCTL_URL, else ${DEFAULT_URL})`)
     .option('--token <token>', 'bearer token (default: $CONFIGCTL_TOKEN)')
@@ -239,6 +240,7 @@ export function program(run: (code: number) => void): Command {
       ),
     )
   addSchemaCommands(root, withClient, output)
+  addAgentCommand(root, withClient)
   return root
 }
 

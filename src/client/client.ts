@@ -14,6 +14,7 @@ import { treaty } from '@elysiajs/eden'
 import type { App, ServiceApp } from '../app.ts'
 import type { HistoryEntry } from '../configs/config-store.ts'
 import type { Config } from '../configs/model.ts'
+import { ConsumerClient } from './consumers.ts'
 import { ProblemError, UnreachableError } from './problem-error.ts'
 import { SchemaClient } from './schemas.ts'
 import { type WatchItem, type WatchOptions, watchConfigs } from './watch.ts'
@@ -218,9 +219,13 @@ export class ConfigClient {
     throw ProblemError.from(response.status, parseJson(text))
   }
 
-  /** Config schemas: see schemas.ts. */
+  /** Config schemas and consumer reports: see schemas.ts and consumers.ts. */
   get schemas(): SchemaClient {
     return new SchemaClient(this, (answer) => this.unwrap(answer))
+  }
+
+  get consumers(): ConsumerClient {
+    return new ConsumerClient(this, (answer) => this.unwrap(answer))
   }
 
   private unwrap(answer: Answer): Response {

@@ -28,7 +28,7 @@ export interface WatchOptions {
   since?: number
   /** Ends the iteration. */
   signal?: AbortSignal
-  /** The first wait before reconnecting, doubled at each failed attempt up to 5 s (default 200 ms). */
+  /** The first wait before reconnecting (less a random part of up to half), doubled at each failed attempt up to 5 s (default 200 ms). */
   retryDelayMs?: number
   /** Told each time the stream is lost and about to be resumed (to log it, for example). */
   onReconnect?: (cause: unknown, since: number) => void
@@ -113,7 +113,8 @@ export async function* watchConfigs(
       }
       if (stop.signal.aborted) return
       options.onReconnect?.(cause, since)
-      await sleep(delay, stop.signal)
+      // Jittered, so that the watchers of a fleet that lost the service do not all return at once.
+      await sleep(delay / 2 + Math.random() * (delay / 2), stop.signal)
       delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)
     }
   } finally {

@@ -21,9 +21,15 @@ export const WRITE_ACTIONS = [
   'write-schema',
   'write-rollout',
 ] as const
+/**
+ * `report`: a consumer says what it did with a revision of a config (consumers.ts). Any role may
+ * (an agent runs with a reader's token), but not an anonymous caller of a protected service: a
+ * report counts in rollout gates, so its author must be known. It stores no config: no audit line.
+ */
+export const REPORT_ACTION = 'report'
 export type ReadAction = (typeof READ_ACTIONS)[number]
 export type WriteAction = (typeof WRITE_ACTIONS)[number]
-export type Action = ReadAction | WriteAction
+export type Action = ReadAction | WriteAction | typeof REPORT_ACTION
 /** What a request does when its exact action is not known yet (the app-level gate). */
 export type AccessKind = 'read' | 'write'
 
@@ -124,6 +130,7 @@ export function authorize(principal: Principal | undefined, action: Action | Acc
       ? new UnauthenticatedError(false, 'this request needs an Authorization: Bearer token')
       : new ForbiddenError(detail)
   if (principal === undefined) throw refuse('')
+  if (action === REPORT_ACTION && principal.anonymous && principal.role !== 'admin') throw refuse('')
   if (accessKindOf(action) === 'write' && !mayWrite(principal.role)) {
     throw refuse(`${principal.actor} has the role ${principal.role}, which may not ${action}`)
   }

@@ -20,6 +20,7 @@ import { openapi } from '@elysiajs/openapi'
 import { Elysia, type TSchema } from 'elysia'
 // Imported, not read from disk: the image runs a bundle, in which this module has no path of its own.
 import pkg from '../../package.json' with { type: 'json' }
+import { REPORT_ACTION } from '../configs/access.ts'
 import { openApiPaths, type RouteContract } from './contract.ts'
 import { BEARER_AUTH, COMPONENT_SCHEMAS } from './openapi-docs.ts'
 import { OPEN, type RouteAccess, type RouteDeclaration, writes } from './route-access.ts'
@@ -110,7 +111,9 @@ export function apiDocs(options: ApiDocsOptions) {
   // authorized token on reads too.
   const security = (access: RouteAccess) => {
     if ('open' in access) return []
-    return writes(access) ? [{ [BEARER_AUTH]: [] }] : [{}, { [BEARER_AUTH]: [] }]
+    // A consumer report stores no config, but it needs a known caller like a write does.
+    const needsToken = writes(access) || access.action === REPORT_ACTION
+    return needsToken ? [{ [BEARER_AUTH]: [] }] : [{}, { [BEARER_AUTH]: [] }]
   }
   const hidden = { detail: { hide: true } }
   const docs = new Elysia({ name: 'api-docs' })
@@ -151,6 +154,7 @@ export function apiDocs(options: ApiDocsOptions) {
           },
           tags: [
             { name: 'configs', description: 'The config API' },
+            { name: 'consumers', description: 'What the programs using a config applied or rejected' },
             { name: 'operations', description: 'Probes for Kubernetes and load balancers' },
           ],
           paths: openApiPaths(options.contracts, COMPONENT_SCHEMAS, security),

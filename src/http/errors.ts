@@ -14,6 +14,7 @@ import {
   RevisionCompactedError,
   StoreUnavailableError,
 } from '../configs/config-store.ts'
+import { ConsumerLimitError, ReportedRevisionError } from '../configs/consumers.ts'
 import type { FieldError } from '../configs/model.ts'
 import { RevisionNotReachedError } from '../configs/revision-rules.ts'
 import { RolloutInvalidError, RolloutNotFoundError, RolloutStateError } from '../configs/rollouts/rollout-model.ts'
@@ -50,6 +51,8 @@ function mapKnownError(error: unknown): { problem: Problem; headers?: Record<str
   if (schema) return { problem: schema }
   if (error instanceof NotFoundError) return { problem: problem(404, 'not-found', error.message) }
   if (error instanceof ConflictError) return { problem: problem(409, 'conflict', error.message) }
+  if (error instanceof ConsumerLimitError) return { problem: problem(409, 'too-many-consumers', error.message) }
+  if (error instanceof ReportedRevisionError) return { problem: problem(422, 'revision-not-reached', error.message) }
   if (error instanceof PreconditionFailedError) {
     return { problem: problem(412, 'precondition-failed', error.message) }
   }

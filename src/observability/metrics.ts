@@ -26,6 +26,8 @@ interface MetricsSources {
   historyEntries?: () => Promise<number>
   /** History entries this process dropped by retention so far. */
   historyDropped?: () => number
+  /** Consumer reports by what they count as now (applied, rejected, expired); asked once per scrape. */
+  consumers?: () => Promise<Record<string, number>>
 }
 
 export type AuthResult = 'allowed' | 'unauthenticated' | 'forbidden'

@@ -70,6 +70,21 @@ export function buildRegistry(state: MetricsState): () => Promise<string> {
       }
     },
   })
+  new Gauge({
+    name: 'config_consumers',
+    help: 'Consumer reports kept, every config together, by what they count as now: applied, rejected, or expired (no report within CONSUMERS_TTL_MS; dropped one TTL later).',
+    labelNames: ['state'] as const,
+    registers,
+    async collect() {
+      // As for `configs`: a store that cannot answer leaves the series out of this scrape.
+      try {
+        const counts = (await state.sources.consumers?.()) ?? {}
+        for (const label of ['applied', 'rejected', 'expired']) this.set({ state: label }, counts[label] ?? 0)
+      } catch {
+        this.reset()
+      }
+    },
+  })
   new Counter({
     name: 'history_entries_dropped_total',
     help: 'History entries dropped by retention (HISTORY_KEEP, HISTORY_RETENTION_DAYS) by this process.',

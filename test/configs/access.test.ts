@@ -119,3 +119,20 @@ describe('visible', () => {
     expect(actorOf(limited('writer'))).toBe('t-writer')
   })
 })
+
+describe('the report action', () => {
+  it('when any role reports inside its prefixes, then it is allowed, and outside them refused with 403', () => {
+    for (const role of ROLES) {
+      expect(outcome(limited(role), 'report', 'payments-eu')).toBe('allowed')
+      expect(outcome(limited(role), 'report', 'search-eu')).toBe(403)
+    }
+  })
+
+  it('when a caller without a token reports, then a protected service refuses it with 401 and an open one allows it', () => {
+    const protectedRules = { protected: true, anonymousRead: true }
+    expect(outcome(anonymousPrincipal(protectedRules), 'report', 'payments-eu')).toBe(401)
+    expect(outcome(anonymousPrincipal({ protected: false, anonymousRead: true }), 'report', 'payments-eu')).toBe(
+      'allowed',
+    )
+  })
+})

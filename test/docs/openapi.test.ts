@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { exampleConfig, SEED_CONFIGS } from '../../src/configs/model.ts'
+import { CONSUMER_CONTRACTS } from '../../src/http/configs/consumer-contracts.ts'
 import { CONFIG_CONTRACTS } from '../../src/http/configs/contracts.ts'
 import { HEALTH_CONTRACTS } from '../../src/http/health.ts'
 import { ROLLOUT_CONTRACTS } from '../../src/http/rollouts/contracts.ts'
@@ -114,7 +115,13 @@ describe('the OpenAPI document at /swagger/json', () => {
   })
 
   it('when compared with the app, then every documented route is registered with its own contract', () => {
-    const contracts = [...CONFIG_CONTRACTS, ...SCHEMA_CONTRACTS, ...ROLLOUT_CONTRACTS, ...HEALTH_CONTRACTS]
+    const contracts = [
+      ...CONFIG_CONTRACTS,
+      ...CONSUMER_CONTRACTS,
+      ...SCHEMA_CONTRACTS,
+      ...ROLLOUT_CONTRACTS,
+      ...HEALTH_CONTRACTS,
+    ]
     const served = service.app.routes.filter((route) => !UNDOCUMENTED(route.path) && route.method !== 'ALL')
     for (const route of served) {
       const contract = contracts.find((c) => c.method === route.method && c.path === route.path)
@@ -236,6 +243,7 @@ describe('the OpenAPI document at /swagger/json', () => {
       'post /rollouts/{id}/pause',
       'post /rollouts/{id}/resume',
       'put /configs/{dcname}',
+      'put /configs/{dcname}/consumers/{consumer}',
       'put /schemas/{name}',
     ])
     const probe = (key: string) => key.endsWith('/healthz') || key.endsWith('/readyz')

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
+import { CONSUMER_CONTRACTS } from '../../src/http/configs/consumer-contracts.ts'
 import { CONFIG_CONTRACTS } from '../../src/http/configs/contracts.ts'
 import type { RouteContract } from '../../src/http/contract.ts'
 import { HEALTH_CONTRACTS } from '../../src/http/health.ts'
@@ -27,7 +28,7 @@ import {
 import { tempDir } from '../support/server.ts'
 import { hostileRequests } from './hostile-requests.ts'
 
-const CONTRACTS: RouteContract[] = [...CONFIG_CONTRACTS, ...HEALTH_CONTRACTS]
+const CONTRACTS: RouteContract[] = [...CONFIG_CONTRACTS, ...CONSUMER_CONTRACTS, ...HEALTH_CONTRACTS]
 const matcher = routeMatcher(() => CONTRACTS)
 /** Declared, but only sent when more remain. */
 const OPTIONAL_HEADERS = new Set(['link'])
@@ -114,6 +115,26 @@ const exchanges = (): Exchange[] => [
     method: 'POST',
     path: `/configs/${deleted}/rollback`,
     options: { body: { revision: deletedRevision }, auth: false },
+    status: 401,
+  },
+  {
+    method: 'PUT',
+    path: `/configs/${existing}/consumers/pod-1`,
+    options: { body: { revision: existingRevision, state: 'rejected', message: 'no' } },
+    status: 200,
+  },
+  { method: 'GET', path: `/configs/${existing}/consumers`, status: 200 },
+  { method: 'GET', path: `/configs/${p}-missing/consumers`, status: 404 },
+  {
+    method: 'PUT',
+    path: `/configs/${existing}/consumers/pod-1`,
+    options: { body: { revision: 10 ** 12, state: 'applied' } },
+    status: 422,
+  },
+  {
+    method: 'PUT',
+    path: `/configs/${existing}/consumers/pod-1`,
+    options: { body: { revision: 1, state: 'applied' }, auth: false },
     status: 401,
   },
   { method: 'GET', path: '/healthz', status: 200 },

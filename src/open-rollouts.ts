@@ -3,6 +3,7 @@
  * drives them; on PostgreSQL, whichever replica holds the advisory-lock lease.
  */
 import type { AuthorizedConfigs } from './configs/authorized-configs.ts'
+import type { ConsumerSummaries } from './configs/rollouts/consumers-gate.ts'
 import { type DriverLease, RolloutDriver } from './configs/rollouts/rollout-driver.ts'
 import type { RolloutWrite } from './configs/rollouts/rollout-executor.ts'
 import type { RolloutStore } from './configs/rollouts/rollout-store.ts'
@@ -36,6 +37,7 @@ export async function openRollouts(
   runtime: StoreRuntime,
   configs: AuthorizedConfigs,
   events: { onWrite: (write: RolloutWrite) => void; onError: (error: unknown, rollout: string) => void },
+  consumers: ConsumerSummaries | undefined,
   options: RolloutOptions = {},
 ): Promise<RolloutService> {
   const target = settings.database
@@ -51,7 +53,7 @@ export async function openRollouts(
     lease = new PostgresRolloutLease({ url: target.url, ...settings.postgres })
   }
   const now = options.now ?? Date.now
-  const gates = rolloutGates({ prometheusUrl: settings.prometheusUrl })
+  const gates = rolloutGates({ prometheusUrl: settings.prometheusUrl, consumers, now })
   const driver = new RolloutDriver({
     store,
     world: { configs, gates, now, onWrite: events.onWrite },
@@ -64,7 +66,7 @@ export async function openRollouts(
     driver,
     deps: {
       store,
-      gates: { prometheus: settings.prometheusUrl !== undefined, consumers: false },
+      gates: { prometheus: settings.prometheusUrl !== undefined, consumers: consumers !== undefined },
       now,
       onChange: () => driver.poke(),
     },

@@ -103,6 +103,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
       onWrite: (write) => logger.info({ ...write, status: 200, requestId: `rollout-${write.rollout}` }, 'audit'),
       onError: (error, rollout) => logger.warn({ err: error, rollout }, 'rollout: a step failed; it is tried again'),
     },
+    consumers,
     options.rollouts,
   )
   rollouts.driver.start()

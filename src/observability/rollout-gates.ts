@@ -4,6 +4,7 @@
  * returned. Prometheus unreachable, or refusing the query, is `unavailable`: it says nothing
  * against the change, so the rollout pauses (never reverts) until someone looks.
  */
+import { type ConsumerSummaries, consumersGate } from '../configs/rollouts/consumers-gate.ts'
 import type { GateEvaluator, GateVerdict } from '../configs/rollouts/rollout-gates.ts'
 import type { RolloutGate } from '../configs/rollouts/rollout-model.ts'
 
@@ -12,6 +13,10 @@ export interface GateOptions {
   prometheusUrl?: string
   /** How long one query may take. */
   timeoutMs?: number
+  /** The consumers' reports, for consumer gates; undefined: such gates are refused when created. */
+  consumers?: ConsumerSummaries
+  /** The driver's clock (a consumer gate's `within` is measured with it). */
+  now?: () => number
 }
 
 interface QueryAnswer {
@@ -22,9 +27,10 @@ interface QueryAnswer {
 
 export function rolloutGates(options: GateOptions): GateEvaluator {
   return {
-    async evaluate(gate: RolloutGate): Promise<GateVerdict> {
+    async evaluate(gate: RolloutGate, rollout): Promise<GateVerdict> {
       if ('prometheus' in gate) return prometheusGate(options, gate.prometheus)
-      return { pass: false, unavailable: true, reason: 'consumer gates are not supported by this build' }
+      if (!options.consumers) return { pass: false, unavailable: true, reason: 'consumer reports are not available' }
+      return consumersGate(gate.consumers, rollout, options.consumers, (options.now ?? Date.now)())
     },
   }
 }

@@ -68,7 +68,11 @@ describe('the rollout API', () => {
       { ...REQUEST, gates: [{ prometheus: 'up == 0' }] },
       '/gates/0/prometheus',
     ],
-    ['a consumers gate', { ...REQUEST, gates: [{ consumers: { applied: 0.9, within: '5m' } }] }, '/gates/0/consumers'],
+    [
+      'a consumers gate whose within is no duration',
+      { ...REQUEST, gates: [{ consumers: { applied: 0.9, within: 'later' } }] },
+      '/gates/0/consumers/within',
+    ],
     [
       'a change that makes a config invalid',
       { ...REQUEST, change: { merge: { limits: { cpu: { value: 'lots' } } } } },

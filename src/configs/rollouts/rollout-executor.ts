@@ -132,7 +132,8 @@ async function bake(rollout: Rollout, world: RolloutWorld): Promise<Rollout | un
     const failed = { ...rollout, status: 'reverting' as const, reason }
     return withEvent(failed, { time: world.now(), event: 'gate-failed', wave: rollout.wave, detail: verdict.reason })
   }
-  if (world.now() < (rollout.bakeUntil ?? 0)) return undefined
+  // A gate still waiting (consumers yet to acknowledge) holds the bake open past its end.
+  if (world.now() < (rollout.bakeUntil ?? 0) || verdict.waiting !== undefined) return undefined
   const gates = rollout.plan.gates.map(describeGate).join(', ') || 'no gates'
   const baked = withEvent(rollout, { time: world.now(), event: 'wave-baked', wave: rollout.wave, detail: gates })
   if (rollout.wave + 1 < rollout.plan.waves.length) return startWave(baked, rollout.wave + 1, world)

@@ -188,10 +188,14 @@ export const getRollout = defineRoute({
   },
 })
 
-function steering(verb: 'pause' | 'resume' | 'abort' | 'approve', summary: string, description: string) {
+function steering<const Verb extends 'pause' | 'resume' | 'abort' | 'approve'>(
+  verb: Verb,
+  summary: string,
+  description: string,
+) {
   return defineRoute({
     method: 'POST',
-    path: `/rollouts/:id/${verb}`,
+    path: `/rollouts/:id/${verb}` as `/rollouts/:id/${Verb}`,
     operationId: `${verb}Rollout`,
     access: { action: 'write-rollout' },
     summary,

@@ -107,6 +107,13 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     options.rollouts,
   )
   rollouts.driver.start()
+  metrics.setRolloutSource(async () => {
+    const counts: Record<string, number> = {}
+    for (const { rollout } of (await rollouts.store.list({ limit: 1000 })).items) {
+      counts[rollout.status] = (counts[rollout.status] ?? 0) + 1
+    }
+    return counts
+  })
   const readiness = new Readiness()
   const app = createApp({
     store,

@@ -177,6 +177,9 @@ describe('the rollout API', () => {
     const read = (await env.send('GET', `/rollouts/${id}`, undefined, as('rita'))).body
     expect(read.createdBy).toBe('alice')
     expect((read.timeline as Json[]).map((e) => e.event)).toEqual(['created', 'wave-started', 'wave-applied'])
+    const metrics = await (await env.request('/metrics')).text()
+    expect(metrics).toContain('config_rollouts{status="baking"} 1')
+    expect(metrics).toContain('config_rollouts{status="reverted"} 0')
   })
 })
 

@@ -2,6 +2,8 @@
 import process from 'node:process'
 import { exitOnSignals, RequestDrain, shutDown } from './lifecycle.ts'
 import { metricsHandler } from './metrics-listener.ts'
+import { EXIT_PATIENCE_MS } from './observability/line-sink.ts'
+import { stdoutSink } from './observability/stdout-sink.ts'
 import { buildService } from './service.ts'
 import { loadSettings } from './settings.ts'
 import { listeningFields, listenOrExit, startupStep } from './startup.ts'
@@ -49,4 +51,9 @@ const plan = service.shutdownPlan({
   // Deno cannot cut connections off; the exit that follows does.
   forceStop: () => {},
 })
-exitOnSignals((signal) => shutDown(plan, signal), logger)
+// Stdout blocks on Deno: the last lines get the exit's patience to leave, and no more.
+exitOnSignals(async (signal) => {
+  const code = await shutDown(plan, signal)
+  await stdoutSink().settle(EXIT_PATIENCE_MS)
+  return code
+}, logger)

@@ -5,12 +5,13 @@
 import { createApp } from './app.ts'
 import { SEED_ACTOR } from './configs/access.ts'
 import { AuthorizedConfigs } from './configs/authorized-configs.ts'
-import { CachedConfigStore } from './configs/cached-store.ts'
 import { ConsumerReports } from './configs/consumer-reports.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
+import { CachedConfigStore } from './configs/read-model/cached-store.ts'
 import { Readiness } from './http/health.ts'
 import { WatchHub, type WatchOptions } from './http/watch/watch-hub.ts'
 import type { ShutdownPlan, StoppableServer } from './lifecycle.ts'
+import { instrumentConsumerStore } from './observability/instrumented-consumer-store.ts'
 import { instrumentStore } from './observability/instrumented-store.ts'
 import { createLogger } from './observability/logger.ts'
 import { createMetrics } from './observability/metrics.ts'
@@ -51,10 +52,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
             'store: writes cannot be made durable; they answer 503 and /readyz 503 until they can',
           ),
   })
-  const consumers = new ConsumerReports(
-    await openConsumerStore(settings.database, runtime, settings.postgres),
-    settings.consumers,
-  )
+  const consumerStore = await openConsumerStore(settings.database, runtime, settings.postgres)
   // The gauge asks the backend directly: a scrape is no store operation worth timing or tracing.
   const metrics = createMetrics({
     configs: () => backendStore.count(),
@@ -71,6 +69,10 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     onReload: (error) => logger.warn({ err: error }, 'read model: loading it again from the store'),
   })
   metrics.setCacheLagSource(() => cache.lag())
+  const consumers = new ConsumerReports(
+    instrumentConsumerStore(consumerStore, backendStore.backend, { metrics, tracing }),
+    settings.consumers,
+  )
   const store = instrumentStore(cache, { metrics, tracing, logger })
   const access = openAccess(settings, logger, metrics, options.access)
   if (settings.seed && (await store.seed(SEED_CONFIGS, { actor: SEED_ACTOR, requestId: '' }))) {

@@ -9,7 +9,9 @@
  */
 import { type Action, actorOf, authorize, narrowPrefixes, type Principal } from './access.ts'
 import type {
-  ConfigStore,
+  ConfigHistory,
+  ConfigReader,
+  ConfigWriter,
   HistoryPage,
   HistoryQuery,
   ListPage,
@@ -34,8 +36,9 @@ export interface Caller {
   readonly rollout?: string
 }
 
-type Reader = Pick<ConfigStore, 'get' | 'getAt' | 'list' | 'history'>
-type Writer = Pick<ConfigStore, 'create' | 'replace' | 'update' | 'delete' | 'rollback'>
+type Reader = Pick<ConfigReader, 'get' | 'list'> & Pick<ConfigHistory, 'getAt' | 'history'>
+/** Seeding is the service's, at start-up: no caller seeds. */
+type Writer = Omit<ConfigWriter, 'seed'>
 
 export class AuthorizedConfigs {
   constructor(private readonly store: Reader & Writer) {}

@@ -5,6 +5,8 @@
 import type { ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './changes.ts'
 import type { Config } from './model.ts'
 import type { SchemaStore, SchemaWarning } from './schema-model.ts'
+import { type HistoryCompactedError, PreconditionFailedError } from './store-errors.ts'
+import type { Precondition, WriteMeta } from './write-terms.ts'
 
 export type { ChangeEvent, ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './changes.ts'
 
@@ -56,33 +58,11 @@ export interface ListPage {
   readonly body?: Uint8Array<ArrayBuffer>
 }
 
-export interface Precondition {
-  /** The stored revision must equal this; '*' means "must exist". */
-  ifMatch?: number | '*'
-  /** Only create: fail when the config exists. */
-  ifNoneMatch?: '*'
-}
+export type { Precondition, WriteMeta } from './write-terms.ts'
 
 export interface ReplaceResult {
   stored: StoredConfig
   created: boolean
-}
-
-/** Who made a write, and in which request: kept with the write's history entry. */
-export interface WriteMeta {
-  /** `anonymous`, `api-token`, a token's name or a JWT subject: whoever access control says. */
-  actor: string
-  /** The X-Request-Id of the write ('' when there was no request, e.g. the seed). */
-  requestId: string
-  /**
-   * Only run the write, checks and all, and answer what it would store: nothing is stored,
-   * published or kept (see dry-run.ts).
-   */
-  dryRun?: boolean
-  /** Set by a store's rollback: the revision whose state the write restores. */
-  rollbackOf?: number
-  /** The rollout (configs/rollouts) that made the write, kept in its history entry and event. */
-  rollout?: string
 }
 
 /** One write as history keeps it. For DELETED, `config` is the last state. */
@@ -124,16 +104,20 @@ export interface RetentionPolicy {
   days: number
 }
 
-export interface ConfigStore {
-  readonly backend: 'sqlite' | 'postgres'
-  /**
-   * The schemas of this store. Every config write below is checked, under the store's write
-   * lock, against the schema that governs its dcname at that revision (SchemaViolationError).
-   */
-  readonly schemas: SchemaStore
+/**
+ * The store is five small ports, so that a decorator wraps the one it changes and passes the
+ * others on (see pass-on.ts), and a caller can ask for only what it uses.
+ */
+
+/** Reads of the present. */
+export interface ConfigReader {
   get(dcname: string): Promise<StoredConfig | undefined>
   list(query: ListQuery): Promise<ListPage>
   count(): Promise<number>
+}
+
+/** Writes of configs: each decided by decideWrite (write-rules.ts) under the store's write lock. */
+export interface ConfigWriter {
   /**
    * Every write below stores its history entry (with `meta`) in the same transaction as the
    * write itself: an acknowledged write has its entry, a failed one has none.
@@ -163,6 +147,10 @@ export interface ConfigStore {
   rollback(dcname: string, revision: number, precondition: Precondition, meta: WriteMeta): Promise<ReplaceResult>
   /** Stores `configs` only in a store that was never seeded; true when it did. */
   seed(configs: Config[], meta: WriteMeta): Promise<boolean>
+}
+
+/** Reads of the past: history entries and past states. */
+export interface ConfigHistory {
   /** The kept history of one name, newest first; NotFoundError when the name never had any. */
   history(dcname: string, query: HistoryQuery): Promise<HistoryPage>
   /**
@@ -175,6 +163,10 @@ export interface ConfigStore {
   countHistory(): Promise<number>
   /** History entries this handle dropped by retention since it was opened. */
   droppedHistory(): number
+}
+
+/** The committed changes, in revision order: what watches and the read model follow. */
+export interface ChangeFeed {
   /**
    * One page of the kept history after `query.after`, in revision order, MODIFIED events with
    * their `previous` state (absent on events kept by a build of the service that did not store
@@ -201,80 +193,31 @@ export interface ConfigStore {
   ): () => void
   /** The revision of the newest committed write (0 for a store never written). One cheap query. */
   currentRevision(): Promise<number>
+}
+
+export interface StoreLifecycle {
   /** A cheap round trip that fails when the store cannot serve. */
   ping(): Promise<void>
   close(): Promise<void>
 }
 
-export class NotFoundError extends Error {
-  /** `revision`: the config did not exist at that store revision (a rollback's target). */
-  constructor(
-    readonly dcname: string,
-    readonly revision?: number,
-  ) {
-    super(
-      revision === undefined
-        ? `config ${JSON.stringify(dcname)} does not exist`
-        : `config ${JSON.stringify(dcname)} did not exist at revision ${revision}`,
-    )
-    this.name = 'NotFoundError'
-  }
+export interface ConfigStore extends ConfigReader, ConfigWriter, ConfigHistory, ChangeFeed, StoreLifecycle {
+  readonly backend: 'sqlite' | 'postgres'
+  /**
+   * The schemas of this store. Every config write below is checked, under the store's write
+   * lock, against the schema that governs its dcname at that revision (SchemaViolationError).
+   */
+  readonly schemas: SchemaStore
 }
 
-export class ConflictError extends Error {
-  constructor(readonly dcname: string) {
-    super(`config ${JSON.stringify(dcname)} already exists`)
-    this.name = 'ConflictError'
-  }
-}
-
-export class PreconditionFailedError extends Error {
-  constructor(
-    readonly dcname: string,
-    readonly currentRevision: number | undefined,
-  ) {
-    super(
-      currentRevision === undefined
-        ? `config ${JSON.stringify(dcname)} does not exist`
-        : `config ${JSON.stringify(dcname)} is at revision ${currentRevision}`,
-    )
-    this.name = 'PreconditionFailedError'
-  }
-}
-
-/** `since` is older than the kept history: the client must list again (410 Gone). */
-export class HistoryCompactedError extends Error {
-  constructor(
-    readonly since: number,
-    readonly oldestAvailable: number,
-  ) {
-    super(`revision ${since} is older than the kept history (replay is possible from revision ${oldestAvailable})`)
-    this.name = 'HistoryCompactedError'
-  }
-}
-
-/** `revision` is older than the kept history of this config (410 Gone). */
-export class RevisionCompactedError extends Error {
-  constructor(
-    readonly dcname: string,
-    readonly revision: number,
-    /** The oldest revision of this config's history still kept. */
-    readonly oldestKept: number,
-  ) {
-    super(
-      `revision ${revision} of config ${JSON.stringify(dcname)} is older than its kept history (the oldest kept is ${oldestKept})`,
-    )
-    this.name = 'RevisionCompactedError'
-  }
-}
-
-/** The store cannot be reached (database down, connection lost): a 503, not a 500. */
-export class StoreUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super('the config store is unavailable', { cause })
-    this.name = 'StoreUnavailableError'
-  }
-}
+export {
+  ConflictError,
+  HistoryCompactedError,
+  NotFoundError,
+  PreconditionFailedError,
+  RevisionCompactedError,
+  StoreUnavailableError,
+} from './store-errors.ts'
 
 /** Shared by every backend so they agree on what a precondition means. */
 export function checkPrecondition(dcname: string, current: number | undefined, precondition: Precondition): void {

@@ -3,8 +3,7 @@
  * reads the facts (the store's newest revision, the config as it is now, its state then) and
  * these decide, as checkPrecondition does for the other writes.
  */
-import { checkPrecondition, NotFoundError, type Precondition, type StoredConfig } from './config-store.ts'
-import type { Config } from './model.ts'
+import { checkPrecondition, type Precondition } from './config-store.ts'
 
 /**
  * A read or rollback at a revision the store has not reached: nothing is known of it yet. Read
@@ -37,22 +36,11 @@ export interface RollbackFacts {
   precondition: Precondition
 }
 
-/** What a backend checks under its write lock before it reads the past state: both may refuse. */
+/**
+ * What a backend checks under its write lock before it reads the past state: both may refuse.
+ * What the rollback then writes, decideWrite (write-rules.ts) decides from that state.
+ */
 export function checkRollback(facts: RollbackFacts): void {
   checkRevisionReached(facts.revision, facts.currentRevision)
   checkPrecondition(facts.dcname, facts.configRevision, facts.precondition)
-}
-
-/**
- * What a rollback writes: the state at `revision` (`then`, as ConfigStore.getAt reads it), which
- * re-creates the config when it does not exist now (`exists` false).
- */
-export function rollbackWrite(
-  dcname: string,
-  revision: number,
-  then: StoredConfig | undefined,
-  exists: boolean,
-): { config: Config; created: boolean } {
-  if (!then) throw new NotFoundError(dcname, revision)
-  return { config: then.config, created: !exists }
 }

@@ -5,7 +5,7 @@
  * ordered: a write is checked against the schema the store holds at that write's revision.
  */
 import { t } from 'elysia'
-import type { Precondition, WriteMeta } from './config-store.ts'
+import type { Precondition, WriteMeta } from './write-terms.ts'
 
 const SCHEMA_NAME_PATTERN = '^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$'
 const schemaNameRegExp = new RegExp(SCHEMA_NAME_PATTERN)

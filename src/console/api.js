@@ -6,8 +6,13 @@
 
 /**
  * @typedef {{ dcname: string, metadata: Record<string, unknown> }} Config
- * @typedef {{ pointer: string, message: string }} FieldError
- * @typedef {{ type?: string, title?: string, status: number, detail?: string, errors?: FieldError[] }} Problem
+ * @typedef {{ pointer: string, message: string, keyword?: string }} FieldError
+ * @typedef {{ dcname: string, violations: FieldError[] }} Violator a config that breaks a schema
+ * @typedef {{
+ *   type?: string, title?: string, status: number, detail?: string, errors?: FieldError[],
+ *   violators?: Violator[], total?: number,
+ * }} Problem `violators` and `total`: a schema change that configs break (422 schema-violators)
+ * @typedef {{ name: string, prefix: string, mode: 'enforce' | 'warn', schema: Record<string, unknown>, revision: number }} Schema
  * @typedef {{ status: number, body: any, headers: Headers }} ApiResponse
  * @typedef {{ method?: string, body?: unknown, ifMatch?: string, ifNoneMatch?: string, signal?: AbortSignal }} ApiOptions
  */
@@ -132,6 +137,17 @@ export function revisionOf(headers) {
   return match ? Number(match[1]) : undefined
 }
 
+/**
+ * What a `Warning: 299 - "<text>"` header says (a warn-mode schema let a breaking write through),
+ * for a person: the quoted text unescaped; '' when there is none.
+ * @param {Headers} headers
+ */
+export function warningOf(headers) {
+  const header = headers.get('warning') ?? ''
+  const quoted = /^\d{3} \S+ "((?:[^"\\]|\\.)*)"/.exec(header)
+  return quoted?.[1] ? `Warning: ${quoted[1].replace(/\\(.)/g, '$1')}.` : header
+}
+
 /** @param {number} revision */
 export function etagOf(revision) {
   return `"${revision}"`
@@ -140,6 +156,11 @@ export function etagOf(revision) {
 /** @param {string} dcname */
 export function configPath(dcname) {
   return `/configs/${encodeURIComponent(dcname)}`
+}
+
+/** @param {string} name */
+export function schemaPath(name) {
+  return `/schemas/${encodeURIComponent(name)}`
 }
 
 /** What a 401 means here, for the token dialog. */

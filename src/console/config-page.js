@@ -94,9 +94,13 @@ export function ConfigPage({ dcname, reloadKey }) {
             initial=${found.config}
             baseRevision=${found.revision}
             currentRevision=${found.revision}
-            onSaved=${(/** @type {Config} */ config, /** @type {number | undefined} */ revision) => {
+            onSaved=${(
+              /** @type {Config} */ config,
+              /** @type {number | undefined} */ revision,
+              /** @type {string} */ warning,
+            ) => {
               setEditing(false)
-              setNotice(`Saved: ${config.dcname} is now at revision ${revision}.`)
+              setNotice(`Saved: ${config.dcname} is now at revision ${revision}.${warning ? ` ${warning}` : ''}`)
               void refresh()
             }}
             onCancel=${() => setEditing(false)}

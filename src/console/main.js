@@ -8,6 +8,8 @@ import { TokenDialog } from './dialogs.js'
 import { html } from './html.js'
 import { ListPage } from './list-page.js'
 import { Link, onNavigate, routeOf } from './router.js'
+import { SchemaPage } from './schema-page.js'
+import { SchemasPage } from './schemas-page.js'
 
 function App() {
   const [where, setWhere] = useState({ path: location.pathname, search: location.search })
@@ -43,24 +45,39 @@ function App() {
   }
 
   const route = routeOf(where.path)
+  const inSchemas = route.page === 'schemas' || route.page === 'schema'
   return html`
     <a class="skip" href="#main">Skip to the content</a>
     <header class="top">
       <${Link} href="/ui" class="brand">config-service</${Link}>
+      <nav aria-label="Console" class="sections">
+        <${Link} href="/ui" aria-current=${inSchemas ? undefined : 'page'}>Configs</${Link}>
+        <${Link} href="/ui/schemas" aria-current=${inSchemas ? 'page' : undefined}>Schemas</${Link}>
+      </nav>
       <nav aria-label="Elsewhere"><a href="/swagger">API docs</a></nav>
       <button type="button" class="secondary" onClick=${() => setTokenReason('')}>
         ${hasToken ? 'Token (set)' : 'Token'}
       </button>
     </header>
     <main id="main">
-      ${
-        route.page === 'config'
-          ? html`<${ConfigPage} key=${route.dcname} dcname=${route.dcname} reloadKey=${reloadKey} />`
-          : html`<${ListPage} search=${where.search} reloadKey=${reloadKey} />`
-      }
+      ${page(route, where.search, reloadKey)}
     </main>
     <${TokenDialog} open=${tokenReason !== null} reason=${tokenReason ?? ''} onDone=${tokenDone} />
   `
+}
+
+/**
+ * @param {ReturnType<typeof routeOf>} route
+ * @param {string} search
+ * @param {number} reloadKey
+ */
+function page(route, search, reloadKey) {
+  if (route.page === 'config')
+    return html`<${ConfigPage} key=${route.dcname} dcname=${route.dcname} reloadKey=${reloadKey} />`
+  if (route.page === 'schema')
+    return html`<${SchemaPage} key=${route.name} name=${route.name} reloadKey=${reloadKey} />`
+  if (route.page === 'schemas') return html`<${SchemasPage} reloadKey=${reloadKey} />`
+  return html`<${ListPage} search=${search} reloadKey=${reloadKey} />`
 }
 
 const root = document.getElementById('app')

@@ -1,5 +1,6 @@
 /**
- * The console's two pages live at real URLs (/ui, /ui/configs/<dcname>) that the service
+ * The console's pages live at real URLs (/ui, /ui/configs/<dcname>, /ui/schemas,
+ * /ui/schemas/<name>) that the service
  * answers with the same page, so a link can be shared, reloaded or opened in a new tab; inside
  * the page, links move with the History API instead of reloading.
  */
@@ -49,17 +50,30 @@ export function configHref(dcname) {
   return `/ui/configs/${encodeURIComponent(dcname)}`
 }
 
+/** @param {string} name */
+export function schemaHref(name) {
+  return `/ui/schemas/${encodeURIComponent(name)}`
+}
+
+/** @param {string} part */
+function decoded(part) {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return part
+  }
+}
+
 /**
  * The page a path names.
  * @param {string} path
- * @returns {{ page: 'list' } | { page: 'config', dcname: string }}
+ * @returns {{ page: 'list' } | { page: 'config', dcname: string } | { page: 'schemas' } | { page: 'schema', name: string }}
  */
 export function routeOf(path) {
-  const match = /^\/ui\/configs\/([^/]+)\/?$/.exec(path)
-  if (!match?.[1]) return { page: 'list' }
-  try {
-    return { page: 'config', dcname: decodeURIComponent(match[1]) }
-  } catch {
-    return { page: 'config', dcname: match[1] }
-  }
+  const config = /^\/ui\/configs\/([^/]+)\/?$/.exec(path)
+  if (config?.[1]) return { page: 'config', dcname: decoded(config[1]) }
+  const schema = /^\/ui\/schemas\/([^/]+)\/?$/.exec(path)
+  if (schema?.[1]) return { page: 'schema', name: decoded(schema[1]) }
+  if (/^\/ui\/schemas\/?$/.test(path)) return { page: 'schemas' }
+  return { page: 'list' }
 }

@@ -5,7 +5,6 @@
  */
 import { Elysia } from 'elysia'
 import { AuthenticationUnavailableError, ForbiddenError, UnauthenticatedError } from '../configs/access.ts'
-import { ReadModelBehindError } from '../configs/cached-store.ts'
 import {
   ConflictError,
   HistoryCompactedError,
@@ -16,6 +15,7 @@ import {
 } from '../configs/config-store.ts'
 import { ConsumerLimitError, ReportedRevisionError } from '../configs/consumers.ts'
 import type { FieldError } from '../configs/model.ts'
+import { ReadModelBehindError } from '../configs/read-model/cached-store.ts'
 import { RevisionNotReachedError } from '../configs/revision-rules.ts'
 import { RolloutInvalidError, RolloutNotFoundError, RolloutStateError } from '../configs/rollouts/rollout-model.ts'
 import { announcesPastTakenIn } from './json-body.ts'

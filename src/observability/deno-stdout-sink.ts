@@ -28,6 +28,10 @@ export function denoStdoutSink(stdout: DenoStdout, options: SinkOptions = {}): S
   /** The bytes of the write in flight, and when it started; undefined while stdout is idle. */
   let inFlight: Uint8Array | undefined
   let inFlightSince = 0
+  /** Set once a settle ran out of patience: the exit then writes nothing more. */
+  let stopped = false
+  /** Called once stdout is idle with nothing queued, while a settle waits for it. */
+  let idle: (() => void) | undefined
 
   const offer = (bytes: Uint8Array): void => {
     inFlight = bytes
@@ -49,6 +53,7 @@ export function denoStdoutSink(stdout: DenoStdout, options: SinkOptions = {}): S
     const text = queue.release()
     const bytes = text === '' ? rest : concat(rest, encoder.encode(text))
     if (bytes.length > 0) offer(bytes)
+    else idle?.()
   }
 
   const queue = new LineQueue(offer, options.maxQueuedBytes)
@@ -56,6 +61,22 @@ export function denoStdoutSink(stdout: DenoStdout, options: SinkOptions = {}): S
     write: (line) => queue.write(line),
     flush: queue.flush,
     droppedLines: () => queue.dropped,
+    settle(patienceMs) {
+      queue.flush()
+      if (!inFlight) return Promise.resolve()
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          idle = undefined
+          resolve()
+        }
+        const timer = setTimeout(() => {
+          stopped = true
+          done()
+        }, patienceMs)
+        idle = done
+      })
+    },
     flushBeforeExit() {
       const rest = encoder.encode(queue.takeAll())
       // An exit hook can only write synchronously, and a synchronous write to a blocking stdout
@@ -64,11 +85,11 @@ export function denoStdoutSink(stdout: DenoStdout, options: SinkOptions = {}): S
       // (the exit's bytes then follow it, in order; this is how the last lines of a shutdown
       // reach a healthy reader). A write pending longer means the reader has stopped: the rest
       // is given up and counted, the write in flight included, rather than holding the exit
-      // until the reader resumes. Left open: a reader that stops just before the exit, with the
-      // pipe full, holds the exit until it resumes or the process is killed (in Kubernetes, at
-      // the end of terminationGracePeriodSeconds).
-      if (inFlight && Date.now() - inFlightSince > EXIT_PATIENCE_MS) {
-        queue.dropped += countLines(inFlight) + countLines(rest)
+      // until the reader resumes. A shutdown settles first (settle), so that a reader that
+      // stopped just before the exit, with a write in flight younger than the patience, is
+      // known to have stopped here too.
+      if (stopped || (inFlight && Date.now() - inFlightSince > EXIT_PATIENCE_MS)) {
+        queue.dropped += countLines(inFlight ?? new Uint8Array(0)) + countLines(rest)
         return
       }
       queue.dropped += countLines(rest.subarray(writeAll(stdout, rest)))

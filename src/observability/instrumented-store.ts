@@ -19,6 +19,7 @@ import {
   type WriteMeta,
 } from '../configs/config-store.ts'
 import type { Config } from '../configs/model.ts'
+import { passOn } from '../configs/pass-on.ts'
 import { infoLineWriter, type Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { REQUEST_ID_KEY, type Tracing } from './tracing.ts'
@@ -81,8 +82,9 @@ export function instrumentStore(store: ConfigStore, { metrics, tracing, logger }
   }
 
   return {
-    backend,
-    schemas: store.schemas,
+    // Not observed: cheap counters, the feed's subscription (it lives as long as its subscriber),
+    // and what the decorator has nothing to say of.
+    ...passOn(store, ['backend', 'schemas', 'countHistory', 'droppedHistory', 'subscribe', 'close']),
     get: (dcname: string) => observe('get', () => store.get(dcname)),
     list: (query: ListQuery) => observe('list', () => store.list(query)),
     count: () => observe('count', () => store.count()),
@@ -114,13 +116,9 @@ export function instrumentStore(store: ConfigStore, { metrics, tracing, logger }
     seed: (configs: Config[], meta: WriteMeta) => observe('seed', () => store.seed(configs, meta)),
     history: (dcname: string, query: HistoryQuery) => observe('history', () => store.history(dcname, query)),
     getAt: (dcname: string, revision: number) => observe('get_at', () => store.getAt(dcname, revision)),
-    countHistory: () => store.countHistory(),
-    droppedHistory: () => store.droppedHistory(),
     changesAfter: (query: ChangePageQuery) => observe('changes_after', () => store.changesAfter(query)),
-    subscribe: (...args: Parameters<ConfigStore['subscribe']>) => store.subscribe(...args),
     currentRevision: () => observe('current_revision', () => store.currentRevision()),
     ping: () => observe('ping', () => store.ping()),
-    close: () => store.close(),
   }
 }
 

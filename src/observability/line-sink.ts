@@ -17,6 +17,11 @@ export interface StdoutSink extends LineSink {
   droppedLines(): number
   /** Writes out what is queued before the process exits (the exit hook); never waits forever. */
   flushBeforeExit(): void
+  /**
+   * Waits, at most `patienceMs`, until stdout took what is queued: the last step of a shutdown.
+   * A reader that took nothing meanwhile counts as stopped, and the exit gives the rest up.
+   */
+  settle(patienceMs: number): Promise<void>
 }
 
 export interface SinkOptions {

@@ -73,7 +73,7 @@ export function buildRegistry(state: MetricsState): () => Promise<string> {
   })
   new Gauge({
     name: 'config_consumers',
-    help: 'Consumer reports kept, every config together, by what they count as now: applied, rejected, or expired (no report within CONSUMERS_TTL_MS; dropped one TTL later).',
+    help: 'Consumer reports, every config together, by what they count as now: applied, rejected or expired (none within CONSUMERS_TTL_MS).',
     labelNames: ['state'] as const,
     registers,
     async collect() {

@@ -99,6 +99,8 @@ export function fdSink(fd: number, options: SinkOptions = {}): StdoutSink {
     write: (line) => queue.write(line),
     flush: queue.flush,
     droppedLines: () => queue.dropped,
+    // A non-blocking stdout: the exit hook's own writes are bounded by the patience already.
+    settle: () => Promise.resolve(),
     flushBeforeExit() {
       if (retry) clearTimeout(retry)
       retry = undefined

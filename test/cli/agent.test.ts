@@ -13,7 +13,7 @@ import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { type RunningServer, startServer, tempDir } from '../support/server.ts'
 import { waitFor } from '../support/wait.ts'
-import { api, BINARY, buildConfigctl } from './support.ts'
+import { api, BINARY, buildConfigctl, configctl } from './support.ts'
 
 const servers: RunningServer[] = []
 const agents: Subprocess[] = []
@@ -152,6 +152,46 @@ describe('configctl agent', () => {
     agent(url, ['--dcname', dcname, '--file', file, '--reload', `cat "$CONFIG_FILE" >> ${log}`])
     await put(url, dcname, { v: 2 })
     await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes('"v": 2'), 15_000, 'the reload')
+  })
+})
+
+describe('configctl agent usage', () => {
+  for (const [args, line] of [
+    [['--file', 'x.json'], 'error: give --dcname or --prefix'],
+    [['--dcname', 'a', '--prefix', 'a'], 'error: give --dcname or --prefix'],
+    [['--prefix', 'a-', '--file', 'x.json'], 'error: --prefix writes many files: use --dir'],
+    [['--dcname', 'a', '--dir', 'd', '--signal', 'HUP'], 'error: --signal and --pid-file go together'],
+  ] as const) {
+    it(`when called with ${args.join(' ')}, then it exits 2 with one line and writes nothing`, async () => {
+      const cwd = tempDir('agent-usage-')
+      const run = await configctl(url, ['agent', ...args], { cwd })
+      expect([run.code, run.stderr]).toEqual([2, `${line}\n`])
+      expect(readdirSync(cwd)).toEqual([])
+    })
+  }
+  it('when the consumer name is not a hostname, then it exits 2 naming the rule', async () => {
+    const run = await configctl(url, ['agent', '--dcname', 'a', '--file', 'x', '--consumer', 'a b'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('expected a consumer name')
+  })
+})
+
+describe('configctl agent heartbeats', () => {
+  it('when the config stays as it is, then the agent repeats its report, still live after the first report expired', async () => {
+    const server = await start({ CONSUMERS_TTL_MS: '1500' })
+    const dcname = fresh()
+    const revision = await put(server.url, dcname, { v: 1 })
+    agent(server.url, ['--dcname', dcname, '--file', join(tempDir('agent-beat-'), 'config.json'), '--heartbeat', '0.3'])
+    const [first] = await waitFor(async () => {
+      const listed = await consumers(server.url, dcname)
+      return listed[0]?.revision === revision ? listed : undefined
+    }, 15_000)
+    // A report made after the first one's expiry, with the consumer still live.
+    const [later] = await waitFor(async () => {
+      const listed = await consumers(server.url, dcname)
+      return Date.parse(listed[0]?.reportedAt) > Date.parse(first.expiresAt) ? listed : undefined
+    }, 20_000)
+    expect(later).toMatchObject({ consumer: 'test-pod', revision, status: 'applied' })
   })
 })
 

@@ -134,6 +134,24 @@ describe('typed client on the app instance', () => {
     expect(error).toBeInstanceOf(ProblemError)
     expect(error.status).toBe(400)
   })
+
+  it('when a consumer reports, then the report comes back and is listed; a bad one throws its problem', async () => {
+    const { revision } = await client.create(config('dc-a'))
+    const reported = await client.consumers.report('dc-a', 'web-1', { revision, state: 'rejected', message: 'no' })
+    expect(reported).toMatchObject({
+      consumer: 'web-1',
+      revision,
+      state: 'rejected',
+      status: 'rejected',
+      message: 'no',
+    })
+    expect(await client.consumers.list('dc-a')).toEqual([reported])
+    const error = await client.consumers
+      .report('dc-a', 'web-1', { revision: revision + 99, state: 'applied' })
+      .catch((e) => e)
+    expect(error).toBeInstanceOf(ProblemError)
+    expect(error.status).toBe(422)
+  })
 })
 
 it('when nothing listens at the URL, then calls throw UnreachableError naming it', async () => {

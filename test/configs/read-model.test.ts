@@ -7,7 +7,7 @@ import { describe, expect, it } from 'bun:test'
 import type { ChangeEvent, Filter, ListQuery } from '../../src/configs/config-store.ts'
 import { matchesFilters } from '../../src/configs/filter-match.ts'
 import type { Config } from '../../src/configs/model.ts'
-import { ReadModel } from '../../src/configs/read-model.ts'
+import { ReadModel } from '../../src/configs/read-model/read-model.ts'
 import { config } from '../support/configs.ts'
 
 const event = (type: ChangeEvent['type'], revision: number, dcname: string, metadata = {}): ChangeEvent => ({

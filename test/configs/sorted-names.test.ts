@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { SortedNames } from '../../src/configs/sorted-names.ts'
+import { SortedNames } from '../../src/configs/read-model/sorted-names.ts'
 
 const all = (names: SortedNames, after?: string) => {
   const seen: string[] = []

@@ -1,10 +1,15 @@
 /**
- * The console's pure modules, run by Bun as the browser runs them: the line diff, and the
- * pretty-printer that knows the line of every JSON Pointer (which places the API's field errors).
+ * The console's pure modules, run by Bun as the browser runs them: the line diff, the
+ * pretty-printer that knows the line of every JSON Pointer (which places the API's field errors),
+ * what the edit form takes from a config's schema (which one governs, its enums and defaults),
+ * the pages' routes and a Warning header as a person reads it.
  */
 import { describe, expect, it } from 'bun:test'
+import { warningOf } from '../../src/console/api.js'
 import { diffLines } from '../../src/console/diff.js'
 import { lineOfPointer, prettyJson, syntaxErrorLine } from '../../src/console/json-lines.js'
+import { routeOf } from '../../src/console/router.js'
+import { governingSchema, schemaFields, valueAt, withDefaults, withValueAt } from '../../src/console/schema-fields.js'
 
 const CONFIG = {
   dcname: 'dc-1',
@@ -89,5 +94,80 @@ describe('diffLines', () => {
         .join('\n'),
     ).toBe(after)
     expect(lines.filter((line) => line.kind !== 'same')).toHaveLength(3)
+  })
+})
+
+describe("a config's schema in the edit form", () => {
+  const schema = (name: string, prefix: string) => ({ name, prefix, mode: 'enforce' as const, schema: {}, revision: 1 })
+
+  it('when several prefixes match a dcname, then the longest governs it, and none when none matches', () => {
+    const schemas = [schema('all', ''), schema('payments', 'payments-'), schema('eu', 'payments-eu-')]
+    expect(governingSchema(schemas, 'payments-eu-1')?.name).toBe('eu')
+    expect(governingSchema(schemas, 'payments-us-1')?.name).toBe('payments')
+    expect(governingSchema(schemas, 'web-1')?.name).toBe('all')
+    expect(governingSchema(schemas.slice(1), 'web-1')).toBeUndefined()
+  })
+
+  it('when a schema has enums and defaults, nested and behind a local $ref, then each is found with its pointer into the config', () => {
+    const fields = schemaFields({
+      properties: {
+        tier: { $ref: '#/$defs/tier' },
+        plain: { type: 'string' },
+        'a/b': { properties: { zone: { enum: [1, 2], default: 1 } } },
+      },
+      $defs: { tier: { enum: ['gold', 'silver'] } },
+    })
+    expect(fields).toEqual([
+      {
+        path: ['metadata', 'tier'],
+        pointer: '/metadata/tier',
+        enum: ['gold', 'silver'],
+        default: undefined,
+        hasDefault: false,
+      },
+      { path: ['metadata', 'a/b', 'zone'], pointer: '/metadata/a~1b/zone', enum: [1, 2], default: 1, hasDefault: true },
+    ])
+  })
+
+  it('when a $ref refers to itself, then the walk stops at a bounded depth', () => {
+    const fields = schemaFields({
+      $defs: { node: { default: 0, properties: { next: { $ref: '#/$defs/node' } } } },
+      $ref: '#/$defs/node',
+    })
+    expect(fields.length).toBeGreaterThan(0)
+    expect(fields.length).toBeLessThan(10)
+  })
+
+  it('when defaults are inserted, then only missing values are added, parents made as needed, nothing else changed', () => {
+    const fields = schemaFields({
+      properties: {
+        replicas: { default: 2 },
+        region: { default: 'eu' },
+        limits: { properties: { cpu: { default: '1' } } },
+      },
+    })
+    const config = { dcname: 'x', metadata: { replicas: 5 } }
+    const { config: next, added } = withDefaults(config, fields)
+    expect(next).toEqual({ dcname: 'x', metadata: { replicas: 5, region: 'eu', limits: { cpu: '1' } } })
+    expect(added).toEqual(['/metadata/region', '/metadata/limits/cpu'])
+    expect(config).toEqual({ dcname: 'x', metadata: { replicas: 5 } })
+    expect(valueAt(next, ['metadata', 'limits', 'cpu'])).toBe('1')
+    expect(withValueAt({ a: 1 }, ['b', 'c'], null)).toEqual({ a: 1, b: { c: null } })
+  })
+})
+
+describe('console routes and headers', () => {
+  it('when a path is read, then it names the page to draw', () => {
+    expect(routeOf('/ui')).toEqual({ page: 'list' })
+    expect(routeOf('/ui/configs/a%2Fb')).toEqual({ page: 'config', dcname: 'a/b' })
+    expect(routeOf('/ui/schemas')).toEqual({ page: 'schemas' })
+    expect(routeOf('/ui/schemas/')).toEqual({ page: 'schemas' })
+    expect(routeOf('/ui/schemas/payments')).toEqual({ page: 'schema', name: 'payments' })
+  })
+
+  it("when a warn schema's Warning header is read, then its quoted text is given unescaped", () => {
+    const headers = new Headers({ warning: '299 - "schema \\"payments\\": /metadata/replicas (maximum)"' })
+    expect(warningOf(headers)).toBe('Warning: schema "payments": /metadata/replicas (maximum).')
+    expect(warningOf(new Headers())).toBe('')
   })
 })

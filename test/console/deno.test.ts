@@ -1,6 +1,6 @@
 /**
  * The console on Deno: the same page, modules and vendor files, served by the service started
- * with package.json's start:deno, render the list and a config in a real browser.
+ * with package.json's start:deno, render the list, a config and a schema in a real browser.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { type RunningServer, startServer } from '../support/server.ts'
@@ -32,6 +32,27 @@ describe('the web console served by Deno', () => {
     await page.locator('tr[data-limit="cpu"]').waitFor()
     expect(await page.locator('[data-field="monitoring.enabled"]').textContent()).toBe('Enabled')
     expect(await page.locator('tr[data-limit="cpu"]').textContent()).toContain('500m')
+    expect(console_.offOrigin).toEqual([])
+  }, 60_000)
+
+  it('when the schema pages are opened, then the schema is listed and its page shows it with its violators', async () => {
+    const schema = { type: 'object', properties: { monitoring: { required: ['interval'] } } }
+    const put = await fetch(`${server.url}/schemas/datacenters`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prefix: 'datacenter-', mode: 'warn', schema }),
+    })
+    expect(put.status).toBe(201)
+    const list = await console_.open('/ui/schemas')
+    await list.locator('tr[data-schema="datacenters"]').waitFor()
+    expect(await list.locator('tr[data-schema="datacenters"] td').allTextContents()).toEqual([
+      'datacenter-',
+      'warn',
+      String((await put.json()).revision),
+    ])
+    const one = await console_.open('/ui/schemas/datacenters')
+    await one.locator('table.violators tbody tr').nth(1).waitFor()
+    expect(await one.locator('table.violators caption').textContent()).toBe('2 configs break it now')
     expect(console_.offOrigin).toEqual([])
   }, 60_000)
 })

@@ -40,7 +40,16 @@ describe('ANONYMOUS_READ=false', () => {
     }
     expect((await service.request('/configs/datacenter-1', { headers: bearer('reader-secret') })).status).toBe(200)
     expect((await service.request('/search?dcname=x', { headers: bearer('reader-secret') })).status).toBe(200)
-    for (const path of ['/healthz', '/readyz', '/metrics', '/swagger/json', '/ui', '/ui/configs/datacenter-1']) {
+    for (const path of [
+      '/healthz',
+      '/readyz',
+      '/metrics',
+      '/swagger/json',
+      '/ui',
+      '/ui/configs/datacenter-1',
+      '/ui/schemas',
+      '/ui/schemas/x',
+    ]) {
       expect([path, (await service.request(path)).status]).toEqual([path, 200])
     }
   })

@@ -54,6 +54,11 @@ describe('Consumer reports', () => {
     expect((await report(dcname, 'web-1', { revision, state: 'applied' })).status).toBe(200)
     expect((await report(dcname, 'web-2', { revision, state: 'rejected', message: 'no' })).status).toBe(200)
     expect(await gauge()).toEqual({ applied: 1, rejected: 1, expired: 0 })
+    // Their writes are timed as store operations, as config writes are.
+    const text = (await request('GET', '/metrics')).text
+    expect(text).toMatch(
+      /^store_operation_duration_seconds_count\{operation="consumers\.write",backend="sqlite"\} [1-9]/m,
+    )
   })
 
   it('when a consumer reports, then the config lists its report with when it expires', async () => {

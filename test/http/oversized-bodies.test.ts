@@ -9,6 +9,7 @@
  * 413 comes from the announced length alone, without a byte of the body.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
+import { connect } from 'node:net'
 import { eventually } from '../access/support.ts'
 import { parseExposition, sampleValue } from '../support/exposition-parser.ts'
 import { expectProblem } from '../support/http.ts'
@@ -85,6 +86,34 @@ describe.each(['bun', 'deno'] as Runtime[])('bodies over the limit on %s', (runt
       expect([access.status, audit.status, audit.action]).toEqual([413, 413, 'create'])
     },
   )
+
+  it('when a body over the limit is announced without Expect, then the 413 comes only once all of it is in, so a client that writes first can read it', async () => {
+    const request = headers()
+    const announced = 2 * MiB
+    const socket = connect({ host: '127.0.0.1', port: Number(new URL(server.url).port) })
+    let received = ''
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1')
+    })
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+    const head = Object.entries(request).map(([name, value]) => `${name}: ${value}\r\n`)
+    const half = new Uint8Array(announced / 2).fill(0x20)
+    await new Promise<void>((resolve) =>
+      socket.write(
+        `POST /configs HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${announced}\r\n${head.join('')}\r\n`,
+        () => socket.write(half, () => resolve()),
+      ),
+    )
+    // A request on another connection, answered after this one's head and first half arrived:
+    // an answer the service sent while the body was still coming is here by now.
+    await (await fetch(`${server.url}/livez`)).arrayBuffer()
+    expect(received).toBe('')
+    await new Promise<void>((resolve) => socket.end(half, () => resolve()))
+    await closed
+    expect(received).toStartWith('HTTP/1.1 413')
+    const { access, audit } = await linesOf(request['x-request-id'])
+    expect([access.status, audit.status]).toEqual([413, 413])
+  })
 
   it('when a body past the bound taken in is written in full before reading, then its 413 is logged, counted and audited', async () => {
     const before = await refusals413()

@@ -89,6 +89,8 @@ export function headerCases(token: string): HeaderCase[] {
     get('/swagger/assets/swagger-initializer.js'),
     page('/ui'),
     page('/ui/configs/datacenter-1'),
+    page('/ui/schemas'),
+    page('/ui/schemas/payments'),
     get('/ui/assets/main.js'),
     get('/ui/assets/vendor/preact.mjs'),
     get('/ui/assets/console.css'),

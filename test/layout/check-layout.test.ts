@@ -38,11 +38,10 @@ describe('layout check', () => {
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('when src/ is as committed, then the check passes, within a few seconds', () => {
-    const { code, stderr, ms } = runScript(src)
+  it('when src/ is as committed, then the check passes', () => {
+    const { code, stderr } = runScript(src)
     expect(stderr).toBe('')
     expect(code).toBe(0)
-    expect(ms).toBeLessThan(5000)
   })
 
   it('when the domain imports the HTTP adapter, then the check fails naming the import', () => {

@@ -9,7 +9,8 @@ import { parseExposition, seriesOf } from '../support/exposition-parser.ts'
 import { type RunningServer, type Runtime, startServer } from '../support/server.ts'
 
 const TOKEN = 'metrics-size-token'
-const FRESH_MAX_BYTES = 12_000
+/** A fresh service exported 12,274 bytes once config_consumers was added (its three states). */
+const FRESH_MAX_BYTES = 13_000
 const VARIED_MAX_BYTES = 70_000
 const SCANNED_MAX_BYTES = 100_000
 

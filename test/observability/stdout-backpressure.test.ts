@@ -1,6 +1,6 @@
 /**
  * The real service writing its log to a pipe whose reader stops reading (a stalled log
- * collector): requests keep being answered promptly, the lines past the sink's bound are counted
+ * collector): requests keep being answered, the lines past the sink's bound are counted
  * on /metrics, and once the reader resumes every queued line arrives whole and in order. And
  * when told to stop while the reader has stopped, the service exits without waiting for it.
  *
@@ -24,14 +24,13 @@ const PAD = 'p'.repeat(480)
 const USER_AGENT = `backpressure-test/${'u'.repeat(490)}`
 /** Well past what a pipe (64 KiB) and the sink's queue (1 MiB) hold together. */
 const REQUESTS = 1500
-/** "Promptly" on a shared 2-core machine; a blocked event loop takes seconds. */
-const PROMPT_MS = 1000
+/**
+ * Nobody reads the pipe while requests run, so a service whose logging blocked would never answer
+ * them: that they are answered at all is the check. This only bounds how long a failure takes.
+ */
+const GIVE_UP_MS = 30_000
 /** Past what the pipe holds (64 KiB), within the sink's queue. */
 const EXIT_REQUESTS = 200
-/** Past the sink's patience at exit (200 ms) for a reader that takes nothing. */
-const STALLED_MS = 500
-/** An exit that waited for the reader would never end: it does not come back. */
-const EXIT_WITHIN_MS = 5000
 
 /** Reads the FIFO only when asked: between two calls, nobody drains the pipe. */
 class FifoReader {
@@ -130,14 +129,12 @@ async function startOnFifo(runtime: Runtime, env: Record<string, string> = {}): 
   return { child, reader, url: `http://127.0.0.1:${listening.port}` }
 }
 
-async function timedGet(url: string, path: string): Promise<{ status: number; ms: number; text: string }> {
-  const start = performance.now()
+async function get(url: string, path: string): Promise<{ status: number; text: string }> {
   const response = await fetch(`${url}${path}`, {
     headers: { 'user-agent': USER_AGENT },
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(GIVE_UP_MS),
   })
-  const text = await response.text()
-  return { status: response.status, ms: performance.now() - start, text }
+  return { status: response.status, text: await response.text() }
 }
 
 for (const runtime of ['bun', 'deno'] as Runtime[]) {
@@ -153,27 +150,21 @@ for (const runtime of ['bun', 'deno'] as Runtime[]) {
       await service?.child.exited
     })
 
-    it('when the log reader stalls, then requests are answered promptly, the lines past the bound are counted, and after it resumes the rest arrive whole and in order', async () => {
+    it('when the log reader stalls, then requests are still answered, the lines past the bound are counted, and after it resumes the rest arrive whole and in order', async () => {
       service.reader.readAvailable()
       const before = service.reader.lines.length
 
-      // Nobody reads the pipe from here on.
-      let slowest = 0
-      for (let n = 1; n <= REQUESTS; n++) {
-        const { status, ms } = await timedGet(service.url, pathOf(n))
-        expect(status).toBe(404)
-        slowest = Math.max(slowest, ms)
-      }
-      expect(slowest).toBeLessThan(PROMPT_MS)
+      // Nobody reads the pipe from here on: past 64 KiB, every answer comes only if logging
+      // does not wait for the reader.
+      for (let n = 1; n <= REQUESTS; n++) expect((await get(service.url, pathOf(n))).status).toBe(404)
 
-      const scrape = await timedGet(service.url, '/metrics')
-      expect(scrape.ms).toBeLessThan(PROMPT_MS)
+      const scrape = await get(service.url, '/metrics')
       const dropped = sampleValue(parseExposition(scrape.text), 'log_lines_dropped_total') ?? 0
       expect(dropped).toBeGreaterThan(0)
 
       // The reader resumes and takes the queue; one more request shows that stdout flows again.
       await service.reader.readUntilQuiet()
-      const after = await timedGet(service.url, pathOf(REQUESTS + 1))
+      const after = await get(service.url, pathOf(REQUESTS + 1))
       expect(after.status).toBe(404)
       await service.reader.readUntil((line) => line.msg === 'request' && line.path === pathOf(REQUESTS + 1))
 
@@ -198,21 +189,18 @@ for (const runtime of ['bun', 'deno'] as Runtime[]) {
       await service?.child.exited
     })
 
-    it('when the log reader has stopped and SIGTERM arrives, then the process exits promptly and the lines it wrote are whole and in order', async () => {
+    it('when the log reader has stopped and SIGTERM arrives, then the process exits without waiting for it and the lines it wrote are whole and in order', async () => {
       const { child, reader, url } = service
       reader.readAvailable()
       const before = reader.lines.length
 
       // Nobody reads the pipe from here on: it fills, and the rest waits in the sink.
-      for (let n = 1; n <= EXIT_REQUESTS; n++) expect((await timedGet(url, pathOf(n))).status).toBe(404)
-      // Long enough for the sink to see that the reader has stopped, not only paused.
-      await Bun.sleep(STALLED_MS)
+      for (let n = 1; n <= EXIT_REQUESTS; n++) expect((await get(url, pathOf(n))).status).toBe(404)
 
-      const signalled = performance.now()
+      // Nobody reads until the process is gone: an exit that waited for the reader would never
+      // end (the test's timeout fails it), one that gives up ends with 0.
       child.kill('SIGTERM')
-      const exited = await Promise.race([child.exited, Bun.sleep(EXIT_WITHIN_MS).then(() => 'still running')])
-      expect(exited).toBe(0)
-      expect(performance.now() - signalled).toBeLessThan(EXIT_WITHIN_MS)
+      expect(await child.exited).toBe(0)
 
       // What reached the pipe: whole lines (a last one cut short stays pending, unparsed), an
       // unbroken run from the first request; what the exit gave up is at the end.

@@ -4,9 +4,9 @@
  * every config write under the store's lock, and dry runs.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
-import { CachedConfigStore } from '../../src/configs/cached-store.ts'
 import type { ConfigStore } from '../../src/configs/config-store.ts'
 import type { Config } from '../../src/configs/model.ts'
+import { CachedConfigStore } from '../../src/configs/read-model/cached-store.ts'
 import {
   InvalidSchemaError,
   type SchemaDefinition,

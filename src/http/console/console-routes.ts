@@ -1,6 +1,7 @@
 /**
- * The web console: GET /ui (the list) and GET /ui/configs/:dcname (one config) answer the same
- * HTML page, and the page's own router draws the one asked for. GET /ui/assets/<name> serves
+ * The web console: GET /ui (the list), GET /ui/configs/:dcname (one config), GET /ui/schemas and
+ * GET /ui/schemas/:name (the config schemas) answer the same HTML page, and the page's own
+ * router draws the one asked for. GET /ui/assets/<name> serves
  * its browser modules (src/console/), the stylesheet, and Preact and htm from node_modules, so
  * the console needs no build step and no internet access, on Bun as on Deno.
  *
@@ -26,16 +27,17 @@ export const ROOT_PATH = '/'
 export const CONSOLE_ASSETS_PATH = '/ui/assets'
 
 const CONFIG_PAGE_PATH = `${CONSOLE_PATH}/configs/:dcname` as const
+const SCHEMAS_PAGE_PATH = `${CONSOLE_PATH}/schemas` as const
+const SCHEMA_PAGE_PATH = `${CONSOLE_PATH}/schemas/:name` as const
+const PAGE_PATHS = [CONSOLE_PATH, CONFIG_PAGE_PATH, SCHEMAS_PAGE_PATH, SCHEMA_PAGE_PATH] as const
 const ASSETS_ROUTE = `${CONSOLE_ASSETS_PATH}/*` as const
 
 /** The page, its files and `/` (which only sends a browser on to the page): open to everyone (see above). */
-export const CONSOLE_ROUTES: RouteDeclaration[] = [ROOT_PATH, CONSOLE_PATH, CONFIG_PAGE_PATH, ASSETS_ROUTE].map(
-  (path) => ({
-    method: 'GET',
-    path,
-    access: OPEN,
-  }),
-)
+export const CONSOLE_ROUTES: RouteDeclaration[] = [ROOT_PATH, ...PAGE_PATHS, ASSETS_ROUTE].map((path) => ({
+  method: 'GET',
+  path,
+  access: OPEN,
+}))
 
 const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -136,6 +138,8 @@ export function consoleRoutes() {
     .get(ROOT_PATH, () => new Response(null, { status: 302, headers: { location: CONSOLE_PATH } }), hidden)
     .get(CONSOLE_PATH, shell, hidden)
     .get(CONFIG_PAGE_PATH, shell, hidden)
+    .get(SCHEMAS_PAGE_PATH, shell, hidden)
+    .get(SCHEMA_PAGE_PATH, shell, hidden)
     .get(
       ASSETS_ROUTE,
       ({ params, request }) => {

@@ -40,3 +40,14 @@ export function frameOf(event: ChangeEvent, type: ChangeType): Uint8Array {
   }
   return frame
 }
+
+const TYPE_SLACK = 2 * ('MODIFIED'.length - 'ADDED'.length)
+
+/**
+ * What a watcher holds for an event before it goes live (see EarlyEvents): its own type's frame;
+ * a filtered view may send it as another type, whose name (written twice in the frame) is up to
+ * TYPE_SLACK longer.
+ */
+export function earlyBytes(event: ChangeEvent): number {
+  return frameOf(event, event.type).length + TYPE_SLACK
+}

@@ -17,13 +17,12 @@
  */
 
 import { setImmediate } from 'node:timers'
-import { type ChangeEvent, type ConfigStore, type Filter, HistoryCompactedError } from '../../configs/config-store.ts'
-import { MAX_LIMIT } from '../../configs/list-limits.ts'
-import { WatchView } from '../../configs/watch-view.ts'
+import type { ChangeEvent, ConfigStore } from '../../configs/config-store.ts'
+import { watchStart } from '../../configs/watch/watch-start.ts'
 import { ProblemError } from '../problem.ts'
 import { SSE_HEADERS } from './sse.ts'
 import type { WatchRequest } from './watch-query.ts'
-import { type ReadChanges, Watcher, type WatcherOptions } from './watcher.ts'
+import { Watcher, type WatcherOptions } from './watcher.ts'
 
 export interface WatchOptions extends WatcherOptions {
   /**
@@ -78,11 +77,8 @@ export class WatchHub {
     const watcher = new Watcher(this.options)
     this.listen(watcher)
     try {
-      const { view, revision } = await this.viewFor(request.filters, request.prefixes)
-      // Without `since`, the watch starts at the current revision: a store may still deliver a
-      // few changes that committed just before the subscription (PostgreSQL's feed does).
-      const from = request.since ?? revision ?? (await this.store.list({ filters: [], limit: 1 })).revision
-      await watcher.start(view, from, this.pageReader(request.filters.length > 0), request.since !== undefined)
+      const { view, from, readChanges, replay } = await watchStart(this.store, request)
+      await watcher.start(view, from, readChanges, replay)
       this.refuseWhileClosing()
     } catch (error) {
       watcher.end()
@@ -154,15 +150,6 @@ export class WatchHub {
     for (const event of events) for (const watcher of this.listening) watcher.receive(event)
   }
 
-  /** Pages of the kept history; a filtered view needs each MODIFIED event's previous state. */
-  private pageReader(filtered: boolean): ReadChanges {
-    return async (after, limit, bytes) => {
-      const page = await this.store.changesAfter({ after, limit, bytes })
-      if (filtered) requirePreviousStates(after, page.events)
-      return page
-    }
-  }
-
   private refuseWhileClosing(): void {
     if (this.closing) {
       throw new ProblemError(503, 'shutting-down', 'this instance is shutting down; watch again', undefined, {
@@ -170,35 +157,4 @@ export class WatchHub {
       })
     }
   }
-
-  /** A filtered watch starts from the set of configs matching now, read at `revision` (see WatchView). */
-  private async viewFor(
-    filters: Filter[],
-    prefixes: readonly string[] | undefined,
-  ): Promise<{ view: WatchView; revision?: number }> {
-    if (filters.length === 0) return { view: WatchView.unfiltered(prefixes) }
-    const held = new Set<string>()
-    let revision = 0
-    let after: string | undefined
-    for (;;) {
-      const page = await this.store.list({ filters, limit: MAX_LIMIT, after, prefixes })
-      for (const item of page.items) held.add(item.config.dcname)
-      revision = Math.max(revision, page.revision)
-      after = page.items.at(-1)?.config.dcname
-      if (!page.more || after === undefined) break
-    }
-    return { view: new WatchView(filters, held, prefixes), revision }
-  }
-}
-
-/**
- * A filtered replay tells from each MODIFIED event's previous state whether the config was in the
- * view before (see WatchView). Events kept by a build that did not store it (before an upgrade,
- * or by an older replica during a rolling update) cannot tell: the history counts as compacted up
- * to the last of them, so the client lists again rather than get a wrong replay (a 410 when the
- * first page holds one, a final ERROR event when a later one does).
- */
-function requirePreviousStates(after: number, page: readonly ChangeEvent[]): void {
-  const blind = page.findLast((event) => event.type === 'MODIFIED' && event.previous === undefined)
-  if (blind) throw new HistoryCompactedError(after, blind.revision)
 }

@@ -5,17 +5,13 @@
  */
 
 import type { Filter } from '../../configs/config-store.ts'
+import type { WatchQuery } from '../../configs/watch/watch-start.ts'
 import { parseListQuery } from '../list-query.ts'
 import { badRequest } from '../problem.ts'
 
-export interface WatchRequest {
-  /** Replay kept history after this revision first; undefined means live events only. */
-  since?: number
-  filters: Filter[]
+export interface WatchRequest extends WatchQuery {
   /** The name prefix asked for (`prefix=`); narrowed by the caller's scope into `prefixes`. */
   prefix?: string
-  /** Only configs inside these dcname prefixes (the caller's scope); undefined: every config. */
-  prefixes?: readonly string[]
 }
 
 const WATCH_PARAMS = ['watch', 'since'] as const

@@ -15,11 +15,13 @@
  */
 
 import { type ChangeEvent, type ChangePage, HistoryCompactedError } from '../../configs/config-store.ts'
-import { WatchView } from '../../configs/watch-view.ts'
-import { EarlyEvents } from './early-events.ts'
+import { EarlyEvents } from '../../configs/watch/early-events.ts'
+import { WatchPosition } from '../../configs/watch/watch-position.ts'
+import type { ReadChanges } from '../../configs/watch/watch-start.ts'
+import type { WatchView } from '../../configs/watch-view.ts'
 import { fellBehindEvent, goneEvent, storeUnavailableEvent } from './final-events.ts'
 import { FrameQueue } from './frame-queue.ts'
-import { frameOf } from './frames.ts'
+import { earlyBytes, frameOf } from './frames.ts'
 import { sseComment } from './sse.ts'
 import { type WatchStream, type WatchStreamKind, watchStream } from './watch-stream.ts'
 
@@ -33,9 +35,6 @@ export interface WatcherOptions {
   onFellBehind?: (lastSent: number) => void
 }
 
-/** One page of the kept history after a revision, at most `limit` events and about `bytes` bytes. */
-export type ReadChanges = (after: number, limit: number, bytes: number) => Promise<ChangePage>
-
 /** Frames per chunk handed to the server when a burst is queued: fewer, larger writes. */
 const BATCH = 256
 /** Events and stored bytes per page of a replay, at most: a page is parsed whole at once. */
@@ -47,17 +46,14 @@ const HEARTBEAT = encoder.encode(sseComment('heartbeat'))
 export class Watcher {
   private readonly output: WatchStream
   private state: 'starting' | 'replaying' | 'live' | 'ended' = 'starting'
-  private view = WatchView.unfiltered()
+  /** Where the watch stands: every event is taken in once, in revision order (see WatchPosition). */
+  private order = new WatchPosition()
   private readChanges: ReadChanges | undefined
-  private readonly early = new EarlyEvents()
-  /** A page found nothing more, and `early` holds every event committed after it since. */
-  private caughtUp = false
+  private readonly early = new EarlyEvents(earlyBytes)
   private reading = false
   private readonly queue = new FrameQueue()
   /** Frames of the last page that did not fit the budget yet (a config larger than the room left). */
   private readonly pending = new FrameQueue()
-  /** Highest revision taken in, from the store or live: anything at or below it is a duplicate. */
-  private position = 0
   /** Highest revision handed to the stream, named in the final ERROR so the client can resume. */
   private sent = 0
   private heartbeatDue = false
@@ -97,9 +93,9 @@ export class Watcher {
   /** Every committed change, in revision order (the hub calls this after the write). */
   receive(event: ChangeEvent): void {
     if (this.state === 'live') this.enqueue(event)
-    else if (this.state !== 'ended' && event.revision > this.position) {
+    else if (this.state !== 'ended' && event.revision > this.order.revision) {
       this.early.add(event)
-      if (!this.earlyFits()) this.letEarlyGo()
+      if (!this.earlyFits()) this.early.letGo()
     }
   }
 
@@ -110,16 +106,15 @@ export class Watcher {
    */
   async start(view: WatchView, from: number, readChanges: ReadChanges, replay: boolean): Promise<void> {
     if (this.state === 'ended') return
-    this.view = view
+    this.order = new WatchPosition(view, from)
     this.readChanges = readChanges
-    this.position = from
     this.sent = from
     this.state = 'replaying'
     this.heartbeatDue = true // an immediate first chunk sends the response headers through proxies
     // Without a replay, `early` holds every event since the hub subscribed, which was before
     // it read `from`: unless it was let go, nothing after `from` is missing.
     if (replay || this.early.overflows > 0) await this.readPage()
-    else this.caughtUp = true
+    else this.early.caughtUp = true
     this.drain()
   }
 
@@ -147,9 +142,7 @@ export class Watcher {
   }
 
   private enqueue(event: ChangeEvent): void {
-    if (event.revision <= this.position) return
-    this.position = event.revision
-    const visible = this.view.see(event)
+    const visible = this.order.take(event)
     if (visible === undefined) return
     const frame = frameOf(event, visible.type)
     // A client that keeps up gets the shared bytes at once, with nothing queued before them.
@@ -176,37 +169,26 @@ export class Watcher {
     )
   }
 
-  /** The replay reads what `early` held from the store instead. */
-  private letEarlyGo(): void {
-    this.early.letGo()
-    this.caughtUp = false
-  }
-
   /** Reads the next page of the replay, sized to the room left in the budget, and takes it in. */
   private async readPage(): Promise<void> {
-    const overflows = this.early.overflows
+    const begun = this.early.readBegins()
     const limit = Math.max(1, Math.min(PAGE_EVENTS, this.options.bufferEvents - this.queue.length))
     // Stored bytes count an event's previous state too: a page about fits, the rest waits in `pending`.
     const room = Math.max(1, Math.min(PAGE_BYTES, this.options.bufferBytes - this.heldBytes()))
     this.reading = true
     let page: ChangePage
     try {
-      page = await (this.readChanges as ReadChanges)(this.position, limit, room)
+      page = await (this.readChanges as ReadChanges)(this.order.revision, limit, room)
     } finally {
       this.reading = false
     }
     if (this.state === 'ended') return
     for (const event of page.events) {
-      if (event.revision <= this.position) continue
-      this.position = event.revision
-      const visible = this.view.see(event)
+      const visible = this.order.take(event)
       if (visible !== undefined) this.pending.push(frameOf(event, visible.type), event.revision)
     }
     this.admit()
-    this.early.keepAfter(this.position)
-    // Every event committed before this read began is in the page or after it; every one
-    // committed later reached `early`, unless it was let go since.
-    this.caughtUp = !page.more && this.early.overflows === overflows
+    this.early.pageRead(this.order.revision, page.more, begun)
   }
 
   /** Moves the page's frames into the queue as far as the budget allows. */
@@ -218,7 +200,7 @@ export class Watcher {
   private advanceReplay(): void {
     this.admit()
     if (this.reading || this.pending.length > 0) return
-    if (this.caughtUp && this.goLive()) {
+    if (this.early.caughtUp && this.goLive()) {
       this.drain()
       return
     }
@@ -241,7 +223,7 @@ export class Watcher {
   /** Queues what arrived during the replay, if it fits the budget; else the replay reads on. */
   private goLive(): boolean {
     if (!this.earlyFits()) {
-      this.letEarlyGo()
+      this.early.letGo()
       return false
     }
     this.state = 'live'

@@ -14,6 +14,7 @@ import {
 } from '../../configs/config-store.ts'
 import type { Config } from '../../configs/model.ts'
 import type { SchemaRow } from '../../configs/schema-model.ts'
+import type { CurrentConfig } from '../../configs/write-rules.ts'
 import { CHANGES_CHANNEL } from './postgres-changes.ts'
 import { isAbortedTransaction } from './postgres-errors.ts'
 import { selectGoverningSchema } from './postgres-schema-queries.ts'
@@ -35,10 +36,6 @@ export type PageRow = {
 
 export function toStored(row: Row): StoredConfig {
   return { config: JSON.parse(row.body) as Config, revision: Number(row.revision) }
-}
-
-export function revisionOf(row: Row | undefined): number | undefined {
-  return row === undefined ? undefined : Number(row.revision)
 }
 
 export async function selectConfig(sql: Sql, dcname: string): Promise<Row | undefined> {
@@ -104,7 +101,10 @@ export async function currentRevision(sql: Sql): Promise<number> {
  * The write lock, the config, and the schema governing its dcname, pipelined: the reads run after
  * the lock is held, so they see every write committed before it (schema writes included).
  */
-export async function lockAndRead(tx: Sql, dcname: string): Promise<{ slot: Slot; current: Row | undefined }> {
+export async function lockAndRead(
+  tx: Sql,
+  dcname: string,
+): Promise<{ slot: Slot; current: CurrentConfig | undefined }> {
   // Sent in this order, each as soon as it is made.
   const lock = nextRevision(tx)
   const reads = Promise.allSettled([
@@ -116,7 +116,11 @@ export async function lockAndRead(tx: Sql, dcname: string): Promise<{ slot: Slot
   const slot = await lock
   const [rows, schema] = await reads
   if (rows.status === 'fulfilled' && schema.status === 'fulfilled') {
-    return { slot: { ...slot, schema: schema.value }, current: rows.value[0] }
+    const row = rows.value[0]
+    return {
+      slot: { ...slot, schema: schema.value },
+      current: row && { body: row.body, revision: Number(row.revision) },
+    }
   }
   // The server may refuse either read first (a dcname it cannot take, say); the other one then
   // fails only as "transaction aborted", which is not the cause to report.

@@ -19,16 +19,12 @@ import {
   type ChangeListener,
   type ChangePage,
   type ChangePageQuery,
-  type ChangeType,
   type ConfigStore,
-  ConflictError,
-  checkPrecondition,
   HistoryCompactedError,
   type HistoryPage,
   type HistoryQuery,
   type ListPage,
   type ListQuery,
-  NotFoundError,
   type Precondition,
   type ReplaceResult,
   type StoredConfig,
@@ -36,8 +32,9 @@ import {
 } from '../../configs/config-store.ts'
 import { writeOrDryRun } from '../../configs/dry-run.ts'
 import type { Config } from '../../configs/model.ts'
-import { checkRollback, rollbackWrite } from '../../configs/revision-rules.ts'
+import { checkRollback } from '../../configs/revision-rules.ts'
 import { SchemaValidators } from '../../configs/schema-validator.ts'
+import { decideWrite, type StoreWrite } from '../../configs/write-rules.ts'
 import { changePageOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
 import { GroupCommit } from './group-commit.ts'
@@ -59,7 +56,6 @@ import {
   deleteConfig,
   lockAndRead,
   putConfig,
-  revisionOf,
   type Slot,
   selectChangesAfter,
   selectConfig,
@@ -152,17 +148,15 @@ export class PostgresConfigStore implements ConfigStore {
   async create(config: Config, meta: WriteMeta): Promise<StoredConfig> {
     return this.write(config.dcname, meta, async (tx) => {
       const { slot, current } = await lockAndRead(tx, config.dcname)
-      if (current) throw new ConflictError(config.dcname)
-      return this.put(tx, slot, 'ADDED', config, meta)
+      return this.put(tx, slot, decideWrite({ kind: 'create', config }, current), meta)
     })
   }
 
   async replace(config: Config, precondition: Precondition, meta: WriteMeta): Promise<ReplaceResult> {
     return this.write(config.dcname, meta, async (tx) => {
       const { slot, current } = await lockAndRead(tx, config.dcname)
-      checkPrecondition(config.dcname, revisionOf(current), precondition)
-      const created = current === undefined
-      return { stored: await this.put(tx, slot, created ? 'ADDED' : 'MODIFIED', config, meta), created }
+      const write = decideWrite({ kind: 'replace', config, precondition }, current)
+      return { stored: await this.put(tx, slot, write, meta), created: write.created }
     })
   }
 
@@ -174,17 +168,14 @@ export class PostgresConfigStore implements ConfigStore {
   ): Promise<StoredConfig> {
     return this.write(dcname, meta, async (tx) => {
       const { slot, current } = await lockAndRead(tx, dcname)
-      checkPrecondition(dcname, revisionOf(current), precondition)
-      if (!current) throw new NotFoundError(dcname)
-      return this.put(tx, slot, 'MODIFIED', change(JSON.parse(current.body) as Config), meta)
+      return this.put(tx, slot, decideWrite({ kind: 'update', dcname, change, precondition }, current), meta)
     })
   }
 
   async delete(dcname: string, precondition: Precondition, meta: WriteMeta): Promise<number> {
     return this.write(dcname, meta, async (tx) => {
       const { slot, current } = await lockAndRead(tx, dcname)
-      checkPrecondition(dcname, revisionOf(current), precondition)
-      if (!current) throw new NotFoundError(dcname)
+      decideWrite({ kind: 'delete', dcname, precondition }, current)
       await deleteConfig(tx, slot, dcname, meta, this.now())
       return slot.revision
     })
@@ -201,11 +192,10 @@ export class PostgresConfigStore implements ConfigStore {
       const { slot, current } = await lockAndRead(tx, dcname)
       // The slot is the revision this write takes: the one before it is the newest committed.
       const currentRevision = slot.revision - 1
-      checkRollback({ dcname, revision, currentRevision, configRevision: revisionOf(current), precondition })
-      const then = await this.entries.stateAt(tx, dcname, revision)
-      const { config, created } = rollbackWrite(dcname, revision, then, current !== undefined)
-      const restoring = { ...meta, rollbackOf: revision }
-      return { stored: await this.put(tx, slot, created ? 'ADDED' : 'MODIFIED', config, restoring), created }
+      checkRollback({ dcname, revision, currentRevision, configRevision: current?.revision, precondition })
+      const past = await this.entries.stateAt(tx, dcname, revision)
+      const write = decideWrite({ kind: 'rollback', dcname, revision, past }, current)
+      return { stored: await this.put(tx, slot, write, { ...meta, rollbackOf: revision }), created: write.created }
     })
   }
 
@@ -216,7 +206,9 @@ export class PostgresConfigStore implements ConfigStore {
       if (state?.seeded_at) return false
       const n = await countConfigs(tx)
       if (n === 0) {
-        for (const config of configs) await this.put(tx, await slotFor(tx, config.dcname), 'ADDED', config, meta)
+        for (const config of configs) {
+          await this.put(tx, await slotFor(tx, config.dcname), { type: 'ADDED', config, created: true }, meta)
+        }
       }
       await tx`UPDATE store_state SET seeded_at = now()`
       return n === 0
@@ -282,7 +274,7 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   /** Checked against the schema in the slot: the one governing the dcname under the write lock. */
-  private async put(tx: Sql, slot: Slot, type: ChangeType, config: Config, meta: WriteMeta): Promise<StoredConfig> {
+  private async put(tx: Sql, slot: Slot, { type, config }: StoreWrite, meta: WriteMeta): Promise<StoredConfig> {
     const warning = this.validators.check(config, slot.schema)
     await putConfig(tx, slot, type, config, meta, this.now())
     return warning ? { config, revision: slot.revision, warning } : { config, revision: slot.revision }

@@ -4,8 +4,8 @@
  * matchesFilters, the rule the read model and watch streams follow), until the page is full;
  * SQLite passes over the bodies that do not even hold the value's text (bodyText).
  * There is no index of metadata leaves: writes would pay to keep one up, while the service
- * answers searches from its read model (src/configs/read-model.ts) and the store's own filtered
- * list serves only while that model loads, and tools that use the store directly.
+ * answers searches from its read model (src/configs/read-model/read-model.ts) and the store's own
+ * filtered list serves only while that model loads, and tools that use the store directly.
  */
 import { type Filter, type ListQuery, prefixRange, type StoredConfig } from '../../configs/config-store.ts'
 import { matchesFilters } from '../../configs/filter-match.ts'

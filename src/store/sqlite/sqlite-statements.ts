@@ -17,7 +17,6 @@ export type PageRow = Omit<EventRow, 'body'> & { body: string | null; fits: numb
 export function prepareStatements(db: SqliteDatabase) {
   return {
     get: db.prepare('SELECT body, revision FROM configs WHERE dcname = ?'),
-    revisionOf: db.prepare('SELECT revision FROM configs WHERE dcname = ?'),
     count: db.prepare('SELECT count(*) AS n FROM configs'),
     upsert: db.prepare(
       `INSERT INTO configs (dcname, body, revision) VALUES (?, ?, ?)

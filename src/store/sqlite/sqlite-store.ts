@@ -17,14 +17,11 @@ import {
   type ChangePageQuery,
   type ChangeType,
   type ConfigStore,
-  ConflictError,
-  checkPrecondition,
   HistoryCompactedError,
   type HistoryPage,
   type HistoryQuery,
   type ListPage,
   type ListQuery,
-  NotFoundError,
   type Precondition,
   type ReplaceResult,
   type StoredConfig,
@@ -33,7 +30,8 @@ import {
 } from '../../configs/config-store.ts'
 import { writeOrDryRun } from '../../configs/dry-run.ts'
 import type { Config } from '../../configs/model.ts'
-import { checkRevisionReached, checkRollback, rollbackWrite } from '../../configs/revision-rules.ts'
+import { checkRevisionReached, checkRollback } from '../../configs/revision-rules.ts'
+import { decideWrite, type StoreWrite } from '../../configs/write-rules.ts'
 import { changePageOf, eventDetailsOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
 import { ChangeListeners } from './change-listeners.ts'
@@ -117,18 +115,16 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async create(config: Config, meta: WriteMeta): Promise<StoredConfig> {
-    return this.writeOrDryRun(meta, () => {
-      if (this.statements.revisionOf.get(config.dcname)) throw new ConflictError(config.dcname)
-      return this.write('ADDED', config, meta)
-    })
+    return this.writeOrDryRun(meta, () =>
+      this.put(decideWrite({ kind: 'create', config }, this.current(config.dcname)), meta),
+    )
   }
 
   async replace(config: Config, precondition: Precondition, meta: WriteMeta): Promise<ReplaceResult> {
     return this.writeOrDryRun(meta, () => {
-      const row = this.statements.get.get(config.dcname) as Row | undefined | null
-      checkPrecondition(config.dcname, row?.revision, precondition)
-      const created = !row
-      return { stored: this.write(created ? 'ADDED' : 'MODIFIED', config, meta, row?.body), created }
+      const row = this.current(config.dcname)
+      const write = decideWrite({ kind: 'replace', config, precondition }, row)
+      return { stored: this.put(write, meta, row), created: write.created }
     })
   }
 
@@ -139,20 +135,15 @@ export class SqliteConfigStore implements ConfigStore {
     meta: WriteMeta,
   ): Promise<StoredConfig> {
     return this.writeOrDryRun(meta, () => {
-      const row = this.statements.get.get(dcname) as Row | undefined | null
-      checkPrecondition(dcname, row?.revision, precondition)
-      if (!row) throw new NotFoundError(dcname)
-      return this.write('MODIFIED', change(JSON.parse(row.body) as Config), meta, row.body)
+      const row = this.current(dcname)
+      return this.put(decideWrite({ kind: 'update', dcname, change, precondition }, row), meta, row)
     })
   }
 
   async delete(dcname: string, precondition: Precondition, meta: WriteMeta): Promise<number> {
     return this.writeOrDryRun(meta, () => {
-      const row = this.statements.get.get(dcname) as Row | undefined | null
-      checkPrecondition(dcname, row?.revision, precondition)
-      if (!row) throw new NotFoundError(dcname)
-      const last = JSON.parse(row.body) as Config
-      const revision = this.appendEvent('DELETED', last, row.body, meta)
+      const { last } = decideWrite({ kind: 'delete', dcname, precondition }, this.current(dcname))
+      const revision = this.appendEvent('DELETED', JSON.parse(last.body) as Config, last.body, meta)
       this.statements.remove.run(dcname)
       return revision
     })
@@ -165,12 +156,12 @@ export class SqliteConfigStore implements ConfigStore {
     meta: WriteMeta,
   ): Promise<ReplaceResult> {
     return this.writeOrDryRun(meta, () => {
-      const row = this.statements.get.get(dcname) as Row | undefined | null
+      const row = this.current(dcname)
       const currentRevision = this.newestRevision()
       checkRollback({ dcname, revision, currentRevision, configRevision: row?.revision, precondition })
-      const { config, created } = rollbackWrite(dcname, revision, this.entries.stateAt(dcname, revision), !!row)
-      const restoring = { ...meta, rollbackOf: revision }
-      return { stored: this.write(created ? 'ADDED' : 'MODIFIED', config, restoring, row?.body), created }
+      const past = this.entries.stateAt(dcname, revision)
+      const write = decideWrite({ kind: 'rollback', dcname, revision, past }, row)
+      return { stored: this.put(write, { ...meta, rollbackOf: revision }, row), created: write.created }
     })
   }
 
@@ -178,7 +169,7 @@ export class SqliteConfigStore implements ConfigStore {
     return this.enqueue(() => {
       if (this.statements.getMeta.get('seeded')) return false
       const empty = Number((this.statements.count.get() as { n: number }).n) === 0
-      if (empty) for (const config of configs) this.write('ADDED', config, meta)
+      if (empty) for (const config of configs) this.put({ type: 'ADDED', config, created: true }, meta)
       this.statements.setMeta.run('seeded', new Date().toISOString())
       return empty
     })
@@ -248,14 +239,19 @@ export class SqliteConfigStore implements ConfigStore {
     if (this.closed) throw new StoreUnavailableError(new Error('the store is closed'))
   }
 
+  /** The config as a write finds it: read inside the write's transaction, so under its lock. */
+  private current(dcname: string): Row | undefined {
+    return (this.statements.get.get(dcname) as Row | null) ?? undefined
+  }
+
   /**
-   * `previousBody`: the stored text this write replaces, which a MODIFIED event keeps as its
-   * previous state.
+   * Stores what decideWrite decided, checked against the governing schema; a MODIFIED event keeps
+   * the stored text it replaces (`current`) as its previous state.
    */
-  private write(type: ChangeType, config: Config, meta: WriteMeta, previousBody?: string): StoredConfig {
+  private put({ type, config }: StoreWrite, meta: WriteMeta, current?: Row): StoredConfig {
     const warning = this.schemas.check(config)
     const body = JSON.stringify(config)
-    const revision = this.appendEvent(type, config, body, meta, type === 'MODIFIED' ? previousBody : undefined)
+    const revision = this.appendEvent(type, config, body, meta, type === 'MODIFIED' ? current?.body : undefined)
     this.statements.upsert.run(config.dcname, body, revision)
     return warning ? { config, revision, warning } : { config, revision }
   }

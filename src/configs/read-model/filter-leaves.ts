@@ -4,7 +4,7 @@
  * content, anything else its JSON text). The read model's index of filters holds exactly these,
  * so a search is a lookup.
  */
-import type { Config } from './model.ts'
+import type { Config } from '../model.ts'
 
 export type Leaf = [path: string, value: string]
 

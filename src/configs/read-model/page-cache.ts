@@ -5,7 +5,7 @@
  * every request. A page is encoded only when a reader asks for its bytes (a watch's start
  * lists without them). Bounded by bytes held; any write (a new model revision) drops them all.
  */
-import type { ListPage, ListQuery } from './config-store.ts'
+import type { ListPage, ListQuery } from '../config-store.ts'
 import type { CachedConfig, ReadModel } from './read-model.ts'
 
 /** Pages larger than this are not kept: they are rare, and would crowd out the rest. */

@@ -25,7 +25,8 @@ import {
   type ListQuery,
   type StoredConfig,
   StoreUnavailableError,
-} from './config-store.ts'
+} from '../config-store.ts'
+import { PORT_MEMBERS, passingOn } from '../pass-on.ts'
 import { PageCache } from './page-cache.ts'
 import { ReadModel } from './read-model.ts'
 import { type RevisionRound, RevisionRounds, TIMED_OUT } from './revision-rounds.ts'
@@ -66,10 +67,23 @@ interface Waiter {
   resolve: () => void
 }
 
-export class CachedConfigStore implements ConfigStore {
-  readonly backend: ConfigStore['backend']
-  /** Schemas are read from the store: every write checks them there, under its lock. */
-  readonly schemas: ConfigStore['schemas']
+/**
+ * Writes go to the store untouched (a rollback too: the model learns each from the feed); history
+ * and past states are read from the store (the model holds only the present); the feed is the
+ * store's own, and so are counting, ping and schemas (every write checks the schemas there, under
+ * its lock).
+ */
+const PASSED_ON = [
+  ...PORT_MEMBERS.writer,
+  ...PORT_MEMBERS.history,
+  ...PORT_MEMBERS.feed,
+  'count',
+  'ping',
+  'backend',
+  'schemas',
+] as const
+
+export class CachedConfigStore extends passingOn(PASSED_ON) implements ConfigStore {
   /** Undefined while (re)loading; then feed events wait in `buffered`. */
   private model: ReadModel | undefined
   private buffered: ChangeEvent[] = []
@@ -89,8 +103,7 @@ export class CachedConfigStore implements ConfigStore {
     private readonly store: ConfigStore,
     private readonly options: CachedStoreOptions,
   ) {
-    this.backend = store.backend
-    this.schemas = store.schemas
+    super(store)
     this.rounds = new RevisionRounds(
       options.waitTimeoutMs,
       () => store.currentRevision(),
@@ -118,25 +131,6 @@ export class CachedConfigStore implements ConfigStore {
     const model = await this.readable()
     return model === undefined ? this.store.list(query) : this.pages.list(model, query)
   }
-
-  count = () => this.store.count()
-  create: ConfigStore['create'] = (...args) => this.store.create(...args)
-  replace: ConfigStore['replace'] = (...args) => this.store.replace(...args)
-  update: ConfigStore['update'] = (...args) => this.store.update(...args)
-  delete: ConfigStore['delete'] = (...args) => this.store.delete(...args)
-  seed: ConfigStore['seed'] = (...args) => this.store.seed(...args)
-  // A rollback is a write: the model learns it from the feed like any other.
-  rollback: ConfigStore['rollback'] = (...args) => this.store.rollback(...args)
-  // History and past states are read from the store: the model holds only the present.
-  history: ConfigStore['history'] = (...args) => this.store.history(...args)
-  getAt: ConfigStore['getAt'] = (...args) => this.store.getAt(...args)
-  countHistory: ConfigStore['countHistory'] = () => this.store.countHistory()
-  droppedHistory: ConfigStore['droppedHistory'] = () => this.store.droppedHistory()
-  changesAfter: ConfigStore['changesAfter'] = (...args) => this.store.changesAfter(...args)
-  subscribe: ConfigStore['subscribe'] = (...args) => this.store.subscribe(...args)
-  currentRevision: ConfigStore['currentRevision'] = () => this.store.currentRevision()
-
-  ping: ConfigStore['ping'] = () => this.store.ping()
 
   async close(): Promise<void> {
     this.closed = true

@@ -8,9 +8,9 @@
  * several times its memory. It is pure data: what feeds it and when reads may trust it is the
  * business of cached-store.ts.
  */
-import type { ChangeEvent, Filter, ListQuery, StoredConfig } from './config-store.ts'
+import type { ChangeEvent, Filter, ListQuery, StoredConfig } from '../config-store.ts'
+import type { Config } from '../model.ts'
 import { leavesOf } from './filter-leaves.ts'
-import type { Config } from './model.ts'
 import { SortedNames } from './sorted-names.ts'
 
 /** A config as the read model holds it; `config` is parsed from the text on each use. */

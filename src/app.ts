@@ -12,6 +12,7 @@ import { AuthorizedSchemas } from './configs/authorized-schemas.ts'
 import type { ConfigStore } from './configs/config-store.ts'
 import { ConsumerReports } from './configs/consumer-reports.ts'
 import { MemoryConsumerStore } from './configs/memory-consumer-store.ts'
+import { AuthorizedRollouts, type RolloutsDeps } from './configs/rollouts/authorized-rollouts.ts'
 import { type FrontDoor, frontDoor } from './front-door.ts'
 import { apiDocs, DOCS_ROUTES } from './http/api-docs.ts'
 import { accessGate } from './http/auth.ts'
@@ -26,6 +27,8 @@ import { HEALTH_CONTRACTS, healthRoutes, Readiness } from './http/health.ts'
 import { noRoute } from './http/no-route.ts'
 import { RequestContexts } from './http/request-context.ts'
 import { REQUEST_ID_HEADER } from './http/request-id.ts'
+import { ROLLOUT_CONTRACTS } from './http/rollouts/contracts.ts'
+import { rolloutRoutes } from './http/rollouts/routes.ts'
 import { OPEN, type RouteAccessTable, type RouteDeclaration, routeAccessTable } from './http/route-access.ts'
 import { type RouteLike, routeMatcher } from './http/route-matcher.ts'
 import { SCHEMA_CONTRACTS } from './http/schemas/contracts.ts'
@@ -60,6 +63,8 @@ interface AppDeps {
   observability?: Omit<HttpObservabilityDeps, 'requestIdHeader'> & { serveMetrics?: boolean }
   /** Writes one audit line per write attempt; left out, nothing is audited (tests). */
   audit?: (entry: AuditEntry) => void
+  /** Rollouts' store, gates and driver; left out, the rollout routes answer 503 (tests). */
+  rollouts?: Omit<RolloutsDeps, 'configs'>
   /** Consumer reports; left out, kept in this process's memory alone (tests). */
   consumers?: ConsumerReports
 }
@@ -81,6 +86,7 @@ export function createApp(deps: AppDeps): ServiceApp {
     ...CONSUMER_CONTRACTS,
     ...SCHEMA_CONTRACTS,
     ...SCHEMA_HISTORY_CONTRACTS,
+    ...ROLLOUT_CONTRACTS,
     ...HEALTH_CONTRACTS,
     ...DOCS_ROUTES,
     ...CONSOLE_ROUTES,
@@ -114,6 +120,8 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
   const matcher = routeMatcher(() => registered())
   const { access, observability, maxBodyBytes } = deps
   const watch = deps.watch ?? new WatchHub(deps.store)
+  const configs = new AuthorizedConfigs(deps.store)
+  const rollouts = deps.rollouts && new AuthorizedRollouts({ ...deps.rollouts, configs })
   const recordActor = observability ? actorRecorder(observability.tracing) : () => {}
   const gate = accessGate({
     rules: access?.rules ?? OPEN_TO_EVERYONE,
@@ -134,7 +142,7 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
     // stops Elysia's own parsers, which would read them before. (On Deno they would also try to
     // parse an empty DELETE body sent with a JSON content type.)
     .onParse({ as: 'global' }, () => null)
-    .use(configRoutes({ configs: new AuthorizedConfigs(deps.store), watch, gate, maxBodyBytes }))
+    .use(configRoutes({ configs, watch, gate, maxBodyBytes }))
     .use(
       consumerRoutes({
         consumers: new AuthorizedConsumers(deps.consumers ?? inMemoryConsumers(), deps.store),
@@ -143,6 +151,7 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
       }),
     )
     .use(schemaRoutes({ schemas: new AuthorizedSchemas(deps.store.schemas), watch, gate, maxBodyBytes }))
+    .use(rolloutRoutes({ rollouts, gate, maxBodyBytes }))
     .use(
       healthRoutes({
         store: deps.store,
@@ -157,6 +166,7 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
           ...CONSUMER_CONTRACTS,
           ...SCHEMA_CONTRACTS,
           ...SCHEMA_HISTORY_CONTRACTS,
+          ...ROLLOUT_CONTRACTS,
           ...HEALTH_CONTRACTS,
         ],
       }),

@@ -4,6 +4,7 @@
  */
 import { createApp } from './app.ts'
 import { SEED_ACTOR } from './configs/access.ts'
+import { AuthorizedConfigs } from './configs/authorized-configs.ts'
 import { ConsumerReports } from './configs/consumer-reports.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
 import { CachedConfigStore } from './configs/read-model/cached-store.ts'
@@ -18,6 +19,7 @@ import type { LineSink } from './observability/stdout-sink.ts'
 import { createTracing } from './observability/tracing.ts'
 import { type AccessOptions, openAccess } from './open-access.ts'
 import { openConsumerStore } from './open-consumer-store.ts'
+import { openRollouts, type RolloutOptions } from './open-rollouts.ts'
 import { openStore, type StoreRuntime } from './open-store.ts'
 import type { Settings } from './settings.ts'
 
@@ -30,6 +32,8 @@ export interface ServiceOptions {
   watchStreamKind?: WatchOptions['streamKind']
   /** How often the tokens file and the JWT keys are looked at (tests shorten it). */
   access?: AccessOptions
+  /** The rollout driver's clock and poll interval (tests end bakes by moving the clock). */
+  rollouts?: RolloutOptions
 }
 
 export async function buildService(settings: Settings, runtime: StoreRuntime, options: ServiceOptions = {}) {
@@ -92,12 +96,33 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     () => watch.connected(),
     () => watch.heldBytes(),
   )
+  const rollouts = await openRollouts(
+    settings,
+    runtime,
+    new AuthorizedConfigs(store),
+    {
+      // A rollout's write is audited as a request's is: who, what, which config, which revision.
+      onWrite: (write) => logger.info({ ...write, status: 200, requestId: `rollout-${write.rollout}` }, 'audit'),
+      onError: (error, rollout) => logger.warn({ err: error, rollout }, 'rollout: a step failed; it is tried again'),
+    },
+    consumers,
+    options.rollouts,
+  )
+  rollouts.driver.start()
+  metrics.setRolloutSource(async () => {
+    const counts: Record<string, number> = {}
+    for (const { rollout } of (await rollouts.store.list({ limit: 1000 })).items) {
+      counts[rollout.status] = (counts[rollout.status] ?? 0) + 1
+    }
+    return counts
+  })
   const readiness = new Readiness()
   const app = createApp({
     store,
     readiness,
     reportStoreDown: (error) => logger.warn({ err: error }, 'readiness: the store failed its ping'),
     watch,
+    rollouts: rollouts.deps,
     observability: { metrics, tracing, logger, serveMetrics: settings.metricsPort === undefined },
     access,
     maxBodyBytes: settings.maxBodyBytes,
@@ -118,11 +143,12 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     flushTraces,
     closeStore: async () => {
       access.close()
+      await rollouts.close()
       // Reports still queued are stored before the stores close.
       await consumers.close().catch((error) => logger.warn({ err: error }, 'consumer reports: not all were stored'))
       return store.close()
     },
     logger,
   })
-  return { app, store, consumers, logger, watch, readiness, metrics, access, flushTraces, shutdownPlan }
+  return { app, store, consumers, logger, watch, readiness, metrics, access, rollouts, flushTraces, shutdownPlan }
 }

@@ -179,6 +179,18 @@ const SETTINGS = {
     default: 1500,
     doc: 'PostgreSQL: longest a read waits until the in-memory copy of this replica holds every write the database has committed (through any replica); past it the read answers 503 with `Retry-After`, never a stale answer',
   }),
+  prometheusUrl: setting({
+    env: 'PROMETHEUS_URL',
+    type: httpUrl,
+    default: undefined,
+    doc: 'Prometheus that rollout gates query (`{prometheus: query}`: the gate fails while the query returns any series); unset, rollouts with such a gate are refused (422)',
+  }),
+  rolloutPollMs: setting({
+    env: 'ROLLOUT_POLL_MS',
+    type: integer(10, 600_000),
+    default: 1000,
+    doc: 'how often the rollout driver looks at its rollouts: ends bakes and evaluates gates (steps asked for through the API are taken at once)',
+  }),
   /** Reports of the programs that apply configs (README "Consumers and the agent"). */
   consumers: {
     ttlMs: setting({

@@ -22,6 +22,7 @@ import { del, get, history, list, patch, rollback, watch } from './commands.ts'
 import { readConfigs } from './files.ts'
 import { LastApplied } from './last-applied.ts'
 import { EXIT, err, errorLine, FORMATS, type Format, UsageError, useColour } from './output.ts'
+import { addRolloutCommands } from './rollout-commands.ts'
 import { addSchemaCommands } from './schema-program.ts'
 
 const DEFAULT_URL = 'http://localhost:4999'
@@ -46,7 +47,7 @@ export type CommandContext = { client: ReturnType<typeof createClient>; tokenGiv
 export function program(run: (code: number) => void): Command {
   const root = new Command('configctl')
     .description(
-      'Configs of config-service from a terminal or CI: get, list, apply a folder, diff, history, rollback, watch, agent.',
+      'Configs of config-service from a terminal or CI: get, list, apply a folder, diff, history, rollback, watch, agent, rollout.',
     )
     .option('--url <url>', `the service (default: $CONFIGCTL_URL, else ${DEFAULT_URL})`)
     .option('--token <token>', 'bearer token (default: $CONFIGCTL_TOKEN)')
@@ -240,6 +241,7 @@ export function program(run: (code: number) => void): Command {
       ),
     )
   addSchemaCommands(root, withClient, output)
+  addRolloutCommands(root, withClient, output)
   addAgentCommand(root, withClient)
   return root
 }

@@ -15,6 +15,7 @@ export {
 } from './client.ts'
 export { type Consumer, ConsumerClient, type ConsumerReportBody } from './consumers.ts'
 export { type FieldError, type Problem, ProblemError, UnreachableError } from './problem-error.ts'
+export { type Rollout, RolloutClient, type RolloutRequest, type RolloutSummary } from './rollouts.ts'
 export {
   type Schema,
   SchemaClient,

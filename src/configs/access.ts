@@ -7,9 +7,20 @@
 export const ROLES = ['reader', 'writer', 'admin'] as const
 export type Role = (typeof ROLES)[number]
 
-export const READ_ACTIONS = ['list', 'get', 'search', 'watch', 'history', 'read-schemas'] as const
-/** `write-schema`: create, replace or delete a config schema, at a prefix the caller must cover. */
-export const WRITE_ACTIONS = ['create', 'replace', 'patch', 'delete', 'rollback', 'write-schema'] as const
+export const READ_ACTIONS = ['list', 'get', 'search', 'watch', 'history', 'read-schemas', 'read-rollouts'] as const
+/**
+ * `write-schema`: create, replace or delete a config schema, at a prefix the caller must cover.
+ * `write-rollout`: start, approve, pause, resume or abort a rollout, whose configs it must cover.
+ */
+export const WRITE_ACTIONS = [
+  'create',
+  'replace',
+  'patch',
+  'delete',
+  'rollback',
+  'write-schema',
+  'write-rollout',
+] as const
 /**
  * `report`: a consumer says what it did with a revision of a config (consumers.ts). Any role may
  * (an agent runs with a reader's token), but not an anonymous caller of a protected service: a

@@ -32,6 +32,8 @@ export interface Caller {
   readonly requestId: string
   /** Only run its writes and answer what they would store (see dry-run.ts). */
   readonly dryRun?: boolean
+  /** The rollout on whose behalf the caller writes (its id goes into history and events). */
+  readonly rollout?: string
 }
 
 type Reader = Pick<ConfigReader, 'get' | 'list'> & Pick<ConfigHistory, 'getAt' | 'history'>
@@ -107,6 +109,7 @@ export class AuthorizedConfigs {
   /** Authorizes a write; who made it, for its history entry. */
   private writeMeta(caller: Caller, action: Action, dcname: string): WriteMeta {
     authorize(caller.principal, action, dcname)
-    return { actor: actorOf(caller.principal), requestId: caller.requestId, dryRun: caller.dryRun }
+    const meta: WriteMeta = { actor: actorOf(caller.principal), requestId: caller.requestId, dryRun: caller.dryRun }
+    return caller.rollout === undefined ? meta : { ...meta, rollout: caller.rollout }
   }
 }

@@ -25,6 +25,8 @@ export interface ChangeEvent {
   json?: string
   /** For a rollback's write: the store revision whose state it restored. */
   rollbackOf?: number
+  /** For a rollout's write: the rollout's id. */
+  rollout?: string
 }
 
 export type ChangeListener = (event: ChangeEvent) => void

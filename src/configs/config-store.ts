@@ -77,6 +77,8 @@ export interface HistoryEntry {
   requestId?: string
   /** Present when the write was a rollback: the store revision whose state it restored. */
   rollbackOf?: number
+  /** Present when a rollout made the write: its id. */
+  rollout?: string
   config: Config
 }
 

@@ -24,6 +24,8 @@ export interface WriteMeta {
   dryRun?: boolean
   /** Set by a store's rollback: the revision whose state the write restores. */
   rollbackOf?: number
+  /** The rollout (configs/rollouts) that made the write, kept in its history entry and event. */
+  rollout?: string
 }
 
 /** A page of a config's or a schema's history. */

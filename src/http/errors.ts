@@ -17,6 +17,7 @@ import { ConsumerLimitError, ReportedRevisionError } from '../configs/consumers.
 import type { FieldError } from '../configs/model.ts'
 import { ReadModelBehindError } from '../configs/read-model/cached-store.ts'
 import { RevisionNotReachedError } from '../configs/revision-rules.ts'
+import { RolloutInvalidError, RolloutNotFoundError, RolloutStateError } from '../configs/rollouts/rollout-model.ts'
 import { announcesPastTakenIn } from './json-body.ts'
 import { badRequest, type Problem, ProblemError, problem, problemResponse } from './problem.ts'
 import { schemaProblem } from './schema-problems.ts'
@@ -67,6 +68,11 @@ function mapKnownError(error: unknown): { problem: Problem; headers?: Record<str
   }
   if (error instanceof StoreUnavailableError) {
     return { problem: problem(503, 'store-unavailable', error.message), headers: { 'retry-after': '1' } }
+  }
+  if (error instanceof RolloutNotFoundError) return { problem: problem(404, 'not-found', error.message) }
+  if (error instanceof RolloutStateError) return { problem: problem(409, 'rollout-state', error.message) }
+  if (error instanceof RolloutInvalidError) {
+    return { problem: problem(422, 'rollout-invalid', error.message, error.errors) }
   }
   return mapAccessError(error)
 }

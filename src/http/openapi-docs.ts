@@ -53,6 +53,7 @@ export const HistoryEntrySchema = t.Object(
           '(`type` is MODIFIED, or ADDED when it re-created a deleted config)',
       }),
     ),
+    rollout: t.Optional(t.String({ description: 'Present only when a rollout made the write: its id' })),
     config: ConfigSchema,
   },
   { additionalProperties: false },

@@ -63,6 +63,8 @@ export class RequestContext {
   warning: string | undefined
   /** The revision a rollback's body names (the state it restores), once the body is read. */
   rollbackOf: number | undefined
+  /** The rollout a rollout route acted on (created, paused, approved...), for the audit line. */
+  rollout: string | undefined
   readonly #queryStart: number
 
   constructor(

@@ -28,6 +28,8 @@ interface MetricsSources {
   historyDropped?: () => number
   /** Consumer reports by what they count as now (applied, rejected, expired); asked once per scrape. */
   consumers?: () => Promise<Record<string, number>>
+  /** Rollouts by status (the newest 1000); asked once per scrape. */
+  rollouts?: () => Promise<Record<string, number>>
 }
 
 export type AuthResult = 'allowed' | 'unauthenticated' | 'forbidden'
@@ -62,6 +64,8 @@ export interface Metrics {
   cacheWait(seconds: number): void
   /** Reads the read model's lag from here on (for a read model built after the metrics). */
   setCacheLagSource(lag: () => number): void
+  /** Reads the rollouts by status from here on (they open after the metrics). */
+  setRolloutSource(rollouts: () => Promise<Record<string, number>>): void
   /** One decision of the access gate, or a refusal by a route's own check. */
   authDecision(result: AuthResult): void
   /** A changed API_TOKENS_FILE was loaded (`ok`) or refused, keeping the tokens in force (`error`). */
@@ -132,6 +136,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
     setCacheLagSource(source) {
       state.sources.cacheLag = source
+    },
+    setRolloutSource(source) {
+      state.sources.rollouts = source
     },
     authDecision(result) {
       state.authDecisions[result]++

@@ -8,6 +8,7 @@
 import process from 'node:process'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import pkg from '../../package.json' with { type: 'json' }
+import { ROLLOUT_STATUSES } from '../configs/rollouts/rollout-model.ts'
 import type { MetricsState } from './metrics.ts'
 import { SeriesHistogram } from './series-histogram.ts'
 import { droppedStdoutLines } from './stdout-sink.ts'
@@ -80,6 +81,20 @@ export function buildRegistry(state: MetricsState): () => Promise<string> {
       try {
         const counts = (await state.sources.consumers?.()) ?? {}
         for (const label of ['applied', 'rejected', 'expired']) this.set({ state: label }, counts[label] ?? 0)
+      } catch {
+        this.reset()
+      }
+    },
+  })
+  new Gauge({
+    name: 'config_rollouts',
+    help: 'Rollouts by status (of the newest 1000): pending-approval, applying, baking, paused, reverting, reverted, completed, aborted.',
+    labelNames: ['status'] as const,
+    registers,
+    async collect() {
+      try {
+        const counts = (await state.sources.rollouts?.()) ?? {}
+        for (const status of ROLLOUT_STATUSES) this.set({ status }, counts[status] ?? 0)
       } catch {
         this.reset()
       }

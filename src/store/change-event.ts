@@ -13,6 +13,7 @@ export interface EventRowText {
   /** A row of a revision that exists; drivers hand big integers over as text. */
   revision: number | string | null
   rollback_of?: number | string | null
+  rollout?: string | null
 }
 
 export function changeEventOf(row: EventRowText): ChangeEvent {
@@ -23,16 +24,33 @@ export function changeEventOf(row: EventRowText): ChangeEvent {
     json: row.body,
     ...(row.previous === null ? {} : { previous: JSON.parse(row.previous) as Config }),
     ...rollbackOf(row),
+    ...rolloutOf(row),
   }
 }
 
 /** What a row tells of its write beyond the config: its request, and what a rollback restored. */
-export function writeDetailsOf(row: { request_id: string; rollback_of?: number | string | null }): {
-  requestId?: string
-  rollbackOf?: number
-} {
+export function writeDetailsOf(row: {
+  request_id: string
+  rollback_of?: number | string | null
+  rollout?: string | null
+}): { requestId?: string; rollbackOf?: number; rollout?: string } {
   // '' is how a write made by no request (the seed, entries adopted from before history) is stored.
-  return { ...(row.request_id === '' ? {} : { requestId: row.request_id }), ...rollbackOf(row) }
+  return { ...(row.request_id === '' ? {} : { requestId: row.request_id }), ...rollbackOf(row), ...rolloutOf(row) }
+}
+
+/** What a write's event tells beyond the config: the rollback's restored revision, the rollout. */
+export function eventDetailsOf(meta: { rollbackOf?: number; rollout?: string }): {
+  rollbackOf?: number
+  rollout?: string
+} {
+  return {
+    ...(meta.rollbackOf === undefined ? {} : { rollbackOf: meta.rollbackOf }),
+    ...(meta.rollout === undefined ? {} : { rollout: meta.rollout }),
+  }
+}
+
+export function rolloutOf(row: { rollout?: string | null }): { rollout?: string } {
+  return row.rollout === null || row.rollout === undefined ? {} : { rollout: row.rollout }
 }
 
 function rollbackOf(row: { rollback_of?: number | string | null }): { rollbackOf?: number } {

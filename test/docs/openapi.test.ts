@@ -9,6 +9,7 @@ import { exampleConfig, SEED_CONFIGS } from '../../src/configs/model.ts'
 import { CONSUMER_CONTRACTS } from '../../src/http/configs/consumer-contracts.ts'
 import { CONFIG_CONTRACTS } from '../../src/http/configs/contracts.ts'
 import { HEALTH_CONTRACTS } from '../../src/http/health.ts'
+import { ROLLOUT_CONTRACTS } from '../../src/http/rollouts/contracts.ts'
 import { SCHEMA_CONTRACTS } from '../../src/http/schemas/contracts.ts'
 import { SCHEMA_HISTORY_CONTRACTS } from '../../src/http/schemas/history-contracts.ts'
 import { buildService } from '../../src/service.ts'
@@ -120,6 +121,7 @@ describe('the OpenAPI document at /swagger/json', () => {
       ...CONSUMER_CONTRACTS,
       ...SCHEMA_CONTRACTS,
       ...SCHEMA_HISTORY_CONTRACTS,
+      ...ROLLOUT_CONTRACTS,
       ...HEALTH_CONTRACTS,
     ]
     const served = service.app.routes.filter((route) => !UNDOCUMENTED(route.path) && route.method !== 'ALL')
@@ -238,6 +240,11 @@ describe('the OpenAPI document at /swagger/json', () => {
       'post /configs',
       'post /configs/{dcname}/rollback',
       'post /schemas/{name}/rollback',
+      'post /rollouts',
+      'post /rollouts/{id}/abort',
+      'post /rollouts/{id}/approve',
+      'post /rollouts/{id}/pause',
+      'post /rollouts/{id}/resume',
       'put /configs/{dcname}',
       'put /configs/{dcname}/consumers/{consumer}',
       'put /schemas/{name}',
@@ -285,7 +292,7 @@ describe('the OpenAPI document at /swagger/json', () => {
     const standard = new Set([
       ...['type', 'properties', 'required', 'additionalProperties', 'items', 'anyOf', 'const', 'enum', 'pattern'],
       ...['minLength', 'maxLength', 'minimum', 'maximum', 'default', 'description', 'examples', 'example', '$ref'],
-      ...['patternProperties', 'format'],
+      ...['patternProperties', 'format', 'minItems', 'maxItems', 'maxProperties', 'exclusiveMinimum'],
     ])
     const schemas = schemasOf(document)
     expect(schemas.length).toBeGreaterThan(40)

@@ -38,6 +38,7 @@ export async function inProcessService(env: Record<string, string> = {}, access?
     accessLines: () => lines.filter((line) => line.msg === 'request'),
     async close() {
       service.access.close()
+      await service.rollouts.close()
       await service.flushTraces()
       await service.store.close()
     },

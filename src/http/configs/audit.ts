@@ -39,6 +39,8 @@ export interface AuditEntry {
   force?: true
   /** What a schema found: a warn-mode schema a config write broke, or the violators of a forced one. */
   warning?: string
+  /** A rollout route's: the rollout it created or steered. */
+  rollout?: string
 }
 
 /**
@@ -66,6 +68,7 @@ export function auditEntry(
   if (context.force) entry.force = true
   if (context.warning !== undefined) entry.warning = context.warning
   if (context.rollbackOf !== undefined) entry.rollbackOf = context.rollbackOf
+  if (context.rollout !== undefined) entry.rollout = context.rollout
   return entry
 }
 

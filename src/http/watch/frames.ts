@@ -8,7 +8,7 @@
  *   data: {"type":"MODIFIED","revision":42,"config":{"dcname":"dc-1","metadata":{...}}}
  *
  * For DELETED, `config` is the last state. A rollback's event also has `"rollbackOf":<revision>`,
- * the revision whose state it restored.
+ * the revision whose state it restored; a rollout's write has `"rollout":"<id>"`.
  */
 import type { ChangeEvent, ChangeType } from '../../configs/config-store.ts'
 import type { SchemaChangeEvent } from '../../configs/schema-history.ts'
@@ -34,7 +34,8 @@ export function frameOf(event: ChangeEvent, type: ChangeType): Uint8Array {
   let frame = frames.byType[type]
   if (frame === undefined) {
     const restored = event.rollbackOf === undefined ? '' : `,"rollbackOf":${event.rollbackOf}`
-    const data = `{"type":${JSON.stringify(type)},"revision":${event.revision}${restored},"config":${frames.config}}`
+    const rollout = event.rollout === undefined ? '' : `,"rollout":${JSON.stringify(event.rollout)}`
+    const data = `{"type":${JSON.stringify(type)},"revision":${event.revision}${restored}${rollout},"config":${frames.config}}`
     frame = encoder.encode(sseEvent(type, data, event.revision))
     frames.byType[type] = frame
   }

@@ -162,10 +162,10 @@ export class PostgresChangeFeed {
       const rows = await this.options.sql<EventRow[]>`
         SELECT s.revision AS current,
                greatest(s.compacted_through, s.revision - ${this.options.historySize}, 0) AS compacted_through,
-               e.type, e.body::text, e.revision, e.rollback_of
+               e.type, e.body::text, e.revision, e.rollback_of, e.rollout
         FROM store_state s
         LEFT JOIN LATERAL (
-          SELECT type, body, revision, rollback_of FROM events WHERE revision > ${after} ORDER BY revision LIMIT ${PAGE_SIZE}
+          SELECT type, body, revision, rollback_of, rollout FROM events WHERE revision > ${after} ORDER BY revision LIMIT ${PAGE_SIZE}
         ) e ON true
         ORDER BY e.revision`
       if (this.closed || this.delivered !== after) return
@@ -185,6 +185,7 @@ export class PostgresChangeFeed {
           revision: Number(row.revision),
           ...(row.body === null ? {} : { json: row.body }),
           ...(row.rollback_of === null ? {} : { rollbackOf: Number(row.rollback_of) }),
+          ...(row.rollout === null ? {} : { rollout: row.rollout }),
         }
         this.delivered = event.revision
         this.dispatch(event)
@@ -248,4 +249,5 @@ type EventRow = {
   body: string | null
   revision: string | null
   rollback_of: string | null
+  rollout: string | null
 }

@@ -41,6 +41,7 @@ type EntryRow = {
   actor: string
   request_id: string
   rollback_of: string | null
+  rollout: string | null
 }
 
 export class PostgresHistory {
@@ -60,7 +61,7 @@ export class PostgresHistory {
   async page(dcname: string, query: HistoryQuery): Promise<HistoryPage> {
     const before = query.before ?? Number.MAX_SAFE_INTEGER
     const rows = await this.sql<EntryRow[]>`
-      SELECT revision, type, body::text, (extract(epoch FROM time) * 1000)::float8 AS time_ms, actor, request_id, rollback_of
+      SELECT revision, type, body::text, (extract(epoch FROM time) * 1000)::float8 AS time_ms, actor, request_id, rollback_of, rollout
       FROM events WHERE dcname = ${dcname} AND revision < ${before}
       ORDER BY revision DESC LIMIT ${query.limit + 1}`
     if (rows.length === 0 && !(await this.known(dcname))) throw new NotFoundError(dcname)

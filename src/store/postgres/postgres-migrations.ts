@@ -139,6 +139,23 @@ export const MIGRATIONS: readonly Migration[] = [
        SELECT name, 1, revision - 1 FROM schemas WHERE revision > 1`,
     ],
   },
+  {
+    version: 7,
+    description: 'rollouts, each one versioned document; history entries name the rollout that wrote them',
+    statements: [
+      // Nullable: writes no rollout made have none (and replicas of the previous build write none).
+      'ALTER TABLE events ADD COLUMN rollout text',
+      // `seq`: creation order, for newest-first pages; `version`: each save's check (rollout-store.ts).
+      `CREATE TABLE rollouts (
+         seq bigserial PRIMARY KEY,
+         id text COLLATE "C" NOT NULL UNIQUE,
+         status text NOT NULL,
+         version bigint NOT NULL,
+         body jsonb NOT NULL
+       )`,
+      'CREATE INDEX rollouts_by_status ON rollouts (status, seq)',
+    ],
+  },
 ]
 
 /** Arbitrary, fixed: the key every replica of this service locks while migrating. */

@@ -30,6 +30,7 @@ export type PageRow = {
   previous: string | null
   revision: string | null
   rollback_of: string | null
+  rollout: string | null
   fits: boolean | null
 }
 
@@ -72,11 +73,11 @@ export async function selectChangesAfter(sql: Sql, query: ChangePageQuery, histo
   // bodies of the rows that fit.
   return sql<PageRow[]>`
     SELECT greatest(s.compacted_through, s.revision - ${historySize}, 0) AS compacted_through,
-           p.type, p.revision, p.fits, p.rollback_of,
+           p.type, p.revision, p.fits, p.rollback_of, p.rollout,
            CASE WHEN p.fits THEN p.body::text END AS body, CASE WHEN p.fits THEN p.previous::text END AS previous
     FROM store_state s
     LEFT JOIN LATERAL (
-      SELECT e.type, e.revision, e.body, e.previous, e.rollback_of, w.fits FROM (
+      SELECT e.type, e.revision, e.body, e.previous, e.rollback_of, e.rollout, w.fits FROM (
         SELECT revision, (upto <= ${bytes} OR n = 1) AS fits FROM (
           SELECT revision, size, sum(size) OVER w AS upto, row_number() OVER w AS n FROM (
             SELECT revision, octet_length(body::text) + coalesce(octet_length(previous::text), 0) AS size
@@ -162,9 +163,10 @@ export async function putConfig(
       ON CONFLICT (dcname) DO UPDATE SET body = excluded.body, revision = excluded.revision
     ),
     event AS (
-      INSERT INTO events (revision, type, dcname, body, previous, time, actor, request_id, rollback_of)
+      INSERT INTO events (revision, type, dcname, body, previous, time, actor, request_id, rollback_of, rollout)
       VALUES (${slot.revision}, ${type}, ${config.dcname}, ${body}::text::json, ${previous},
-              to_timestamp(${timeMs}::float8 / 1000), ${meta.actor}, ${meta.requestId}, ${meta.rollbackOf ?? null})
+              to_timestamp(${timeMs}::float8 / 1000), ${meta.actor}, ${meta.requestId}, ${meta.rollbackOf ?? null},
+              ${meta.rollout ?? null})
     )
     SELECT pg_notify(${CHANGES_CHANNEL}, ${String(slot.revision)})`
 }

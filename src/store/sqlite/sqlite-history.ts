@@ -32,6 +32,7 @@ type EntryRow = {
   actor: string
   request_id: string
   rollback_of: number | null
+  rollout: string | null
 }
 type Compaction = { first_dropped: number; dropped_through: number }
 type Excess = { dcname: string; excess: number | null }
@@ -181,7 +182,7 @@ export class SqliteHistory {
 function prepare(db: SqliteDatabase) {
   return {
     page: db.prepare(
-      `SELECT revision, type, body, time, actor, request_id, rollback_of FROM events
+      `SELECT revision, type, body, time, actor, request_id, rollback_of, rollout FROM events
        WHERE dcname = ? AND revision < ? ORDER BY revision DESC LIMIT ?`,
     ),
     latestAt: db.prepare(

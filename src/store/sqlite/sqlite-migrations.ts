@@ -156,6 +156,23 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
       )
     },
   },
+  {
+    version: 9,
+    description: 'rollouts, each one versioned document; history entries name the rollout that wrote them',
+    statements: [
+      // Nullable: writes no rollout made have none.
+      'ALTER TABLE events ADD COLUMN rollout TEXT',
+      // `seq`: creation order, for newest-first pages; `version`: each save's check (rollout-store.ts).
+      `CREATE TABLE IF NOT EXISTS rollouts (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         id TEXT NOT NULL UNIQUE,
+         status TEXT NOT NULL,
+         version INTEGER NOT NULL,
+         body TEXT NOT NULL
+       )`,
+      'CREATE INDEX IF NOT EXISTS rollouts_by_status ON rollouts (status, seq)',
+    ],
+  },
 ]
 
 /**

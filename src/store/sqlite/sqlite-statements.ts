@@ -10,6 +10,7 @@ export type EventRow = {
   previous: string | null
   revision: number
   rollback_of: number | null
+  rollout: string | null
 }
 export type PageRow = Omit<EventRow, 'body'> & { body: string | null; fits: number }
 
@@ -23,14 +24,14 @@ export function prepareStatements(db: SqliteDatabase) {
     ),
     remove: db.prepare('DELETE FROM configs WHERE dcname = ?'),
     appendEvent: db.prepare(
-      `INSERT INTO events (type, dcname, body, previous, time, actor, request_id, rollback_of)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO events (type, dcname, body, previous, time, actor, request_id, rollback_of, rollout)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        RETURNING revision`,
     ),
     // A page of events (see changePageOf): sizes first, from the record headers (octet_length
     // loads no body), then the bodies of the rows that fit.
     changesAfter: db.prepare(
-      `SELECT e.type, e.revision, w.fits, e.rollback_of,
+      `SELECT e.type, e.revision, w.fits, e.rollback_of, e.rollout,
               CASE WHEN w.fits THEN e.body END AS body, CASE WHEN w.fits THEN e.previous END AS previous
        FROM (
          SELECT revision, (upto <= ?3 OR n = 1) AS fits FROM (
@@ -64,10 +65,11 @@ interface EventEntry {
   actor: string
   requestId: string
   rollbackOf?: number
+  rollout?: string
 }
 
 export function appendEvent(statements: ReturnType<typeof prepareStatements>, entry: EventEntry): number {
-  const { type, dcname, body, previous, time, actor, requestId, rollbackOf } = entry
+  const { type, dcname, body, previous, time, actor, requestId, rollbackOf, rollout } = entry
   const row = statements.appendEvent.get(
     type,
     dcname,
@@ -77,6 +79,7 @@ export function appendEvent(statements: ReturnType<typeof prepareStatements>, en
     actor,
     requestId,
     rollbackOf ?? null,
+    rollout ?? null,
   )
   return Number((row as { revision: number }).revision)
 }

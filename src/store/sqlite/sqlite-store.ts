@@ -32,7 +32,7 @@ import { writeOrDryRun } from '../../configs/dry-run.ts'
 import type { Config } from '../../configs/model.ts'
 import { checkRevisionReached, checkRollback } from '../../configs/revision-rules.ts'
 import { decideWrite, type StoreWrite } from '../../configs/write-rules.ts'
-import { changePageOf } from '../change-event.ts'
+import { changePageOf, eventDetailsOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
 import { ChangeListeners } from './change-listeners.ts'
 import { GroupCommit } from './group-commit.ts'
@@ -258,8 +258,7 @@ export class SqliteConfigStore implements ConfigStore {
   private appendEvent(type: ChangeType, config: Config, body: string, meta: WriteMeta, previous?: string): number {
     const entry = { type, dcname: config.dcname, body, previous, time: this.now(), ...meta }
     const revision = appendEvent(this.statements, entry)
-    const restored = meta.rollbackOf === undefined ? {} : { rollbackOf: meta.rollbackOf }
-    this.commits.record({ type, config, revision, json: body, ...restored })
+    this.commits.record({ type, config, revision, json: body, ...eventDetailsOf(meta) })
     return revision
   }
 

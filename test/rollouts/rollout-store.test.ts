@@ -1,0 +1,181 @@
+/**
+ * The RolloutStore contract, run against SQLite and a real PostgreSQL (the run's shared server):
+ * versioned saves that refuse a stale version, newest-first pages, the active rollouts; the
+ * rollout id a write carries kept in the config's history and change feed; and on PostgreSQL
+ * the driver's lease, held by one handle at a time and handed over when its session ends.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import type { ConfigStore } from '../../src/configs/config-store.ts'
+import type { Rollout } from '../../src/configs/rollouts/rollout-model.ts'
+import { type RolloutStore, RolloutVersionError } from '../../src/configs/rollouts/rollout-store.ts'
+import { PostgresRolloutLease } from '../../src/store/postgres/postgres-rollout-lease.ts'
+import { PostgresRolloutStore } from '../../src/store/postgres/postgres-rollouts.ts'
+import { PostgresConfigStore } from '../../src/store/postgres/postgres-store.ts'
+import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
+import { SqliteRolloutStore } from '../../src/store/sqlite/sqlite-rollouts.ts'
+import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
+import { config } from '../support/configs.ts'
+import { type SharedPostgres, sharedPostgres } from '../support/postgres.ts'
+import { tempDir } from '../support/server.ts'
+
+interface Fixture {
+  configs: ConfigStore
+  rollouts: RolloutStore
+  close(): Promise<void>
+}
+
+function rollout(id: string, status: Rollout['status'] = 'pending-approval'): Rollout {
+  return {
+    id,
+    createdBy: { actor: 'alice', role: 'writer' },
+    createdAt: 1,
+    plan: {
+      change: { merge: { a: 1 } },
+      target: { prefix: 'dc-' },
+      waves: [['dc-1']],
+      bakeMs: 1000,
+      gates: [],
+      approvals: 0,
+      onFailure: 'revert',
+    },
+    status,
+    wave: -1,
+    approvedBy: [],
+    configs: [{ dcname: 'dc-1', wave: 0, state: 'pending' }],
+    timeline: [],
+  }
+}
+
+function describeRolloutStoreContract(backend: string, open: () => Promise<Fixture>) {
+  describe(`RolloutStore contract: ${backend}`, () => {
+    let fixture: Fixture
+    beforeAll(async () => {
+      fixture = await open()
+    }, 60_000)
+    afterAll(async () => {
+      await fixture?.close()
+    })
+
+    it('when a rollout is saved over the version read, then it is stored and its version grows', async () => {
+      const { rollouts } = fixture
+      const created = await rollouts.create(rollout('ro-save'))
+      const saved = await rollouts.save({ ...created.rollout, status: 'applying', wave: 0 }, created.version)
+      expect(saved.version).toBe(created.version + 1)
+      expect(await rollouts.get('ro-save')).toEqual({
+        rollout: { ...created.rollout, status: 'applying', wave: 0 },
+        version: saved.version,
+      })
+    })
+
+    it('when a save names a version that is no longer current, then it fails and the stored rollout is unchanged', async () => {
+      const { rollouts } = fixture
+      const created = await rollouts.create(rollout('ro-stale'))
+      await rollouts.save({ ...created.rollout, status: 'paused' }, created.version)
+      await expect(rollouts.save({ ...created.rollout, status: 'aborted' }, created.version)).rejects.toBeInstanceOf(
+        RolloutVersionError,
+      )
+      expect((await rollouts.get('ro-stale'))?.rollout.status).toBe('paused')
+    })
+
+    it('when rollouts are listed, then they come newest first, paged and by status, and active ones oldest first', async () => {
+      const { rollouts } = fixture
+      for (const id of ['ro-l1', 'ro-l2', 'ro-l3'])
+        await rollouts.create(rollout(id, id === 'ro-l2' ? 'completed' : 'baking'))
+      const first = await rollouts.list({ limit: 2 })
+      expect(first.items.map((s) => s.rollout.id)).toEqual(['ro-l3', 'ro-l2'])
+      expect(first.more).toBe(true)
+      const next = await rollouts.list({ limit: 2, before: 'ro-l2' })
+      expect(next.items.map((s) => s.rollout.id)[0]).toBe('ro-l1')
+      expect((await rollouts.list({ limit: 10, status: 'completed' })).items.map((s) => s.rollout.id)).toEqual([
+        'ro-l2',
+      ])
+      const active = (await rollouts.active()).map((s) => s.rollout.id)
+      expect(active).not.toContain('ro-l2')
+      expect(active.indexOf('ro-l1')).toBeLessThan(active.indexOf('ro-l3'))
+    })
+
+    it("when a write carries a rollout id, then the config's history and change feed keep it", async () => {
+      const { configs } = fixture
+      const created = await configs.create(config('dc-rollout'), { actor: 'alice', requestId: '' })
+      const changed = await configs.replace(
+        config('dc-rollout', { a: 2 }),
+        {},
+        { actor: 'alice', requestId: '', rollout: 'ro-x' },
+      )
+      const { stored } = await configs.rollback(
+        'dc-rollout',
+        created.revision,
+        {},
+        { actor: 'alice', requestId: '', rollout: 'ro-x' },
+      )
+      const { entries } = await configs.history('dc-rollout', { limit: 10 })
+      expect(entries.map((e) => [e.revision, e.rollout, e.rollbackOf])).toEqual([
+        [stored.revision, 'ro-x', created.revision],
+        [changed.stored.revision, 'ro-x', undefined],
+        [created.revision, undefined, undefined],
+      ])
+      const page = await configs.changesAfter({ after: created.revision, limit: 10, bytes: 1_000_000 })
+      expect(page.events.map((e) => e.rollout)).toEqual(['ro-x', 'ro-x'])
+    })
+  })
+}
+
+describeRolloutStoreContract('SQLite', async () => {
+  const dir = tempDir('rollout-store-')
+  const path = join(dir, 'configs.db')
+  const configs = new SqliteConfigStore({ path, open: openBunSqlite })
+  const rollouts = new SqliteRolloutStore(openBunSqlite, path)
+  return {
+    configs,
+    rollouts,
+    async close() {
+      await rollouts.close()
+      await configs.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+})
+
+describeRolloutStoreContract('PostgreSQL', async () => {
+  const server = await sharedPostgres()
+  const url = await server.createDatabase('rollouts')
+  const configs = await PostgresConfigStore.open({ url, connectRetries: 0 })
+  const rollouts = new PostgresRolloutStore({ url })
+  return {
+    configs,
+    rollouts,
+    async close() {
+      await rollouts.close()
+      await configs.close()
+    },
+  }
+})
+
+describe('the PostgreSQL rollout driver lease', () => {
+  let server: SharedPostgres
+  let url: string
+  beforeAll(async () => {
+    server = await sharedPostgres()
+    url = await server.createDatabase('rollout_lease')
+    await (await PostgresConfigStore.open({ url, connectRetries: 0 })).close()
+  }, 60_000)
+
+  it('when two replicas ask for it, then one holds it, and the other takes it once the first one is gone', async () => {
+    const a = new PostgresRolloutLease({ url })
+    const b = new PostgresRolloutLease({ url })
+    try {
+      expect(await a.hold()).toBe(true)
+      expect(await b.hold()).toBe(false)
+      expect(await a.hold()).toBe(true)
+      // Its connection ends as a dead replica's does: the session, and the lock with it.
+      await a.release()
+      expect(await b.hold()).toBe(true)
+      expect(await b.hold()).toBe(true)
+    } finally {
+      await a.release()
+      await b.release()
+    }
+  })
+})

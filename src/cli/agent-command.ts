@@ -5,12 +5,8 @@ import { CONSUMER_RULE, isConsumerName } from '../configs/consumers.ts'
 import { runAgent } from './agent.ts'
 import { dirTarget, fileTarget } from './agent-files.ts'
 import { dcnameArgument, prefixArgument } from './arguments.ts'
-import type { CommandContext } from './configctl.ts'
+import type { WithClient } from './command-context.ts'
 import { err, UsageError } from './output.ts'
-
-type WithClient = <Args extends unknown[]>(
-  action: (context: CommandContext, ...args: Args) => Promise<number>,
-) => (...args: Args) => Promise<void>
 
 interface AgentFlags {
   dcname?: string

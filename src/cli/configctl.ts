@@ -18,6 +18,7 @@ import {
   revisionArgument,
   sinceArgument,
 } from './arguments.ts'
+import type { CommandContext } from './command-context.ts'
 import { del, get, history, list, patch, rollback, watch } from './commands.ts'
 import { readConfigs } from './files.ts'
 import { LastApplied } from './last-applied.ts'
@@ -41,8 +42,6 @@ const output = () =>
   new Option('-o, --output <format>', 'how to print the data').choices(FORMATS as string[]).default('table')
 
 const example = (...lines: string[]) => `\nExample:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`
-
-export type CommandContext = { client: ReturnType<typeof createClient>; tokenGiven: boolean; records: LastApplied }
 
 export function program(run: (code: number) => void): Command {
   const root = new Command('configctl')

@@ -5,8 +5,9 @@
  * or it is gone) is read as it stood at the list's revision instead, so that a row never pairs
  * one state of a config with the revision of another.
  */
-import { revisionOf } from '../client/client.ts'
+
 import { type Config, type ConfigClient, ProblemError, type StoredConfig } from '../client/index.ts'
+import { revisionOf } from '../client/requests.ts'
 
 const AT_ONCE = 8
 

@@ -7,12 +7,8 @@ import { readFileSync } from 'node:fs'
 import type { Command, Option } from 'commander'
 import { parse } from 'yaml'
 import { type ConfigClient, type Rollout, RolloutClient, type RolloutRequest } from '../client/index.ts'
-import type { CommandContext } from './configctl.ts'
+import type { WithClient } from './command-context.ts'
 import { EXIT, type Format, out, render, UsageError } from './output.ts'
-
-type WithClient = <Args extends unknown[]>(
-  action: (context: CommandContext, ...args: Args) => Promise<number>,
-) => (...args: Args) => Promise<void>
 
 const VERBS = ['pause', 'resume', 'abort', 'approve'] as const
 const LIST_COLUMNS = ['ID', 'STATUS', 'WAVE', 'APPLIED', 'REVERTED', 'CREATED BY', 'REASON']

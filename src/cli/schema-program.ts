@@ -1,7 +1,7 @@
 /** The schema commands of configctl, registered on its program (configctl.ts); see schema-commands.ts. */
 import type { Command, Option } from 'commander'
 import { revisionArgument } from './arguments.ts'
-import type { CommandContext } from './configctl.ts'
+import type { WithClient } from './command-context.ts'
 import { type Format, UsageError } from './output.ts'
 import {
   schemaApply,
@@ -12,10 +12,6 @@ import {
   schemaRollback,
   validate,
 } from './schema-commands.ts'
-
-type WithClient = <Args extends unknown[]>(
-  action: (context: CommandContext, ...args: Args) => Promise<number>,
-) => (...args: Args) => Promise<void>
 
 const example = (...lines: string[]) => `\nExample:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`
 

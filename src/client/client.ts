@@ -16,6 +16,18 @@ import type { HistoryEntry } from '../configs/config-store.ts'
 import type { Config } from '../configs/model.ts'
 import { ConsumerClient } from './consumers.ts'
 import { ProblemError, UnreachableError } from './problem-error.ts'
+import {
+  type Answer,
+  type ConfigClientCore,
+  type Filters,
+  IN_PROCESS_URL,
+  type ListOptions,
+  nextCursor,
+  type Page,
+  type Paging,
+  pagingQuery,
+  revisionOf,
+} from './requests.ts'
 import { SchemaClient } from './schemas.ts'
 import { type WatchItem, type WatchOptions, watchConfigs } from './watch.ts'
 
@@ -30,31 +42,10 @@ export interface ClientOptions {
   token?: string
 }
 
-/** `metadata.a.b=value` and `dcname=value` conditions; all must match. */
-export type Filters = Record<string, string>
-
 /** A config and the revision of the write that made it (its ETag). */
 export interface StoredConfig {
   config: Config
   revision: number
-}
-
-export interface Page {
-  configs: Config[]
-  /** The store revision the page was read at (`X-Revision`): watch from it with `since`. */
-  revision: number
-  /** The cursor of the next page, when more remain (`Link: rel="next"`). */
-  next?: string
-}
-
-export interface Paging {
-  limit?: number
-  cursor?: string
-}
-
-export interface ListOptions extends Paging {
-  /** Only configs whose dcname starts with this (`prefix=`), e.g. `payments-`. */
-  prefix?: string
 }
 
 export interface HistoryPage {
@@ -75,9 +66,6 @@ export interface ReplaceOptions extends WriteOptions {
   ifNoneMatch?: '*'
 }
 
-/** Base of the URLs handed to an app: its handler reads only the path. */
-const IN_PROCESS_URL = 'http://config-service.internal'
-
 /** `fetch` for Eden, in process: requests go to the app's front door, as they would over the network. */
 function inProcessFetch(app: Pick<ServiceApp, 'handle'>): typeof fetch {
   const send = (input: RequestInfo | URL, init?: RequestInit) => app.handle(new Request(input, init))
@@ -85,14 +73,7 @@ function inProcessFetch(app: Pick<ServiceApp, 'handle'>): typeof fetch {
   return Object.assign(send, { preconnect: () => {} })
 }
 
-export interface Answer {
-  data: unknown
-  error: { status: unknown; value: unknown } | null
-  response?: Response
-  status: number
-}
-
-export class ConfigClient {
+export class ConfigClient implements ConfigClientCore {
   /** The Eden Treaty client, for anything the methods below do not cover. */
   readonly api: ReturnType<typeof treaty<App>>
   readonly baseUrl: string
@@ -260,13 +241,6 @@ function listQuery(options: ListOptions): Record<string, string> {
   return query
 }
 
-export function pagingQuery(paging: Paging): Record<string, string> {
-  const query: Record<string, string> = {}
-  if (paging.limit !== undefined) query.limit = String(paging.limit)
-  if (paging.cursor !== undefined) query.cursor = paging.cursor
-  return query
-}
-
 function dryRunQuery(options: WriteOptions): Record<string, string> {
   return options.dryRun ? { dryRun: 'true' } : {}
 }
@@ -276,19 +250,6 @@ function preconditionHeaders(options: ReplaceOptions): Record<string, string> {
   if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch === '*' ? '*' : `"${options.ifMatch}"`
   if (options.ifNoneMatch !== undefined) headers['if-none-match'] = options.ifNoneMatch
   return headers
-}
-
-/** `ETag: "42"` -> 42. */
-export function revisionOf(headers: Headers): number {
-  const match = /^(?:W\/)?"(\d+)"$/.exec(headers.get('etag') ?? '')
-  return match ? Number(match[1]) : 0
-}
-
-/** The `cursor` of `Link: <...?cursor=...>; rel="next"`. */
-export function nextCursor(headers: Headers): string | undefined {
-  const match = /<([^>]*)>\s*;\s*rel="?next"?/.exec(headers.get('link') ?? '')
-  if (!match) return undefined
-  return new URL(match[1] as string, IN_PROCESS_URL).searchParams.get('cursor') ?? undefined
 }
 
 function parseJson(text: string): unknown {

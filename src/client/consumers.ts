@@ -3,7 +3,7 @@
  * and `client.consumers.list('dc-1')`. Failures are thrown as the rest of the client throws them.
  */
 import type { ConsumerState, ConsumerStatusState } from '../configs/consumers.ts'
-import type { Answer, ConfigClient } from './client.ts'
+import type { Answer, ConfigClientCore } from './requests.ts'
 
 export interface ConsumerReportBody {
   revision: number
@@ -27,7 +27,7 @@ export interface Consumer {
 
 export class ConsumerClient {
   constructor(
-    private readonly client: ConfigClient,
+    private readonly client: ConfigClientCore,
     private readonly unwrap: (answer: Answer) => Response,
   ) {}
 

@@ -4,17 +4,15 @@ export {
   type Config,
   ConfigClient,
   createClient,
-  type Filters,
   type HistoryEntry,
   type HistoryPage,
-  type Page,
-  type Paging,
   type ReplaceOptions,
   type StoredConfig,
   type WriteOptions,
 } from './client.ts'
 export { type Consumer, ConsumerClient, type ConsumerReportBody } from './consumers.ts'
 export { type FieldError, type Problem, ProblemError, UnreachableError } from './problem-error.ts'
+export type { Filters, Page, Paging } from './requests.ts'
 export { type Rollout, RolloutClient, type RolloutRequest, type RolloutSummary } from './rollouts.ts'
 export {
   type Schema,

@@ -5,8 +5,9 @@
  */
 import type { RolloutStatus } from '../configs/rollouts/rollout-model.ts'
 import type { RolloutRequest } from '../configs/rollouts/rollout-spec.ts'
-import type { Answer, ConfigClient } from './client.ts'
+import type { ConfigClient } from './client.ts'
 import { ProblemError, UnreachableError } from './problem-error.ts'
+import type { Answer } from './requests.ts'
 
 export type { RolloutRequest }
 

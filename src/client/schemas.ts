@@ -5,8 +5,8 @@
 import { EventSourceParserStream } from 'eventsource-parser/stream'
 import type { ChangeType } from '../configs/changes.ts'
 import type { SchemaMode, Violator } from '../configs/schema-model.ts'
-import { type Answer, type ConfigClient, nextCursor, type Paging, pagingQuery } from './client.ts'
 import { ProblemError } from './problem-error.ts'
+import { type Answer, type ConfigClientCore, nextCursor, type Paging, pagingQuery } from './requests.ts'
 
 export interface Schema {
   name: string
@@ -48,7 +48,7 @@ export interface SchemaWatchEvent {
 
 export class SchemaClient {
   constructor(
-    private readonly client: ConfigClient,
+    private readonly client: ConfigClientCore,
     private readonly unwrap: (answer: Answer) => Response,
   ) {}
 

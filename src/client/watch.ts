@@ -16,8 +16,8 @@
 import { EventSourceParserStream } from 'eventsource-parser/stream'
 import type { ChangeType } from '../configs/config-store.ts'
 import type { Config } from '../configs/model.ts'
-import type { ConfigClient, Filters } from './client.ts'
 import { ProblemError } from './problem-error.ts'
+import type { ConfigClientCore, Filters } from './requests.ts'
 
 export interface WatchOptions {
   /** `metadata.a.b=value` and `dcname=value` conditions, as for a list. */
@@ -56,7 +56,7 @@ const CHANGE_TYPES = new Set(['ADDED', 'MODIFIED', 'DELETED'])
 const MAX_RETRY_DELAY_MS = 5000
 
 export async function* watchConfigs(
-  client: ConfigClient,
+  client: ConfigClientCore,
   options: WatchOptions,
 ): AsyncGenerator<WatchItem, void, undefined> {
   const stop = new AbortController()

@@ -5,6 +5,7 @@
  * then exposes these same numbers, and values that live elsewhere (the stored count, connected
  * watchers, the read model's lag) are read at each scrape.
  */
+import type { AuthResult, MetricsSources, MetricsState, TokenFileReloadResult } from './metrics-state.ts'
 import { type Series, SeriesTable } from './series-table.ts'
 
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
@@ -12,41 +13,6 @@ const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 /** From half a millisecond (a cached read) to ten seconds (a stuck request). */
 const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
-
-interface MetricsSources {
-  /** How many configs are stored; asked once per scrape. */
-  configs: () => Promise<number>
-  /** Watch streams connected now (the watch hub's `connected()`). */
-  watchers?: () => number
-  /** Bytes the watch streams hold for their clients now (the watch hub's `heldBytes()`). */
-  watcherHeldBytes?: () => number
-  /** Revisions the read model is behind the newest one the store reported. */
-  cacheLag?: () => number
-  /** How many history entries are stored; asked once per scrape. */
-  historyEntries?: () => Promise<number>
-  /** History entries this process dropped by retention so far. */
-  historyDropped?: () => number
-  /** Consumer reports by what they count as now (applied, rejected, expired); asked once per scrape. */
-  consumers?: () => Promise<Record<string, number>>
-  /** Rollouts by status (the newest 1000); asked once per scrape. */
-  rollouts?: () => Promise<Record<string, number>>
-}
-
-export type AuthResult = 'allowed' | 'unauthenticated' | 'forbidden'
-export type TokenFileReloadResult = 'ok' | 'error'
-
-/** What the metrics hold between scrapes; prometheus-registry.ts reads it. */
-export interface MetricsState {
-  sources: MetricsSources
-  inFlight: number
-  watchersDropped: number
-  duration: SeriesTable<'method' | 'route' | 'status'>
-  storeDuration: SeriesTable<'operation' | 'backend'>
-  cacheWait: SeriesTable<never>
-  /** Every result counted from the start (0): a rate over a series that appears late misses its first increase. */
-  authDecisions: Record<AuthResult, number>
-  tokenFileReloads: Record<TokenFileReloadResult, number>
-}
 
 export interface Metrics {
   readonly contentType: string

@@ -9,7 +9,7 @@ import process from 'node:process'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import pkg from '../../package.json' with { type: 'json' }
 import { ROLLOUT_STATUSES } from '../configs/rollouts/rollout-model.ts'
-import type { MetricsState } from './metrics.ts'
+import type { MetricsState } from './metrics-state.ts'
 import { SeriesHistogram } from './series-histogram.ts'
 import { droppedStdoutLines } from './stdout-sink.ts'
 

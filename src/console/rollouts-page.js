@@ -69,9 +69,9 @@ export function RolloutsPage({ reloadKey }) {
                 return html`<tr key=${rollout.id} data-rollout=${rollout.id}>
                   <th scope="row"><${Link} href=${rolloutHref(rollout.id)}>${rollout.id}</${Link}></th>
                   <td class="status" data-status=${rollout.status}>${rollout.status}</td>
-                  <td><code>${full ? changeText(full.plan) : '…'}</code></td>
-                  <td>${full ? targetText(full.plan) : '…'}</td>
-                  <td>${progressText(rollout)}</td>
+                  <td class="change" data-label="Change"><code>${full ? changeText(full.plan) : '…'}</code></td>
+                  <td class="target" data-label="Target">${full ? targetText(full.plan) : '…'}</td>
+                  <td class="progress" data-label="Progress">${progressText(rollout)}</td>
                 </tr>`
               })}
             </tbody>

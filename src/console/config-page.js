@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { ApiError, api, configPath, etagOf, revisionOf } from './api.js'
 import { bannerNow, clearBanner, ErrorBanner, showError } from './banner.js'
+import { ConsumersLine } from './consumers-line.js'
 import { ConfirmDialog } from './dialogs.js'
 import { EditForm } from './edit-form.js'
 import { HistorySection } from './history.js'
@@ -107,6 +108,7 @@ export function ConfigPage({ dcname, reloadKey }) {
           />`
         : null
     }
+    ${found ? html`<${ConsumersLine} dcname=${dcname} revision=${found.revision} refreshKey=${changes} />` : null}
     ${found && !editing ? html`<${ConfigView} config=${found.config} />` : null}
     ${
       loaded.status === 'found' || loaded.status === 'missing'

@@ -7,6 +7,8 @@ import { ConfigPage } from './config-page.js'
 import { TokenDialog } from './dialogs.js'
 import { html } from './html.js'
 import { ListPage } from './list-page.js'
+import { RolloutPage } from './rollout-page.js'
+import { RolloutsPage } from './rollouts-page.js'
 import { Link, onNavigate, routeOf } from './router.js'
 import { SchemaPage } from './schema-page.js'
 import { SchemasPage } from './schemas-page.js'
@@ -46,13 +48,15 @@ function App() {
 
   const route = routeOf(where.path)
   const inSchemas = route.page === 'schemas' || route.page === 'schema'
+  const inRollouts = route.page === 'rollouts' || route.page === 'rollout'
   return html`
     <a class="skip" href="#main">Skip to the content</a>
     <header class="top">
       <${Link} href="/ui" class="brand">config-service</${Link}>
       <nav aria-label="Console" class="sections">
-        <${Link} href="/ui" aria-current=${inSchemas ? undefined : 'page'}>Configs</${Link}>
+        <${Link} href="/ui" aria-current=${inSchemas || inRollouts ? undefined : 'page'}>Configs</${Link}>
         <${Link} href="/ui/schemas" aria-current=${inSchemas ? 'page' : undefined}>Schemas</${Link}>
+        <${Link} href="/ui/rollouts" aria-current=${inRollouts ? 'page' : undefined}>Rollouts</${Link}>
       </nav>
       <nav aria-label="Elsewhere"><a href="/swagger">API docs</a></nav>
       <button type="button" class="secondary" onClick=${() => setTokenReason('')}>
@@ -77,6 +81,8 @@ function page(route, search, reloadKey) {
   if (route.page === 'schema')
     return html`<${SchemaPage} key=${route.name} name=${route.name} reloadKey=${reloadKey} />`
   if (route.page === 'schemas') return html`<${SchemasPage} reloadKey=${reloadKey} />`
+  if (route.page === 'rollout') return html`<${RolloutPage} key=${route.id} id=${route.id} reloadKey=${reloadKey} />`
+  if (route.page === 'rollouts') return html`<${RolloutsPage} reloadKey=${reloadKey} />`
   return html`<${ListPage} search=${search} reloadKey=${reloadKey} />`
 }
 

@@ -1,6 +1,6 @@
 /**
  * The console's pages live at real URLs (/ui, /ui/configs/<dcname>, /ui/schemas,
- * /ui/schemas/<name>) that the service
+ * /ui/schemas/<name>, /ui/rollouts, /ui/rollouts/<id>) that the service
  * answers with the same page, so a link can be shared, reloaded or opened in a new tab; inside
  * the page, links move with the History API instead of reloading.
  */
@@ -55,6 +55,11 @@ export function schemaHref(name) {
   return `/ui/schemas/${encodeURIComponent(name)}`
 }
 
+/** @param {string} id */
+export function rolloutHref(id) {
+  return `/ui/rollouts/${encodeURIComponent(id)}`
+}
+
 /** @param {string} part */
 function decoded(part) {
   try {
@@ -67,7 +72,8 @@ function decoded(part) {
 /**
  * The page a path names.
  * @param {string} path
- * @returns {{ page: 'list' } | { page: 'config', dcname: string } | { page: 'schemas' } | { page: 'schema', name: string }}
+ * @returns {{ page: 'list' } | { page: 'config', dcname: string } | { page: 'schemas' } | { page: 'schema', name: string }
+ *   | { page: 'rollouts' } | { page: 'rollout', id: string }}
  */
 export function routeOf(path) {
   const config = /^\/ui\/configs\/([^/]+)\/?$/.exec(path)
@@ -75,5 +81,8 @@ export function routeOf(path) {
   const schema = /^\/ui\/schemas\/([^/]+)\/?$/.exec(path)
   if (schema?.[1]) return { page: 'schema', name: decoded(schema[1]) }
   if (/^\/ui\/schemas\/?$/.test(path)) return { page: 'schemas' }
+  const rollout = /^\/ui\/rollouts\/([^/]+)\/?$/.exec(path)
+  if (rollout?.[1]) return { page: 'rollout', id: decoded(rollout[1]) }
+  if (/^\/ui\/rollouts\/?$/.test(path)) return { page: 'rollouts' }
   return { page: 'list' }
 }

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'bun:test'
 import { warningOf } from '../../src/console/api.js'
+import { consumersSummary } from '../../src/console/consumers-line.js'
 import { diffLines } from '../../src/console/diff.js'
 import { lineOfPointer, prettyJson, syntaxErrorLine } from '../../src/console/json-lines.js'
 import { routeOf } from '../../src/console/router.js'
@@ -169,5 +170,30 @@ describe('console routes and headers', () => {
     const headers = new Headers({ warning: '299 - "schema \\"payments\\": /metadata/replicas (maximum)"' })
     expect(warningOf(headers)).toBe('Warning: schema "payments": /metadata/replicas (maximum).')
     expect(warningOf(new Headers())).toBe('')
+  })
+})
+
+describe('consumersSummary', () => {
+  const at = (consumer: string, revision: number, status: 'applied' | 'rejected' | 'expired', message = '') =>
+    ({ consumer, revision, state: status === 'expired' ? 'applied' : status, status, message }) as const
+
+  it('when consumers run several revisions, then only live ones at the current revision count, rejections are listed, expired ones counted apart', () => {
+    const consumers = [
+      at('a', 57, 'applied'),
+      at('b', 57, 'applied'),
+      at('c', 56, 'applied'),
+      at('d', 57, 'rejected', 'bad directive'),
+      at('e', 57, 'expired'),
+    ]
+    const { text, rejected } = consumersSummary(consumers, 57)
+    expect(text).toBe('2 of 4 on revision 57, 1 rejected, 1 expired')
+    expect(rejected.map((c) => [c.consumer, c.message])).toEqual([['d', 'bad directive']])
+    expect(consumersSummary([at('a', 3, 'applied')], 3).text).toBe('1 of 1 on revision 3')
+  })
+
+  it('when the rollout pages are asked for, then their routes name them', () => {
+    expect(routeOf('/ui/rollouts')).toEqual({ page: 'rollouts' })
+    expect(routeOf('/ui/rollouts/')).toEqual({ page: 'rollouts' })
+    expect(routeOf('/ui/rollouts/ro-1%2Fx')).toEqual({ page: 'rollout', id: 'ro-1/x' })
   })
 })

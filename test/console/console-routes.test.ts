@@ -42,9 +42,9 @@ describe('serving the console', () => {
     expect((await service.request('/ui/')).status).toBe(200)
   })
 
-  it('when /ui/schemas or /ui/schemas/<name> is asked for, then both answer the same HTML page', async () => {
+  it('when /ui/schemas, /ui/schemas/<name>, /ui/rollouts or /ui/rollouts/<id> is asked for, then each answers the same HTML page', async () => {
     const page = await (await service.request('/ui')).text()
-    for (const path of ['/ui/schemas', '/ui/schemas/payments']) {
+    for (const path of ['/ui/schemas', '/ui/schemas/payments', '/ui/rollouts', '/ui/rollouts/ro-1']) {
       const response = await service.request(path)
       expect(response.status, path).toBe(200)
       expect(await response.text(), path).toBe(page)
@@ -142,7 +142,7 @@ describe('serving the console', () => {
     expect(routes.filter((route) => route?.includes('datacenter-2') || route?.includes('htm.mjs'))).toEqual([])
   })
 
-  it('when the sizes are added up, then our code and the vendor modules stay well under 165 kB', async () => {
+  it('when the sizes are added up, then our code and the vendor modules stay well under 190 kB', async () => {
     const size = async (path: string) => (await (await service.request(path)).arrayBuffer()).byteLength
     let own = await size('/ui')
     for (const name of readdirSync(OWN).filter((name) => /\.(js|css)$/.test(name))) {
@@ -151,6 +151,6 @@ describe('serving the console', () => {
     let vendor = 0
     for (const name of VENDOR) vendor += await size(`/ui/assets/${name}`)
     console.info(`console size: own ${own} bytes, vendor ${vendor} bytes, together ${own + vendor} bytes`)
-    expect(own + vendor).toBeLessThan(165_000)
+    expect(own + vendor).toBeLessThan(190_000)
   })
 })

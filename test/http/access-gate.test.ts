@@ -49,6 +49,8 @@ describe('ANONYMOUS_READ=false', () => {
       '/ui/configs/datacenter-1',
       '/ui/schemas',
       '/ui/schemas/x',
+      '/ui/rollouts',
+      '/ui/rollouts/ro-x',
     ]) {
       expect([path, (await service.request(path)).status]).toEqual([path, 200])
     }

@@ -91,6 +91,8 @@ export function headerCases(token: string): HeaderCase[] {
     page('/ui/configs/datacenter-1'),
     page('/ui/schemas'),
     page('/ui/schemas/payments'),
+    page('/ui/rollouts'),
+    page('/ui/rollouts/ro-1'),
     get('/ui/assets/main.js'),
     get('/ui/assets/vendor/preact.mjs'),
     get('/ui/assets/console.css'),

@@ -1,6 +1,7 @@
 /**
  * The web console: GET /ui (the list), GET /ui/configs/:dcname (one config), GET /ui/schemas and
- * GET /ui/schemas/:name (the config schemas) answer the same HTML page, and the page's own
+ * GET /ui/schemas/:name (the config schemas), GET /ui/rollouts and GET /ui/rollouts/:id (the
+ * rollouts) answer the same HTML page, and the page's own
  * router draws the one asked for. GET /ui/assets/<name> serves
  * its browser modules (src/console/), the stylesheet, and Preact and htm from node_modules, so
  * the console needs no build step and no internet access, on Bun as on Deno.
@@ -29,7 +30,16 @@ export const CONSOLE_ASSETS_PATH = '/ui/assets'
 const CONFIG_PAGE_PATH = `${CONSOLE_PATH}/configs/:dcname` as const
 const SCHEMAS_PAGE_PATH = `${CONSOLE_PATH}/schemas` as const
 const SCHEMA_PAGE_PATH = `${CONSOLE_PATH}/schemas/:name` as const
-const PAGE_PATHS = [CONSOLE_PATH, CONFIG_PAGE_PATH, SCHEMAS_PAGE_PATH, SCHEMA_PAGE_PATH] as const
+const ROLLOUTS_PAGE_PATH = `${CONSOLE_PATH}/rollouts` as const
+const ROLLOUT_PAGE_PATH = `${CONSOLE_PATH}/rollouts/:id` as const
+const PAGE_PATHS = [
+  CONSOLE_PATH,
+  CONFIG_PAGE_PATH,
+  SCHEMAS_PAGE_PATH,
+  SCHEMA_PAGE_PATH,
+  ROLLOUTS_PAGE_PATH,
+  ROLLOUT_PAGE_PATH,
+] as const
 const ASSETS_ROUTE = `${CONSOLE_ASSETS_PATH}/*` as const
 
 /** The page, its files and `/` (which only sends a browser on to the page): open to everyone (see above). */
@@ -140,6 +150,8 @@ export function consoleRoutes() {
     .get(CONFIG_PAGE_PATH, shell, hidden)
     .get(SCHEMAS_PAGE_PATH, shell, hidden)
     .get(SCHEMA_PAGE_PATH, shell, hidden)
+    .get(ROLLOUTS_PAGE_PATH, shell, hidden)
+    .get(ROLLOUT_PAGE_PATH, shell, hidden)
     .get(
       ASSETS_ROUTE,
       ({ params, request }) => {

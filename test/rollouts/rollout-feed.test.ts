@@ -91,6 +91,9 @@ describe('the rollout feed through a watch', () => {
     const text = await response.text()
     const error = text.split('\n\n').find((frame) => frame.startsWith('event: ERROR'))
     expect(error).toContain('watch-fell-behind')
+    // Its ids are no store revisions: the client is told to list again, not to resume with since.
+    expect(error).toContain('list again, then watch')
+    expect(error).not.toContain('since=')
     expect(text.match(/^event: wave-baked$/gm)?.length ?? 0).toBeLessThan(5)
     expect(hub.connected()).toBe(0)
     await hub.closeAll()

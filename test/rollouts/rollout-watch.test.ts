@@ -108,6 +108,28 @@ describe('the rollout watch', () => {
     }
   }, 60_000)
 
+  it('when a baking rollout is aborted, then the watch streams the abort, then the end of its revert', async () => {
+    const before = (await send('GET', '/configs/shop-a')).body.metadata
+    const stream = await watchRollouts()
+    try {
+      const created = await send('POST', '/rollouts', {
+        change: { merge: { replicas: 5 } },
+        target: { prefix: 'shop-' },
+        waves: [{ percent: 100 }],
+        bake: '1h',
+      })
+      const id = created.body.id as string
+      await eventsOf(stream, id, 'wave-applied')
+      expect((await send('POST', `/rollouts/${id}/abort`)).status).toBe(200)
+      const ended = await eventsOf(stream, id, 'aborted')
+      expect(ended.map((e) => e.type)).toEqual(['abort', 'aborted'])
+      expect(ended.at(-1)?.status).toBe('aborted')
+      expect((await send('GET', '/configs/shop-a')).body.metadata).toEqual(before)
+    } finally {
+      stream.close()
+    }
+  }, 60_000)
+
   it('when a watch is asked with a list parameter, then it is one 400 problem', async () => {
     const response = await fetch(`${server.url}/rollouts?watch=true&status=baking`)
     expect([response.status, response.headers.get('content-type')]).toEqual([400, 'application/problem+json'])

@@ -37,4 +37,5 @@ function rolloutFrameOf(event: RolloutEvent): Uint8Array {
 export const ROLLOUT_FRAMING: WatchFraming<RolloutEvent> = {
   frame: (event) => rolloutFrameOf(event),
   earlyBytes: (event) => rolloutFrameOf(event).length,
+  replayable: false,
 }

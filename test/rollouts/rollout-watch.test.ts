@@ -5,7 +5,10 @@
  * test waits for events, never for time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { type RunningServer, startServer } from '../support/server.ts'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { sha256 } from '../access/support.ts'
+import { type RunningServer, startServer, tempDir } from '../support/server.ts'
 import { type SseMessage, SseStream } from '../support/sse.ts'
 import { waitFor } from '../support/wait.ts'
 
@@ -148,4 +151,68 @@ describe('the rollout watch', () => {
     await stream.pumping
     await waitFor(async () => (await connected()) === before, 10_000, 'the watcher to be let go')
   })
+})
+
+describe('the rollout watch with tokens', () => {
+  let server: RunningServer
+  const as = (name: string) => ({ authorization: `Bearer ${name}-secret` })
+
+  beforeAll(async () => {
+    const file = join(tempDir('rollout-watch-tokens-'), 'tokens.yaml')
+    writeFileSync(
+      file,
+      'tokens:\n' +
+        `  - { name: alice, sha256: ${sha256('alice-secret')}, role: writer }\n` +
+        `  - { name: rita, sha256: ${sha256('rita-secret')}, role: reader, prefixes: [other-] }\n`,
+    )
+    server = await startServer({ env: { SEED: 'false', ROLLOUT_POLL_MS: '20', API_TOKENS_FILE: file } })
+    for (const dcname of ['shop-a', 'other-a']) {
+      const response = await fetch(`${server.url}/configs`, {
+        method: 'POST',
+        headers: { ...as('alice'), 'content-type': 'application/json' },
+        body: JSON.stringify({ dcname, metadata: { replicas: 1 } }),
+      })
+      expect(response.status).toBe(201)
+    }
+  }, 60_000)
+
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  const start = async (prefix: string) => {
+    const response = await fetch(`${server.url}/rollouts`, {
+      method: 'POST',
+      headers: { ...as('alice'), 'content-type': 'application/json' },
+      body: JSON.stringify({
+        change: { merge: { replicas: 2 } },
+        target: { prefix },
+        waves: [{ percent: 100 }],
+        bake: '1h',
+      }),
+    })
+    expect(response.status).toBe(201)
+    return ((await response.json()) as Json).id as string
+  }
+
+  it('when a watch has an unknown token, then it is a 401 problem', async () => {
+    const response = await fetch(`${server.url}/rollouts?watch=true`, { headers: as('mallory') })
+    expect([response.status, response.headers.get('content-type')]).toEqual([401, 'application/problem+json'])
+  })
+
+  it('when a reader limited to a prefix watches, then it sees only the rollouts inside it', async () => {
+    const abort = new AbortController()
+    const response = await fetch(`${server.url}/rollouts?watch=true`, { headers: as('rita'), signal: abort.signal })
+    expect(response.status).toBe(200)
+    const stream = new SseStream(response, abort)
+    try {
+      await start('shop-')
+      // The sentinel: a rollout she may read, started after the one she may not.
+      const visible = await start('other-')
+      const first = await stream.next(30_000)
+      expect([first?.event, JSON.parse(first?.data ?? '{}').id]).toEqual(['created', visible])
+    } finally {
+      stream.close()
+    }
+  }, 60_000)
 })

@@ -36,6 +36,8 @@ export class RolloutFeed {
   private sequence = 0
   private timer: ReturnType<typeof setTimeout> | undefined
   private started: Promise<void> | undefined
+  /** Bumped when the last listener leaves: a poll still running then is let go. */
+  private generation = 0
 
   constructor(
     private readonly store: Pick<RolloutStore, 'active' | 'list' | 'get'>,
@@ -69,22 +71,27 @@ export class RolloutFeed {
     clearTimeout(this.timer)
     this.timer = undefined
     this.seen = new Map()
+    this.generation++
   }
 
   private schedule(): void {
     if (this.timer !== undefined || this.listeners.size === 0) return
-    this.timer = setTimeout(async () => {
+    const timer = setTimeout(async () => {
       try {
         await this.poll(true)
       } catch {
         // The store did not answer: the next poll compares from what was seen, nothing is lost.
       }
+      // Everyone left while it ran (and maybe a new feed loop began): this loop ends here.
+      if (this.timer !== timer) return
       this.timer = undefined
       this.schedule()
     }, this.pollMs)
+    this.timer = timer
   }
 
   private async poll(tell: boolean): Promise<void> {
+    const generation = this.generation
     const read = new Map<string, { rollout: Rollout; version: number }>()
     for (const stored of [...(await this.store.active()), ...(await this.store.list({ limit: NEWEST })).items]) {
       read.set(stored.rollout.id, stored)
@@ -95,6 +102,7 @@ export class RolloutFeed {
       const stored = await this.store.get(id)
       if (stored) read.set(id, stored)
     }
+    if (generation !== this.generation) return
     const seen = new Map<string, Seen>()
     for (const { rollout, version } of read.values()) {
       const before = this.seen.get(rollout.id)

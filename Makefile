@@ -77,7 +77,7 @@ FAST_TESTS := test/app test/configs/access.test.ts test/configs/consumer-reports
   test/observability/request-id.test.ts test/observability/semantic-attributes.test.ts \
   test/observability/series-histogram.test.ts test/observability/tracing.test.ts test/settings.test.ts \
   test/rollouts/rollout-api.test.ts test/rollouts/rollout-consumers.test.ts \
-  test/rollouts/rollout-executor.test.ts \
+  test/rollouts/rollout-executor.test.ts test/rollouts/rollout-feed.test.ts \
   test/store/sqlite-list-scan.test.ts test/store/sqlite-read-snapshot.test.ts \
   test/support/exposition-parser.test.ts
 

@@ -151,7 +151,7 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
       }),
     )
     .use(schemaRoutes({ schemas: new AuthorizedSchemas(deps.store.schemas), watch, gate, maxBodyBytes }))
-    .use(rolloutRoutes({ rollouts, gate, maxBodyBytes }))
+    .use(rolloutRoutes({ rollouts, gate, maxBodyBytes, watch }))
     .use(
       healthRoutes({
         store: deps.store,

@@ -6,6 +6,7 @@ import type { AuthorizedConfigs } from './configs/authorized-configs.ts'
 import type { ConsumerSummaries } from './configs/rollouts/consumers-gate.ts'
 import { type DriverLease, RolloutDriver } from './configs/rollouts/rollout-driver.ts'
 import type { RolloutWrite } from './configs/rollouts/rollout-executor.ts'
+import { RolloutFeed } from './configs/rollouts/rollout-feed.ts'
 import type { RolloutStore } from './configs/rollouts/rollout-store.ts'
 import { rolloutGates } from './observability/rollout-gates.ts'
 import type { StoreRuntime } from './open-store.ts'
@@ -28,6 +29,7 @@ export interface RolloutService {
     gates: { prometheus: boolean; consumers: boolean }
     now: () => number
     onChange: () => void
+    feed: RolloutFeed
   }
   close(): Promise<void>
 }
@@ -69,6 +71,8 @@ export async function openRollouts(
       gates: { prometheus: settings.prometheusUrl !== undefined, consumers: consumers !== undefined },
       now,
       onChange: () => driver.poke(),
+      // Watches read the store at the driver's pace: an event shows within one poll of its step.
+      feed: new RolloutFeed(store, options.pollMs ?? settings.rolloutPollMs),
     },
     async close() {
       await driver.stop()

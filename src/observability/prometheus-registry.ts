@@ -119,7 +119,7 @@ export function buildRegistry(state: MetricsState): () => Promise<string> {
   })
   new Gauge({
     name: 'watchers_connected',
-    help: 'Watch streams (GET /configs?watch=true) open now.',
+    help: 'Watch streams (GET /configs, /schemas or /rollouts with watch=true) open now.',
     registers,
     collect() {
       this.set(state.sources.watchers?.() ?? 0)

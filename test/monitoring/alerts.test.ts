@@ -59,13 +59,15 @@ describe('production alerts', () => {
     expect(missing).toEqual([])
   })
 
-  it('when the issue asks for alerts, then errors, latency, replicas, store, watchers and dropped lines are covered', () => {
+  it('when the issue asks for alerts, then errors, latency, replicas, store, watchers, dropped lines and rollouts are covered', () => {
     expect(rules.map((r) => r.alert).sort()).toEqual([
       'ConfigServiceHighErrorRatio',
       'ConfigServiceHighLatency',
       'ConfigServiceLogLinesDropped',
       'ConfigServiceNoReadyReplica',
       'ConfigServiceReplicasUnavailable',
+      'ConfigServiceRolloutReverted',
+      'ConfigServiceRolloutStuck',
       'ConfigServiceStoreUnavailable',
       'ConfigServiceWatchersDropped',
     ])

@@ -10,6 +10,7 @@ import type { AuthorizedConfigs, Caller } from '../authorized-configs.ts'
 import type { StoredConfig } from '../config-store.ts'
 import { MAX_LIMIT } from '../list-limits.ts'
 import { changedConfig } from './rollout-change.ts'
+import type { RolloutEvent, RolloutFeed } from './rollout-feed.ts'
 import {
   ACTIVE_STATUSES,
   type Rollout,
@@ -42,7 +43,12 @@ export interface RolloutsDeps {
   newId?: () => string
   /** Told of every change, so the driver acts at once rather than at its next poll. */
   onChange?: () => void
+  /** Rollout events for watches; left out, a watch is refused. */
+  feed?: RolloutFeed
 }
+
+/** A caller's watch of rollout events: only those of rollouts it may read. */
+export type RolloutWatch = (listener: (event: RolloutEvent) => void) => Promise<() => void>
 
 export class AuthorizedRollouts {
   private readonly now: () => number
@@ -93,6 +99,14 @@ export class AuthorizedRollouts {
     authorize(caller.principal, 'read-rollouts')
     const page = await this.deps.store.list(query)
     return { ...page, items: page.items.filter((s) => this.sees(caller, s.rollout)) }
+  }
+
+  /** The events of the rollouts the caller may read, as `list` shows them. */
+  watch(caller: Caller): RolloutWatch {
+    authorize(caller.principal, 'read-rollouts')
+    const feed = this.deps.feed
+    if (!feed) throw new RolloutStateError('this service has no rollout events to watch')
+    return (listener) => feed.subscribe((event) => this.sees(caller, event.rollout) && listener(event))
   }
 
   async get(caller: Caller, id: string): Promise<StoredRollout> {

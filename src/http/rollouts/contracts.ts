@@ -161,15 +161,33 @@ export const listRollouts = defineRoute({
   path: '/rollouts',
   operationId: 'listRollouts',
   access: { action: 'read-rollouts' },
-  summary: 'List rollouts, newest first',
+  summary: 'List or watch rollouts, newest first',
+  description:
+    'The rollouts the caller may read, newest first. With `watch=true` (and nothing else), a ' +
+    '`text/event-stream` of their events from now on instead: one per timeline entry (created, ' +
+    'approved, wave-started, wave-applied, wave-baked, gate-failed, paused, resumed, reverting, ' +
+    "reverted, completed, aborted), named by it, with the rollout's id, status and wave. Ids number " +
+    'the events of one stream: after a reconnect, list the rollouts again.',
   tags: TAGS,
   query: {
+    watch: { description: 'Stream rollout events as server-sent events', schema: { type: 'boolean' } },
     status: { description: 'Only rollouts in this status' },
     limit: { description: 'At most this many (1-1000, default 100)', schema: { type: 'integer' } },
     before: { description: 'Only rollouts created before this one (paging)' },
   },
   responses: {
-    200: { description: 'A page', schema: t.Object({ items: t.Array(RolloutSummarySchema), more: t.Boolean() }) },
+    200: {
+      description: 'A page (or, with `watch=true`, the event stream)',
+      schema: t.Object({ items: t.Array(RolloutSummarySchema), more: t.Boolean() }),
+      alternatives: {
+        'text/event-stream': {
+          schema: { type: 'string' },
+          example:
+            'event: wave-started\nid: 7\ndata: {"type":"wave-started","id":"ro-3f2a9c1e-7b4d",' +
+            '"status":"applying","wave":1,"time":"2026-01-01T00:00:00.000Z"}\n\n',
+        },
+      },
+    },
     ...problemResponses(400, 401, 403, 500, 503),
   },
 })

@@ -11,6 +11,8 @@ import { routeHook } from '../contract.ts'
 import { readJsonBody } from '../json-body.ts'
 import { badRequest, ProblemError } from '../problem.ts'
 import type { RequestContext } from '../request-context.ts'
+import type { WatchHub } from '../watch/watch-hub.ts'
+import { wantsWatch } from '../watch/watch-query.ts'
 import {
   abortRollout,
   approveRollout,
@@ -26,9 +28,11 @@ export interface RolloutRoutesDeps {
   rollouts: AuthorizedRollouts | undefined
   gate: AccessGate
   maxBodyBytes: number
+  /** Watch streams: rollout watches are counted, bounded and ended on shutdown with the others. */
+  watch: WatchHub
 }
 
-export function rolloutRoutes({ rollouts: maybe, gate, maxBodyBytes }: RolloutRoutesDeps) {
+export function rolloutRoutes({ rollouts: maybe, gate, maxBodyBytes, watch }: RolloutRoutesDeps) {
   type Routed = { requestContext: RequestContext }
   const readBody = async (context: Routed & { request: Request; body: unknown }) => {
     context.body = await readJsonBody(context.request, maxBodyBytes)
@@ -58,9 +62,17 @@ export function rolloutRoutes({ rollouts: maybe, gate, maxBodyBytes }: RolloutRo
     )
     .get(
       listRollouts.path,
-      async ({ requestContext }) => {
+      async ({ request, requestContext }) => {
+        const params = new URLSearchParams(requestContext.query)
+        if (wantsWatch(params)) {
+          for (const key of params.keys()) {
+            if (key !== 'watch') throw badRequest(`a rollout watch takes no ${key}`)
+          }
+          return watch.openRollouts(rollouts().watch(requestContext), request, request.method === 'HEAD')
+        }
         const page = await rollouts().list(requestContext, listQueryOf(requestContext.query))
-        return { items: page.items.map(summaryOf), more: page.more }
+        const body = JSON.stringify({ items: page.items.map(summaryOf), more: page.more })
+        return new Response(body, { headers: { 'content-type': 'application/json' } })
       },
       routeHook(listRollouts),
     )
@@ -78,7 +90,7 @@ export function rolloutRoutes({ rollouts: maybe, gate, maxBodyBytes }: RolloutRo
 function listQueryOf(query: string): { limit: number; before?: string; status?: RolloutStatus } {
   const params = new URLSearchParams(query)
   for (const key of params.keys()) {
-    if (key !== 'limit' && key !== 'before' && key !== 'status')
+    if (key !== 'limit' && key !== 'before' && key !== 'status' && key !== 'watch')
       throw badRequest(`unknown query parameter ${JSON.stringify(key)}`)
   }
   const limitText = params.get('limit')

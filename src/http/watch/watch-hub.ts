@@ -19,10 +19,12 @@
 import { setImmediate } from 'node:timers'
 import type { SchemaFeedAccess } from '../../configs/authorized-schemas.ts'
 import type { ChangeEvent, ConfigStore } from '../../configs/config-store.ts'
+import type { RolloutWatch } from '../../configs/rollouts/authorized-rollouts.ts'
 import type { WatchedEvent } from '../../configs/watch/early-events.ts'
 import { schemaWatchStart, watchStart } from '../../configs/watch/watch-start.ts'
 import { ProblemError } from '../problem.ts'
 import { CONFIG_FRAMING, SCHEMA_FRAMING } from './frames.ts'
+import { ROLLOUT_FRAMING } from './rollout-frames.ts'
 import { SSE_HEADERS } from './sse.ts'
 import type { WatchRequest } from './watch-query.ts'
 import { Watcher, type WatcherOptions } from './watcher.ts'
@@ -106,6 +108,25 @@ export class WatchHub {
       watcher.onEnd(unsubscribe)
       const { view, from, readChanges, replay } = await schemaWatchStart(feed, since)
       await watcher.start(view, from, readChanges, replay)
+      this.refuseWhileClosing()
+    } catch (error) {
+      watcher.end()
+      throw error
+    }
+    return this.respond(watcher, http, headOnly)
+  }
+
+  /**
+   * A rollout watch (`GET /rollouts?watch=true`): the events of the rollouts the caller may read,
+   * from now on. The feed numbers them; there is no history to replay them from.
+   */
+  async openRollouts(watch: RolloutWatch, http?: Request, headOnly = false): Promise<Response> {
+    this.refuseWhileClosing()
+    const watcher = new Watcher(this.options, ROLLOUT_FRAMING)
+    try {
+      watcher.onEnd(await watch((event) => watcher.receive(event)))
+      const none = async () => ({ events: [], more: false })
+      await watcher.start({ see: (event) => event }, 0, none, false)
       this.refuseWhileClosing()
     } catch (error) {
       watcher.end()

@@ -1,0 +1,41 @@
+/**
+ * The frame of a rollout event, made once and shared by every rollout watcher that sees it:
+ * named by the timeline entry, with the rollout's id, and its status and wave as the feed read it.
+ *
+ *   event: gate-failed
+ *   id: 7
+ *   data: {"type":"gate-failed","id":"ro-3f2a9c1e-7b4d","status":"reverting","wave":2,
+ *          "time":"2026-01-01T00:00:00.000Z","detail":"wave 2: gate ..."}
+ */
+import type { RolloutEvent } from '../../configs/rollouts/rollout-feed.ts'
+import type { WatchFraming } from './frames.ts'
+import { sseEvent } from './sse.ts'
+
+const encoder = new TextEncoder()
+const frames = new WeakMap<RolloutEvent, Uint8Array>()
+
+function rolloutFrameOf(event: RolloutEvent): Uint8Array {
+  let frame = frames.get(event)
+  if (frame === undefined) {
+    const { rollout, entry } = event
+    const data = JSON.stringify({
+      type: entry.event,
+      id: rollout.id,
+      status: rollout.status,
+      wave: rollout.wave,
+      time: new Date(entry.time).toISOString(),
+      ...(entry.wave === undefined ? {} : { entryWave: entry.wave }),
+      ...(entry.dcname === undefined ? {} : { dcname: entry.dcname }),
+      ...(entry.detail === undefined ? {} : { detail: entry.detail }),
+    })
+    frame = encoder.encode(sseEvent(entry.event, data, event.revision))
+    frames.set(event, frame)
+  }
+  return frame
+}
+
+export const ROLLOUT_FRAMING: WatchFraming<RolloutEvent> = {
+  frame: (event) => rolloutFrameOf(event),
+  earlyBytes: (event) => rolloutFrameOf(event).length,
+  replayable: false,
+}

@@ -135,9 +135,16 @@ export function fieldErrors(errors: Iterable<SchemaError>, max = 20): FieldError
  * body is in the answer but the pointers of its faults.
  */
 export function invalidBody(request: Request, errors: FieldError[]): ProblemError {
-  // The one body that is no config is a rollback's `{"revision": N}`.
-  const what = new URL(request.url).pathname.endsWith('/rollback') ? 'rollback request' : 'config'
-  return badRequest(`the body is not a valid ${what}`, errors)
+  return badRequest(`the body is not a valid ${bodyKind(new URL(request.url).pathname)}`, errors)
+}
+
+/** What a route's body is, to name it in the problem: only wording, the contract decided. */
+function bodyKind(path: string): string {
+  if (path.endsWith('/rollback')) return 'rollback request'
+  if (path.includes('/consumers/')) return 'consumer report'
+  if (path.startsWith('/schemas/')) return 'schema'
+  if (path.startsWith('/rollouts')) return 'rollout request'
+  return 'config'
 }
 
 /**

@@ -93,6 +93,7 @@ describe('the rollout API', () => {
   it('when the body breaks the schema, then it is answered 400 and nothing is stored', async () => {
     const { status, body } = await start({ ...REQUEST, waves: [] })
     expect(status).toBe(400)
+    expect(body.detail).toBe('the body is not a valid rollout request')
     expect((body.errors as Json[])[0]?.pointer).toBe('/waves')
     expect((await env.send('GET', '/rollouts', undefined, as('alice'))).body.items).toEqual([])
   })

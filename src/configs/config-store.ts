@@ -7,7 +7,7 @@ import type { Config } from './model.ts'
 import type { SchemaWarning } from './schema-model.ts'
 import type { SchemaStore } from './schema-store.ts'
 import { type HistoryCompactedError, PreconditionFailedError } from './store-errors.ts'
-import type { HistoryQuery, Precondition, WriteMeta } from './write-terms.ts'
+import { type HistoryQuery, type Precondition, preconditionHolds, type WriteMeta } from './write-terms.ts'
 
 export type { ChangeEvent, ChangeListener, ChangePage, ChangePageQuery, ChangeType } from './changes.ts'
 
@@ -216,10 +216,5 @@ export {
 
 /** Shared by every backend so they agree on what a precondition means. */
 export function checkPrecondition(dcname: string, current: number | undefined, precondition: Precondition): void {
-  const { ifMatch, ifNoneMatch } = precondition
-  if (ifNoneMatch === '*' && current !== undefined) throw new PreconditionFailedError(dcname, current)
-  if (ifMatch === undefined) return
-  if (current === undefined || (ifMatch !== '*' && ifMatch !== current)) {
-    throw new PreconditionFailedError(dcname, current)
-  }
+  if (!preconditionHolds(current, precondition)) throw new PreconditionFailedError(dcname, current)
 }

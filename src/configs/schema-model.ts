@@ -5,7 +5,7 @@
  * ordered: a write is checked against the schema the store holds at that write's revision.
  */
 import { t } from 'elysia'
-import type { Precondition } from './write-terms.ts'
+import { type Precondition, preconditionHolds } from './write-terms.ts'
 
 const SCHEMA_NAME_PATTERN = '^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$'
 const schemaNameRegExp = new RegExp(SCHEMA_NAME_PATTERN)
@@ -178,10 +178,5 @@ export class SchemaViolatorsError extends Error {
 
 /** Shared by every backend, as checkPrecondition is for configs. */
 export function checkSchemaPrecondition(name: string, current: number | undefined, precondition: Precondition): void {
-  const { ifMatch, ifNoneMatch } = precondition
-  if (ifNoneMatch === '*' && current !== undefined) throw new SchemaPreconditionFailedError(name, current)
-  if (ifMatch === undefined) return
-  if (current === undefined || (ifMatch !== '*' && ifMatch !== current)) {
-    throw new SchemaPreconditionFailedError(name, current)
-  }
+  if (!preconditionHolds(current, precondition)) throw new SchemaPreconditionFailedError(name, current)
 }

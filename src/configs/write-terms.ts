@@ -12,6 +12,17 @@ export interface Precondition {
 }
 
 /** Who made a write, and in which request: kept with the write's history entry. */
+/**
+ * Whether a write may go ahead against `current` (the revision stored now, undefined when there
+ * is none): the one rule of If-Match / If-None-Match, for configs and schemas alike.
+ */
+export function preconditionHolds(current: number | undefined, precondition: Precondition): boolean {
+  const { ifMatch, ifNoneMatch } = precondition
+  if (ifNoneMatch === '*' && current !== undefined) return false
+  if (ifMatch === undefined) return true
+  return current !== undefined && (ifMatch === '*' || ifMatch === current)
+}
+
 export interface WriteMeta {
   /** `anonymous`, `api-token`, a token's name or a JWT subject: whoever access control says. */
   actor: string

@@ -66,7 +66,7 @@ for (const store of STORES) {
       for (const replica of replicas.splice(0)) await replica.close()
     })
 
-    /** Asks the last replica: on PostgreSQL the one that neither drives nor got the writes. */
+    /** Asks the last replica: on PostgreSQL not the one the configs and the rollout were posted to. */
     const reader = () => replicas[replicas.length - 1] as Service
     const urlOf = (i: number) => (replicas[i % replicas.length] as Service).url
 

@@ -38,6 +38,10 @@ interface Result {
   }
   startup: { configs: number; readyMs: number; sources: { readyMs: number } }
   watchFanout: { watchers: number; delivered: number; cpuUsPerDeliveredEvent: number; deliveryMs: { p99: number } }
+  replicaFanout: {
+    plan: { replicas: number; watchers: number }
+    rounds: { system: string; events: number; delivered: number; cpuUsPerEvent: number[] }[]
+  }
   targets: { name: string; measured: string; met: boolean | null }[]
 }
 
@@ -94,6 +98,17 @@ it('when the smoke benchmark runs, then every scenario ran at 1 and 32 connectio
   }
 })
 
+it('when the smoke benchmark runs, then every event reached every watcher across the replicas, service and baseline', () => {
+  const { plan, rounds } = result.replicaFanout
+  expect(plan.replicas).toBeGreaterThan(1)
+  expect(rounds.map((r) => r.system).sort()).toEqual(['baseline', 'service'])
+  for (const round of rounds) {
+    expect(round.events).toBeGreaterThan(0)
+    expect(round.delivered).toBe(round.events * plan.watchers)
+    expect(round.cpuUsPerEvent.length).toBe(plan.replicas)
+  }
+})
+
 it('when the smoke benchmark runs, then it records the machine, versions, baselines, memory, start-up, watch fan-out and targets', () => {
   expect(result.machine.cores).toBeGreaterThan(0)
   for (const tool of ['bun', 'wrk', 'etcd', 'sqlite', 'pgTestFsync']) expect(result.versions[tool]).toBeTruthy()
@@ -108,6 +123,6 @@ it('when the smoke benchmark runs, then it records the machine, versions, baseli
   // Every watcher got every write's event.
   expect(result.watchFanout.delivered).toBe(result.watchFanout.watchers * 5)
   expect(result.watchFanout.cpuUsPerDeliveredEvent).toBeGreaterThan(0)
-  expect(result.targets.length).toBe(8)
+  expect(result.targets.length).toBe(10)
   for (const target of result.targets) expect(target.measured).not.toBe('not run')
 })

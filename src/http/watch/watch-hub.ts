@@ -199,7 +199,9 @@ export class WatchHub {
   private fanOut(): void {
     const events = this.arrivals
     this.arrivals = []
-    for (const event of events) for (const watcher of this.listening) watcher.receive(event)
+    if (events.length === 0) return
+    // Several at once (a burst, or a replica behind): each watcher writes them together.
+    for (const watcher of this.listening) watcher.receiveAll(events)
   }
 
   private refuseWhileClosing(): void {

@@ -51,6 +51,8 @@ export class Watcher<E extends WatchedEvent> {
   private readChanges: ReadChanges<E> | undefined
   private readonly early: EarlyEvents<E>
   private reading = false
+  /** In `receiveAll`: frames are held until the last of them, then written together. */
+  private batching = false
   private readonly queue = new FrameQueue()
   /** Frames of the last page that did not fit the budget yet (a config larger than the room left). */
   private readonly pending = new FrameQueue()
@@ -103,6 +105,21 @@ export class Watcher<E extends WatchedEvent> {
     }
   }
 
+  /** Changes that arrived together: a live watcher writes them as one chunk, within the budget. */
+  receiveAll(events: readonly E[]): void {
+    if (this.state !== 'live' || events.length === 1) {
+      for (const event of events) this.receive(event)
+      return
+    }
+    this.batching = true
+    for (const event of events) {
+      if (this.state !== 'live') break
+      this.enqueue(event)
+    }
+    this.batching = false
+    this.drain()
+  }
+
   /**
    * Starts after revision `from`: reads the kept history after it first when `replay` (or when
    * live events came faster than the start could hold them), then goes live with what arrived
@@ -149,6 +166,14 @@ export class Watcher<E extends WatchedEvent> {
     const visible = this.order.take(event)
     if (visible === undefined) return
     const frame = this.framing.frame(event, visible)
+    // In a batch, frames wait for the last one (same turn); one that does not fit sends those first.
+    if (this.batching) {
+      if (this.fits(frame.length)) {
+        this.queue.push(frame, event.revision)
+        return
+      }
+      this.drain()
+    }
     // A client that keeps up gets the shared bytes at once, with nothing queued before them.
     if (this.queue.length === 0 && !this.heartbeatDue && this.output.room()) {
       this.output.send(frame)

@@ -8,13 +8,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
+import postgres from 'postgres'
 import { type ConfigStore, HistoryCompactedError } from '../../src/configs/config-store.ts'
 import { type Rollout, withEvent } from '../../src/configs/rollouts/rollout-model.ts'
 import { type RolloutStore, RolloutVersionError } from '../../src/configs/rollouts/rollout-store.ts'
+import {
+  migrate as migratePostgres,
+  MIGRATIONS as PG_MIGRATIONS,
+} from '../../src/store/postgres/postgres-migrations.ts'
 import { PostgresRolloutLease } from '../../src/store/postgres/postgres-rollout-lease.ts'
 import { PostgresRolloutStore } from '../../src/store/postgres/postgres-rollouts.ts'
 import { PostgresConfigStore } from '../../src/store/postgres/postgres-store.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
+import { migrate as migrateSqlite, MIGRATIONS as SQLITE_MIGRATIONS } from '../../src/store/sqlite/sqlite-migrations.ts'
 import { SqliteRolloutStore } from '../../src/store/sqlite/sqlite-rollouts.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { config } from '../support/configs.ts'
@@ -214,6 +220,67 @@ describe('the PostgreSQL rollout driver lease', () => {
     } finally {
       await a.release()
       await b.release()
+    }
+  })
+})
+
+/** A rollout saved by a build before the event log: its entries have no seq. */
+const OLD = withEvent(withEvent(rollout('ro-old', 'baking'), { time: 1, event: 'created' }), { time: 2, event: 'x' })
+
+/** After the upgrade: the old entries are numbered 0 and never logged; the next save logs only its own. */
+async function expectUpgraded(rollouts: RolloutStore) {
+  const before = await rollouts.get('ro-old')
+  expect(before?.rollout.timeline.map((e) => [e.event, e.seq])).toEqual([
+    ['created', 0],
+    ['x', 0],
+  ])
+  const saved = await rollouts.save(withEvent(before?.rollout as Rollout, { time: 3, event: 'wave-baked' }), 1)
+  expect(saved.rollout.timeline.map((e) => e.seq)).toEqual([0, 0, 1])
+  expect((await rollouts.eventsAfter(0, 10)).events.map((e) => [e.revision, e.entry.event])).toEqual([
+    [1, 'wave-baked'],
+  ])
+}
+
+describe('a rollout store from before the event log', () => {
+  it('when a SQLite file is upgraded, then the rollouts saved before keep their entries, numbered 0 and not logged', async () => {
+    const dir = tempDir('rollout-upgrade-')
+    const path = join(dir, 'configs.db')
+    const db = openBunSqlite(path)
+    migrateSqlite(
+      db,
+      SQLITE_MIGRATIONS.filter((m) => m.version < 10),
+    )
+    db.prepare("INSERT INTO rollouts (id, status, version, body) VALUES ('ro-old', 'baking', 1, ?)").run(
+      JSON.stringify(OLD),
+    )
+    db.close()
+    const rollouts = new SqliteRolloutStore(openBunSqlite, path)
+    try {
+      await expectUpgraded(rollouts)
+    } finally {
+      await rollouts.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('when a PostgreSQL database is upgraded, then the rollouts saved before keep their entries, numbered 0 and not logged', async () => {
+    const url = await (await sharedPostgres()).createDatabase('rollout_upgrade')
+    const sql = postgres(url, { max: 1, onnotice: () => {} })
+    try {
+      await migratePostgres(
+        sql,
+        PG_MIGRATIONS.filter((m) => m.version < 8),
+      )
+      await sql`INSERT INTO rollouts (id, status, version, body) VALUES ('ro-old', 'baking', 1, ${JSON.stringify(OLD)}::text::jsonb)`
+      await migratePostgres(sql)
+    } finally {
+      await sql.end()
+    }
+    const rollouts = new PostgresRolloutStore({ url })
+    try {
+      await expectUpgraded(rollouts)
+    } finally {
+      await rollouts.close()
     }
   })
 })

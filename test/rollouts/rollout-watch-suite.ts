@@ -350,12 +350,24 @@ export function describeRolloutWatch(backend: string, newDatabase: () => Promise
       })
       expect(response.status).toBe(200)
       const stream = new SseStream(response, abort)
+      const seen: string[] = []
       try {
-        const first = await stream.next(30_000)
-        expect([first?.event, JSON.parse(first?.data ?? '{}').id]).toEqual(['created', visible])
+        for (;;) {
+          const message = await stream.next(30_000)
+          const id = JSON.parse(message?.data ?? '{}').id as string
+          seen.push(id)
+          if (id === visible && message?.event === 'created') break
+        }
       } finally {
         stream.close()
       }
+      // The earlier test's rollouts may still log steps (its other- rollout is hers to see); no
+      // event of any shop- rollout, this test's or an earlier one, reached her.
+      const everyone = await fetch(`${server.url}/rollouts`, { headers: as('alice') })
+      const items = ((await everyone.json()) as { items: { id: string; target: { prefix?: string } }[] }).items
+      const hidden = new Set(items.filter((r) => r.target.prefix === 'shop-').map((r) => r.id))
+      expect(hidden.size).toBe(2)
+      expect(seen.filter((id) => hidden.has(id))).toEqual([])
     }, 60_000)
   })
 }

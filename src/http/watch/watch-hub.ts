@@ -19,7 +19,7 @@
 import { setImmediate } from 'node:timers'
 import type { SchemaFeedAccess } from '../../configs/authorized-schemas.ts'
 import type { ChangeEvent, ConfigStore } from '../../configs/config-store.ts'
-import type { RolloutWatch } from '../../configs/rollouts/authorized-rollouts.ts'
+import { type RolloutWatch, rolloutWatchStart } from '../../configs/rollouts/rollout-watch.ts'
 import type { WatchedEvent } from '../../configs/watch/early-events.ts'
 import { schemaWatchStart, watchStart } from '../../configs/watch/watch-start.ts'
 import { ProblemError } from '../problem.ts'
@@ -118,15 +118,19 @@ export class WatchHub {
 
   /**
    * A rollout watch (`GET /rollouts?watch=true`): the events of the rollouts the caller may read,
-   * from now on. The feed numbers them; there is no history to replay them from.
+   * from `since` (replayed from the rollout event log) or from now, then live, as a schema watch.
    */
-  async openRollouts(watch: RolloutWatch, http?: Request, headOnly = false): Promise<Response> {
+  async openRollouts(watch: RolloutWatch, since?: number, http?: Request, headOnly = false): Promise<Response> {
     this.refuseWhileClosing()
     const watcher = new Watcher(this.options, ROLLOUT_FRAMING)
     try {
-      watcher.onEnd(await watch((event) => watcher.receive(event)))
-      const none = async () => ({ events: [], more: false })
-      await watcher.start({ see: (event) => event }, 0, none, false)
+      const unsubscribe = await watch.subscribe(
+        (event) => watcher.receive(event),
+        (error) => watcher.lost(error),
+      )
+      watcher.onEnd(unsubscribe)
+      const { view, from, readChanges, replay } = await rolloutWatchStart(watch, since)
+      await watcher.start(view, from, readChanges, replay)
       this.refuseWhileClosing()
     } catch (error) {
       watcher.end()

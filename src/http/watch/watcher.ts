@@ -274,7 +274,7 @@ export class Watcher<E extends WatchedEvent> {
 
   private fallBehind(stalled: boolean): void {
     if (this.state === 'ended') return
-    this.end(fellBehindEvent(this.options, this.sent, stalled, this.framing.replayable !== false))
+    this.end(fellBehindEvent(this.options, this.sent, stalled))
     this.options.onFellBehind?.(this.sent)
   }
 

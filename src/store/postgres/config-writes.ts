@@ -50,12 +50,18 @@ export class ConfigWrites {
    * The plans together, in order; an outcome each. Throws only when a statement failed (the
    * server refused a value, the connection went): the caller undoes the batch and decides.
    */
-  async many(tx: Sql, plans: readonly ConfigWritePlan[]): Promise<Outcome<WriteResult>[]> {
+  async many(
+    tx: Sql,
+    plans: readonly ConfigWritePlan[],
+    late: (i: number) => Outcome<WriteResult> | undefined = () => undefined,
+  ): Promise<Outcome<WriteResult>[]> {
     const reads = await lockAndReadMany(tx, [...new Set(plans.map((plan) => plan.dcname))])
     const state = reads.current
     let revision = reads.revision
     const puts: BatchPut[] = []
-    const outcomes = plans.map((plan): Outcome<WriteResult> => {
+    const outcomes = plans.map((plan, i): Outcome<WriteResult> => {
+      const waited = late(i)
+      if (waited) return waited
       try {
         const current = state.get(plan.dcname)
         const write = plan.decide(current)

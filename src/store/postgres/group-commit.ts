@@ -43,8 +43,14 @@ export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown }
 /**
  * Runs the plans of writes queued next to each other together, an outcome each (config-writes.ts);
  * throws when a statement failed, and then each runs alone, as its `work`, to find which failed.
+ * `late(i)`: the outcome of plan `i` when it waited too long for its turn, asked just before it
+ * is decided (the plans before it may have taken long).
  */
-export type RunTogether<P, R> = (sql: Sql, plans: P[]) => Promise<Outcome<R>[]>
+export type RunTogether<P, R> = (
+  sql: Sql,
+  plans: P[],
+  late: (i: number) => Outcome<R> | undefined,
+) => Promise<Outcome<R>[]>
 
 type QueuedWrite<R, P> = {
   work: WriteWork<R>
@@ -166,10 +172,8 @@ export class GroupCommit<R, P = never> {
       const savepoint = sent(connection`SAVEPOINT batch`)
       let results: Outcome<R>[]
       try {
-        results = await this.together(
-          connection,
-          live.map((write) => write.plan as P),
-        )
+        const plans = live.map((write) => write.plan as P)
+        results = await this.together(connection, plans, (i) => this.expired(live[i] as QueuedWrite<R, P>))
         await savepoint
       } catch (error) {
         if (isConnectionLost(error)) throw error

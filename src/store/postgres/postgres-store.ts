@@ -128,7 +128,7 @@ export class PostgresConfigStore implements ConfigStore {
         sql,
         common.connection.statement_timeout,
         (results) => feed?.wake(newestRevision(results)),
-        (tx, plans) => configWrites.many(tx, plans),
+        (tx, plans, late) => configWrites.many(tx, plans, late),
       )
       const pruneMs = options.pruneIntervalMs ?? 1000
       return new PostgresConfigStore(sql, feed, historySize, writes, configWrites, history, now, pruneMs)

@@ -13,6 +13,7 @@ import {
   PreconditionFailedError,
   StoreUnavailableError,
 } from '../../src/configs/config-store.ts'
+import { SchemaViolationError } from '../../src/configs/schema-model.ts'
 import { MAX_BATCH } from '../../src/store/postgres/group-commit.ts'
 import { PostgresConfigStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.ts'
 import { config } from '../support/configs.ts'
@@ -146,6 +147,135 @@ describe('PostgreSQL group commit', () => {
         first.revision + 1,
         first.revision + 2,
       ])
+    } finally {
+      await store.close()
+    }
+  }, 20_000)
+
+  it('when one batch writes one config several times, then each write sees the one before it and every event keeps the state it replaced', async () => {
+    const url = await server.createDatabase('same_config')
+    const store = await PostgresConfigStore.open({ url, ...fast })
+    try {
+      const first = await store.create(config('a', { v: 0 }), author)
+      const r = first.revision
+      // Issued in one turn: one batch. The If-Match values are the revisions the writes before
+      // them in the batch take.
+      const outcomes = await Promise.allSettled([
+        store.update('a', () => config('a', { v: 1 }), {}, author),
+        store.replace(config('a', { v: 2 }), { ifMatch: r + 1 }, author),
+        store.replace(config('a', { v: 9 }), { ifMatch: r }, author),
+        store.delete('a', { ifMatch: r + 2 }, author),
+        store.update('a', () => config('a', { v: 9 }), {}, author),
+        store.create(config('a', { v: 3 }), author),
+        store.create(config('b'), author),
+      ])
+      const values = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : o.reason))
+      expect(values[0]).toEqual({ config: config('a', { v: 1 }), revision: r + 1 })
+      expect(values[1]).toEqual({ stored: { config: config('a', { v: 2 }), revision: r + 2 }, created: false })
+      expect(values[2]).toBeInstanceOf(PreconditionFailedError)
+      expect(values[3]).toBe(r + 3)
+      expect(values[4]).toBeInstanceOf(NotFoundError)
+      expect(values[5]).toEqual({ config: config('a', { v: 3 }), revision: r + 4 })
+      expect(values[6]).toEqual({ config: config('b'), revision: r + 5 })
+
+      const events = await allChangesAfter(store, r)
+      expect(events.map((e) => [e.type, e.revision, e.config, e.previous])).toEqual([
+        ['MODIFIED', r + 1, config('a', { v: 1 }), config('a', { v: 0 })],
+        ['MODIFIED', r + 2, config('a', { v: 2 }), config('a', { v: 1 })],
+        ['DELETED', r + 3, config('a', { v: 2 }), undefined],
+        ['ADDED', r + 4, config('a', { v: 3 }), undefined],
+        ['ADDED', r + 5, config('b'), undefined],
+      ])
+      expect(await store.get('a')).toEqual({ config: config('a', { v: 3 }), revision: r + 4 })
+      expect((await store.history('a', { limit: 10 })).entries.map((e) => e.revision)).toEqual([
+        r + 4,
+        r + 3,
+        r + 2,
+        r + 1,
+        r,
+      ])
+      expect(await store.currentRevision()).toBe(r + 5)
+    } finally {
+      await store.close()
+    }
+  }, 20_000)
+
+  it('when writes of one batch break their governing schemas, then those refused fail alone, a warning is answered, and the others commit', async () => {
+    const url = await server.createDatabase('schemas')
+    const store = await PostgresConfigStore.open({ url, ...fast })
+    try {
+      const schema = { type: 'object', properties: { n: { type: 'integer', minimum: 1 } }, required: ['n'] }
+      await store.schemas.put({ name: 'strict', prefix: 'strict-', mode: 'enforce', schema }, {}, author, {})
+      const loose = await store.schemas.put({ name: 'loose', prefix: 'loose-', mode: 'warn', schema }, {}, author, {})
+      const r = loose.stored.revision
+      const outcomes = await Promise.allSettled([
+        store.create(config('strict-1', { n: 1 }), author),
+        store.create(config('strict-2', { n: 0 }), author),
+        store.create(config('loose-1', { n: 0 }), author),
+        store.create(config('other', { n: 0 }), author),
+      ])
+      const values = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : o.reason))
+      expect(values[0]).toEqual({ config: config('strict-1', { n: 1 }), revision: r + 1 })
+      expect(values[1]).toBeInstanceOf(SchemaViolationError)
+      expect(values[2]).toEqual({
+        config: config('loose-1', { n: 0 }),
+        revision: r + 2,
+        warning: {
+          schema: 'loose',
+          revision: r,
+          violations: [{ pointer: '/metadata/n', keyword: 'minimum', message: 'must be >= 1' }],
+        },
+      })
+      expect(values[3]).toEqual({ config: config('other', { n: 0 }), revision: r + 3 })
+      expect((await store.list({ filters: [], limit: 10 })).items.map((s) => s.config.dcname)).toEqual([
+        'loose-1',
+        'other',
+        'strict-1',
+      ])
+    } finally {
+      await store.close()
+    }
+  }, 20_000)
+
+  it('when the database refuses a value that only the store statement of a batch holds, then that write fails alone and the others are stored', async () => {
+    const url = await server.createDatabase('refused_actor')
+    const store = await PostgresConfigStore.open({ url, ...fast })
+    try {
+      const first = await store.create(config('before'), author)
+      // The actor (a JWT subject, say) is written with the event, after every read of the batch.
+      const outcomes = await Promise.allSettled([
+        store.create(config('x-1'), author),
+        store.create(config('x-2'), { actor: 'bad\u0000actor', requestId: 'r' }),
+        store.create(config('x-3'), author),
+      ])
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+      expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: '22021' })
+      expect((await allChangesAfter(store, first.revision)).map((e) => [e.revision, e.config.dcname])).toEqual([
+        [first.revision + 1, 'x-1'],
+        [first.revision + 2, 'x-3'],
+      ])
+      expect(await store.get('x-2')).toBeUndefined()
+    } finally {
+      await store.close()
+    }
+  }, 20_000)
+
+  it('when a dry run is queued between writes of one batch, then it is undone alone and the writes around it commit', async () => {
+    const url = await server.createDatabase('dry_run')
+    const store = await PostgresConfigStore.open({ url, ...fast })
+    try {
+      const first = await store.create(config('before'), author)
+      const r = first.revision
+      const [a, dry, c] = await Promise.all([
+        store.create(config('a'), author),
+        store.create(config('dry'), { ...author, dryRun: true }),
+        store.create(config('c'), author),
+      ])
+      expect(a).toEqual({ config: config('a'), revision: r + 1 })
+      expect(dry).toEqual({ config: config('dry'), revision: r + 2 })
+      expect(c).toEqual({ config: config('c'), revision: r + 2 })
+      expect(await store.get('dry')).toBeUndefined()
+      expect((await allChangesAfter(store, r)).map((e) => e.revision)).toEqual([r + 1, r + 2])
     } finally {
       await store.close()
     }

@@ -8,7 +8,9 @@
  * creators of one dcname). The config is read only after the lock is held, in a statement of
  * its own, so under READ COMMITTED it sees the previous writer's commit. A write that fails
  * rolls back (to its savepoint), its revision with it, so revisions have no gaps (but schema
- * writes take revisions too, without an event: postgres-schemas.ts).
+ * writes take revisions too, without an event: postgres-schemas.ts). Config writes queued
+ * together take the lock and read once for all of them and store in one statement
+ * (config-writes.ts); one the domain refuses is left out of it and takes no revision.
  * Commits wait for fsync, as PostgreSQL does by default: an acknowledged write is durable.
  *
  * Beside this file: migrations, statements (postgres-queries.ts), group commit, the change feed
@@ -34,9 +36,10 @@ import { writeOrDryRun } from '../../configs/dry-run.ts'
 import type { Config } from '../../configs/model.ts'
 import { checkRollback } from '../../configs/revision-rules.ts'
 import { SchemaValidators } from '../../configs/schema-validator.ts'
-import { decideWrite, type StoreWrite } from '../../configs/write-rules.ts'
+import { type DeleteWrite, decideWrite, type StoreWrite } from '../../configs/write-rules.ts'
 import { changePageOf } from '../change-event.ts'
 import { RetentionSchedule } from '../retention.ts'
+import { type ConfigWritePlan, ConfigWrites, plans } from './config-writes.ts'
 import { GroupCommit } from './group-commit.ts'
 import { PostgresChangeFeed } from './postgres-changes.ts'
 import {
@@ -53,10 +56,7 @@ import { migrateAndReadRevision } from './postgres-migrations.ts'
 import {
   countConfigs,
   currentRevision,
-  deleteConfig,
   lockAndRead,
-  putConfig,
-  type Slot,
   selectChangesAfter,
   selectConfig,
   selectPage,
@@ -74,21 +74,26 @@ export class PostgresConfigStore implements ConfigStore {
   readonly schemas: PostgresSchemas
 
   private readonly pruning: RetentionSchedule
-  private readonly validators = new SchemaValidators()
 
   private constructor(
     private readonly sql: Sql,
     private readonly feed: PostgresChangeFeed,
     private readonly historySize: number,
-    private readonly writes: GroupCommit<WriteResult>,
+    private readonly writes: GroupCommit<WriteResult, ConfigWritePlan>,
+    private readonly configWrites: ConfigWrites,
     private readonly entries: PostgresHistory,
-    private readonly now: () => number,
+    now: () => number,
     pruneIntervalMs: number,
   ) {
     this.pruning = new RetentionSchedule(entries.retentionTarget(), pruneIntervalMs)
     const write = (meta: WriteMeta, work: SchemaWork) => this.write(undefined, meta, work)
     const access = { query: this.query.bind(this), write, subscribe: this.subscribe }
-    this.schemas = new PostgresSchemas(sql, access, this.validators, new PostgresSchemaHistory(entries.retention, now))
+    this.schemas = new PostgresSchemas(
+      sql,
+      access,
+      configWrites.validators,
+      new PostgresSchemaHistory(entries.retention, now),
+    )
   }
 
   /** Connects (retrying while the database is unreachable), migrates, and starts the change feed. */
@@ -118,10 +123,15 @@ export class PostgresConfigStore implements ConfigStore {
       const now = options.now ?? Date.now
       const retention = options.retention ?? { keep: 20, days: 30 }
       const history = new PostgresHistory(sql, { retention, historySize, now })
-      const writes = new GroupCommit<WriteResult>(sql, common.connection.statement_timeout, (results) =>
-        feed?.wake(newestRevision(results)),
+      const configWrites = new ConfigWrites(new SchemaValidators(), now)
+      const writes = new GroupCommit<WriteResult, ConfigWritePlan>(
+        sql,
+        common.connection.statement_timeout,
+        (results) => feed?.wake(newestRevision(results)),
+        (tx, plans, late) => configWrites.many(tx, plans, late),
       )
-      return new PostgresConfigStore(sql, feed, historySize, writes, history, now, options.pruneIntervalMs ?? 1000)
+      const pruneMs = options.pruneIntervalMs ?? 1000
+      return new PostgresConfigStore(sql, feed, historySize, writes, configWrites, history, now, pruneMs)
     } catch (error) {
       await Promise.all([sql, listenSql].map((client) => client.end({ timeout: 0 }).catch(() => {})))
       throw unavailableOrRethrow(error)
@@ -148,18 +158,11 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   async create(config: Config, meta: WriteMeta): Promise<StoredConfig> {
-    return this.write(config.dcname, meta, async (tx) => {
-      const { slot, current } = await lockAndRead(tx, config.dcname)
-      return this.put(tx, slot, decideWrite({ kind: 'create', config }, current), meta)
-    })
+    return this.configWrite(plans.create(config, meta))
   }
 
   async replace(config: Config, precondition: Precondition, meta: WriteMeta): Promise<ReplaceResult> {
-    return this.write(config.dcname, meta, async (tx) => {
-      const { slot, current } = await lockAndRead(tx, config.dcname)
-      const write = decideWrite({ kind: 'replace', config, precondition }, current)
-      return { stored: await this.put(tx, slot, write, meta), created: write.created }
-    })
+    return this.configWrite(plans.replace(config, precondition, meta))
   }
 
   async update(
@@ -168,19 +171,11 @@ export class PostgresConfigStore implements ConfigStore {
     precondition: Precondition,
     meta: WriteMeta,
   ): Promise<StoredConfig> {
-    return this.write(dcname, meta, async (tx) => {
-      const { slot, current } = await lockAndRead(tx, dcname)
-      return this.put(tx, slot, decideWrite({ kind: 'update', dcname, change, precondition }, current), meta)
-    })
+    return this.configWrite(plans.update(dcname, change, precondition, meta))
   }
 
   async delete(dcname: string, precondition: Precondition, meta: WriteMeta): Promise<number> {
-    return this.write(dcname, meta, async (tx) => {
-      const { slot, current } = await lockAndRead(tx, dcname)
-      decideWrite({ kind: 'delete', dcname, precondition }, current)
-      await deleteConfig(tx, slot, dcname, meta, this.now())
-      return slot.revision
-    })
+    return this.configWrite(plans.delete(dcname, precondition, meta))
   }
 
   /** Under the write lock, as every write: the precondition and the past state cannot change meanwhile. */
@@ -197,7 +192,8 @@ export class PostgresConfigStore implements ConfigStore {
       checkRollback({ dcname, revision, currentRevision, configRevision: current?.revision, precondition })
       const past = await this.entries.stateAt(tx, dcname, revision)
       const write = decideWrite({ kind: 'rollback', dcname, revision, past }, current)
-      return { stored: await this.put(tx, slot, write, { ...meta, rollbackOf: revision }), created: write.created }
+      const stored = await this.configWrites.put(tx, slot, write, { ...meta, rollbackOf: revision })
+      return { stored, created: write.created }
     })
   }
 
@@ -209,7 +205,8 @@ export class PostgresConfigStore implements ConfigStore {
       const n = await countConfigs(tx)
       if (n === 0) {
         for (const config of configs) {
-          await this.put(tx, await slotFor(tx, config.dcname), { type: 'ADDED', config, created: true }, meta)
+          const write = { type: 'ADDED', config, created: true } as const
+          await this.configWrites.put(tx, await slotFor(tx, config.dcname), write, meta)
         }
       }
       await tx`UPDATE store_state SET seeded_at = now()`
@@ -269,17 +266,21 @@ export class PostgresConfigStore implements ConfigStore {
     dcname: string | undefined,
     meta: WriteMeta,
     work: (tx: Sql) => Promise<T>,
+    plan?: ConfigWritePlan,
   ): Promise<T> {
-    const result = await writeOrDryRun(meta.dryRun, (w: (tx: Sql) => Promise<T>) => this.writes.run(w), work)
+    // A dry run undoes itself by failing in its savepoint: it runs alone, never together.
+    const enqueue = (w: (tx: Sql) => Promise<T>) => this.writes.run(w, meta.dryRun ? undefined : plan)
+    const result = await writeOrDryRun(meta.dryRun, enqueue, work)
     if (dcname !== undefined && !meta.dryRun) this.pruning.wrote(dcname)
     return result
   }
 
-  /** Checked against the schema in the slot: the one governing the dcname under the write lock. */
-  private async put(tx: Sql, slot: Slot, { type, config }: StoreWrite, meta: WriteMeta): Promise<StoredConfig> {
-    const warning = this.validators.check(config, slot.schema)
-    await putConfig(tx, slot, type, config, meta, this.now())
-    return warning ? { config, revision: slot.revision, warning } : { config, revision: slot.revision }
+  /** A config write: alone or together with the config writes queued next to it (config-writes.ts). */
+  private configWrite<W extends StoreWrite | DeleteWrite, T extends WriteResult>(
+    plan: ConfigWritePlan<W, T>,
+  ): Promise<T> {
+    const work = (tx: Sql) => this.configWrites.alone(tx, plan)
+    return this.write(plan.dcname, plan.meta, work, plan as unknown as ConfigWritePlan)
   }
 
   private async query<T>(run: () => Promise<T>): Promise<T> {

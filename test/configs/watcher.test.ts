@@ -21,6 +21,8 @@ const SIZES = { of: (event: Sized) => event.size, early: (event: Sized) => event
 class ListSink implements WatchSink<Sized> {
   held: { event: Sized; how: 'live' | 'replayed' }[] = []
   took: number[] = []
+  /** The client reads as fast as events come: a live event goes at once when nothing is held. */
+  keepsUp = false
   drains = 0
   ending: string | undefined
   watcher!: Watcher<Sized>
@@ -31,12 +33,17 @@ class ListSink implements WatchSink<Sized> {
   heldSize(): number {
     return this.held.reduce((sum, { event }) => sum + event.size, 0)
   }
-  live(event: Sized): void {
-    this.held.push({ event, how: 'live' })
+  sendAtOnce(event: Sized): boolean {
+    this.offered = event
+    if (!this.keepsUp || this.held.length > 0) return false
+    this.took.push(event.revision)
+    return true
   }
-  replayed(event: Sized): void {
-    this.held.push({ event, how: 'replayed' })
+  hold(event: Sized): void {
+    this.held.push({ event, how: this.offered === event ? 'live' : 'replayed' })
   }
+  /** The last event offered to send at once: one held right after it is a live one. */
+  private offered: Sized | undefined
   drain(): void {
     this.drains++
   }
@@ -247,6 +254,13 @@ describe('Watcher: falling behind', () => {
     watcher.receive(sized(1, 1000))
     expect(sink.ending).toBeUndefined()
     expect(sink.held.map(({ event }) => event.revision)).toEqual([1])
+  })
+
+  it('when the client keeps up, then live events go at once, one larger than the budget too', async () => {
+    const { sink, watcher } = await live({ events: 1, size: 250 })
+    sink.keepsUp = true
+    for (const revision of [1, 2, 3]) watcher.receive(sized(revision, 1000))
+    expect([sink.took, sink.held, sink.ending]).toEqual([[1, 2, 3], [], undefined])
   })
 
   it('when the client takes nothing while the replay waits for room, then it falls behind as stalled', async () => {

@@ -39,11 +39,14 @@ export interface WatchSink<E> {
   heldEvents(): number
   /** Their size, with what the sink holds of them in any form (see WatchSizes). */
   heldSize(): number
-  /** A live event: the sink may send it at once. */
-  live(event: E, shown: E): void
-  /** An event of the replay: the sink holds it until it sends what it holds (in batches). */
-  replayed(event: E, shown: E): void
-  /** Events were handed over outside a `tookSome`: send what there is room for. */
+  /**
+   * A live event, sent at once when the sink holds nothing and its client has room (an event
+   * goes then whatever its size); false when it must be held instead.
+   */
+  sendAtOnce(event: E, shown: E): boolean
+  /** An event to hold until the sink sends what it holds (in batches); the budget allowed it. */
+  hold(event: E, shown: E): void
+  /** Events were held outside a `tookSome`: send what there is room for. */
   drain(): void
   /** The watch ended: it fell past its budget, or (`stalled`) the client took nothing while its replay waited. */
   fellBehind(stalled: boolean): void
@@ -152,15 +155,10 @@ export class Watcher<E extends WatchedEvent> {
 
   private takeLive(event: E): void {
     const shown = this.order.take(event)
-    if (shown === undefined) return
-    if (this.fitsLive(event, shown)) this.sink.live(event, shown)
+    // A client that keeps up gets it at once: nothing held, so the budget allows it.
+    if (shown === undefined || this.sink.sendAtOnce(event, shown)) return
+    if (this.fits(this.sizes.of(event, shown))) this.sink.hold(event, shown)
     else this.fallBehind(false)
-  }
-
-  /** As `fits`, measuring the event only when the sink holds something. */
-  private fitsLive(event: E, shown: E): boolean {
-    if (this.sink.heldSize() === 0) return this.sink.heldEvents() < this.budget.events
-    return this.fits(this.sizes.of(event, shown))
   }
 
   /** True when an event of `size` can be handed over within the budget. */
@@ -203,7 +201,7 @@ export class Watcher<E extends WatchedEvent> {
   private admit(): void {
     while (this.waiting.length > 0 && this.fits(this.waiting.firstSize)) {
       const [event, shown] = this.waiting.shift()
-      this.sink.replayed(event, shown)
+      this.sink.hold(event, shown)
     }
   }
 

@@ -119,16 +119,15 @@ export class SseWatch<E extends WatchedEvent> implements WatchSink<E> {
     return this.heldBytes()
   }
 
-  live(event: E, shown: E): void {
-    const frame = this.framing.frame(event, shown)
+  sendAtOnce(event: E, shown: E): boolean {
     // A client that keeps up gets the shared bytes at once, with nothing queued before them.
-    if (this.queue.length === 0 && !this.heartbeatDue && this.output.room()) {
-      this.output.send(frame)
-      this.sent = event.revision
-    } else this.queue.push(frame, event.revision)
+    if (this.queue.length > 0 || this.heartbeatDue || !this.output.room()) return false
+    this.output.send(this.framing.frame(event, shown))
+    this.sent = event.revision
+    return true
   }
 
-  replayed(event: E, shown: E): void {
+  hold(event: E, shown: E): void {
     this.queue.push(this.framing.frame(event, shown), event.revision)
   }
 

@@ -1,36 +1,54 @@
 /**
  * How Bun sends an answer completed after a later turn of the event loop (as every consistent
  * read on PostgreSQL is: it waits for the revision query), against the same answer returned at
- * once: a bare Bun.serve, pinned like `make bench`, the same bytes both ways, alternating rounds.
- * `bun bench/late-answer.ts` (about 40 s; LATE_ROUNDS rounds, default 3). bench/README.md,
- * "Where the missed targets stand", cites it; `strace -c -f -p <pid>` on either server counts
- * the send calls per answer.
+ * once, each with its body as bytes or as a ReadableStream of one chunk: a bare Bun.serve,
+ * pinned like `make bench`, the same bytes every way, alternating rounds.
+ * `bun bench/late-answer.ts` (about 40 s per size; LATE_ROUNDS rounds, default 3; LATE_SIZES,
+ * body sizes in bytes separated by commas, default 300,24000). bench/README.md ("Bun's late
+ * answers") cites it; `strace -c -f -p <pid>` on one server (`PORT=<port> bun
+ * bench/late-answer.ts later 24000`) counts the send calls per answer.
  */
 import { join } from 'node:path'
 import { freePort, startPinned } from './processes.ts'
 import { median } from './report.ts'
 import { wrk } from './wrk.ts'
 
+const MODES = ['now', 'later', 'now-stream', 'later-stream'] as const
+type Mode = (typeof MODES)[number]
+
 const [mode, size] = process.argv.slice(2)
-if (mode === 'now' || mode === 'later') {
-  // The server itself: the answer at once, or after setImmediate.
+if (MODES.includes(mode as Mode)) {
+  // The server itself: the answer at once or after setImmediate, its body bytes or one chunk.
   const body = new Uint8Array(Number(size)).fill(0x61)
-  const answer = () => new Response(body, { headers: { 'content-type': 'application/json' } })
+  const headers = { 'content-type': 'application/json' }
+  const oneChunk = () =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(body)
+        controller.close()
+      },
+    })
+  const answer = () => new Response(mode?.endsWith('-stream') ? oneChunk() : body, { headers })
   const server = Bun.serve({
     port: Number(process.env.PORT),
     hostname: '127.0.0.1',
     fetch: () =>
-      mode === 'now' ? answer() : new Promise<Response>((resolve) => setImmediate(() => resolve(answer()))),
+      mode?.startsWith('now') ? answer() : new Promise<Response>((resolve) => setImmediate(() => resolve(answer()))),
   })
   console.log(`serving ${size}-byte answers ${mode} on ${server.port}`)
 } else {
   const rounds = Number(process.env.LATE_ROUNDS ?? 3)
-  console.log('| body | answered at once, req/s | after a later turn, req/s | later / at once, per round |')
-  console.log('| --- | --- | --- | --- |')
-  for (const bytes of [300, 24_000]) {
-    const rps: Record<'now' | 'later', number[]> = { now: [], later: [] }
+  const sizes = (process.env.LATE_SIZES ?? '300,24000').split(',').map(Number)
+  console.log(
+    '| body | at once, req/s | later, req/s | at once, one chunk | later, one chunk | per round: later, at once one chunk, later one chunk / at once |',
+  )
+  console.log('| --- | --- | --- | --- | --- | --- |')
+  for (const bytes of sizes) {
+    const rps: Record<Mode, number[]> = { now: [], later: [], 'now-stream': [], 'later-stream': [] }
     for (let round = 0; round < rounds; round++) {
-      for (const which of round % 2 === 0 ? (['now', 'later'] as const) : (['later', 'now'] as const)) {
+      // Each round starts with another mode, so no mode always runs first or last.
+      const order = MODES.map((_, i) => MODES[(i + round) % MODES.length] as Mode)
+      for (const which of order) {
         const port = freePort()
         const server = await startPinned({
           command: [process.execPath, import.meta.path, which, String(bytes)],
@@ -47,10 +65,14 @@ if (mode === 'now' || mode === 'later') {
         }
       }
     }
-    const ratios = rps.later.map((later, i) => later / (rps.now[i] as number))
+    const perRound = rps.now.map((now, i) =>
+      (['later', 'now-stream', 'later-stream'] as const)
+        .map((m) => ((rps[m][i] as number) / now).toFixed(2))
+        .join(' / '),
+    )
+    const cell = (m: Mode) => Math.round(median(rps[m])).toLocaleString('en')
     console.log(
-      `| ${bytes} bytes | ${Math.round(median(rps.now)).toLocaleString('en')} | ${Math.round(median(rps.later)).toLocaleString('en')} | ` +
-        `${ratios.map((r) => r.toFixed(2)).join(' ')} |`,
+      `| ${bytes} bytes | ${cell('now')} | ${cell('later')} | ${cell('now-stream')} | ${cell('later-stream')} | ${perRound.join('; ')} |`,
     )
   }
   process.exit(0)

@@ -6,15 +6,17 @@
  * Environment: BENCH_STORE=sqlite|postgres, BENCH_SMOKE=1 (a short run for CI),
  * BENCH_ROUNDS, BENCH_SECONDS (per round), BENCH_ONLY=get-one,search (a subset of scenarios),
  * BENCH_BUN_FLAGS (extra flags for the service's bun, e.g. --cpu-prof), BENCH_KEEP=1 (keep the
- * work dir: service logs, profiles, databases).
+ * work dir: service logs, profiles, databases), BENCH_FANOUT_RATE and BENCH_FANOUT_BURST (the writes
+ * of the fan-out across replicas: per second, and how many at a time).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { measureFsync, startEtcd } from './baselines.ts'
 import { datasetName, poolName, SEARCH_PATH, seed, WRITE_METADATA, WRITE_POOL } from './dataset.ts'
-import { startPostgres } from './postgres.ts'
+import { type Postgres, startPostgres } from './postgres.ts'
 import { freePort, rssMiB, startPinned } from './processes.ts'
+import { replicaFanout, replicaFanoutTargets } from './replica-fanout.ts'
 
 /** wrk and the watch clients run here; the servers on processes.ts's SERVER_CORE. */
 const CLIENT_CORE = 1
@@ -54,6 +56,17 @@ const plan = {
   settleMs: smoke ? 1_000 : 10_000,
   watchers: smoke ? 200 : 5_000,
   watchWrites: smoke ? 5 : 20,
+  // Watch fan-out across replicas on one PostgreSQL (bench/replica-fanout.ts).
+  replicaFanout: {
+    replicas: smoke ? 2 : 4,
+    watchers: smoke ? 100 : 20_000,
+    generators: 2,
+    rate: Number(env.BENCH_FANOUT_RATE ?? (smoke ? 5 : 2)),
+    burst: Number(env.BENCH_FANOUT_BURST ?? 1),
+    seconds: smoke ? 1 : 10,
+    rounds: smoke ? 1 : 2,
+    entries: { service: join(ROOT, 'src/main.ts') },
+  },
   fsyncSeconds: smoke ? 1 : 2,
   only: env.BENCH_ONLY?.split(',').filter(Boolean),
 }
@@ -160,9 +173,10 @@ async function main() {
   const loadReady = await startupOn(await databaseUrl('bench_load'), plan.configs + WRITE_POOL)
   const fanout =
     plan.only && !plan.only.includes('watch') ? undefined : await watchFanout(await databaseUrl('bench_watch'))
+  const replicas = plan.only && !plan.only.includes('replica-fanout') ? undefined : await acrossReplicas(pg)
   const resident = await residentAndStartup(await databaseUrl('bench_resident'))
   const fsync = await fsyncRun
-  const targets = evaluate(results, resident, loadReady, fanout)
+  const targets = [...evaluate(results, resident, loadReady, fanout), ...replicaFanoutTargets(replicas)]
 
   const report = {
     startedAt: startedAt.toISOString(),
@@ -187,6 +201,7 @@ async function main() {
     scenarios: results,
     startup: loadReady,
     watchFanout: fanout,
+    replicaFanout: replicas,
     resident,
     targets,
   }
@@ -220,6 +235,15 @@ async function main() {
         `service CPU ${num(fanout.cpuUsPerDeliveredEvent, 2)} us per delivered event (user ${num(fanout.userMs)} ms, system ${num(fanout.systemMs)} ms); ` +
         `delivery p50 ${num(fanout.deliveryMs.p50, 1)} ms, p99 ${num(fanout.deliveryMs.p99, 1)} ms; last watcher of a write: median ${num(fanout.lastWatcherMs.median, 1)} ms, max ${num(fanout.lastWatcherMs.max, 1)} ms`,
     )
+  }
+  if (replicas) {
+    for (const [system, summary] of Object.entries(replicas.summary)) {
+      console.log(
+        `watch fan-out across ${replicas.plan.replicas} replicas, ${num(replicas.plan.watchers)} watchers, ${system}: ` +
+          `delivery p50 ${num(summary.deliveryMsP50, 1)} ms, p99 ${num(summary.deliveryMsP99, 1)} ms; ` +
+          `CPU per delivered event ${num(summary.cpuUsPerEvent, 2)} us (busiest replica, median of rounds)`,
+      )
+    }
   }
   console.log(
     `resident: ${num(resident.configs)} configs, RSS ${num(resident.rssAfterStartMiB, 1)} MiB after start, ` +
@@ -343,6 +367,18 @@ async function watchFanout(databaseUrl: string): Promise<FanoutResult> {
     return JSON.parse(output) as FanoutResult
   } finally {
     await service.stop()
+  }
+}
+
+/** Replicas on one PostgreSQL: the run's own, or one started for this scenario on a SQLite run. */
+async function acrossReplicas(running: Postgres | undefined) {
+  const own = running ? undefined : await startPostgres()
+  try {
+    const databaseUrl = await ((running ?? own) as Postgres).createDatabase('bench_replicas')
+    log(`watch fan-out across ${plan.replicaFanout.replicas} replicas, ${plan.replicaFanout.watchers} watchers`)
+    return await replicaFanout(plan.replicaFanout, { databaseUrl, workDir: work, log })
+  } finally {
+    await own?.stop()
   }
 }
 
@@ -485,7 +521,16 @@ async function toolVersions() {
 }
 
 function commandLine(): string {
-  const vars = ['BENCH_STORE', 'BENCH_SMOKE', 'BENCH_ROUNDS', 'BENCH_SECONDS', 'BENCH_ONLY', 'BENCH_BUN_FLAGS']
+  const vars = [
+    'BENCH_STORE',
+    'BENCH_SMOKE',
+    'BENCH_ROUNDS',
+    'BENCH_SECONDS',
+    'BENCH_ONLY',
+    'BENCH_BUN_FLAGS',
+    'BENCH_FANOUT_RATE',
+    'BENCH_FANOUT_BURST',
+  ]
     .filter((name) => env[name])
     .map((name) => `${name}=${env[name]}`)
   return [smoke ? 'make bench-smoke' : 'make bench', ...vars].join(' ')

@@ -4,13 +4,15 @@
  * (from /proc, so the load of the machine does not blur it) and how long after a write was sent
  * its event arrived at the watchers (every delivery, and the last watcher of each write).
  * The watchers are plain sockets of this process (run it on the client core; run.ts does).
- * Usage: bun bench/watch-fanout.ts <service url> <service pid> [watchers=5000] [writes=20]
+ * Usage: bun bench/watch-fanout.ts <service url> <service pid> [watchers=5000] [writes=20] [burst=1]
+ * (`burst` writes sent at once: they commit together, and the watchers get them together).
  * Prints one JSON object.
  */
 import { readFileSync } from 'node:fs'
 import type { Socket } from 'bun'
 
-const [url = '', pidArg = '', watchersArg = '5000', writesArg = '20'] = process.argv.slice(2)
+const [url = '', pidArg = '', watchersArg = '5000', writesArg = '20', burstArg = '1'] = process.argv.slice(2)
+const burst = Math.max(1, Number(burstArg))
 const pid = Number(pidArg)
 const watcherCount = Number(watchersArg)
 const writeCount = Number(writesArg)
@@ -94,9 +96,9 @@ const lastArrival: number[] = []
 const cpuBefore = cpuMs()
 const [userBefore, systemBefore] = cpuTimes()
 const started = performance.now()
-for (let n = 0; n < writeCount; n++) {
+const put = async (n: number) => {
   const sent = performance.now()
-  const response = await fetch(`${url}/configs/fanout-${n % 4}`, {
+  const response = await fetch(`${url}/configs/fanout-${n % Math.max(4, burst)}`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ metadata: { n, team: 'fanout' } }),
@@ -105,11 +107,18 @@ for (let n = 0; n < writeCount; n++) {
   if (response.status >= 300) throw new Error(`PUT answered ${response.status}`)
   const revision = Number(response.headers.get('etag')?.replace(/"/g, ''))
   sentAt.set(revision, sent)
-  const waitUntil = performance.now() + 10_000
-  while ((arrivals.get(revision)?.length ?? 0) < watcherCount && performance.now() < waitUntil) await Bun.sleep(1)
-  const times = arrivals.get(revision) ?? []
-  if (times.length < watcherCount) throw new Error(`revision ${revision} reached ${times.length} of ${watcherCount}`)
-  lastArrival.push(Math.max(...times) - sent)
+  return revision
+}
+for (let n = 0; n < writeCount; n += burst) {
+  // A burst's writes commit together, and reach the watchers together.
+  const revisions = await Promise.all(Array.from({ length: Math.min(burst, writeCount - n) }, (_, j) => put(n + j)))
+  for (const revision of revisions) {
+    const waitUntil = performance.now() + 10_000
+    while ((arrivals.get(revision)?.length ?? 0) < watcherCount && performance.now() < waitUntil) await Bun.sleep(1)
+    const times = arrivals.get(revision) ?? []
+    if (times.length < watcherCount) throw new Error(`revision ${revision} reached ${times.length} of ${watcherCount}`)
+    lastArrival.push(Math.max(...times) - (sentAt.get(revision) as number))
+  }
   await Bun.sleep(50)
 }
 const elapsedMs = performance.now() - started
@@ -130,6 +139,7 @@ console.log(
   JSON.stringify({
     watchers: watcherCount,
     writes: writeCount,
+    burst,
     delivered,
     cpuMs: Math.round(cpuSpentMs),
     cpuUsPerDeliveredEvent: Math.round((cpuSpentMs * 1000 * 100) / delivered) / 100,

@@ -14,6 +14,7 @@ import { ConsumerReports } from './configs/consumer-reports.ts'
 import { MemoryConsumerStore } from './configs/memory-consumer-store.ts'
 import { AuthorizedRollouts, type RolloutsDeps } from './configs/rollouts/authorized-rollouts.ts'
 import { type FrontDoor, frontDoor } from './front-door.ts'
+import { type AnswerBodyKind, answerBody } from './http/answer-body.ts'
 import { apiDocs, DOCS_ROUTES } from './http/api-docs.ts'
 import { accessGate } from './http/auth.ts'
 import type { AuditEntry } from './http/configs/audit.ts'
@@ -67,6 +68,8 @@ interface AppDeps {
   rollouts?: Omit<RolloutsDeps, 'configs'>
   /** Consumer reports; left out, kept in this process's memory alone (tests). */
   consumers?: ConsumerReports
+  /** How large JSON answers are handed to the runtime's server (http/answer-body.ts); bytes when left out. */
+  answerBodyKind?: AnswerBodyKind
 }
 
 const OPEN_TO_EVERYONE: AccessRules = { protected: false, anonymousRead: true }
@@ -142,7 +145,7 @@ function routesOf(deps: AppDeps, contexts: RequestContexts, declared: RouteAcces
     // stops Elysia's own parsers, which would read them before. (On Deno they would also try to
     // parse an empty DELETE body sent with a JSON content type.)
     .onParse({ as: 'global' }, () => null)
-    .use(configRoutes({ configs, watch, gate, maxBodyBytes }))
+    .use(configRoutes({ configs, watch, gate, maxBodyBytes, answerBody: answerBody(deps.answerBodyKind) }))
     .use(
       consumerRoutes({
         consumers: new AuthorizedConsumers(deps.consumers ?? inMemoryConsumers(), deps.store),

@@ -27,6 +27,8 @@ const service = await startupStep(() =>
         return () => server.timeout(request, IDLE_TIMEOUT_S)
       },
       watchStreamKind: 'direct',
+      // Large reads completed late leave in two sends instead of about fifteen (http/answer-body.ts).
+      answerBodyKind: 'one-chunk',
     },
   ),
 )

@@ -46,12 +46,12 @@ export async function openRollouts(
   let store: RolloutStore
   let lease: DriverLease | undefined
   if (target.kind === 'sqlite') {
-    store = new SqliteRolloutStore(runtime.openSqlite, target.path)
+    store = new SqliteRolloutStore(runtime.openSqlite, target.path, settings.rolloutEventsKept)
   } else {
     // Loaded only when used, as the PostgreSQL store is.
     const { PostgresRolloutStore } = await import('./store/postgres/postgres-rollouts.ts')
     const { PostgresRolloutLease } = await import('./store/postgres/postgres-rollout-lease.ts')
-    store = new PostgresRolloutStore({ url: target.url, ...settings.postgres })
+    store = new PostgresRolloutStore({ url: target.url, ...settings.postgres }, settings.rolloutEventsKept)
     lease = new PostgresRolloutLease({ url: target.url, ...settings.postgres })
   }
   const now = options.now ?? Date.now

@@ -8,6 +8,7 @@ import { AuthorizedConfigs } from './configs/authorized-configs.ts'
 import { ConsumerReports } from './configs/consumer-reports.ts'
 import { SEED_CONFIGS } from './configs/model.ts'
 import { CachedConfigStore } from './configs/read-model/cached-store.ts'
+import type { AnswerBodyKind } from './http/answer-body.ts'
 import { Readiness } from './http/health.ts'
 import { WatchHub, type WatchOptions } from './http/watch/watch-hub.ts'
 import type { ShutdownPlan, StoppableServer } from './lifecycle.ts'
@@ -30,6 +31,8 @@ export interface ServiceOptions {
   holdWatchOpen?: WatchOptions['holdOpen']
   /** The runtime's fastest kind of watch response body (see watch-stream.ts). */
   watchStreamKind?: WatchOptions['streamKind']
+  /** The runtime's way to hand large JSON answers to its server (see http/answer-body.ts). */
+  answerBodyKind?: AnswerBodyKind
   /** How often the tokens file and the JWT keys are looked at (tests shorten it). */
   access?: AccessOptions
   /** The rollout driver's clock and poll interval (tests end bakes by moving the clock). */
@@ -126,6 +129,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     observability: { metrics, tracing, logger, serveMetrics: settings.metricsPort === undefined },
     access,
     maxBodyBytes: settings.maxBodyBytes,
+    answerBodyKind: options.answerBodyKind,
     audit: (entry) => logger.info(entry, 'audit'),
     consumers,
     reportError: (error, request) =>

@@ -31,9 +31,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number]
 const TRACES_EXPORTERS = ['none', 'otlp', 'jaeger', 'console'] as const
 
 /**
- * Every setting, in the order the README lists them. A key holding settings (`postgres`,
- * `tracing`) becomes a sub-object of `Settings`. To add a setting, add one entry here and run
- * `make readme`.
+ * Every setting, in the order the README lists them. A key holding settings (`postgres`, `tracing`)
+ * becomes a sub-object of `Settings`. To add a setting, add one entry here and run `make readme`.
  */
 const SETTINGS = {
   port: setting({ env: 'SERVE_PORT', type: integer(0, 65535), default: 4999, doc: 'listen port (0 picks a free one)' }),
@@ -190,6 +189,12 @@ const SETTINGS = {
     type: integer(10, 600_000),
     default: 1000,
     doc: 'how often the rollout driver looks at its rollouts: ends bakes and evaluates gates (steps asked for through the API are taken at once)',
+  }),
+  rolloutEventsKept: setting({
+    env: 'ROLLOUT_EVENTS_KEPT',
+    type: integer(10, 10_000_000),
+    default: 10_000,
+    doc: 'rollout events (timeline entries of every rollout) kept for watches that resume with `since`; a resume from before the oldest kept answers 410',
   }),
   /** Reports of the programs that apply configs (README "Consumers and the agent"). */
   consumers: {

@@ -1,5 +1,5 @@
 /**
- * `configctl rollout start -f change.yaml | status [ID] | pause | resume | abort | approve ID`:
+ * `configctl rollout start -f change.yaml | status [ID] [--watch] | pause | resume | abort | approve ID`:
  * rollouts from a terminal or CI. The file is the body of POST /rollouts, in YAML or JSON; the
  * service checks it (a fault is its one-line problem, exit 1).
  */
@@ -9,6 +9,7 @@ import { parse } from 'yaml'
 import { type ConfigClient, type Rollout, RolloutClient, type RolloutRequest } from '../client/index.ts'
 import type { WithClient } from './command-context.ts'
 import { EXIT, type Format, out, render, UsageError } from './output.ts'
+import { followRollout } from './rollout-follow.ts'
 
 const VERBS = ['pause', 'resume', 'abort', 'approve'] as const
 const LIST_COLUMNS = ['ID', 'STATUS', 'WAVE', 'APPLIED', 'REVERTED', 'CREATED BY', 'REASON']
@@ -26,7 +27,14 @@ export function addRolloutCommands(root: Command, withClient: WithClient, output
     .description('Without ID, the rollouts, newest first; with one, its configs by wave and its timeline')
     .argument('[id]', 'a rollout id')
     .addOption(output())
-    .action(withClient((c, id: string | undefined, o: { output: Format }) => status(c.client, id, o.output)))
+    .option('-w, --watch', 'with ID: print each step until it ends; exit 0 when completed, 1 when reverted or aborted')
+    .action(
+      withClient((c, id: string | undefined, o: { output: Format; watch?: boolean }) => {
+        if (!o.watch) return status(c.client, id, o.output)
+        if (id === undefined) throw new UsageError('--watch follows one rollout: give its ID')
+        return followRollout(c.client, id)
+      }),
+    )
   for (const verb of VERBS) {
     rollout
       .command(verb)

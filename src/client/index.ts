@@ -13,6 +13,7 @@ export {
 export { type Consumer, ConsumerClient, type ConsumerReportBody } from './consumers.ts'
 export { type FieldError, type Problem, ProblemError, UnreachableError } from './problem-error.ts'
 export type { Filters, Page, Paging } from './requests.ts'
+export type { RolloutWatchEvent, RolloutWatchOptions, RolloutWatchRelist } from './rollout-watch.ts'
 export { type Rollout, RolloutClient, type RolloutRequest, type RolloutSummary } from './rollouts.ts'
 export {
   type Schema,

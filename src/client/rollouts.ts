@@ -1,13 +1,19 @@
 /**
  * Rollouts through the typed client: `new RolloutClient(client).start({...})`, `status(id)`,
- * `pause(id)`... Every failure is thrown as the rest of the client throws it (ProblemError,
- * UnreachableError).
+ * `pause(id)`, `watch()` (rollout-watch.ts)... Every failure is thrown as the rest of the client
+ * throws it (ProblemError, UnreachableError).
  */
 import type { RolloutStatus } from '../configs/rollouts/rollout-model.ts'
 import type { RolloutRequest } from '../configs/rollouts/rollout-spec.ts'
 import type { ConfigClient } from './client.ts'
 import { ProblemError, UnreachableError } from './problem-error.ts'
 import type { Answer } from './requests.ts'
+import {
+  type RolloutWatchEvent,
+  type RolloutWatchOptions,
+  type RolloutWatchRelist,
+  watchRollouts,
+} from './rollout-watch.ts'
 
 export type { RolloutRequest }
 
@@ -24,13 +30,17 @@ export interface RolloutSummary {
   bakeUntil?: string
   reason?: string
   counts: { pending: number; applied: number; reverted: number; kept: number }
+  change: { merge: Record<string, unknown> } | { metadata: Record<string, unknown> }
+  /** As the request said it; `named`: how many dcnames it listed. */
+  target: { prefix?: string; filters?: { path: string[]; value: string }[]; named?: number }
 }
 
 /** A rollout as GET /rollouts/{id} answers it: with each config's state and the timeline. */
 export interface Rollout extends RolloutSummary {
   plan: { waves: string[][]; bakeMs: number; onFailure: 'revert' | 'pause'; [key: string]: unknown }
   configs: { dcname: string; wave: number; state: string; before?: number; applied?: number; reverted?: number }[]
-  timeline: { time: string; event: string; wave?: number; dcname?: string; detail?: string }[]
+  /** `seq`: the entry's place in the rollout event log (watch after it with `since`). */
+  timeline: { seq?: number; time: string; event: string; wave?: number; dcname?: string; detail?: string }[]
 }
 
 export class RolloutClient {
@@ -48,6 +58,11 @@ export class RolloutClient {
 
   async status(id: string): Promise<Rollout> {
     return this.data(await this.client.api.rollouts({ id }).get())
+  }
+
+  /** Every rollout event the caller may read, resuming after a lost connection (see rollout-watch.ts). */
+  watch(options: RolloutWatchOptions = {}): AsyncGenerator<RolloutWatchEvent | RolloutWatchRelist, void, undefined> {
+    return watchRollouts(this.client, options)
   }
 
   async steer(verb: 'pause' | 'resume' | 'abort' | 'approve', id: string): Promise<Rollout> {

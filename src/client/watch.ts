@@ -124,11 +124,11 @@ export async function* watchConfigs(
 }
 
 /** Worth another try: the service is starting, stopping, overloaded, or a proxy lost it. */
-function retryable(status: number): boolean {
+export function retryable(status: number): boolean {
   return status === 429 || status >= 500
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms)
     signal.addEventListener('abort', done, { once: true })

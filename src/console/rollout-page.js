@@ -130,8 +130,8 @@ function RolloutBody({ rollout }) {
   return html`
     ${rollout.reason ? html`<p class="reason"><strong>Why:</strong> ${rollout.reason}</p>` : null}
     <dl class="facts">
-      <dt>Change</dt><dd><code>${changeText(plan)}</code></dd>
-      <dt>Target</dt><dd>${targetText(plan)}</dd>
+      <dt>Change</dt><dd><code>${changeText(rollout.change)}</code></dd>
+      <dt>Target</dt><dd>${targetText(rollout.target)}</dd>
       <dt>Progress</dt><dd class="progress">${progressText(rollout)}</dd>
       <dt>Bake</dt><dd>${durationText(plan.bakeMs)}${rollout.bakeUntil ? `, until ${rollout.bakeUntil}` : ''}</dd>
       <dt>On failure</dt><dd>${plan.onFailure}</dd>

@@ -5,10 +5,13 @@
 
 /**
  * @typedef {{ pending: number, applied: number, reverted: number, kept: number }} Counts
+ * @typedef {{ merge?: Record<string, unknown>, metadata?: Record<string, unknown> }} Change
+ * @typedef {{ prefix?: string, filters?: { path: string[], value: string }[], named?: number }} TargetSummary
  * @typedef {{ id: string, status: string, wave: number, waves: number, createdBy: string, createdAt: string,
- *   approvedBy: string[], bakeUntil?: string, reason?: string, counts: Counts }} RolloutSummary
+ *   approvedBy: string[], bakeUntil?: string, reason?: string, counts: Counts, change: Change,
+ *   target: TargetSummary }} RolloutSummary
  * @typedef {{ dcname: string, wave: number, state: 'pending' | 'applied' | 'reverted' | 'kept', before?: number, applied?: number, reverted?: number }} ConfigProgress
- * @typedef {{ time: string, event: string, wave?: number, dcname?: string, detail?: string }} TimelineEntry
+ * @typedef {{ seq?: number, time: string, event: string, wave?: number, dcname?: string, detail?: string }} TimelineEntry
  * @typedef {{ prometheus: string } | { consumers: { applied: number, withinMs: number } }} Gate
  * @typedef {{ change: { merge?: Record<string, unknown>, metadata?: Record<string, unknown> },
  *   target: { prefix?: string, filters?: { path: string[], value: string }[], dcnames?: string[] },
@@ -16,19 +19,17 @@
  * @typedef {RolloutSummary & { plan: Plan, configs: ConfigProgress[], timeline: TimelineEntry[] }} Rollout
  */
 
-/** @param {Plan} plan */
-export function changeText(plan) {
-  const { change } = plan
+/** As GET /rollouts lists it (a rollout read whole has it too). @param {Change} change */
+export function changeText(change) {
   return change.merge ? `merge ${JSON.stringify(change.merge)}` : `set metadata ${JSON.stringify(change.metadata)}`
 }
 
-/** @param {Plan} plan */
-export function targetText(plan) {
-  const { target } = plan
+/** As GET /rollouts lists it: the names a target lists are counted (`named`). @param {TargetSummary} target */
+export function targetText(target) {
   const parts = []
   if (target.prefix) parts.push(`prefix ${target.prefix}`)
   for (const filter of target.filters ?? []) parts.push(filterText(filter))
-  if (target.dcnames) parts.push(`${target.dcnames.length} named config${target.dcnames.length === 1 ? '' : 's'}`)
+  if (target.named) parts.push(`${target.named} named config${target.named === 1 ? '' : 's'}`)
   return parts.length > 0 ? parts.join(', ') : 'every config'
 }
 

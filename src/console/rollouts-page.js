@@ -1,7 +1,6 @@
 /**
  * /ui/rollouts: the rollouts, newest first (GET /rollouts), each with its status, change and
- * target, and progress. The list's summaries carry no plan, so each row's change and target come
- * from that rollout's own read (at most PAGE of them, in parallel).
+ * target, and progress: all in the list's summaries, so the page is one request.
  */
 import { useEffect, useState } from 'preact/hooks'
 import { api } from './api.js'
@@ -10,10 +9,7 @@ import { html } from './html.js'
 import { changeText, progressText, targetText } from './rollout-text.js'
 import { Link, rolloutHref } from './router.js'
 
-/**
- * @typedef {import('./rollout-text.js').RolloutSummary} RolloutSummary
- * @typedef {import('./rollout-text.js').Rollout} Rollout
- */
+/** @typedef {import('./rollout-text.js').RolloutSummary} RolloutSummary */
 
 const PAGE = 50
 
@@ -24,7 +20,6 @@ export function RolloutsPage({ reloadKey }) {
       status: 'loading',
     }),
   )
-  const [plans, setPlans] = useState(/** @type {Record<string, Rollout>} */ ({}))
 
   useEffect(() => {
     document.title = 'Rollouts · config-service'
@@ -38,10 +33,6 @@ export function RolloutsPage({ reloadKey }) {
         const rollouts = response.body.items
         setState({ status: 'listed', rollouts, more: response.body.more })
         clearBanner(seen)
-        const read = await Promise.all(
-          rollouts.map((r) => api(`/rollouts/${encodeURIComponent(r.id)}`, { signal }).then((one) => one.body)),
-        )
-        setPlans(Object.fromEntries(read.map((/** @type {Rollout} */ r) => [r.id, r])))
       } catch (error) {
         if (signal.aborted) return
         setState((shown) => (shown.status === 'listed' ? shown : { status: 'failed' }))
@@ -64,16 +55,15 @@ export function RolloutsPage({ reloadKey }) {
             <caption>${rollouts.length === 0 ? 'No rollouts yet' : `${rollouts.length}${state.more ? ' newest' : ''} rollout${rollouts.length === 1 ? '' : 's'}`}</caption>
             <thead><tr><th scope="col">Rollout</th><th scope="col">Status</th><th scope="col">Change</th><th scope="col">Target</th><th scope="col">Progress</th></tr></thead>
             <tbody>
-              ${rollouts.map((rollout) => {
-                const full = plans[rollout.id]
-                return html`<tr key=${rollout.id} data-rollout=${rollout.id}>
+              ${rollouts.map(
+                (rollout) => html`<tr key=${rollout.id} data-rollout=${rollout.id}>
                   <th scope="row"><${Link} href=${rolloutHref(rollout.id)}>${rollout.id}</${Link}></th>
                   <td class="status" data-status=${rollout.status}>${rollout.status}</td>
-                  <td class="change" data-label="Change"><code>${full ? changeText(full.plan) : '…'}</code></td>
-                  <td class="target" data-label="Target">${full ? targetText(full.plan) : '…'}</td>
+                  <td class="change" data-label="Change"><code>${changeText(rollout.change)}</code></td>
+                  <td class="target" data-label="Target">${targetText(rollout.target)}</td>
                   <td class="progress" data-label="Progress">${progressText(rollout)}</td>
-                </tr>`
-              })}
+                </tr>`,
+              )}
             </tbody>
           </table>`
         : null

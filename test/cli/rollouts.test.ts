@@ -1,8 +1,9 @@
 /**
  * configctl rollout, as `make cli` builds it, against a real service process: a rollout started
  * from a YAML file, its status (the list, and one rollout by wave with its timeline), an
- * approval refused to its creator and made by another token, pause, resume and abort, and a
- * file the service refuses (its one-line problem, exit 1).
+ * approval refused to its creator and made by another token, pause, resume and abort, a
+ * file the service refuses (its one-line problem, exit 1), and `status ID --watch` following a
+ * rollout to its end (exit 0 when completed, 1 when aborted).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { writeFileSync } from 'node:fs'
@@ -10,12 +11,14 @@ import { join } from 'node:path'
 import { sha256 } from '../access/support.ts'
 import { type RunningServer, startServer, tempDir } from '../support/server.ts'
 import { waitFor } from '../support/wait.ts'
-import { api, buildConfigctl, configctl, configFolder } from './support.ts'
+import { api, BINARY, buildConfigctl, configctl, configFolder, lineReader } from './support.ts'
 
 let server: RunningServer
 let url: string
 const ALICE = { env: { CONFIGCTL_TOKEN: 'alice-secret' } }
 const BOB = { env: { CONFIGCTL_TOKEN: 'bob-secret' } }
+const ALICE_AUTH = { authorization: 'Bearer alice-secret' }
+const BOB_AUTH = { authorization: 'Bearer bob-secret' }
 
 beforeAll(async () => {
   const tokens = join(tempDir('rollout-cli-'), 'tokens.yaml')
@@ -89,5 +92,68 @@ describe('configctl rollout', () => {
     expect(refused.code).toBe(1)
     expect(refused.stderr.trim().split('\n')).toHaveLength(1)
     expect(refused.stderr).toContain('duration')
+  })
+
+  /** `rollout status ID --watch` as a process, once it printed the rollout's status now. */
+  async function follow(id: string) {
+    const child = Bun.spawn([BINARY, 'rollout', 'status', id, '--watch'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', CONFIGCTL_URL: url, ...ALICE.env },
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const lines = lineReader(child.stdout)
+    const first = await lines.next(30_000)
+    const rest = async () => {
+      const printed: string[] = []
+      for (;;) {
+        try {
+          printed.push(await lines.next(30_000))
+        } catch {
+          return { code: await child.exited, printed }
+        }
+      }
+    }
+    return { first, rest }
+  }
+
+  const start = async (file: string) => {
+    const started = await configctl(url, ['rollout', 'start', '-f', rolloutFile(file)], ALICE)
+    expect(started.code).toBe(0)
+    return /rollout\/(\S+) started/.exec(started.stdout)?.[1] as string
+  }
+
+  it('when --watch follows a rollout to completion, then it prints each step and exits 0', async () => {
+    const id = await start(CHANGE.replace('bake: 1h', 'bake: 20ms'))
+    const watching = await follow(id)
+    expect(watching.first).toBe(`rollout/${id}: pending-approval`)
+    expect((await api(url, `/rollouts/${id}/approve`, { method: 'POST', headers: BOB_AUTH })).status).toBe(200)
+    const { code, printed } = await watching.rest()
+    expect(code).toBe(0)
+    expect(printed.map((line) => line.split(' ')[1])).toEqual([
+      'approved:',
+      'wave-started:',
+      'wave-applied:',
+      'wave-baked:',
+      'wave-started:',
+      'wave-applied:',
+      'wave-baked:',
+      'completed:',
+    ])
+    expect(printed.at(-1)).toMatch(/completed: completed, wave 2\/2$/)
+  }, 60_000)
+
+  it('when --watch follows a rollout that is aborted, then it prints the abort and exits 1', async () => {
+    const id = await start(CHANGE)
+    const watching = await follow(id)
+    expect((await api(url, `/rollouts/${id}/abort`, { method: 'POST', headers: ALICE_AUTH })).status).toBe(200)
+    const { code, printed } = await watching.rest()
+    expect(code).toBe(1)
+    expect(printed).toEqual([expect.stringMatching(/ abort: aborted \(by alice\)$/)])
+  }, 60_000)
+
+  it('when --watch is given without an id, then it is a usage error', async () => {
+    const run = await configctl(url, ['rollout', 'status', '--watch'], ALICE)
+    expect([run.code, run.stderr.trim()]).toEqual([2, expect.stringContaining('--watch follows one rollout')])
   })
 })

@@ -1,7 +1,7 @@
 /**
  * The fan-out of the store's changes to the config watchers: one subscription for all, changes
- * handed over in the turn after the store told of them, and every watcher dropped when the feed
- * is lost. The feed is the port's `subscribe` alone, told of changes by the test.
+ * handed over in the turn after the store told of them (those of one turn together), and every
+ * watcher dropped when the feed is lost. The feed is the port's `subscribe` alone, told of changes by the test.
  */
 import { describe, expect, it } from 'bun:test'
 import { type ChangeEvent, type ChangeListener, HistoryCompactedError } from '../../src/configs/config-store.ts'
@@ -26,9 +26,16 @@ class Feed {
 
 class Receiver implements ChangeReceiver {
   revisions: number[] = []
+  /** The revisions of each hand-over. */
+  handedOver: number[][] = []
   lostWith: Error | undefined
   receive(event: ChangeEvent): void {
-    this.revisions.push(event.revision)
+    this.receiveAll([event])
+  }
+  receiveAll(events: readonly ChangeEvent[]): void {
+    const revisions = events.map((event) => event.revision)
+    this.handedOver.push(revisions)
+    this.revisions.push(...revisions)
   }
   lost(error: Error): void {
     this.lostWith = error
@@ -38,7 +45,7 @@ class Receiver implements ChangeReceiver {
 const change = (revision: number): ChangeEvent => ({ type: 'ADDED', revision, config: config('dc-1') })
 
 describe('ChangeFanOut', () => {
-  it('when changes arrive, then every receiver gets them in order in a later turn, through one subscription', async () => {
+  it('when changes arrive in one turn, then every receiver gets them together in a later turn, through one subscription', async () => {
     const feed = new Feed()
     const fanOut = new ChangeFanOut(feed)
     const [a, b] = [new Receiver(), new Receiver()]
@@ -51,7 +58,22 @@ describe('ChangeFanOut', () => {
     await waitFor(() => b.revisions.length === 2)
     expect(a.revisions).toEqual([1, 2])
     expect(b.revisions).toEqual([1, 2])
+    expect(a.handedOver).toEqual([[1, 2]])
     expect(feed.subscriptions).toBe(1)
+  })
+
+  it('when a change arrives alone, then it is handed over alone, and no empty turn follows', async () => {
+    const feed = new Feed()
+    const fanOut = new ChangeFanOut(feed)
+    const receiver = new Receiver()
+    fanOut.add(receiver)
+    feed.listener?.(change(1))
+    await waitFor(() => receiver.revisions.length === 1)
+    feed.listener?.(change(2))
+    feed.listener?.(change(3))
+    await waitFor(() => receiver.revisions.length === 3)
+    fanOut.flush()
+    expect(receiver.handedOver).toEqual([[1], [2, 3]])
   })
 
   it('when the last receiver leaves, then the subscription ends, and the next receiver subscribes anew', () => {

@@ -35,7 +35,7 @@ class ListSink implements WatchSink<Sized> {
   }
   sendAtOnce(event: Sized): boolean {
     this.offered = event
-    if (!this.keepsUp || this.held.length > 0) return false
+    if (this.batching || !this.keepsUp || this.held.length > 0) return false
     this.took.push(event.revision)
     return true
   }
@@ -44,8 +44,22 @@ class ListSink implements WatchSink<Sized> {
   }
   /** The last event offered to send at once: one held right after it is a live one. */
   private offered: Sized | undefined
+  /** Events handed over in `together`: held until the last of them. */
+  private batching = false
+  /** The revisions held by each `together`. */
+  batches: number[][] = []
+  together(handOver: () => void): void {
+    const from = this.took.length + this.held.length
+    this.batching = true
+    handOver()
+    this.batching = false
+    this.batches.push([...this.took, ...this.held.map(({ event }) => event.revision)].slice(from))
+    this.drain()
+  }
+  /** A client that keeps up takes what is held. */
   drain(): void {
     this.drains++
+    if (this.keepsUp) this.took.push(...this.held.splice(0).map(({ event }) => event.revision))
   }
   fellBehind(stalled: boolean): void {
     this.ending = stalled ? 'stalled' : 'fell behind'
@@ -227,14 +241,15 @@ describe('Watcher: early events and going live', () => {
   })
 })
 
-describe('Watcher: falling behind', () => {
-  const live = async (budget: WatchBudget) => {
-    const parts = watcherWith(budget)
-    await parts.watcher.start(ALL, 0, parts.history.read, false)
-    parts.sink.take()
-    return parts
-  }
+/** A watcher gone live with nothing held. */
+async function live(budget: WatchBudget) {
+  const parts = watcherWith(budget)
+  await parts.watcher.start(ALL, 0, parts.history.read, false)
+  parts.sink.take()
+  return parts
+}
 
+describe('Watcher: falling behind', () => {
   it('when a live event does not fit the events left, then the watch falls behind and takes nothing more', async () => {
     const { sink, watcher } = await live({ events: 2, size: 100_000 })
     for (const revision of [1, 2, 3, 4]) watcher.receive(sized(revision))
@@ -276,6 +291,36 @@ describe('Watcher: falling behind', () => {
     watcher.receive(sized(1))
     expect(watcher.clientStalled()).toBe(false)
     expect(sink.ending).toBeUndefined()
+  })
+})
+
+describe('Watcher: events that arrived together', () => {
+  it('when live events arrive together, then the sink gets them together, and one alone at once', async () => {
+    const { sink, watcher } = await live({ events: 10, size: 1000 })
+    sink.keepsUp = true
+    watcher.receiveAll([1, 2, 3].map((revision) => sized(revision)))
+    expect(sink.batches).toEqual([[1, 2, 3]])
+    watcher.receiveAll([sized(4)])
+    expect([sink.batches.length, sink.took, sink.ending]).toEqual([1, [1, 2, 3, 4], undefined])
+  })
+
+  it('when events arriving together exceed the budget, then what is held goes first to a client that keeps up', async () => {
+    const { sink, watcher } = await live({ events: 2, size: 250 })
+    sink.keepsUp = true
+    watcher.receiveAll([1, 2, 3, 4, 5].map((revision) => sized(revision)))
+    expect([sink.took, sink.ending]).toEqual([[1, 2, 3, 4, 5], undefined])
+    sink.keepsUp = false
+    watcher.receiveAll([6, 7, 8].map((revision) => sized(revision)))
+    expect([sink.held.length, sink.ending]).toEqual([2, 'fell behind'])
+  })
+
+  it('when events arrive together before the watch is live, then they wait as early events', async () => {
+    const { sink, watcher, history } = watcherWith({ events: 10, size: 1000 })
+    watcher.receiveAll([sized(6), sized(7)])
+    await watcher.start(ALL, 5, history.read, false)
+    sink.take() // goes live with 6 and 7
+    sink.take()
+    expect([sink.took, sink.batches]).toEqual([[6, 7], []])
   })
 })
 

@@ -135,6 +135,8 @@ describe('the web console: rollouts and consumers', () => {
     await putConfigs(['list-0', 'list-1'])
     const id = await startRollout('list-', 'list-0', '1h', 1)
     const page = await console_.open('/ui', { token: SECRETS.alice })
+    const reads: string[] = []
+    page.on('request', (r) => void (new URL(r.url()).pathname.startsWith('/rollouts') && reads.push(r.url())))
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Rollouts' }).click()
     await page.waitForURL((url) => url.pathname === '/ui/rollouts')
     const row = page.locator(`tr[data-rollout="${id}"]`)
@@ -146,6 +148,8 @@ describe('the web console: rollouts and consumers', () => {
       'prefix list-',
       'not started (2 waves), 0 of 2 applied',
     ])
+    // The list's summaries carry change and target: one request, none per rollout.
+    expect(reads.map((url) => new URL(url).pathname)).toEqual(['/rollouts'])
     await row.getByRole('link', { name: id }).click()
     await page.waitForURL((url) => url.pathname === `/ui/rollouts/${id}`)
     await waitForStatus(page, 'pending-approval')

@@ -155,6 +155,26 @@ describe('WatchHub', () => {
     await expect(hub.open({ filters: [] })).rejects.toMatchObject({ status: 503 })
   })
 
+  it('when changes arrive together, then a watcher that keeps up gets them in one chunk, and the next one at once', async () => {
+    const held = heldChanges(store)
+    const together = new WatchHub(held.store, { heartbeatMs: 60_000, bufferEvents: 100, bufferBytes: 1 << 20 })
+    const reader = (await together.open({ filters: [] })).body?.getReader() as ReadableStreamDefaultReader<Uint8Array>
+    const text = async () => new TextDecoder().decode((await reader.read()).value)
+    expect(await text()).toBe(': heartbeat\n\n')
+    const written = [await store.create(config('one'), author), await store.create(config('two'), author)]
+    await waitFor(() => held.changes === 2, 2000)
+    held.release()
+    const chunk = await text()
+    expect([...chunk.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))).toEqual(written.map((c) => c.revision))
+    // One change alone is not held back for company.
+    const alone = await store.create(config('three'), author)
+    await waitFor(() => held.changes === 1, 2000)
+    held.release()
+    expect(await text()).toContain(`id: ${alone.revision}\n`)
+    await reader.cancel()
+    await together.closeAll()
+  })
+
   it('when a client goes away over a real socket, then its watcher ends at once', async () => {
     const app = createApp({ store, watch: hub, maxBodyBytes: 65536 })
     const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: app.fetch })
@@ -188,4 +208,33 @@ function slowHistory(store: ConfigStore, ms: number): ConfigStore {
       return typeof value === 'function' ? value.bind(target) : value
     },
   })
+}
+
+/** The same store, whose changes reach the subscriber only on `release`, all in one go. */
+function heldChanges(store: ConfigStore) {
+  const listeners: ChangeListener[] = []
+  let held: Parameters<ChangeListener>[0][] = []
+  const proxy = new Proxy(store, {
+    get(target, property) {
+      if (property === 'subscribe') {
+        return (listener: ChangeListener, onLost?: (error: HistoryCompactedError) => void) => {
+          listeners.push(listener)
+          return target.subscribe((event) => held.push(event), onLost)
+        }
+      }
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+  return {
+    store: proxy,
+    get changes() {
+      return held.length
+    },
+    release() {
+      const events = held
+      held = []
+      for (const event of events) for (const listener of listeners) listener(event)
+    },
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * The rollout feed on a real SQLite rollout store, through the WatchHub as a watch reads it:
- * steps saved to the store arrive as events, once each and in order, and a watcher that reads
+ * steps saved to the store arrive as events, once each and in order, a watch from `since`
+ * replays the log first, one from before the kept log is a 410, and a watcher that reads
  * nothing is ended at its bound (WATCH_BUFFER_EVENTS) with a final ERROR, not left to grow.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
@@ -46,7 +47,7 @@ describe('the rollout feed through a watch', () => {
   beforeEach(() => {
     dir = tempDir('rollout-feed-')
     configs = new SqliteConfigStore({ path: join(dir, 'configs.db'), open: openBunSqlite })
-    rollouts = new SqliteRolloutStore(openBunSqlite, join(dir, 'configs.db'))
+    rollouts = new SqliteRolloutStore(openBunSqlite, join(dir, 'configs.db'), 10)
     feed = new RolloutFeed(rollouts, 5)
   })
   afterEach(async () => {
@@ -55,7 +56,16 @@ describe('the rollout feed through a watch', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  const watchOf = (hub: WatchHub) => hub.openRollouts((listener) => feed.subscribe(listener))
+  const watchOf = (hub: WatchHub, since?: number) =>
+    hub.openRollouts(
+      {
+        subscribe: (listener, onLost) => feed.subscribe(listener, onLost),
+        newest: () => rollouts.newestEvent(),
+        eventsAfter: (after, limit) => rollouts.eventsAfter(after, limit),
+        view: { see: (event) => event },
+      },
+      since,
+    )
 
   it('when steps are saved, then each new timeline entry arrives once, in order, the earlier ones not', async () => {
     const hub = new WatchHub(configs, { heartbeatMs: 60_000, bufferEvents: 100, bufferBytes: 1 << 20 })
@@ -91,11 +101,55 @@ describe('the rollout feed through a watch', () => {
     const text = await response.text()
     const error = text.split('\n\n').find((frame) => frame.startsWith('event: ERROR'))
     expect(error).toContain('watch-fell-behind')
-    // Its ids are no store revisions: the client is told to list again, not to resume with since.
-    expect(error).toContain('list again, then watch')
-    expect(error).not.toContain('since=')
+    // Its ids are the log's: the client is told to resume after the last one it got.
+    expect(error).toMatch(/watch again with since=\d+/)
     expect(text.match(/^event: wave-baked$/gm)?.length ?? 0).toBeLessThan(5)
     expect(hub.connected()).toBe(0)
     await hub.closeAll()
+  })
+
+  it('when a watch gives since, then the events logged after it come first, then the live ones', async () => {
+    const hub = new WatchHub(configs, { heartbeatMs: 60_000, bufferEvents: 100, bufferBytes: 1 << 20 })
+    const created = await rollouts.create(rollout('ro-resume'))
+    const since = created.rollout.timeline.at(-1)?.seq as number
+    const started = await rollouts.save(withEvent(created.rollout, { time: 1, event: 'wave-started', wave: 0 }), 1)
+    await rollouts.save(withEvent(started.rollout, { time: 2, event: 'wave-applied', wave: 0 }), started.version)
+    const stream = new SseStream(await watchOf(hub, since))
+    try {
+      await rollouts.create(rollout('ro-live'))
+      const seen: string[] = []
+      while (seen.length < 3) {
+        const message = await stream.next(10_000)
+        seen.push(`${message?.id} ${JSON.parse(message?.data ?? '{}').id} ${message?.event}`)
+      }
+      expect(seen).toEqual([
+        `${since + 1} ro-resume wave-started`,
+        `${since + 2} ro-resume wave-applied`,
+        `${since + 3} ro-live created`,
+      ])
+    } finally {
+      stream.close()
+      await hub.closeAll()
+    }
+  })
+
+  it('when since is older than the events the log keeps, then the watch is a 410 before any byte', async () => {
+    const hub = new WatchHub(configs, { heartbeatMs: 60_000, bufferEvents: 100, bufferBytes: 1 << 20 })
+    let stored = await rollouts.create(rollout('ro-long'))
+    // The log keeps 10 (as set above): 12 entries leave the first two behind.
+    for (let i = 1; i < 12; i++)
+      stored = await rollouts.save(withEvent(stored.rollout, { time: i, event: 'wave-baked' }), stored.version)
+    const newest = await rollouts.newestEvent()
+    const compacted = await watchOf(hub, newest - 11).catch((error: Error) => error)
+    expect((compacted as Error).name).toBe('HistoryCompactedError')
+    expect(hub.connected()).toBe(0)
+    // From the oldest kept on, it still replays.
+    const stream = new SseStream(await watchOf(hub, newest - 10))
+    try {
+      expect((await stream.next(10_000))?.id).toBe(String(newest - 9))
+    } finally {
+      stream.close()
+      await hub.closeAll()
+    }
   })
 })

@@ -1,10 +1,13 @@
 /**
- * The real service (buildService, as main.ts wires it) in-process on a SQLite file, with the
- * rollout driver's clock in the test's hands: a bake ends when the test moves the clock past
- * it, never by waiting. The driver polls every few ms, so a step is a condition to wait for.
+ * The real service (buildService, as main.ts wires it) in-process on a SQLite file (or the
+ * DATABASE_URL given), with the rollout driver's clock in the test's hands: a bake ends when the
+ * test moves the clock past it, never by waiting. The driver polls every few ms, so a step is a
+ * condition to wait for. With `listen`, the app is also served on a local port, as main.ts
+ * serves it, for processes (configctl agents) to reach.
  */
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Server } from 'bun'
 import { buildService } from '../../src/service.ts'
 import { loadSettings } from '../../src/settings.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
@@ -23,18 +26,36 @@ export function testClock(): Clock {
   return { now: () => now, advance: (ms) => (now += ms) }
 }
 
-export async function rolloutService(env: Record<string, string> = {}, options: { dir?: string; clock?: Clock } = {}) {
+/** Bun.serve's idle timeout, lifted for each watch stream as main.ts does. */
+const IDLE_TIMEOUT_S = 10
+
+export async function rolloutService(
+  env: Record<string, string> = {},
+  options: { dir?: string; clock?: Clock; listen?: boolean } = {},
+) {
   const dir = options.dir ?? tempDir('rollouts-')
   const clock = options.clock ?? testClock()
   const lines: Json[] = []
+  let server: Server<undefined> | undefined
   const service = await buildService(
     loadSettings({ DATABASE_URL: `sqlite:${join(dir, 'configs.db')}`, SEED: 'false', ...env }),
     { openSqlite: openBunSqlite },
     {
       logSink: { write: (line) => void lines.push(JSON.parse(line) as Json), flush: (done) => done?.() },
       rollouts: { now: clock.now, pollMs: 10 },
+      // What main.ts gives Bun's server, when there is one; app.handle alone needs neither.
+      ...(options.listen && {
+        holdWatchOpen: (request: Request) => {
+          server?.timeout(request, 0)
+          return () => server?.timeout(request, IDLE_TIMEOUT_S)
+        },
+        watchStreamKind: 'direct' as const,
+      }),
     },
   )
+  if (options.listen) {
+    server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: service.app.fetch, idleTimeout: IDLE_TIMEOUT_S })
+  }
   const request = (path: string, init: RequestInit = {}) =>
     service.app.handle(new Request(`http://localhost${path}`, init))
   const send = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -63,6 +84,8 @@ export async function rolloutService(env: Record<string, string> = {}, options: 
   }
   return {
     service,
+    /** The served app's address (with `listen`). */
+    url: server ? `http://127.0.0.1:${server.port}` : '',
     dir,
     clock,
     lines,
@@ -72,6 +95,7 @@ export async function rolloutService(env: Record<string, string> = {}, options: 
     until,
     /** Stops the driver and closes the stores; `keep` leaves the file for a restart. */
     async close(keep = false) {
+      server?.stop(true)
       service.access.close()
       await service.rollouts.close()
       await service.store.close()

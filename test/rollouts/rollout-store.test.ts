@@ -1,19 +1,26 @@
 /**
  * The RolloutStore contract, run against SQLite and a real PostgreSQL (the run's shared server):
  * versioned saves that refuse a stale version, newest-first pages, the active rollouts; the
+ * event log (each new timeline entry numbered in commit order, paged, the newest kept); the
  * rollout id a write carries kept in the config's history and change feed; and on PostgreSQL
  * the driver's lease, held by one handle at a time and handed over when its session ends.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import type { ConfigStore } from '../../src/configs/config-store.ts'
-import type { Rollout } from '../../src/configs/rollouts/rollout-model.ts'
+import postgres from 'postgres'
+import { type ConfigStore, HistoryCompactedError } from '../../src/configs/config-store.ts'
+import { type Rollout, withEvent } from '../../src/configs/rollouts/rollout-model.ts'
 import { type RolloutStore, RolloutVersionError } from '../../src/configs/rollouts/rollout-store.ts'
+import {
+  migrate as migratePostgres,
+  MIGRATIONS as PG_MIGRATIONS,
+} from '../../src/store/postgres/postgres-migrations.ts'
 import { PostgresRolloutLease } from '../../src/store/postgres/postgres-rollout-lease.ts'
 import { PostgresRolloutStore } from '../../src/store/postgres/postgres-rollouts.ts'
 import { PostgresConfigStore } from '../../src/store/postgres/postgres-store.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
+import { migrate as migrateSqlite, MIGRATIONS as SQLITE_MIGRATIONS } from '../../src/store/sqlite/sqlite-migrations.ts'
 import { SqliteRolloutStore } from '../../src/store/sqlite/sqlite-rollouts.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { config } from '../support/configs.ts'
@@ -47,6 +54,9 @@ function rollout(id: string, status: Rollout['status'] = 'pending-approval'): Ro
     timeline: [],
   }
 }
+
+/** What the fixtures' rollout stores keep of the event log. */
+const KEPT = 10
 
 function describeRolloutStoreContract(backend: string, open: () => Promise<Fixture>) {
   describe(`RolloutStore contract: ${backend}`, () => {
@@ -96,6 +106,40 @@ function describeRolloutStoreContract(backend: string, open: () => Promise<Fixtu
       expect(active.indexOf('ro-l1')).toBeLessThan(active.indexOf('ro-l3'))
     })
 
+    it('when saves add timeline entries, then each is numbered once, in order, and logged with the status then', async () => {
+      const { rollouts } = fixture
+      const from = await rollouts.newestEvent()
+      const created = await rollouts.create(withEvent(rollout('ro-log'), { time: 1, event: 'created' }))
+      expect(created.rollout.timeline.map((e) => e.seq)).toEqual([from + 1])
+      const applying = { ...created.rollout, status: 'applying' as const, wave: 0 }
+      const twice = withEvent(withEvent(applying, { time: 2, event: 'wave-started', wave: 0 }), { time: 3, event: 'x' })
+      const saved = await rollouts.save(twice, created.version)
+      expect(saved.rollout.timeline.map((e) => e.seq)).toEqual([from + 1, from + 2, from + 3])
+      expect((await rollouts.get('ro-log'))?.rollout.timeline).toEqual(saved.rollout.timeline)
+      // A refused save logs nothing.
+      await expect(rollouts.save(withEvent(applying, { time: 4, event: 'lost' }), created.version)).rejects.toThrow()
+      expect(await rollouts.newestEvent()).toBe(from + 3)
+      const page = await rollouts.eventsAfter(from, 2)
+      expect(page.more).toBe(true)
+      expect(page.events.map((e) => [e.revision, e.rollout, e.entry.event, e.status, e.wave, e.dcnames])).toEqual([
+        [from + 1, 'ro-log', 'created', 'pending-approval', -1, ['dc-1']],
+        [from + 2, 'ro-log', 'wave-started', 'applying', 0, ['dc-1']],
+      ])
+      expect((await rollouts.eventsAfter(from + 2, 2)).events.map((e) => e.entry.event)).toEqual(['x'])
+    })
+
+    it('when more events are logged than it keeps, then a read from before the oldest kept is refused', async () => {
+      const { rollouts } = fixture
+      let stored = await rollouts.create(rollout('ro-many'))
+      for (let i = 0; i < KEPT + 2; i++) {
+        stored = await rollouts.save(withEvent(stored.rollout, { time: i, event: 'wave-baked' }), stored.version)
+      }
+      const newest = await rollouts.newestEvent()
+      await expect(rollouts.eventsAfter(newest - KEPT - 1, 100)).rejects.toBeInstanceOf(HistoryCompactedError)
+      const kept = await rollouts.eventsAfter(newest - KEPT, 100)
+      expect(kept.events.map((e) => e.revision)).toEqual(Array.from({ length: KEPT }, (_, i) => newest - KEPT + 1 + i))
+    })
+
     it("when a write carries a rollout id, then the config's history and change feed keep it", async () => {
       const { configs } = fixture
       const created = await configs.create(config('dc-rollout'), { actor: 'alice', requestId: '' })
@@ -126,7 +170,7 @@ describeRolloutStoreContract('SQLite', async () => {
   const dir = tempDir('rollout-store-')
   const path = join(dir, 'configs.db')
   const configs = new SqliteConfigStore({ path, open: openBunSqlite })
-  const rollouts = new SqliteRolloutStore(openBunSqlite, path)
+  const rollouts = new SqliteRolloutStore(openBunSqlite, path, KEPT)
   return {
     configs,
     rollouts,
@@ -142,7 +186,7 @@ describeRolloutStoreContract('PostgreSQL', async () => {
   const server = await sharedPostgres()
   const url = await server.createDatabase('rollouts')
   const configs = await PostgresConfigStore.open({ url, connectRetries: 0 })
-  const rollouts = new PostgresRolloutStore({ url })
+  const rollouts = new PostgresRolloutStore({ url }, KEPT)
   return {
     configs,
     rollouts,
@@ -176,6 +220,67 @@ describe('the PostgreSQL rollout driver lease', () => {
     } finally {
       await a.release()
       await b.release()
+    }
+  })
+})
+
+/** A rollout saved by a build before the event log: its entries have no seq. */
+const OLD = withEvent(withEvent(rollout('ro-old', 'baking'), { time: 1, event: 'created' }), { time: 2, event: 'x' })
+
+/** After the upgrade: the old entries are numbered 0 and never logged; the next save logs only its own. */
+async function expectUpgraded(rollouts: RolloutStore) {
+  const before = await rollouts.get('ro-old')
+  expect(before?.rollout.timeline.map((e) => [e.event, e.seq])).toEqual([
+    ['created', 0],
+    ['x', 0],
+  ])
+  const saved = await rollouts.save(withEvent(before?.rollout as Rollout, { time: 3, event: 'wave-baked' }), 1)
+  expect(saved.rollout.timeline.map((e) => e.seq)).toEqual([0, 0, 1])
+  expect((await rollouts.eventsAfter(0, 10)).events.map((e) => [e.revision, e.entry.event])).toEqual([
+    [1, 'wave-baked'],
+  ])
+}
+
+describe('a rollout store from before the event log', () => {
+  it('when a SQLite file is upgraded, then the rollouts saved before keep their entries, numbered 0 and not logged', async () => {
+    const dir = tempDir('rollout-upgrade-')
+    const path = join(dir, 'configs.db')
+    const db = openBunSqlite(path)
+    migrateSqlite(
+      db,
+      SQLITE_MIGRATIONS.filter((m) => m.version < 10),
+    )
+    db.prepare("INSERT INTO rollouts (id, status, version, body) VALUES ('ro-old', 'baking', 1, ?)").run(
+      JSON.stringify(OLD),
+    )
+    db.close()
+    const rollouts = new SqliteRolloutStore(openBunSqlite, path)
+    try {
+      await expectUpgraded(rollouts)
+    } finally {
+      await rollouts.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('when a PostgreSQL database is upgraded, then the rollouts saved before keep their entries, numbered 0 and not logged', async () => {
+    const url = await (await sharedPostgres()).createDatabase('rollout_upgrade')
+    const sql = postgres(url, { max: 1, onnotice: () => {} })
+    try {
+      await migratePostgres(
+        sql,
+        PG_MIGRATIONS.filter((m) => m.version < 8),
+      )
+      await sql`INSERT INTO rollouts (id, status, version, body) VALUES ('ro-old', 'baking', 1, ${JSON.stringify(OLD)}::text::jsonb)`
+      await migratePostgres(sql)
+    } finally {
+      await sql.end()
+    }
+    const rollouts = new PostgresRolloutStore({ url })
+    try {
+      await expectUpgraded(rollouts)
+    } finally {
+      await rollouts.close()
     }
   })
 })

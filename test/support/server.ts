@@ -17,6 +17,11 @@ export interface ServerOptions {
   env?: Record<string, string>
   /** Defaults to a fresh SQLite file in a new temp dir. */
   databaseUrl?: string
+  /**
+   * How long a start may take before the test reports it, with what the process printed. Only a
+   * report, never a measure: the first Deno start of a fresh clone transpiles every source, which
+   * took over 30 s at load 30, so the default stays just under the suites' 60 s hook timeout.
+   */
   startTimeoutMs?: number
   /** Runs this instead of the runtime's entry point (the image sandbox does); it must log `listening` the same way. */
   command?: string[]
@@ -113,7 +118,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const timer = setTimeout(
       () =>
         reject(new Error(`server did not start in time; stdout: ${rawStdout.join('\n')} stderr: ${stderr.join('\n')}`)),
-      options.startTimeoutMs ?? 30_000,
+      options.startTimeoutMs ?? 55_000,
     )
     onLine = () => {
       const listening = lines.find((l) => (l as { msg?: string }).msg === 'listening') as { port: number } | undefined

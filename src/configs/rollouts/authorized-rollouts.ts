@@ -10,7 +10,7 @@ import type { AuthorizedConfigs, Caller } from '../authorized-configs.ts'
 import type { StoredConfig } from '../config-store.ts'
 import { MAX_LIMIT } from '../list-limits.ts'
 import { changedConfig } from './rollout-change.ts'
-import type { RolloutEvent, RolloutFeed } from './rollout-feed.ts'
+import type { RolloutFeed } from './rollout-feed.ts'
 import {
   ACTIVE_STATUSES,
   type Rollout,
@@ -31,6 +31,7 @@ import {
 } from './rollout-spec.ts'
 import type { RolloutListQuery, RolloutStore, StoredRollout } from './rollout-store.ts'
 import { updateRollout } from './rollout-store.ts'
+import type { RolloutWatch } from './rollout-watch.ts'
 
 /** A rollout changes at most this many configs. */
 export const MAX_ROLLOUT_CONFIGS = MAX_LIMIT
@@ -46,9 +47,6 @@ export interface RolloutsDeps {
   /** Rollout events for watches; left out, a watch is refused. */
   feed?: RolloutFeed
 }
-
-/** A caller's watch of rollout events: only those of rollouts it may read. */
-export type RolloutWatch = (listener: (event: RolloutEvent) => void) => Promise<() => void>
 
 export class AuthorizedRollouts {
   private readonly now: () => number
@@ -94,19 +92,36 @@ export class AuthorizedRollouts {
     return stored
   }
 
-  /** The rollouts whose every config the caller may read. */
-  async list(caller: Caller, query: RolloutListQuery): Promise<{ items: StoredRollout[]; more: boolean }> {
+  /**
+   * The rollouts whose every config the caller may read, and `revision`: the newest rollout event
+   * logged before the page was read (a watch from it misses nothing that came after the page).
+   */
+  async list(
+    caller: Caller,
+    query: RolloutListQuery,
+  ): Promise<{ items: StoredRollout[]; more: boolean; revision: number }> {
     authorize(caller.principal, 'read-rollouts')
+    const revision = await this.deps.store.newestEvent()
     const page = await this.deps.store.list(query)
-    return { ...page, items: page.items.filter((s) => this.sees(caller, s.rollout)) }
+    return { ...page, items: page.items.filter((s) => this.sees(caller, s.rollout)), revision }
   }
 
-  /** The events of the rollouts the caller may read, as `list` shows them. */
+  /** The events of the rollouts the caller may read, as `list` shows them: live, and replayed from the log. */
   watch(caller: Caller): RolloutWatch {
     authorize(caller.principal, 'read-rollouts')
     const feed = this.deps.feed
     if (!feed) throw new RolloutStateError('this service has no rollout events to watch')
-    return (listener) => feed.subscribe((event) => this.sees(caller, event.rollout) && listener(event))
+    const store = this.deps.store
+    const principal = caller.principal
+    return {
+      subscribe: (listener, onLost) => feed.subscribe(listener, onLost),
+      newest: () => store.newestEvent(),
+      eventsAfter: (after, limit) => store.eventsAfter(after, limit),
+      view: {
+        see: (event) =>
+          principal === undefined || event.dcnames.every((dcname) => covers(principal, dcname)) ? event : undefined,
+      },
+    }
   }
 
   async get(caller: Caller, id: string): Promise<StoredRollout> {

@@ -73,6 +73,11 @@ export interface ConfigProgress {
 }
 
 export interface TimelineEntry {
+  /**
+   * The entry's number among every rollout's events, given by the store when the entry is first
+   * saved (an entry without one is new): a rollout watch resumes after it (`since`).
+   */
+  seq?: number
   /** ms since the epoch, by the driver's clock. */
   time: number
   event: string

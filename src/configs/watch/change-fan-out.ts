@@ -6,7 +6,8 @@
  *
  * The store tells of a change on the writer's path (SQLite: in the commit, before the write is
  * acknowledged): it is only noted there, and handed to the watchers in the next turn, after the
- * writes' answers went out.
+ * writes' answers went out. What arrived by then (a burst, or a replica that was behind) is handed
+ * to each receiver together, so a live watch can write it as one chunk.
  */
 import { setImmediate } from 'node:timers'
 import type { ChangeEvent, ChangeFeed } from '../config-store.ts'
@@ -14,6 +15,8 @@ import type { ChangeEvent, ChangeFeed } from '../config-store.ts'
 /** What the fan-out hands changes to (a Watcher of config events). */
 export interface ChangeReceiver {
   receive(event: ChangeEvent): void
+  /** Changes that arrived in the same turn, in order (see Watcher.receiveAll). */
+  receiveAll(events: readonly ChangeEvent[]): void
   /** The feed cannot deliver without a gap: the receiver was dropped. */
   lost(error: Error): void
 }
@@ -48,7 +51,8 @@ export class ChangeFanOut {
   flush(): void {
     const events = this.arrivals
     this.arrivals = []
-    for (const event of events) for (const receiver of this.receivers) receiver.receive(event)
+    if (events.length === 0) return
+    for (const receiver of this.receivers) receiver.receiveAll(events)
   }
 
   private arrived(event: ChangeEvent): void {

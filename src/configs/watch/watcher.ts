@@ -8,7 +8,8 @@
  * The budget is in the sink's units (an HTTP stream counts frame bytes), as `WatchSizes` measures
  * them; the sink says what it holds that its client has not taken. Live, an event that does not
  * fit makes the watch fall behind (one larger than the whole budget still goes when nothing else
- * is held). A replay asks for a page sized to the room left, once the sink holds at most half of
+ * is held, and what the sink holds goes first when its client has room). Live events that arrived
+ * together are handed to the sink together, for it to send as one. A replay asks for a page sized to the room left, once the sink holds at most half of
  * the budget, and keeps what does not fit yet until the sink took enough. Live events meanwhile
  * wait as early events within the budget, or are let go and read from the store; the watch goes
  * live once a page found nothing more and the early events hold every event since that read began.
@@ -46,6 +47,11 @@ export interface WatchSink<E> {
   sendAtOnce(event: E, shown: E): boolean
   /** An event to hold until the sink sends what it holds (in batches); the budget allowed it. */
   hold(event: E, shown: E): void
+  /**
+   * Live events that arrived together, handed over (`sendAtOnce`, `hold`) by `handOver`: the
+   * sink holds them until the last, then sends what it holds (as one chunk where it can).
+   */
+  together(handOver: () => void): void
   /** Events were held outside a `tookSome`: send what there is room for. */
   drain(): void
   /** The watch ended: it fell past its budget, or (`stalled`) the client took nothing while its replay waited. */
@@ -93,6 +99,23 @@ export class Watcher<E extends WatchedEvent> {
       this.early.add(event)
       if (!this.earlyFits()) this.early.letGo()
     }
+  }
+
+  /**
+   * Events that arrived together (one turn of the feed), in order. Live, the sink gets them
+   * together; one alone, or before the watch is live, is taken as `receive` takes it.
+   */
+  receiveAll(events: readonly E[]): void {
+    if (this.state !== 'live' || events.length === 1) {
+      for (const event of events) this.receive(event)
+      return
+    }
+    this.sink.together(() => {
+      for (const event of events) {
+        if (this.state !== 'live') break
+        this.takeLive(event)
+      }
+    })
   }
 
   /**
@@ -157,7 +180,15 @@ export class Watcher<E extends WatchedEvent> {
     const shown = this.order.take(event)
     // A client that keeps up gets it at once: nothing held, so the budget allows it.
     if (shown === undefined || this.sink.sendAtOnce(event, shown)) return
-    if (this.fits(this.sizes.of(event, shown))) this.sink.hold(event, shown)
+    const size = this.sizes.of(event, shown)
+    if (this.fits(size)) {
+      this.sink.hold(event, shown)
+      return
+    }
+    // What the sink holds goes first where its client has room (events that arrived together
+    // are held until the last of them): only then does the watch fall behind.
+    this.sink.drain()
+    if (this.state === 'live' && this.fits(size)) this.sink.hold(event, shown)
     else this.fallBehind(false)
   }
 

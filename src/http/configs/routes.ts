@@ -21,6 +21,7 @@ import {
   normalizeConfig,
   structuralErrors,
 } from '../../configs/model.ts'
+import { type AnswerBody, answerBody } from '../answer-body.ts'
 import type { AccessGate } from '../auth.ts'
 import { etag, noneMatch, writePrecondition } from '../conditional.ts'
 import { routeHook } from '../contract.ts'
@@ -73,9 +74,20 @@ export interface ConfigRoutesDeps {
   /** The app's access gate (the instance the app uses first, so it runs once); it gives the handlers the request's context. */
   gate: AccessGate
   maxBodyBytes: number
+  /**
+   * How list and search answers hand their JSON to the server (../answer-body.ts); as bytes when
+   * left out. A config's answer is rarely that large, and GET one is the hottest read: it keeps bytes.
+   */
+  answerBody?: AnswerBody
 }
 
-export function configRoutes({ configs, watch, gate, maxBodyBytes }: ConfigRoutesDeps) {
+export function configRoutes({
+  configs,
+  watch,
+  gate,
+  maxBodyBytes,
+  answerBody: body = answerBody(),
+}: ConfigRoutesDeps) {
   // Handlers name the context fields they read, never hand the context on whole: Elysia reads
   // from a handler's source which fields to build, and a context passed to a function makes it
   // build all of them (headers as an object, cookies, the query) for every request.
@@ -108,6 +120,7 @@ export function configRoutes({ configs, watch, gate, maxBodyBytes }: ConfigRoute
     ignore: readonly string[] = [],
   ) => {
     const query = parseListQuery(params, ignore)
+    const answer = body(requestContext.method)
     const page = await configs.list(requestContext, query, action)
     const headers: Record<string, string> = { 'x-revision': String(page.revision) }
     const last = page.items.at(-1)
@@ -117,7 +130,8 @@ export function configRoutes({ configs, watch, gate, maxBodyBytes }: ConfigRoute
       headers.link = `<${requestContext.path}?${next}>; rel="next"`
     }
     // The page's bytes or the stored JSON text as they are, when the store holds them (the read model does).
-    return jsonResponse(page.body ?? `[${page.items.map(jsonOf).join(',')}]`, headers)
+    const json = page.body ?? `[${page.items.map(jsonOf).join(',')}]`
+    return jsonResponse(answer(json), headers)
   }
 
   return new Elysia({ name: 'configs' })
@@ -261,7 +275,7 @@ function jsonOf(stored: StoredConfig): string {
  * route's headers (ETag, X-Revision, Link) in the Response itself: headers left in `set.headers`
  * make Elysia copy a returned Response into a new one to add them, on every read.
  */
-function jsonResponse(body: string | Uint8Array<ArrayBuffer>, headers: Record<string, string>): Response {
+function jsonResponse(body: BodyInit, headers: Record<string, string>): Response {
   headers['content-type'] = 'application/json'
   return new Response(body, { headers })
 }

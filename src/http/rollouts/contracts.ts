@@ -101,6 +101,11 @@ const ConfigProgress = t.Object({
 })
 
 const TimelineEntry = t.Object({
+  seq: t.Optional(
+    t.Integer({
+      description: "The entry's place in the rollout event log: watch after it with `since` (0: saved before the log)",
+    }),
+  ),
   time: t.String({ format: 'date-time' }),
   event: t.String(),
   wave: t.Optional(t.Integer()),
@@ -119,6 +124,17 @@ const RolloutSummary = {
   bakeUntil: t.Optional(t.String({ format: 'date-time' })),
   reason: t.Optional(t.String({ description: 'Why it paused, reverted or stopped' })),
   counts: t.Object({ pending: t.Integer(), applied: t.Integer(), reverted: t.Integer(), kept: t.Integer() }),
+  change: t.Union([t.Object({ merge: Metadata }), t.Object({ metadata: Metadata })], {
+    description: 'The change: a JSON Merge Patch of the metadata, or the whole metadata to set',
+  }),
+  target: t.Object(
+    {
+      prefix: t.Optional(t.String()),
+      filters: t.Optional(t.Array(t.Object({ path: t.Array(t.String()), value: t.String() }))),
+      named: t.Optional(t.Integer({ description: 'How many dcnames the target names (`plan.target.dcnames`)' })),
+    },
+    { description: 'What the rollout targets, as the request said it (the configs it resolved to are in `configs`)' },
+  ),
 }
 
 export const RolloutSummarySchema = t.Object(RolloutSummary)
@@ -163,32 +179,40 @@ export const listRollouts = defineRoute({
   access: { action: 'read-rollouts' },
   summary: 'List or watch rollouts, newest first',
   description:
-    'The rollouts the caller may read, newest first. With `watch=true` (and nothing else), a ' +
-    '`text/event-stream` of their events from now on instead: one per timeline entry (created, ' +
-    'approved, wave-started, wave-applied, wave-baked, gate-failed, paused, resumed, reverting, ' +
-    "reverted, completed, aborted), named by it, with the rollout's id, status and wave. Ids number " +
-    'the events of one stream: after a reconnect, list the rollouts again.',
+    'The rollouts the caller may read, newest first, each with its change and target. With ' +
+    '`watch=true` (and optionally `since=<revision>` or a `Last-Event-ID` header), a ' +
+    '`text/event-stream` of their events instead: one per timeline entry (created, approved, ' +
+    'wave-started, wave-applied, wave-baked, gate-failed, paused, resumed, reverting, reverted, ' +
+    "completed, aborted), named by it, with the rollout's id, status and wave. Its `id` is the " +
+    "entry's place in the rollout event log (`seq` in a rollout's timeline): `since` replays the " +
+    'events after it first (410 when the log no longer keeps them all, see `ROLLOUT_EVENTS_KEPT`).',
   tags: TAGS,
   query: {
     watch: { description: 'Stream rollout events as server-sent events', schema: { type: 'boolean' } },
+    since: {
+      description: 'With `watch=true`: replay the rollout events after this one first',
+      schema: { type: 'integer', minimum: 0 },
+    },
     status: { description: 'Only rollouts in this status' },
     limit: { description: 'At most this many (1-1000, default 100)', schema: { type: 'integer' } },
     before: { description: 'Only rollouts created before this one (paging)' },
   },
+  headers: { 'Last-Event-ID': { description: 'As `since`, sent by reconnecting EventSources' } },
   responses: {
     200: {
       description: 'A page (or, with `watch=true`, the event stream)',
       schema: t.Object({ items: t.Array(RolloutSummarySchema), more: t.Boolean() }),
+      headers: { 'X-Revision': 'The newest rollout event before the page was read: watch from it with `since`' },
       alternatives: {
         'text/event-stream': {
           schema: { type: 'string' },
           example:
-            'event: wave-started\nid: 7\ndata: {"type":"wave-started","id":"ro-3f2a9c1e-7b4d",' +
-            '"status":"applying","wave":1,"time":"2026-01-01T00:00:00.000Z"}\n\n',
+            'event: wave-started\nid: 7\ndata: {"type":"wave-started","revision":7,"id":"ro-3f2a9c1e-7b4d",' +
+            '"status":"applying","wave":1,"time":"2026-01-01T00:00:00.000Z","entryWave":1}\n\n',
         },
       },
     },
-    ...problemResponses(400, 401, 403, 500, 503),
+    ...problemResponses(400, 401, 403, 410, 500, 503),
   },
 })
 

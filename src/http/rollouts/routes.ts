@@ -12,7 +12,7 @@ import { readJsonBody } from '../json-body.ts'
 import { badRequest, ProblemError } from '../problem.ts'
 import type { RequestContext } from '../request-context.ts'
 import type { WatchHub } from '../watch/watch-hub.ts'
-import { wantsWatch } from '../watch/watch-query.ts'
+import { wantsWatch, watchSince } from '../watch/watch-query.ts'
 import {
   abortRollout,
   approveRollout,
@@ -66,13 +66,15 @@ export function rolloutRoutes({ rollouts: maybe, gate, maxBodyBytes, watch }: Ro
         const params = new URLSearchParams(requestContext.query)
         if (wantsWatch(params)) {
           for (const key of params.keys()) {
-            if (key !== 'watch') throw badRequest(`a rollout watch takes no ${key}`)
+            if (key !== 'watch' && key !== 'since') throw badRequest(`a rollout watch takes since, not ${key}`)
           }
-          return watch.openRollouts(rollouts().watch(requestContext), request, request.method === 'HEAD')
+          const since = watchSince(params, request.headers)
+          return watch.openRollouts(rollouts().watch(requestContext), since, request, request.method === 'HEAD')
         }
         const page = await rollouts().list(requestContext, listQueryOf(requestContext.query))
         const body = JSON.stringify({ items: page.items.map(summaryOf), more: page.more })
-        return new Response(body, { headers: { 'content-type': 'application/json' } })
+        const headers = { 'content-type': 'application/json', 'x-revision': String(page.revision) }
+        return new Response(body, { headers })
       },
       routeHook(listRollouts),
     )
@@ -126,6 +128,17 @@ function summaryOf({ rollout }: StoredRollout) {
     ...(rollout.bakeUntil === undefined ? {} : { bakeUntil: iso(rollout.bakeUntil) }),
     ...(rollout.reason === undefined ? {} : { reason: rollout.reason }),
     counts,
+    change: rollout.plan.change,
+    target: targetSummaryOf(rollout.plan.target),
+  }
+}
+
+/** The target as asked, with the names it lists counted: a list of summaries stays small. */
+function targetSummaryOf({ prefix, filters, dcnames }: Rollout['plan']['target']) {
+  return {
+    ...(prefix === undefined ? {} : { prefix }),
+    ...(filters === undefined ? {} : { filters }),
+    ...(dcnames === undefined ? {} : { named: dcnames.length }),
   }
 }
 

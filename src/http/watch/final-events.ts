@@ -17,20 +17,15 @@ export function goneEvent(error: Error): string {
   return problemEvent(410, 'gone', detail)
 }
 
-/**
- * `stalled`: the client took nothing while its replay waited; else it fell past its budget.
- * `replayable`: the watch takes `since` (a rollout watch does not: its client lists again).
- */
-export function fellBehindEvent(budget: Budget, lastSent: number, stalled: boolean, replayable = true): string {
+/** `stalled`: the client took nothing while its replay waited; else it fell past its budget. */
+export function fellBehindEvent(budget: Budget, lastSent: number, stalled: boolean): string {
   const why = stalled
     ? `this watcher's client took nothing for ${budget.heartbeatMs} ms while its replay waited, and it was closed`
     : `this watcher fell more than ${budget.bufferEvents} events or ${budget.bufferBytes} bytes behind and was closed`
   return problemEvent(
     410,
     'watch-fell-behind',
-    replayable
-      ? `${why}; watch again with since=${lastSent}, or list again if that answers 410`
-      : `${why}; list again, then watch`,
+    `${why}; watch again with since=${lastSent}, or list again if that answers 410`,
   )
 }
 

@@ -83,8 +83,6 @@ export function schemaFrameOf(event: SchemaChangeEvent): Uint8Array {
 export interface WatchFraming<E> {
   frame(event: E, shown: E): Uint8Array
   earlyBytes(event: E): number
-  /** False when the watch cannot resume with `since` (its ids are no store revisions). */
-  replayable?: boolean
 }
 
 export const CONFIG_FRAMING: WatchFraming<ChangeEvent> = {

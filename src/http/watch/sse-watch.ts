@@ -3,7 +3,9 @@
  * when; this side makes their frames, holds them until the server pulls, and sends heart-beats
  * and the final ERROR event. Each event's frame bytes are made once for every stream that sends
  * the same event (see frames.ts). A client that keeps up gets a live event's bytes handed straight
- * to its stream; one whose stream is full gets them queued until the server pulls again.
+ * to its stream; one whose stream is full gets them queued until the server pulls again. Live
+ * events that arrived together (a burst, or a replica that was behind) are queued until the last
+ * of them and written as one chunk, so the client is written to once per turn, not per event.
  *
  * What it holds (queued, or handed to the stream and not yet taken by the server) is what the
  * watcher's budget of `bufferEvents` and `bufferBytes` counts, in frame bytes. A replay's client
@@ -45,6 +47,8 @@ export class SseWatch<E extends WatchedEvent> implements WatchSink<E> {
   /** Highest revision handed to the stream, named in the final ERROR so the client can resume. */
   private sent = 0
   private heartbeatDue = false
+  /** In `together`: live events are queued, not sent at once, until the last of them. */
+  private batching = false
   /** The stream's `taken()` at the last heart-beat, to tell a client that reads nothing. */
   private takenAtTick = 0
   private readonly heartbeat: ReturnType<typeof setInterval>
@@ -121,7 +125,7 @@ export class SseWatch<E extends WatchedEvent> implements WatchSink<E> {
 
   sendAtOnce(event: E, shown: E): boolean {
     // A client that keeps up gets the shared bytes at once, with nothing queued before them.
-    if (this.queue.length > 0 || this.heartbeatDue || !this.output.room()) return false
+    if (this.batching || this.queue.length > 0 || this.heartbeatDue || !this.output.room()) return false
     this.output.send(this.framing.frame(event, shown))
     this.sent = event.revision
     return true
@@ -131,8 +135,18 @@ export class SseWatch<E extends WatchedEvent> implements WatchSink<E> {
     this.queue.push(this.framing.frame(event, shown), event.revision)
   }
 
+  together(handOver: () => void): void {
+    this.batching = true
+    try {
+      handOver()
+    } finally {
+      this.batching = false
+    }
+    this.drain()
+  }
+
   fellBehind(stalled: boolean): void {
-    this.end(fellBehindEvent(this.options, this.sent, stalled, this.framing.replayable !== false))
+    this.end(fellBehindEvent(this.options, this.sent, stalled))
     this.options.onFellBehind?.(this.sent)
   }
 

@@ -18,7 +18,7 @@
 
 import type { SchemaFeedAccess } from '../../configs/authorized-schemas.ts'
 import type { ConfigStore } from '../../configs/config-store.ts'
-import type { RolloutWatch } from '../../configs/rollouts/authorized-rollouts.ts'
+import { type RolloutWatch, rolloutWatchStart } from '../../configs/rollouts/rollout-watch.ts'
 import { ChangeFanOut } from '../../configs/watch/change-fan-out.ts'
 import type { WatchedEvent } from '../../configs/watch/early-events.ts'
 import { schemaWatchStart, watchStart } from '../../configs/watch/watch-start.ts'
@@ -118,15 +118,19 @@ export class WatchHub {
 
   /**
    * A rollout watch (`GET /rollouts?watch=true`): the events of the rollouts the caller may read,
-   * from now on. The feed numbers them; there is no history to replay them from.
+   * from `since` (replayed from the rollout event log) or from now, then live, as a schema watch.
    */
-  async openRollouts(watch: RolloutWatch, http?: Request, headOnly = false): Promise<Response> {
+  async openRollouts(watch: RolloutWatch, since?: number, http?: Request, headOnly = false): Promise<Response> {
     this.refuseWhileClosing()
     const sse = new SseWatch(this.options, ROLLOUT_FRAMING)
     try {
-      sse.onEnd(await watch((event) => sse.watcher.receive(event)))
-      const none = async () => ({ events: [], more: false })
-      await sse.start({ see: (event) => event }, 0, none, false)
+      const unsubscribe = await watch.subscribe(
+        (event) => sse.watcher.receive(event),
+        (error) => sse.watcher.lost(error),
+      )
+      sse.onEnd(unsubscribe)
+      const { view, from, readChanges, replay } = await rolloutWatchStart(watch, since)
+      await sse.start(view, from, readChanges, replay)
       this.refuseWhileClosing()
     } catch (error) {
       sse.end()

@@ -156,6 +156,24 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX rollouts_by_status ON rollouts (status, seq)',
     ],
   },
+  {
+    version: 8,
+    description: 'rollout event log: each timeline entry numbered, for watches that resume with since',
+    statements: [
+      // `seq`: one sequence for every rollout, given under a lock in commit order (postgres-rollouts.ts).
+      `CREATE TABLE rollout_events (
+         seq bigint PRIMARY KEY,
+         rollout_id text COLLATE "C" NOT NULL,
+         status text NOT NULL,
+         wave integer NOT NULL,
+         entry jsonb NOT NULL
+       )`,
+      // Entries saved before the log have seq 0: logged never, and never taken for new ones.
+      `UPDATE rollouts SET body = jsonb_set(body, '{timeline}', (
+         SELECT coalesce(jsonb_agg(t.entry || '{"seq":0}'::jsonb ORDER BY t.i), '[]'::jsonb)
+         FROM jsonb_array_elements(body->'timeline') WITH ORDINALITY AS t(entry, i)))`,
+    ],
+  },
 ]
 
 /** Arbitrary, fixed: the key every replica of this service locks while migrating. */

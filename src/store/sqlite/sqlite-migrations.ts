@@ -173,6 +173,24 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
       'CREATE INDEX IF NOT EXISTS rollouts_by_status ON rollouts (status, seq)',
     ],
   },
+  {
+    version: 10,
+    description: 'rollout event log: each timeline entry numbered, for watches that resume with since',
+    statements: [
+      // `seq`: one sequence for every rollout, in commit order; `status` and `wave`: the rollout's once saved.
+      `CREATE TABLE IF NOT EXISTS rollout_events (
+         seq INTEGER PRIMARY KEY,
+         rollout_id TEXT NOT NULL,
+         status TEXT NOT NULL,
+         wave INTEGER NOT NULL,
+         entry TEXT NOT NULL
+       )`,
+      // Entries saved before the log have seq 0: logged never, and never taken for new ones.
+      `UPDATE rollouts SET body = json_set(body, '$.timeline', json(
+         (SELECT coalesce(json_group_array(json_set(t.value, '$.seq', 0)), '[]')
+          FROM json_each(rollouts.body, '$.timeline') t)))`,
+    ],
+  },
 ]
 
 /**

@@ -69,6 +69,7 @@ FAST_TESTS := test/app test/configs/access.test.ts test/configs/consumer-reports
   test/configs/merge-patch.test.ts test/configs/model.test.ts test/configs/prefix-range.test.ts \
   test/configs/read-model.test.ts test/configs/sorted-names.test.ts test/configs/watch-view.test.ts \
   test/configs/write-rules.test.ts test/configs/pass-on.test.ts test/configs/watch-join.test.ts \
+  test/configs/watcher.test.ts test/configs/watch-fan-out.test.ts \
   test/access/jwt.test.ts test/client/client.test.ts test/console/console-modules.test.ts \
   test/console/console-routes.test.ts test/http/access-gate.test.ts test/http/health.test.ts \
   test/http/watch-hub.test.ts test/observability/access-log.test.ts test/observability/id-source.test.ts \

@@ -11,8 +11,8 @@ import { join } from 'node:path'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import type { ChangePage, ChangePageQuery, ConfigStore } from '../../src/configs/config-store.ts'
 import type { Config } from '../../src/configs/model.ts'
+import type { SseWatchOptions } from '../../src/http/watch/sse-watch.ts'
 import { WatchHub } from '../../src/http/watch/watch-hub.ts'
-import type { WatcherOptions } from '../../src/http/watch/watcher.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../support/server.ts'
@@ -54,7 +54,7 @@ describe('watch replay within a byte budget', () => {
   }
 
   /** A hub on the store, seeing each page it reads; `dropped` settles when it drops a watcher. */
-  const hubOf = (options: Partial<WatcherOptions> = {}) => {
+  const hubOf = (options: Partial<SseWatchOptions> = {}) => {
     const pages: { query: ChangePageQuery; page: ChangePage; heldBefore: number }[] = []
     let drop!: (lastSent: number) => void
     const dropped = new Promise<number>((resolve) => {

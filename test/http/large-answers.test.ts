@@ -59,17 +59,16 @@ for (const [backend, newDatabase] of stores) {
     beforeAll(async () => {
       target = await serve({ databaseUrl: await newDatabase() })
       const request = client(target)
-      const writes: Promise<{ status: number }>[] = []
+      // One write at a time: 84 at once may wait longer than the write queue allows on a busy
+      // machine (503), and how many writes queue is not what these tests are about.
+      const create = async (dcname: string, metadata: Record<string, unknown>) =>
+        expect((await request('POST', '/configs', { body: { dcname, metadata } })).status).toBe(201)
       // 80 configs of about 300 bytes: a list of them is about 24 kB, as a page of 100 in the benchmark.
       for (let i = 0; i < 80; i++) {
-        const metadata = { kind: 'big', team: `team-${i % 7}`, note: 'x'.repeat(220) }
-        writes.push(request('POST', '/configs', { body: { dcname: `big-${String(i).padStart(3, '0')}`, metadata } }))
+        await create(`big-${String(i).padStart(3, '0')}`, { kind: 'big', team: `team-${i % 7}`, note: 'x'.repeat(220) })
       }
-      for (let i = 0; i < 3; i++) {
-        writes.push(request('POST', '/configs', { body: { dcname: `small-${i}`, metadata: { kind: 'small' } } }))
-      }
-      writes.push(request('POST', '/configs', { body: { dcname: 'huge-1', metadata: { text: 'y'.repeat(20_000) } } }))
-      for (const write of await Promise.all(writes)) expect(write.status).toBe(201)
+      for (let i = 0; i < 3; i++) await create(`small-${i}`, { kind: 'small' })
+      await create('huge-1', { text: 'y'.repeat(20_000) })
     }, 60_000)
     afterAll(async () => {
       await target?.close()

@@ -66,6 +66,13 @@ for (const store of STORES) {
       for (const replica of replicas.splice(0)) await replica.close()
     })
 
+    /**
+     * The workload series a rollout's Prometheus gate reads: one per store and prefix. Prometheus
+     * keeps the last value it scraped until it scrapes again, so a series shared with the test
+     * on the other store could still hold that test's errors when this one's gate reads it.
+     */
+    const gateSeries = (prefix: string) => `${STORES.indexOf(store)}-${prefix}`
+
     /** Asks the last replica: on PostgreSQL not the one the configs and the rollout were posted to. */
     const reader = () => replicas[replicas.length - 1] as Service
     const urlOf = (i: number) => (replicas[i % replicas.length] as Service).url
@@ -143,13 +150,13 @@ for (const store of STORES) {
         waves: [{ percent: 25 }, { percent: 50 }, { percent: 75 }, { percent: 100 }],
         bake: '1h',
         gates: [
-          { prometheus: `workload_errors_total{test="${prefix}"} > 0` },
+          { prometheus: `workload_errors_total{test="${gateSeries(prefix)}"} > 0` },
           { consumers: { applied: 1, within: '2h' } },
         ],
         onFailure,
       })
       expect(created.status).toBe(201)
-      prometheus.workload.setErrors(prefix, 0)
+      prometheus.workload.setErrors(gateSeries(prefix), 0)
       return created.body.id as string
     }
 
@@ -216,7 +223,7 @@ for (const store of STORES) {
       await bakeWave(id, 1, { applied: 22, rejected: 0 })
       const third = await until(id, (r) => r.status === 'baking' && r.wave === 2, 'wave 3 baking')
       await consumersOn(onWave(third, 2), { applied: 22, rejected: 0 })
-      prometheus.workload.setErrors('shop-', 3)
+      prometheus.workload.setErrors(gateSeries('shop-'), 3)
       const done = await until(id, (r) => r.status === 'reverted', 'the revert')
 
       expect(done.reason).toContain('wave 3: gate prometheus')

@@ -321,36 +321,28 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
     })
   })
 
-  describe(`watch with a small history and buffer (${backend})`, () => {
-    let target: Target
-    let request: ReturnType<typeof client>
-
-    beforeAll(async () => {
-      target = await serve({
-        env: {
-          WATCH_HISTORY_SIZE: '5',
-          WATCH_BUFFER_EVENTS: '10',
-          WATCH_BUFFER_BYTES: String(1 << 20),
-          MAX_BODY_BYTES: String(2 << 20),
-        },
-        databaseUrl: await newDatabase(),
+  /** A describe whose tests share a server of their own, started with `env`. */
+  function describeServed(title: string, env: Record<string, string>, tests: (served: Served) => void) {
+    describe(`${title} (${backend})`, () => {
+      const served = {} as Served
+      beforeAll(async () => {
+        served.target = await serve({ env, databaseUrl: await newDatabase() })
+        const request = client(served.target)
+        served.put = async (dcname, metadata) =>
+          (await request('PUT', `/configs/${dcname}`, { body: { metadata } })).status
+      }, 60_000)
+      afterAll(async () => {
+        closeStreams()
+        await served.target?.close()
       })
-      request = client(target)
-    }, 60_000)
-    afterAll(async () => {
-      closeStreams()
-      await target.close()
+      tests(served)
     })
+  }
 
-    const put = async (dcname: string, metadata: Record<string, unknown>) => {
-      const started = performance.now()
-      const reply = await request('PUT', `/configs/${dcname}`, { body: { metadata } })
-      return { status: reply.status, ms: performance.now() - started }
-    }
-
+  describeServed('watch with a small history', { WATCH_HISTORY_SIZE: '5' }, (served) => {
     it('when since is older than the kept history, then the answer is 410 problem+json and the client must list again', async () => {
-      for (let i = 0; i < 8; i++) await put(`h-${i}`, {})
-      const reply = await openWatch(target.base, 'since=1')
+      for (let i = 0; i < 8; i++) await served.put(`h-${i}`, {})
+      const reply = await openWatch(served.target.base, 'since=1')
       if (!(reply instanceof Response)) throw new Error('expected a refusal, got a stream')
       const text = await reply.text()
       expectProblem({ status: reply.status, headers: reply.headers, text, json: JSON.parse(text) }, 410)
@@ -359,35 +351,18 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
   })
 
   // A store handle that falls further behind than WATCH_HISTORY_SIZE ends all of its watchers
-  // (410 gone): with a history of 5, a PostgreSQL feed still reading the big events below would
+  // (410 gone): with a short history, a PostgreSQL feed still reading the big events below would
   // end the stalled watcher that way, and not for its own budget. A history longer than the
   // test's writes leaves the budget as the only way this watcher can be dropped.
-  describe(`watch with a small buffer and a long history (${backend})`, () => {
-    let target: Target
-    let request: ReturnType<typeof client>
-
-    beforeAll(async () => {
-      target = await serve({
-        env: {
-          WATCH_HISTORY_SIZE: '1000',
-          WATCH_BUFFER_EVENTS: '10',
-          WATCH_BUFFER_BYTES: String(1 << 20),
-          MAX_BODY_BYTES: String(2 << 20),
-        },
-        databaseUrl: await newDatabase(),
-      })
-      request = client(target)
-    }, 60_000)
-    afterAll(async () => {
-      await target.close()
-    })
-
-    const put = async (dcname: string, metadata: Record<string, unknown>) => {
-      const reply = await request('PUT', `/configs/${dcname}`, { body: { metadata } })
-      return { status: reply.status }
-    }
-
+  const smallBuffer = {
+    WATCH_HISTORY_SIZE: '1000',
+    WATCH_BUFFER_EVENTS: '10',
+    WATCH_BUFFER_BYTES: String(1 << 20),
+    MAX_BODY_BYTES: String(2 << 20),
+  }
+  describeServed('watch with a small buffer and a long history', smallBuffer, (served) => {
     it('when a watcher stops reading, then writers keep getting 2xx and the watcher is dropped with a final ERROR event', async () => {
+      const { target, put } = served
       // The client stops reading at its socket, so only the kernel's buffers (bounded, and small
       // for a receiver that never reads) take events before the watcher's own 1 MiB budget does.
       const stream = await StalledWatch.open(target.base, '')
@@ -403,8 +378,7 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
       // far more than the budget and the kernel's buffers hold together.
       let writes = 0
       while (!dropped() && writes < 200) {
-        const { status } = await put(`big-${writes++}`, { blob })
-        expect(status).toBeLessThan(300)
+        expect(await put(`big-${writes++}`, { blob })).toBeLessThan(300)
       }
       // Should it not come, the service's warnings say what ended the watcher instead.
       await waitFor(dropped, 30_000, () => {
@@ -423,4 +397,10 @@ export function describeWatchApi(backend: string, newDatabase: () => Promise<str
       expect(revisions).toEqual([...revisions].sort((a, b) => a - b))
     }, 60_000)
   })
+}
+
+interface Served {
+  target: Target
+  /** PUTs a config's metadata; the answer's status. */
+  put(dcname: string, metadata: Record<string, unknown>): Promise<number>
 }

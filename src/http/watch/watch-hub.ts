@@ -21,9 +21,9 @@ import type { ConfigStore } from '../../configs/config-store.ts'
 import { type RolloutWatch, rolloutWatchStart } from '../../configs/rollouts/rollout-watch.ts'
 import { ChangeFanOut } from '../../configs/watch/change-fan-out.ts'
 import type { WatchedEvent } from '../../configs/watch/early-events.ts'
-import { schemaWatchStart, watchStart } from '../../configs/watch/watch-start.ts'
+import { schemaWatchStart, type WatchStart, watchStart } from '../../configs/watch/watch-start.ts'
 import { ProblemError } from '../problem.ts'
-import { CONFIG_FRAMING, SCHEMA_FRAMING } from './frames.ts'
+import { CONFIG_FRAMING, SCHEMA_FRAMING, type WatchFraming } from './frames.ts'
 import { ROLLOUT_FRAMING } from './rollout-frames.ts'
 import { SSE_HEADERS } from './sse.ts'
 import { SseWatch, type SseWatchOptions } from './sse-watch.ts'
@@ -98,22 +98,7 @@ export class WatchHub {
    * reads the store once per change for all of them), before it reads the history.
    */
   async openSchemas(feed: SchemaFeedAccess, since?: number, http?: Request, headOnly = false): Promise<Response> {
-    this.refuseWhileClosing()
-    const sse = new SseWatch(this.options, SCHEMA_FRAMING)
-    try {
-      const unsubscribe = await feed.subscribe(
-        (event) => sse.watcher.receive(event),
-        (error) => sse.watcher.lost(error),
-      )
-      sse.onEnd(unsubscribe)
-      const { view, from, readChanges, replay } = await schemaWatchStart(feed, since)
-      await sse.start(view, from, readChanges, replay)
-      this.refuseWhileClosing()
-    } catch (error) {
-      sse.end()
-      throw error
-    }
-    return this.respond(sse, http, headOnly)
+    return this.openFed(SCHEMA_FRAMING, feed, () => schemaWatchStart(feed, since), http, headOnly)
   }
 
   /**
@@ -121,15 +106,26 @@ export class WatchHub {
    * from `since` (replayed from the rollout event log) or from now, then live, as a schema watch.
    */
   async openRollouts(watch: RolloutWatch, since?: number, http?: Request, headOnly = false): Promise<Response> {
+    return this.openFed(ROLLOUT_FRAMING, watch, () => rolloutWatchStart(watch, since), http, headOnly)
+  }
+
+  /** A watch with a feed of its own (schemas, rollouts): subscribed to it before its start reads the history. */
+  private async openFed<E extends WatchedEvent>(
+    framing: WatchFraming<E>,
+    feed: { subscribe(listener: (event: E) => void, onLost: (error: Error) => void): Promise<() => void> },
+    start: () => Promise<WatchStart<E>>,
+    http: Request | undefined,
+    headOnly: boolean,
+  ): Promise<Response> {
     this.refuseWhileClosing()
-    const sse = new SseWatch(this.options, ROLLOUT_FRAMING)
+    const sse = new SseWatch(this.options, framing)
     try {
-      const unsubscribe = await watch.subscribe(
+      const unsubscribe = await feed.subscribe(
         (event) => sse.watcher.receive(event),
         (error) => sse.watcher.lost(error),
       )
       sse.onEnd(unsubscribe)
-      const { view, from, readChanges, replay } = await rolloutWatchStart(watch, since)
+      const { view, from, readChanges, replay } = await start()
       await sse.start(view, from, readChanges, replay)
       this.refuseWhileClosing()
     } catch (error) {

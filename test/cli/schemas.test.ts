@@ -21,9 +21,9 @@ afterAll(async () => {
 
 /** A schema file for `<name>-` configs: an integer `replicas` between 1 and 50. */
 const schemaFile = (name: string, mode = 'enforce') =>
-  configFolder({
+  `${configFolder({
     [`${name}.schema.yaml`]: `name: ${name}\nprefix: ${name}-\nmode: ${mode}\nschema:\n  type: object\n  properties:\n    replicas: {type: integer, minimum: 1, maximum: 50}\n  required: [replicas]\n`,
-  }) + `/${name}.schema.yaml`
+  })}/${name}.schema.yaml`
 
 describe('configctl schema', () => {
   it('when a schema file is applied, then the service holds it and get prints it', async () => {

@@ -15,7 +15,6 @@ import {
   type ConfigStore,
   HistoryCompactedError,
 } from '../../src/configs/config-store.ts'
-import type { Config } from '../../src/configs/model.ts'
 import { WatchHub } from '../../src/http/watch/watch-hub.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'

@@ -4,7 +4,6 @@
  * newer of the two: the URL keeps the `since` of the first connection.
  */
 
-import type { Filter } from '../../configs/config-store.ts'
 import type { WatchQuery } from '../../configs/watch/watch-start.ts'
 import { parseListQuery } from '../list-query.ts'
 import { badRequest } from '../problem.ts'

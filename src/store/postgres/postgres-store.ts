@@ -18,7 +18,6 @@
  */
 import postgres, { type Sql } from 'postgres'
 import {
-  type ChangeListener,
   type ChangePage,
   type ChangePageQuery,
   type ConfigStore,

@@ -12,6 +12,7 @@
  */
 import type { Config, ConfigClient, StoredConfig } from '../client/index.ts'
 import { ProblemError } from '../client/index.ts'
+import { retryable as retryableStatus, sleep } from '../client/resuming-watch.ts'
 import type { ConsumerState } from '../configs/consumers.ts'
 import type { AgentTarget } from './agent-files.ts'
 import { type CommandResult, runCommand, signalProcess } from './agent-hooks.ts'
@@ -223,23 +224,11 @@ async function reload(options: AgentOptions, env: Record<string, string>): Promi
 
 /** Worth trying again later: the service is away, starting, or overloaded. */
 function retryable(error: unknown): boolean {
-  return !(error instanceof ProblemError) || error.status === 429 || error.status >= 500
+  return !(error instanceof ProblemError) || retryableStatus(error.status)
 }
 
 /** Exponential, capped, with jitter: agents of a fleet that lost the service do not return in step. */
 export function backoff(attempt: number): number {
   const ceiling = Math.min(FIRST_DELAY_MS * 2 ** attempt, MAX_DELAY_MS)
   return ceiling / 2 + Math.random() * (ceiling / 2)
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-  })
 }

@@ -2,11 +2,11 @@
  * Config schemas through the typed client: `client.schemas.put('payments', {...})`. Every
  * failure is thrown as the rest of the client throws it (ProblemError, UnreachableError).
  */
-import { EventSourceParserStream } from 'eventsource-parser/stream'
 import type { ChangeType } from '../configs/changes.ts'
 import type { SchemaMode, Violator } from '../configs/schema-model.ts'
 import { ProblemError } from './problem-error.ts'
 import { type Answer, type ConfigClientCore, nextCursor, type Paging, pagingQuery } from './requests.ts'
+import { eventStream } from './resuming-watch.ts'
 
 export interface Schema {
   name: string
@@ -112,10 +112,7 @@ export class SchemaClient {
       headers: { accept: 'text/event-stream' },
       signal: options.signal,
     })
-    const reader = (response.body as ReadableStream<BufferSource>)
-      .pipeThrough(new TextDecoderStream())
-      .pipeThrough(new EventSourceParserStream())
-      .getReader()
+    const reader = eventStream(response)
     try {
       for (let read = await reader.read(); !read.done; read = await reader.read()) {
         if (read.value.event === 'ERROR') throw ProblemError.from(0, JSON.parse(read.value.data))

@@ -104,6 +104,15 @@ describe('the rollout API', () => {
     expect((await env.send('GET', '/rollouts', undefined, as('alice'))).body.items).toEqual([])
   })
 
+  it('when no approval is required, then the first answer already has the first wave applying', async () => {
+    const created = await start()
+    expect(created.status).toBe(201)
+    expect(created.body).toMatchObject({ status: 'applying', wave: 0 })
+    const timeline = created.body.timeline as { event: string; wave?: number }[]
+    expect(timeline.map((e) => e.event)).toEqual(['created', 'wave-started'])
+    await env.until(created.body.id as string, (r) => r.status === 'baking' && r.wave === 0, 'wave 1 baking')
+  })
+
   it('when approval is required, then the creator may not approve, another writer may, and the first wave starts', async () => {
     const created = await start({ ...REQUEST, approval: { required: 1 } })
     const id = created.body.id as string

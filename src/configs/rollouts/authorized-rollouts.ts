@@ -18,6 +18,7 @@ import {
   RolloutNotFoundError,
   RolloutStateError,
   type RolloutTarget,
+  startWave,
   withEvent,
 } from './rollout-model.ts'
 import {
@@ -87,7 +88,10 @@ export class AuthorizedRollouts {
       timeline: [],
     }
     const detail = `${targeted.length} config(s) in ${waves.length} wave(s)`
-    const stored = await this.deps.store.create(withEvent(rollout, { time: this.now(), event: 'created', detail }))
+    const created = withEvent(rollout, { time: this.now(), event: 'created', detail })
+    // With no approval to wait for, the first wave starts with the rollout: its first answer says
+    // so, rather than a "pending-approval" that would last until the executor's next tick.
+    const stored = await this.deps.store.create(approvals === 0 ? startWave(created, 0, this.now()) : created)
     this.deps.onChange?.()
     return stored
   }

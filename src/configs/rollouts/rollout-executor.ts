@@ -11,7 +11,7 @@ import type { AuthorizedConfigs, Caller } from '../authorized-configs.ts'
 import { PreconditionFailedError } from '../config-store.ts'
 import { changedConfig } from './rollout-change.ts'
 import { describeGate, evaluateGates, type GateEvaluator } from './rollout-gates.ts'
-import { type ConfigProgress, type Rollout, RolloutInvalidError, withEvent } from './rollout-model.ts'
+import { type ConfigProgress, type Rollout, RolloutInvalidError, startWave, withEvent } from './rollout-model.ts'
 
 /** One write the rollout made, for the audit trail and metrics. */
 export interface RolloutWrite {
@@ -33,7 +33,7 @@ export interface RolloutWorld {
 export async function step(rollout: Rollout, world: RolloutWorld): Promise<Rollout | undefined> {
   switch (rollout.status) {
     case 'pending-approval':
-      return rollout.approvedBy.length >= rollout.plan.approvals ? startWave(rollout, 0, world) : undefined
+      return rollout.approvedBy.length >= rollout.plan.approvals ? startWave(rollout, 0, world.now()) : undefined
     case 'applying':
       return waveConfigs(rollout).some((c) => c.state === 'pending' && c.before === undefined)
         ? recordBefore(rollout, world)
@@ -50,12 +50,6 @@ export async function step(rollout: Rollout, world: RolloutWorld): Promise<Rollo
 export function callerOf(rollout: Rollout): Caller {
   const principal: Principal = { ...rollout.createdBy }
   return { principal, requestId: `rollout-${rollout.id}`, rollout: rollout.id }
-}
-
-function startWave(rollout: Rollout, wave: number, world: RolloutWorld): Rollout {
-  const started = { ...rollout, status: 'applying' as const, wave, bakeUntil: undefined }
-  const count = rollout.plan.waves[wave]?.length ?? 0
-  return withEvent(started, { time: world.now(), event: 'wave-started', wave, detail: `${count} config(s)` })
 }
 
 function waveConfigs(rollout: Rollout): ConfigProgress[] {
@@ -136,7 +130,7 @@ async function bake(rollout: Rollout, world: RolloutWorld): Promise<Rollout | un
   if (world.now() < (rollout.bakeUntil ?? 0) || verdict.waiting !== undefined) return undefined
   const gates = rollout.plan.gates.map(describeGate).join(', ') || 'no gates'
   const baked = withEvent(rollout, { time: world.now(), event: 'wave-baked', wave: rollout.wave, detail: gates })
-  if (rollout.wave + 1 < rollout.plan.waves.length) return startWave(baked, rollout.wave + 1, world)
+  if (rollout.wave + 1 < rollout.plan.waves.length) return startWave(baked, rollout.wave + 1, world.now())
   return withEvent({ ...baked, status: 'completed', bakeUntil: undefined }, { time: world.now(), event: 'completed' })
 }
 

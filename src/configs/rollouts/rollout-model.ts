@@ -124,6 +124,13 @@ export function withEvent(rollout: Rollout, entry: TimelineEntry): Rollout {
   return { ...rollout, timeline: timeline.slice(Math.max(0, timeline.length - MAX_TIMELINE)) }
 }
 
+/** The rollout applying wave `wave` from `now` on (its first, once approved; the next, once one baked). */
+export function startWave(rollout: Rollout, wave: number, now: number): Rollout {
+  const started = { ...rollout, status: 'applying' as const, wave, bakeUntil: undefined }
+  const count = rollout.plan.waves[wave]?.length ?? 0
+  return withEvent(started, { time: now, event: 'wave-started', wave, detail: `${count} config(s)` })
+}
+
 export class RolloutNotFoundError extends Error {
   constructor(readonly id: string) {
     super(`rollout ${JSON.stringify(id)} does not exist`)

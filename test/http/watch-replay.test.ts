@@ -10,19 +10,17 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import type { ChangePage, ChangePageQuery, ConfigStore } from '../../src/configs/config-store.ts'
-import type { Config } from '../../src/configs/model.ts'
 import type { SseWatchOptions } from '../../src/http/watch/sse-watch.ts'
 import { WatchHub } from '../../src/http/watch/watch-hub.ts'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
+import { config } from '../support/configs.ts'
 import { tempDir } from '../support/server.ts'
 import { SseStream } from '../support/sse.ts'
 
 const author = { actor: 'test', requestId: 'test-request' }
 const BUDGET = 64 * 1024
 const BODY = 'x'.repeat(4096)
-
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
 
 describe('watch replay within a byte budget', () => {
   let dir: string

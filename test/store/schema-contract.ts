@@ -5,7 +5,6 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import type { ConfigStore } from '../../src/configs/config-store.ts'
-import type { Config } from '../../src/configs/model.ts'
 import { CachedConfigStore } from '../../src/configs/read-model/cached-store.ts'
 import {
   InvalidSchemaError,
@@ -16,12 +15,11 @@ import {
   SchemaViolationError,
   SchemaViolatorsError,
 } from '../../src/configs/schema-model.ts'
+import { config } from '../support/configs.ts'
 import type { StoreFixture } from './contract.ts'
 
 const author = { actor: 'test', requestId: 'test-request' }
 const dryRun = { ...author, dryRun: true }
-const config = (dcname: string, metadata: Record<string, unknown> = {}): Config => ({ dcname, metadata })
-
 /** Every `payments-` config has an integer `replicas` between 1 and 50. */
 const replicas = (overrides: Partial<SchemaDefinition> = {}): SchemaDefinition => ({
   name: 'payments',

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'bun:test'
 import { setImmediate } from 'node:timers'
 import { type ChangeEvent, type ChangeListener, HistoryCompactedError } from '../../src/configs/config-store.ts'
-import { ChangeFanOut, type ChangeReceiver, SLICE } from '../../src/configs/watch/change-fan-out.ts'
+import { ChangeFanOut, type ChangeReceiver, SLICE, SLICE_MS } from '../../src/configs/watch/change-fan-out.ts'
 import { config } from '../support/configs.ts'
 import { waitFor } from '../support/wait.ts'
 
@@ -122,6 +122,8 @@ describe('ChangeFanOut', () => {
   })
 
   describe('with more receivers than a slice', () => {
+    // A clock that stands still: only the count of receivers ends a slice.
+    const still = () => 0
     const many = (fanOut: ChangeFanOut, count: number) =>
       Array.from({ length: count }, () => {
         const receiver = new Receiver()
@@ -133,7 +135,7 @@ describe('ChangeFanOut', () => {
 
     it('when a change is handed out, then work queued as it starts runs before the last receivers get it', async () => {
       const feed = new Feed()
-      const receivers = many(new ChangeFanOut(feed), 2 * SLICE + 1)
+      const receivers = many(new ChangeFanOut(feed, still), 2 * SLICE + 1)
       let reachedBeforeOtherWork: number | undefined
       ;(receivers[0] as Receiver).afterHandOver = () => {
         setImmediate(() => {
@@ -149,7 +151,7 @@ describe('ChangeFanOut', () => {
 
     it('when at most a slice listens, then every receiver gets the change before other work queued meanwhile', async () => {
       const feed = new Feed()
-      const receivers = many(new ChangeFanOut(feed), SLICE)
+      const receivers = many(new ChangeFanOut(feed, still), SLICE)
       let reachedBeforeOtherWork: number | undefined
       ;(receivers[0] as Receiver).afterHandOver = () => {
         setImmediate(() => {
@@ -163,7 +165,7 @@ describe('ChangeFanOut', () => {
 
     it('when changes arrive while a turn is handed out, then each receiver gets every change once, in order', async () => {
       const feed = new Feed()
-      const fanOut = new ChangeFanOut(feed)
+      const fanOut = new ChangeFanOut(feed, still)
       const receivers = many(fanOut, 3 * SLICE)
       const first = receivers[0] as Receiver
       const last = receivers.at(-1) as Receiver
@@ -190,7 +192,7 @@ describe('ChangeFanOut', () => {
 
     it('when flushed during a hand-out, then every receiver has every change that arrived', () => {
       const feed = new Feed()
-      const fanOut = new ChangeFanOut(feed)
+      const fanOut = new ChangeFanOut(feed, still)
       const receivers = many(fanOut, 3 * SLICE)
       const first = receivers[0] as Receiver
       const flushed = new Promise<void>((resolve) => {
@@ -211,7 +213,7 @@ describe('ChangeFanOut', () => {
 
     it('when the feed is lost during a hand-out, then every receiver is told and none gets more', async () => {
       const feed = new Feed()
-      const fanOut = new ChangeFanOut(feed)
+      const fanOut = new ChangeFanOut(feed, still)
       const receivers = many(fanOut, 3 * SLICE)
       const first = receivers[0] as Receiver
       const error = new HistoryCompactedError(3, 9)
@@ -235,5 +237,29 @@ describe('ChangeFanOut', () => {
       expect(having(receivers, 2)).toBe(0)
       expect(next.revisions).toEqual([2])
     })
+  })
+
+  it('when a slice takes longer than its time, then other work runs before the rest of the receivers get the change', async () => {
+    const feed = new Feed()
+    // Each look at the clock finds it a millisecond later: a process that gets little CPU.
+    let clock = 0
+    const fanOut = new ChangeFanOut(feed, () => clock++)
+    const receivers = Array.from({ length: SLICE }, () => {
+      const receiver = new Receiver()
+      fanOut.add(receiver)
+      return receiver
+    })
+    let reachedBeforeOtherWork: number | undefined
+    ;(receivers[0] as Receiver).afterHandOver = () => {
+      setImmediate(() => {
+        reachedBeforeOtherWork = receivers.filter((receiver) => receiver.revisions.length === 1).length
+      })
+    }
+    feed.listener?.(change(1))
+    await waitFor(() => receivers.every((receiver) => receiver.revisions.length === 1))
+    expect(reachedBeforeOtherWork).toBeGreaterThanOrEqual(1)
+    expect(reachedBeforeOtherWork).toBeLessThan(SLICE)
+    expect(SLICE_MS).toBeGreaterThan(0)
+    for (const receiver of receivers) expect(receiver.revisions).toEqual([1])
   })
 })

@@ -9,21 +9,29 @@
  * writes' answers went out. What arrived by then (a burst, or a replica that was behind) is handed
  * to each receiver together, so a live watch can write it as one chunk.
  *
- * A turn's changes go to at most `SLICE` receivers at a time, the rest in later turns of the event
- * loop (setImmediate), so that the process answers its database between slices. On PostgreSQL a
+ * A turn's changes go to at most `SLICE` receivers at a time (for at most `SLICE_MS`), the rest in
+ * later turns of the event loop (setImmediate), so that the process answers its database between
+ * slices. On PostgreSQL a
  * write holds the store-wide write lock across its transaction's round trips: a replica that
  * handed one change to its 5,000 watchers in one go answered them seconds late on a loaded
  * machine, and the other replicas' writes waited on the lock until they timed out (503;
- * bench/README.md, issue 25). Turns are handed out one after the other, in the order they
+ * bench/README.md, "Writes behind the fan-out"). Turns are handed out one after the other, in the order they
  * arrived: what arrives while a turn is still being handed out waits for it, and becomes the next
- * turn, so each receiver gets every change once and in order. A watch with up to `SLICE` receivers
- * gets its turn as before, all of it in the next turn.
+ * turn, so each receiver gets every change once and in order. Up to `SLICE` receivers get a turn
+ * as before, all at once in the next turn of the event loop (unless that takes over `SLICE_MS`).
  */
 import { setImmediate } from 'node:timers'
 import type { ChangeEvent, ChangeFeed } from '../config-store.ts'
 
 /** Receivers handed a turn's changes before the fan-out lets other work of the process run. */
 export const SLICE = 256
+/**
+ * Milliseconds a slice may take, at most, checked every `CHECK_EVERY` receivers: a process that
+ * gets little CPU (a loaded machine, a container at its CPU limit) takes far longer than usual
+ * for `SLICE` receivers, and then ends a slice early.
+ */
+export const SLICE_MS = 4
+const CHECK_EVERY = 32
 
 /** What the fan-out hands changes to (a Watcher of config events). */
 export interface ChangeReceiver {
@@ -49,7 +57,11 @@ export class ChangeFanOut {
   private turn: Turn | undefined
   private scheduled = false
 
-  constructor(private readonly feed: Pick<ChangeFeed, 'subscribe'>) {}
+  /** `now`: the clock of SLICE_MS (tests give one of their own). */
+  constructor(
+    private readonly feed: Pick<ChangeFeed, 'subscribe'>,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   /** Hands `receiver` every change from now on; returns what stops it. */
   add(receiver: ChangeReceiver): () => void {
@@ -87,13 +99,13 @@ export class ChangeFanOut {
     this.scheduled = true
     setImmediate(() => {
       this.scheduled = false
-      this.handOut(SLICE)
+      this.handOut(SLICE, this.now() + SLICE_MS)
       if (this.turn !== undefined || this.arrivals.length > 0) this.schedule()
     })
   }
 
-  /** Hands changes to at most `budget` receivers, turn after turn. */
-  private handOut(budget: number): void {
+  /** Hands changes to at most `budget` receivers, turn after turn, until `deadline` at the latest. */
+  private handOut(budget: number, deadline = Number.POSITIVE_INFINITY): void {
     while (budget > 0) {
       if (this.turn === undefined) {
         if (this.arrivals.length === 0) return
@@ -109,6 +121,7 @@ export class ChangeFanOut {
         if (this.receivers.has(receiver)) receiver.receiveAll(turn.events)
         // The last receiver left during the hand-over: the turn went with the subscription.
         if (this.turn !== turn) return
+        if (turn.next % CHECK_EVERY === 0 && turn.next < end && this.now() >= deadline) return
       }
       if (turn.next >= turn.receivers.length) this.turn = undefined
     }

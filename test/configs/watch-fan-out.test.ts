@@ -1,11 +1,13 @@
 /**
  * The fan-out of the store's changes to the config watchers: one subscription for all, changes
- * handed over in the turn after the store told of them (those of one turn together), and every
+ * handed over in the turn after the store told of them (those of one turn together), a slice of
+ * receivers at a time when there are many (other work of the process runs in between), and every
  * watcher dropped when the feed is lost. The feed is the port's `subscribe` alone, told of changes by the test.
  */
 import { describe, expect, it } from 'bun:test'
+import { setImmediate } from 'node:timers'
 import { type ChangeEvent, type ChangeListener, HistoryCompactedError } from '../../src/configs/config-store.ts'
-import { ChangeFanOut, type ChangeReceiver } from '../../src/configs/watch/change-fan-out.ts'
+import { ChangeFanOut, type ChangeReceiver, SLICE, SLICE_MS } from '../../src/configs/watch/change-fan-out.ts'
 import { config } from '../support/configs.ts'
 import { waitFor } from '../support/wait.ts'
 
@@ -26,9 +28,13 @@ class Feed {
 
 class Receiver implements ChangeReceiver {
   revisions: number[] = []
+  /** Called after each hand-over (the test's work queued from inside the fan-out). */
+  afterHandOver: (() => void) | undefined
   /** The revisions of each hand-over. */
   handedOver: number[][] = []
   lostWith: Error | undefined
+  /** Set to what removes it: then it leaves when told the feed is lost, as a watch stream ends. */
+  leave: (() => void) | undefined
   receive(event: ChangeEvent): void {
     this.receiveAll([event])
   }
@@ -36,9 +42,11 @@ class Receiver implements ChangeReceiver {
     const revisions = events.map((event) => event.revision)
     this.handedOver.push(revisions)
     this.revisions.push(...revisions)
+    this.afterHandOver?.()
   }
   lost(error: Error): void {
     this.lostWith = error
+    this.leave?.()
   }
 }
 
@@ -111,5 +119,147 @@ describe('ChangeFanOut', () => {
     expect(b.lostWith).toBe(error)
     fanOut.add(new Receiver())
     expect(feed.subscriptions).toBe(2)
+  })
+
+  describe('with more receivers than a slice', () => {
+    // A clock that stands still: only the count of receivers ends a slice.
+    const still = () => 0
+    const many = (fanOut: ChangeFanOut, count: number) =>
+      Array.from({ length: count }, () => {
+        const receiver = new Receiver()
+        receiver.leave = fanOut.add(receiver)
+        return receiver
+      })
+    const having = (receivers: Receiver[], revision: number) =>
+      receivers.filter((receiver) => receiver.revisions.includes(revision)).length
+
+    it('when a change is handed out, then work queued as it starts runs before the last receivers get it', async () => {
+      const feed = new Feed()
+      const receivers = many(new ChangeFanOut(feed, still), 2 * SLICE + 1)
+      let reachedBeforeOtherWork: number | undefined
+      ;(receivers[0] as Receiver).afterHandOver = () => {
+        setImmediate(() => {
+          reachedBeforeOtherWork = having(receivers, 1)
+        })
+      }
+      feed.listener?.(change(1))
+      await waitFor(() => having(receivers, 1) === receivers.length)
+      // The database's answers, a request: they are not kept waiting for the whole hand-out.
+      expect(reachedBeforeOtherWork).toBeGreaterThanOrEqual(1)
+      expect(reachedBeforeOtherWork).toBeLessThan(receivers.length)
+    })
+
+    it('when at most a slice listens, then every receiver gets the change before other work queued meanwhile', async () => {
+      const feed = new Feed()
+      const receivers = many(new ChangeFanOut(feed, still), SLICE)
+      let reachedBeforeOtherWork: number | undefined
+      ;(receivers[0] as Receiver).afterHandOver = () => {
+        setImmediate(() => {
+          reachedBeforeOtherWork = having(receivers, 1)
+        })
+      }
+      feed.listener?.(change(1))
+      await waitFor(() => reachedBeforeOtherWork !== undefined)
+      expect(reachedBeforeOtherWork).toBe(SLICE)
+    })
+
+    it('when changes arrive while a turn is handed out, then each receiver gets every change once, in order', async () => {
+      const feed = new Feed()
+      const fanOut = new ChangeFanOut(feed, still)
+      const receivers = many(fanOut, 3 * SLICE)
+      const first = receivers[0] as Receiver
+      const last = receivers.at(-1) as Receiver
+      const joining = new Receiver()
+      // Arrive while the first turn is still on its way to the last receivers; one joins then.
+      first.afterHandOver = () => {
+        first.afterHandOver = undefined
+        setImmediate(() => {
+          expect(last.revisions).toEqual([])
+          fanOut.add(joining)
+          feed.listener?.(change(2))
+          feed.listener?.(change(3))
+        })
+      }
+      feed.listener?.(change(1))
+      await waitFor(() => receivers.every((receiver) => receiver.revisions.length === 3))
+      feed.listener?.(change(4))
+      await waitFor(() => receivers.every((receiver) => receiver.revisions.length === 4))
+      for (const receiver of receivers) expect(receiver.revisions).toEqual([1, 2, 3, 4])
+      expect(last.handedOver).toEqual([[1], [2, 3], [4]])
+      // It hears of what arrived from then on, not of the turn that was being handed out.
+      expect(joining.revisions).toEqual([2, 3, 4])
+    })
+
+    it('when flushed during a hand-out, then every receiver has every change that arrived', () => {
+      const feed = new Feed()
+      const fanOut = new ChangeFanOut(feed, still)
+      const receivers = many(fanOut, 3 * SLICE)
+      const first = receivers[0] as Receiver
+      const flushed = new Promise<void>((resolve) => {
+        first.afterHandOver = () => {
+          first.afterHandOver = undefined
+          setImmediate(() => {
+            feed.listener?.(change(2))
+            fanOut.flush()
+            resolve()
+          })
+        }
+      })
+      feed.listener?.(change(1))
+      return flushed.then(() => {
+        for (const receiver of receivers) expect(receiver.revisions).toEqual([1, 2])
+      })
+    })
+
+    it('when the feed is lost during a hand-out, then every receiver is told and none gets more', async () => {
+      const feed = new Feed()
+      const fanOut = new ChangeFanOut(feed, still)
+      const receivers = many(fanOut, 3 * SLICE)
+      const first = receivers[0] as Receiver
+      const error = new HistoryCompactedError(3, 9)
+      let reached = 0
+      first.afterHandOver = () => {
+        first.afterHandOver = undefined
+        setImmediate(() => {
+          reached = having(receivers, 1)
+          feed.onLost?.(error)
+        })
+      }
+      feed.listener?.(change(1))
+      await waitFor(() => receivers.every((receiver) => receiver.lostWith === error))
+      // A sentinel through a new subscription: the old turn would have gone on by then.
+      const next = new Receiver()
+      fanOut.add(next)
+      feed.listener?.(change(2))
+      await waitFor(() => next.revisions.length === 1)
+      expect(reached).toBeLessThan(receivers.length)
+      expect(having(receivers, 1)).toBe(reached)
+      expect(having(receivers, 2)).toBe(0)
+      expect(next.revisions).toEqual([2])
+    })
+  })
+
+  it('when a slice takes longer than its time, then other work runs before the rest of the receivers get the change', async () => {
+    const feed = new Feed()
+    // Each look at the clock finds it a millisecond later: a process that gets little CPU.
+    let clock = 0
+    const fanOut = new ChangeFanOut(feed, () => clock++)
+    const receivers = Array.from({ length: SLICE }, () => {
+      const receiver = new Receiver()
+      fanOut.add(receiver)
+      return receiver
+    })
+    let reachedBeforeOtherWork: number | undefined
+    ;(receivers[0] as Receiver).afterHandOver = () => {
+      setImmediate(() => {
+        reachedBeforeOtherWork = receivers.filter((receiver) => receiver.revisions.length === 1).length
+      })
+    }
+    feed.listener?.(change(1))
+    await waitFor(() => receivers.every((receiver) => receiver.revisions.length === 1))
+    expect(reachedBeforeOtherWork).toBeGreaterThanOrEqual(1)
+    expect(reachedBeforeOtherWork).toBeLessThan(SLICE)
+    expect(SLICE_MS).toBeGreaterThan(0)
+    for (const receiver of receivers) expect(receiver.revisions).toEqual([1])
   })
 })

@@ -6,8 +6,9 @@
  * configs. A round runs PG_READS_CONCURRENCY (default 32) callers that each GET one config after
  * another through app.handle; each round measures every tree once, in an order that turns
  * (A B C, C B A, ...). Per read: the CPU time of this process (every service runs in it, one at
- * a time) and of the PostgreSQL server's processes, revision queries (transactions the database
- * committed: reads run none of their own), and the read's latency (app.handle to the body read).
+ * a time) and of the PostgreSQL server's processes, transactions the database committed (the
+ * revision queries: reads run none of their own; a listening backend woken by a NOTIFY reads it
+ * in a transaction too), and the read's latency (app.handle to the body read).
  * No socket: the cost of answering after a later event-loop turn (bench/late-answer.ts) is not
  * in it. Each ratio is a tree's CPU per read over A's in the same round.
  *
@@ -132,7 +133,7 @@ try {
   const column = (i: number, key: Key) => median((results[i] ?? []).map((r) => r[key]))
   const cpu = (r: { ownUs: number; serverUs: number }) => r.ownUs + r.serverUs
   console.log(
-    '| tree | service us CPU/read | PostgreSQL us CPU/read | revision queries/read | reads/s (wall) | p50 / p99 us | CPU/read over A, per round (median) |',
+    '| tree | service us CPU/read | PostgreSQL us CPU/read | transactions/read | reads/s (wall) | p50 / p99 us | CPU/read over A, per round (median) |',
   )
   console.log('| --- | --- | --- | --- | --- | --- | --- |')
   for (let i = 0; i < apps.length; i++) {

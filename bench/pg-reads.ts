@@ -1,25 +1,32 @@
 /**
- * Consistent reads on PostgreSQL, in process, for two source trees: `bun bench/pg-reads.ts
- * <tree A> [<tree B>]` (B defaults to this checkout; a tree as for handle-cpu.ts). Each tree's
- * service is built as the service builds it (metrics and access log on, the log discarded) on a
- * database of its own in one throwaway PostgreSQL, with 2,000 configs. A round runs
- * PG_READS_CONCURRENCY (default 32) callers that each GET one config after another through
- * app.handle; rounds alternate A, B, B, A, ... Per read: the CPU time of this process (both
- * services run in it, one at a time) and of the PostgreSQL server's processes, and revision
- * queries (transactions the database committed: reads run none of their own). No socket: the
- * cost of answering after a later event-loop turn (bench/late-answer.ts) is not in it.
+ * Consistent reads on PostgreSQL, in process, for two or more source trees: `bun
+ * bench/pg-reads.ts <tree A> [<tree B> ...]` (B defaults to this checkout; a tree as for
+ * handle-cpu.ts). Each tree's service is built as the service builds it (metrics and access log
+ * on, the log discarded) on a database of its own in one throwaway PostgreSQL, with 2,000
+ * configs. A round runs PG_READS_CONCURRENCY (default 32) callers that each GET one config after
+ * another through app.handle; each round measures every tree once, in an order that turns
+ * (A B C, C B A, ...). Per read: the CPU time of this process (every service runs in it, one at
+ * a time) and of the PostgreSQL server's processes, transactions the database committed (the
+ * revision queries: reads run none of their own; a listening backend woken by a NOTIFY reads it
+ * in a transaction too), and the read's latency (app.handle to the body read).
+ * No socket: the cost of answering after a later event-loop turn (bench/late-answer.ts) is not
+ * in it. Each ratio is a tree's CPU per read over A's in the same round.
  *
- * Environment: PG_READS_ROUNDS (default 6), PG_READS_PER_ROUND (default 20000).
+ * Environment: PG_READS_ROUNDS (default 6), PG_READS_PER_ROUND (default 20000),
+ * PG_READS_IDLE_REPLICAS (default 0: that many more services of the tree on its database,
+ * which only listen, as other replicas would; what every read costs them is in PostgreSQL's CPU).
  */
-import { readdirSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import postgres from 'postgres'
 import { startPostgres } from '../test/support/postgres.ts'
 import { datasetName, metadataFor } from './dataset.ts'
+import { parentOf, serverMicros } from './postgres-cpu.ts'
 import { median } from './report.ts'
 
-const [treeA, treeB = resolve(import.meta.dir, '..')] = process.argv.slice(2).map((tree) => resolve(tree))
-if (!treeA) throw new Error('usage: bun bench/pg-reads.ts <tree A> [<tree B>]')
+const trees = process.argv.slice(2).map((tree) => resolve(tree))
+if (trees.length === 0) throw new Error('usage: bun bench/pg-reads.ts <tree A> [<tree B> ...]')
+if (trees.length === 1) trees.push(resolve(import.meta.dir, '..'))
+const idleReplicas = Number(process.env.PG_READS_IDLE_REPLICAS ?? 0)
 const rounds = Number(process.env.PG_READS_ROUNDS ?? 6)
 const perRound = Number(process.env.PG_READS_PER_ROUND ?? 20_000)
 const concurrency = Number(process.env.PG_READS_CONCURRENCY ?? 32)
@@ -27,31 +34,6 @@ const CONFIGS = 2_000
 
 interface App {
   handle(request: Request): Promise<Response>
-}
-
-function ticks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return Number(fields[11]) + Number(fields[12])
-}
-
-function parentOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-}
-
-/** CPU time of the postmaster and its children so far, in microseconds. */
-function serverMicros(postmaster: number): number {
-  let total = ticks(postmaster)
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      if (parentOf(Number(name)) === postmaster) total += ticks(Number(name))
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return (total * 1e6) / 100
 }
 
 const server = await startPostgres()
@@ -65,12 +47,14 @@ try {
     const { buildService } = await import(`${tree}/src/service.ts`)
     const { loadSettings } = await import(`${tree}/src/settings.ts`)
     const { openBunSqlite } = await import(`${tree}/src/store/sqlite/sqlite-bun.ts`)
-    const service = await buildService(
-      loadSettings({ DATABASE_URL: url, SEED: 'false', LOG_LEVEL: 'info' }),
-      { openSqlite: openBunSqlite },
-      { logSink: { write() {}, flush: (done?: () => void) => done?.() } },
-    )
-    const app = service.app as App
+    const serviceOf = () =>
+      buildService(
+        loadSettings({ DATABASE_URL: url, SEED: 'false', LOG_LEVEL: 'info' }),
+        { openSqlite: openBunSqlite },
+        { logSink: { write() {}, flush: (done?: () => void) => done?.() } },
+      )
+    const app = (await serviceOf()).app as App
+    for (let i = 0; i < idleReplicas; i++) await serviceOf()
     for (let i = 0; i < CONFIGS; i += 50) {
       await Promise.all(
         Array.from({ length: 50 }, async (_, j) => {
@@ -102,13 +86,16 @@ try {
     const committed = await commits(database)
     const before = { own: process.cpuUsage(), server: serverMicros(postmaster), commits: committed }
     const started = performance.now()
+    const latencies = new Float64Array(count)
     let next = 0
     const caller = async () => {
       while (next < count) {
         const i = next++
+        const began = performance.now()
         const response = await app.handle(new Request(`http://localhost/configs/${datasetName(i % CONFIGS)}`))
         if (response.status !== 200) throw new Error(`GET answered ${response.status}`)
         await response.arrayBuffer()
+        latencies[i] = performance.now() - began
       }
     }
     await Promise.all(Array.from({ length: concurrency }, caller))
@@ -116,7 +103,11 @@ try {
     const server = serverMicros(postmaster)
     const own = process.cpuUsage(before.own)
     const queries = (await commits(database)) - before.commits
+    latencies.sort()
+    const percentile = (p: number) => (latencies[Math.min(count - 1, Math.floor(count * p))] ?? 0) * 1000
     return {
+      p50Us: percentile(0.5),
+      p99Us: percentile(0.99),
       ownUs: (own.user + own.system) / count,
       serverUs: (server - before.server) / count,
       queriesPerRead: queries / count,
@@ -124,29 +115,36 @@ try {
     }
   }
 
-  const apps = { a: await build(treeA), b: await build(treeB) }
-  console.error(`A ${treeA}\nB ${treeB}\n${rounds} rounds of ${perRound} reads, ${concurrency} at a time`)
-  for (const app of Object.values(apps)) await measure(app, perRound / 4)
-  const results = { a: [] as Awaited<ReturnType<typeof measure>>[], b: [] as Awaited<ReturnType<typeof measure>>[] }
+  const apps = []
+  for (const tree of trees) apps.push(await build(tree))
+  const names = trees.map((_, i) => String.fromCharCode(65 + i))
+  console.error(
+    `${trees.map((tree, i) => `${names[i]} ${tree}`).join('\n')}\n${rounds} rounds of ${perRound} reads, ` +
+      `${concurrency} at a time, ${idleReplicas} idle replicas each`,
+  )
+  for (const app of apps) await measure(app, perRound / 4)
+  const results = apps.map(() => [] as Awaited<ReturnType<typeof measure>>[])
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)
-    for (const which of order) results[which].push(await measure(apps[which], perRound))
+    const order = apps.map((_, i) => i)
+    if (round % 2 === 1) order.reverse()
+    for (const i of order) results[i]?.push(await measure(apps[i] as (typeof apps)[number], perRound))
   }
-  const column = (which: 'a' | 'b', key: keyof (typeof results.a)[number]) => median(results[which].map((r) => r[key]))
-  console.log('| tree | service us CPU/read | PostgreSQL us CPU/read | revision queries/read | reads/s (wall) |')
-  console.log('| --- | --- | --- | --- | --- |')
-  for (const which of ['a', 'b'] as const) {
+  type Key = keyof (typeof results)[number][number]
+  const column = (i: number, key: Key) => median((results[i] ?? []).map((r) => r[key]))
+  const cpu = (r: { ownUs: number; serverUs: number }) => r.ownUs + r.serverUs
+  console.log(
+    '| tree | service us CPU/read | PostgreSQL us CPU/read | transactions/read | reads/s (wall) | p50 / p99 us | CPU/read over A, per round (median) |',
+  )
+  console.log('| --- | --- | --- | --- | --- | --- | --- |')
+  for (let i = 0; i < apps.length; i++) {
+    const ratios = (results[i] ?? []).map((r, round) => cpu(r) / cpu(results[0]?.[round] ?? r))
     console.log(
-      `| ${which.toUpperCase()} | ${column(which, 'ownUs').toFixed(1)} | ${column(which, 'serverUs').toFixed(1)} | ` +
-        `${column(which, 'queriesPerRead').toFixed(3)} | ${column(which, 'readsPerSecond').toFixed(0)} |`,
+      `| ${names[i]} | ${column(i, 'ownUs').toFixed(1)} | ${column(i, 'serverUs').toFixed(1)} | ` +
+        `${column(i, 'queriesPerRead').toFixed(3)} | ${column(i, 'readsPerSecond').toFixed(0)} | ` +
+        `${column(i, 'p50Us').toFixed(0)} / ${column(i, 'p99Us').toFixed(0)} | ` +
+        `${ratios.map((r) => r.toFixed(2)).join(' ')} (${median(ratios).toFixed(3)}x) |`,
     )
   }
-  const ratios = results.b.map(
-    (b, i) => (b.ownUs + b.serverUs) / ((results.a[i]?.ownUs ?? 0) + (results.a[i]?.serverUs ?? 0)),
-  )
-  console.log(
-    `B/A CPU per read (service + PostgreSQL), per round: ${ratios.map((r) => r.toFixed(2)).join(' ')}; median ${median(ratios).toFixed(3)}x`,
-  )
   await admin.end()
 } finally {
   await server.dispose()

@@ -48,8 +48,12 @@ export class SecretVolume {
   }
 }
 
-/** Polls `check` until it returns something other than undefined, or throws after `ms`. */
-export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 5000) {
+/**
+ * Polls `check` until it returns something other than undefined, or throws after `ms`: a stop
+ * for what never comes (far above a busy machine's delays, under the 60 s test timeout), never
+ * a measure of how soon it came.
+ */
+export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 45_000) {
   const found = await waitFor(
     async () => {
       const value = await check()

@@ -1,17 +1,13 @@
 /** What the shutdown tests share: slow uploads, readiness polling, connection probes, log steps. */
 import { connect } from 'node:net'
 import { parseExposition, sampleValue } from '../support/exposition-parser.ts'
-import { waitFor } from '../support/wait.ts'
+import { PROCESS_WAIT_MS, waitFor } from '../support/wait.ts'
 
 export { waitFor }
 
 const CHUNK_MS = 100
-/**
- * How long a wait for something the service must do sooner or later may take before the test
- * reports it: a stop for one that never comes, far above any delay on a busy machine, under the
- * 60 s test timeout. Never a measure.
- */
-export const LONG_WAIT_MS = 45_000
+/** The stop for a wait on the service process (see PROCESS_WAIT_MS). */
+export const LONG_WAIT_MS = PROCESS_WAIT_MS
 
 export interface Upload {
   /** 0 when the connection broke before an answer came. */

@@ -15,7 +15,7 @@ import { waitFor } from '../support/wait.ts'
 import { AUDIENCE, makeKey, type SigningKey, TestIssuer } from './issuer.ts'
 import { eventually, sha256 } from './support.ts'
 
-setDefaultTimeout(30_000)
+setDefaultTimeout(60_000)
 
 const SECRETS = {
   api: 'api-token-5d1f0b7e',

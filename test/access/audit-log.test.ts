@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { type RunningServer, type Runtime, startServer, tempDir } from '../support/server.ts'
 import { eventually, sha256 } from './support.ts'
 
-setDefaultTimeout(30_000)
+setDefaultTimeout(60_000)
 
 const SECRETS = {
   api: 'api-token-6c2e9a41',

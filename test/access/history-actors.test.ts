@@ -10,7 +10,7 @@ import { type RunningServer, startServer, tempDir } from '../support/server.ts'
 import { AUDIENCE, makeKey, type SigningKey, TestIssuer } from './issuer.ts'
 import { eventually, sha256 } from './support.ts'
 
-setDefaultTimeout(30_000)
+setDefaultTimeout(60_000)
 
 const API_TOKEN = 'api-token-history-6c1d'
 const NAMED = 'named-token-history-2f9a'

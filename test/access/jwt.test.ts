@@ -15,7 +15,7 @@ import { tempDir } from '../support/server.ts'
 import { AUDIENCE, hmacWithPublicKey, makeKey, type SigningKey, TestIssuer, unsignedToken } from './issuer.ts'
 import { eventually } from './support.ts'
 
-setDefaultTimeout(20_000)
+setDefaultTimeout(60_000)
 
 const DEPLOYER = 'system:serviceaccount:payments:deployer'
 const VIEWER = 'system:serviceaccount:payments:viewer'

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '../support/server.ts'
-import { waitFor } from '../support/wait.ts'
+import { PROCESS_WAIT_MS, waitFor } from '../support/wait.ts'
 
 export const sha256 = (secret: string) => createHash('sha256').update(secret).digest('hex')
 
@@ -48,8 +48,12 @@ export class SecretVolume {
   }
 }
 
-/** Polls `check` until it returns something other than undefined, or throws after `ms`. */
-export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 5000) {
+/** Polls `check` until it returns something other than undefined, or throws after `ms` (a stop, see PROCESS_WAIT_MS). */
+export async function eventually<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  ms = PROCESS_WAIT_MS,
+) {
   const found = await waitFor(
     async () => {
       const value = await check()

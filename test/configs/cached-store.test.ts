@@ -371,7 +371,8 @@ describe('read model on PostgreSQL, loaded again while reads wait', () => {
     const backend = await PostgresConfigStore.open({ url, connectRetries: 0, feedRetryMs: 60_000, historySize: 3 })
     cache = new CachedConfigStore(backend, {
       consistency: 'revision',
-      waitTimeoutMs: 3000,
+      // Out of the test's reach: a read answered at all was answered before its wait was over.
+      waitTimeoutMs: 600_000,
       onReload: (error) => reloads.push(error),
     })
     await cache.start()
@@ -389,14 +390,12 @@ describe('read model on PostgreSQL, loaded again while reads wait', () => {
       await Bun.sleep(100)
       let written = 0
       for (let v = 1; v <= 5; v++) written = (await other.replace(config('k', { v }), {}, meta)).stored.revision
-      const started = performance.now()
       const getting = cache.get('k')
       const listing = cache.list(everything)
       await Bun.sleep(100)
       // This replica's own write wakes its feed, which finds the history it missed dropped.
       await cache.replace(config('own'), {}, meta)
       const [one, page] = [await getting, await listing]
-      expect(performance.now() - started).toBeLessThan(2000)
       expect({ config: one?.config, revision: one?.revision }).toEqual({
         config: config('k', { v: 5 }),
         revision: written,

@@ -26,6 +26,7 @@ import {
   uniquePrefix,
 } from '../support/http.ts'
 import { tempDir } from '../support/server.ts'
+import { PROCESS_WAIT_MS } from '../support/wait.ts'
 import { hostileRequests } from './hostile-requests.ts'
 
 const CONTRACTS: RouteContract[] = [...CONFIG_CONTRACTS, ...CONSUMER_CONTRACTS, ...HEALTH_CONTRACTS]
@@ -250,7 +251,7 @@ describe('route contracts against the answers', () => {
       await send('PATCH', '/configs/gone', { body: { metadata: { n: 2 } } })
       const path = `/configs/gone?revision=${revisionOf(first)}`
       let read = await send('GET', path)
-      for (const deadline = Date.now() + 10_000; read.status === 200 && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + PROCESS_WAIT_MS; read.status === 200 && Date.now() < deadline; ) {
         await Bun.sleep(100)
         read = await send('GET', path)
       }

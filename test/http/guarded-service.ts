@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { sha256 } from '../access/support.ts'
 import { type RawRequest, rawRequest } from '../support/raw-http.ts'
 import { type RunningServer, startServer, tempDir } from '../support/server.ts'
+import { PROCESS_WAIT_MS } from '../support/wait.ts'
 
 export const TOKENS = {
   admin: 'admin-token-4f1c9e',
@@ -101,7 +102,7 @@ export async function auditLines(server: RunningServer): Promise<Line[]> {
     throw new Error(`the sentinel write answered ${sentinel.status}`)
   }
   const audit = () => server.lines.filter((line) => (line as Line).msg === 'audit') as Line[]
-  const deadline = Date.now() + 10_000
+  const deadline = Date.now() + PROCESS_WAIT_MS
   while (!audit().some((line) => line.requestId === sentinel.requestId)) {
     if (Date.now() > deadline) throw new Error('the sentinel write left no audit line')
     await Bun.sleep(20)

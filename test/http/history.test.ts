@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { client, expectProblem, httpTarget, revisionOf, type Target, uniquePrefix } from '../support/http.ts'
 import { watch } from '../support/sse.ts'
+import { PROCESS_WAIT_MS } from '../support/wait.ts'
 
 let target: Target
 let request: ReturnType<typeof client>
@@ -309,8 +310,8 @@ describe('compacted history', () => {
     const created = await send('POST', '/configs', { body: { dcname, metadata: { step: 1 } } })
     await send('PATCH', `/configs/${dcname}`, { body: { metadata: { step: 2 } } })
     const last = await send('PATCH', `/configs/${dcname}`, { body: { metadata: { step: 3 } } })
-    // Retention runs in the background, within seconds of the write.
-    const deadline = Date.now() + 10_000
+    // Retention runs in the background, within seconds of the write (a busy machine: more).
+    const deadline = Date.now() + PROCESS_WAIT_MS
     let history = await send('GET', `/configs/${dcname}/history`)
     while (history.json.length > 1 && Date.now() < deadline) {
       await Bun.sleep(100)

@@ -1,8 +1,9 @@
 /**
  * An idle watch outlives the server's idle timeout, on Bun and on Deno, while a plain idle
  * keep-alive connection is still closed by it on Bun. Bun.serve closes a connection after 10 s
- * without traffic (checked every few seconds, so it happens 10 to 14 s in); the heart-beat is
- * set far longer here, so nothing but the first chunk crosses the stream while it waits.
+ * without traffic (checked every few seconds, so it happens 10 to 14 s in, later on a busy
+ * machine: the wait goes on until it did); the heart-beat is set far longer here, so nothing
+ * but the first chunk crosses the stream while it waits.
  *
  * Every connection idles through the same wait, so the file waits once. The Bun pass runs both
  * runtimes; the Deno pass (TEST_RUNTIME=deno) runs Deno alone, since Bun was covered already.
@@ -13,6 +14,7 @@ import { client, revisionOf, type Target } from '../support/http.ts'
 import type { Runtime } from '../support/server.ts'
 import type { SseStream } from '../support/sse.ts'
 import { watch } from '../support/sse.ts'
+import { waitFor } from '../support/wait.ts'
 import { serve } from './watch-suite.ts'
 
 const IDLE_MS = 15_000
@@ -45,8 +47,13 @@ beforeAll(async () => {
   const bun = idlers.find((idler) => idler.runtime === 'bun')
   if (bun?.target.server) keepAlive = openKeepAlive(bun.target.server.port)
   await keepAlive?.answered
+  // Idling is what is tested: every connection idles at least this long (a lower bound only).
   await Bun.sleep(IDLE_MS)
-}, 90_000)
+  // And on Bun until the server did close the idle keep-alive, opened after the watch: however
+  // late a busy machine's sweep comes, the watch has idled through it.
+  const closing = keepAlive
+  if (closing) await waitFor(() => closing.closedAfterMs !== undefined, 45_000, 'the idle keep-alive to be closed')
+}, 120_000)
 
 afterAll(async () => {
   keepAlive?.socket.destroy()
@@ -76,7 +83,6 @@ if (runtimes.includes('bun')) {
       expect(await keepAlive?.answered).toStartWith('HTTP/1.1 200')
       const closedAfterMs = keepAlive?.closedAfterMs
       expect(closedAfterMs).toBeGreaterThanOrEqual(8_000)
-      expect(closedAfterMs).toBeLessThan(IDLE_MS)
     })
   })
 }

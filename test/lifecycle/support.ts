@@ -1,9 +1,13 @@
 /** What the shutdown tests share: slow uploads, readiness polling, connection probes, log steps. */
 import { connect } from 'node:net'
+import { parseExposition, sampleValue } from '../support/exposition-parser.ts'
+import { PROCESS_WAIT_MS, waitFor } from '../support/wait.ts'
 
-export { waitFor } from '../support/wait.ts'
+export { waitFor }
 
 const CHUNK_MS = 100
+/** The stop for a wait on the service process (see PROCESS_WAIT_MS). */
+export const LONG_WAIT_MS = PROCESS_WAIT_MS
 
 export interface Upload {
   /** 0 when the connection broke before an answer came. */
@@ -13,29 +17,33 @@ export interface Upload {
 }
 
 /**
- * POSTs a config whose body drips to the server in chunks for `durationMs`: a request that is
- * slow for real, with nothing in the product made slow for the test.
+ * POSTs a config whose body drips to the server in chunks until `finish` settles (never, for
+ * one that must be cut off): a request that is slow for real, with nothing in the product made
+ * slow for the test, and that ends when the test says so, not after a guessed time.
  */
-export async function slowUpload(base: string, dcname: string, durationMs: number): Promise<Upload> {
+export async function slowUpload(base: string, dcname: string, finish: Promise<unknown>): Promise<Upload> {
   const encoder = new TextEncoder()
-  const chunks = Math.max(1, Math.round(durationMs / CHUNK_MS))
   let timer: ReturnType<typeof setTimeout> | undefined
+  let finishing = false
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(encoder.encode(`{"dcname":${JSON.stringify(dcname)},"metadata":{"padding":"`))
-      let sent = 0
       const drip = () => {
         try {
-          controller.enqueue(encoder.encode('x'.repeat(512)))
-          if (++sent < chunks) timer = setTimeout(drip, CHUNK_MS)
-          else {
+          if (finishing) {
             controller.enqueue(encoder.encode('"}}'))
             controller.close()
+            return
           }
+          controller.enqueue(encoder.encode('x'.repeat(512)))
+          timer = setTimeout(drip, CHUNK_MS)
         } catch {
           // The connection is gone (cut off by the server): stop dripping.
         }
       }
+      finish.then(() => {
+        finishing = true
+      })
       timer = setTimeout(drip, CHUNK_MS)
     },
     cancel() {
@@ -54,6 +62,54 @@ export async function slowUpload(base: string, dcname: string, durationMs: numbe
     clearTimeout(timer)
     return { status: 0, body: String(error), finishedAt: performance.now() }
   }
+}
+
+/** The service's own count of requests being handled (`http_requests_in_flight`), the scrape included. */
+export async function requestsInFlight(base: string): Promise<number> {
+  const families = parseExposition(await (await fetch(`${base}/metrics`)).text())
+  return sampleValue(families, 'http_requests_in_flight') ?? Number.NaN
+}
+
+/** Waits until the service handles `count` requests besides the scrape that asks. */
+export async function untilInFlight(base: string, count: number): Promise<void> {
+  let last = Number.NaN
+  await waitFor(
+    async () => {
+      last = await requestsInFlight(base)
+      return last - 1 >= count
+    },
+    LONG_WAIT_MS,
+    () => `${count} requests in flight (last seen: ${last - 1})`,
+  )
+}
+
+/** Waits until the service logged the shutdown step `step`. */
+export function untilStep(server: { lines: unknown[] }, step: string): Promise<ShutdownStep> {
+  return waitFor(
+    () => shutdownSteps(server.lines).find((s) => s.step === step),
+    LONG_WAIT_MS,
+    () => `the step ${step} (steps so far: ${shutdownSteps(server.lines).map((s) => s.step)})`,
+  )
+}
+
+export interface AccessLine {
+  method: string
+  path: string
+  status: number
+}
+
+/**
+ * The access lines the service wrote between the steps `from` and `to` (to the end when `to`
+ * never came), in its own order: what it answered in that phase, whatever the clocks say.
+ */
+export function accessLinesBetween(lines: unknown[], from: string, to?: string): AccessLine[] {
+  const stepAt = (step: string) => lines.findIndex((line) => (line as ShutdownStep | null)?.step === step)
+  const start = stepAt(from)
+  const end = to === undefined ? -1 : stepAt(to)
+  if (start < 0) return []
+  return lines
+    .slice(start + 1, end < 0 ? undefined : end)
+    .filter((line): line is AccessLine => typeof (line as AccessLine | null)?.status === 'number')
 }
 
 export interface Poll {

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.ts'
 import { type RunningServer, startServer } from '../support/server.ts'
+import { PROCESS_WAIT_MS } from '../support/wait.ts'
 import { randomHex } from './trace-ids.ts'
 
 const TOKEN = 'tok-7f3a9c1e5b-secret'
@@ -35,7 +36,7 @@ const authorized = { authorization: `Bearer ${TOKEN}`, 'content-type': 'applicat
 
 /** Waits (bounded) for the access line of the request with this id. */
 async function accessLine(requestId: string): Promise<Line> {
-  const deadline = Date.now() + 5000
+  const deadline = Date.now() + PROCESS_WAIT_MS
   for (;;) {
     const line = server.lines.find((l) => (l as Line).msg === 'request' && (l as Line).request_id === requestId)
     if (line) return line as Line

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { parseExposition, seriesOf } from '../support/exposition-parser.ts'
 import { type RunningServer, type Runtime, startServer } from '../support/server.ts'
+import { PROCESS_WAIT_MS } from '../support/wait.ts'
 
 const TOKEN = 'metrics-size-token'
 /** A fresh service exported 12,274 bytes once config_consumers was added (its three states). */
@@ -79,7 +80,7 @@ interface AccessLine {
 
 /** The access lines of the process, once at least `count` have been written. */
 async function accessLines(server: RunningServer, count: number): Promise<AccessLine[]> {
-  const deadline = Date.now() + 5_000
+  const deadline = Date.now() + PROCESS_WAIT_MS
   for (;;) {
     const lines = server.lines.filter((line): line is AccessLine => (line as AccessLine)?.msg === 'request')
     if (lines.length >= count || Date.now() > deadline) return lines

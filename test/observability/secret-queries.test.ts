@@ -7,12 +7,13 @@ import { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
 import { randomBytes } from 'node:crypto'
 import { type Runtime, startServer } from '../support/server.ts'
+import { PROCESS_WAIT_MS } from '../support/wait.ts'
 
 type Line = Record<string, unknown>
 
 /** Waits (bounded) for a line; the service writes its lines before it answers, the pipe may lag. */
 async function lineOf(lines: unknown[], matches: (line: Line) => boolean, what: string): Promise<Line> {
-  const deadline = Date.now() + 10_000
+  const deadline = Date.now() + PROCESS_WAIT_MS
   for (;;) {
     const line = lines.find((each) => typeof each === 'object' && each !== null && matches(each as Line))
     if (line) return line as Line

@@ -171,8 +171,12 @@ export interface Exit {
   stdout: string[]
 }
 
-/** Runs the service until it exits by itself (killed after `withinMs` if it serves instead). */
-export async function runUntilExit(runtime: Runtime, env: Record<string, string>, withinMs = 10_000): Promise<Exit> {
+/**
+ * Runs the service until it exits by itself (killed after `withinMs` if it serves instead). The
+ * default is a stop for a process that never exits, not a measure: far above a start on a busy
+ * machine, under the suites' 60 s test timeout.
+ */
+export async function runUntilExit(runtime: Runtime, env: Record<string, string>, withinMs = 45_000): Promise<Exit> {
   const child = Bun.spawn(runtimeCommand(runtime), {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SERVE_PORT: '0', ...env },

@@ -4,6 +4,13 @@
  */
 
 /**
+ * The bound on a wait for something a service process must do sooner or later (a log line, a
+ * background job): a stop for what never comes, far above any delay on a busy machine and under
+ * the 60 s test timeout `make test` uses. Never a measure of how soon it came.
+ */
+export const PROCESS_WAIT_MS = 45_000
+
+/**
  * Polls `condition` until it gives a truthy value and returns that value; fails after
  * `timeoutMs` naming `what` (a function is called then, to describe the state at that moment).
  */

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { openBunSqlite } from '../../src/store/sqlite/sqlite-bun.ts'
 import { SqliteConfigStore } from '../../src/store/sqlite/sqlite-store.ts'
-import { type RunningServer, startServer, tempDir } from '../support/server.ts'
+import { eachLine, type RunningServer, startServer, tempDir } from '../support/server.ts'
 import { waitFor } from '../support/wait.ts'
 import { api, BINARY, buildConfigctl, configctl } from './support.ts'
 
@@ -64,16 +64,7 @@ function agent(base: string, args: string[]): Agent {
   })
   agents.push(child)
   const lines: string[] = []
-  void (async () => {
-    const decoder = new TextDecoder()
-    let buffer = ''
-    for await (const chunk of child.stderr) {
-      buffer += decoder.decode(chunk)
-      const parts = buffer.split('\n')
-      buffer = parts.pop() ?? ''
-      lines.push(...parts)
-    }
-  })()
+  void eachLine(child.stderr, (line) => lines.push(line))
   return { process: child, lines }
 }
 

@@ -8,6 +8,7 @@ import { type RunningServer, startServer } from '../support/server.ts'
 import {
   accessLinesBetween,
   LONG_WAIT_MS,
+  ORDERLY_STEPS,
   type Poll,
   pollReadiness,
   type ShutdownStep,
@@ -77,14 +78,6 @@ describe('on Deno, when SIGTERM arrives while a slow upload is in flight', () =>
 
   it('then the process exits with 0 after the steps, in order', () => {
     expect(exitCode).toBe(0)
-    expect(steps.map((s) => s.step)).toEqual([
-      'not-ready',
-      'stop-accepting',
-      'watch-closed',
-      'drained',
-      'traces-flushed',
-      'store-closed',
-      'exit',
-    ])
+    expect(steps.map((s) => s.step)).toEqual(ORDERLY_STEPS)
   })
 })

@@ -11,6 +11,7 @@ import {
   accessLinesBetween,
   connectionRefused,
   LONG_WAIT_MS,
+  ORDERLY_STEPS,
   type Poll,
   pollReadiness,
   type ShutdownStep,
@@ -105,15 +106,7 @@ describe('when SIGTERM arrives while slow uploads are in flight', () => {
   })
 
   it('then the log shows each step, in order', () => {
-    expect(steps.map((s) => s.step)).toEqual([
-      'not-ready',
-      'stop-accepting',
-      'watch-closed',
-      'drained',
-      'traces-flushed',
-      'store-closed',
-      'exit',
-    ])
+    expect(steps.map((s) => s.step)).toEqual(ORDERLY_STEPS)
     expect(steps.at(-1)).toMatchObject({ code: 0 })
   })
 
@@ -160,15 +153,7 @@ describe('when a watch stream is open at SIGTERM', () => {
       server.process.kill('SIGTERM')
       expect(await withTimeout(server.process.exited, LONG_WAIT_MS)).toBe(0)
       expect(await withTimeout(ended, LONG_WAIT_MS)).toBe(true)
-      expect(shutdownSteps(server.lines).map((s) => s.step)).toEqual([
-        'not-ready',
-        'stop-accepting',
-        'watch-closed',
-        'drained',
-        'traces-flushed',
-        'store-closed',
-        'exit',
-      ])
+      expect(shutdownSteps(server.lines).map((s) => s.step)).toEqual(ORDERLY_STEPS)
     } finally {
       await server.stop('SIGKILL')
     }

@@ -163,6 +163,17 @@ export function connectionRefused(port: number): Promise<boolean> {
   })
 }
 
+/** The steps of a shutdown that drained in time, in the order the service logs them. */
+export const ORDERLY_STEPS = [
+  'not-ready',
+  'stop-accepting',
+  'watch-closed',
+  'drained',
+  'traces-flushed',
+  'store-closed',
+  'exit',
+]
+
 export interface ShutdownStep {
   step: string
   elapsedMs?: number

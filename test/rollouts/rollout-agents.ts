@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { BINARY } from '../cli/support.ts'
-import { tempDir } from '../support/server.ts'
+import { eachLine, tempDir } from '../support/server.ts'
 
 export interface RolloutAgent {
   consumer: string
@@ -46,16 +46,7 @@ export function startAgent(spec: AgentSpec): RolloutAgent {
     stderr: 'pipe',
   })
   const lines: string[] = []
-  void (async () => {
-    const decoder = new TextDecoder()
-    let buffer = ''
-    for await (const chunk of child.stderr) {
-      buffer += decoder.decode(chunk)
-      const parts = buffer.split('\n')
-      buffer = parts.pop() ?? ''
-      lines.push(...parts)
-    }
-  })()
+  void eachLine(child.stderr, (line) => lines.push(line))
   const pathOf = (dcname: string) => (spec.dcname !== undefined ? file : join(dir, `${dcname}.json`))
   return {
     consumer: spec.consumer,

@@ -103,7 +103,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const rawStdout: string[] = []
   const stderr: string[] = []
   let onLine: (() => void) | undefined
-  void pump(child.stdout, (line) => {
+  void eachLine(child.stdout, (line) => {
     rawStdout.push(line)
     try {
       lines.push(JSON.parse(line))
@@ -112,7 +112,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
     onLine?.()
   })
-  void pump(child.stderr, (line) => stderr.push(line))
+  void eachLine(child.stderr, (line) => stderr.push(line))
 
   const port = await new Promise<number>((resolvePort, reject) => {
     const timer = setTimeout(
@@ -148,7 +148,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
 }
 
-async function pump(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+/** Calls `onLine` with each non-blank line of a process's output as it arrives (and the last, unended one). */
+export async function eachLine(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
   const decoder = new TextDecoder()
   let buffer = ''
   for await (const chunk of stream) {

@@ -3,7 +3,7 @@
  * stdout as JSON lines. Used by every test that needs a process: HTTP suite, durability,
  * logs, shutdown, replicas.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Subprocess } from 'bun'
@@ -40,8 +40,21 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number>
 }
 
+const made: string[] = []
+
+/** A new folder under the system's temp folder, removed once the run ends (removeTempDirs). */
 export function tempDir(prefix = 'config-service-'): string {
-  return mkdtempSync(join(tmpdir(), prefix))
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  made.push(dir)
+  return dir
+}
+
+/**
+ * Removes every folder tempDir made in this run (test/support/test-run.ts, once the last file
+ * ran): a run makes hundreds, each with a database, and they filled /tmp by gigabytes.
+ */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
 }
 
 /**

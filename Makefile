@@ -92,17 +92,32 @@ test-tools: ## Install what the suites need where missing (PostgreSQL, Chromium,
 	test/support/ensure-prometheus.sh
 	test/support/ensure-kubectl.sh
 
-test-bun: install test-tools ## Every file under test/ on Bun
+test-bun: install test-tools ## Every file under test/ on Bun, in one run
 	$(BUN_TEST)
+
+# make test runs the Bun suites as three runs side by side: one run alone leaves a core idle
+# while its tests wait for processes to start and answer. Each folder or file under test/ is in
+# exactly one shard, and the suites that build the same file under dist/ are in the same one
+# (test/layout/test-shards.test.ts checks both). Shard 1 is the browser, shard 2 what builds.
+# bun test takes each as a part of a path, so folders end with a slash (test/cli/ is not test/client/).
+BUN_SHARD_1 := test/console/ test/docs/
+BUN_SHARD_2 := test/startup.test.ts test/cli/ test/first-run/ test/deploy/ test/rollouts/
+BUN_SHARD_3 := test/store/ test/http/ test/access/ test/observability/ test/monitoring/ test/replicas/ \
+  test/layout/ test/client/ test/configs/ test/lifecycle/ test/app/ test/smoke/ test/bench/ \
+  test/support/ test/settings.test.ts
+BUN_SHARDS := test-bun-1 test-bun-2 test-bun-3
+.PHONY: $(BUN_SHARDS)
+
+$(BUN_SHARDS): test-bun-%: install test-tools
+	$(BUN_TEST) $(BUN_SHARD_$*)
 
 test-deno: install test-tools ## The black-box HTTP suites against Deno-started servers
 	TEST_RUNTIME=deno $(BUN_TEST) test/http
 
-# The checks, the Bun run and the Deno run need nothing of each other, and the test runs mostly
-# wait (for processes to start, for answers): side by side they take about as long as the Bun
-# run alone. Each one's output is printed together when it ends.
+# The checks, the Bun shards and the Deno run need nothing of each other: side by side they keep
+# both cores busy. Each one's output is printed together when it ends.
 test: ## Every check and every test (what CI runs)
-	@$(MAKE) --no-print-directory -j 3 --output-sync=target check test-bun test-deno
+	@$(MAKE) --no-print-directory -j 5 --output-sync=target check $(BUN_SHARDS) test-deno
 
 readme: install ## Rewrite the README's settings table from src/settings.ts (a test fails while it is stale)
 	$(BUN) scripts/readme-settings.ts

@@ -43,6 +43,8 @@ export interface FanoutRound {
   writes: number
   /** Writes answered with an error (an overloaded replica answers 503). */
   failedWrites: number
+  /** From sending each PUT to its answer, whatever it answered (the baseline's: every POST of its frame). */
+  writeMs: { p50: number; p99: number; max: number }
   /** Watch starts refused (503) and tried again by the generator. */
   refusedStarts: number
   /** Events that reached the watchers: each must reach every one. */
@@ -231,7 +233,7 @@ async function runRound(plan: ReplicaFanoutPlan, context: Context, system: strin
     const generatorsBefore = generators.map((g) => cpuMs(g.process.pid))
 
     const writes = Math.max(plan.burst, Math.round(plan.rate * plan.seconds))
-    const { last, failures } = await writeSteadily(plan, servers, writes, isBaseline)
+    const { last, failures, writeMs } = await writeSteadily(plan, servers, writes, isBaseline)
     // The generators' CPU until now from /proc; after `end` they count their own (then exit).
     const generatorsMs = generators.reduce(
       (sum, g, i) => sum + cpuMs(g.process.pid) - (generatorsBefore[i] as number),
@@ -264,7 +266,8 @@ async function runRound(plan: ReplicaFanoutPlan, context: Context, system: strin
     })
     const generatorMs = generatorsMs + reports.reduce((sum, r) => sum + r.cpuUs / 1000, 0)
     const delays = reports.flatMap((r) => r.delays).sort((a, b) => a - b)
-    const quantile = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? 0
+    const quantile = (q: number, of = delays) => of[Math.min(of.length - 1, Math.floor(q * of.length))] ?? 0
+    writeMs.sort((a, b) => a - b)
     // A write that answered 503 may have committed all the same: count the events that exist.
     const events = new Set(reports.flatMap((r) => r.revisions)).size
     const expected = events * plan.watchers
@@ -277,6 +280,7 @@ async function runRound(plan: ReplicaFanoutPlan, context: Context, system: strin
       system,
       writes,
       failedWrites: failures.length,
+      writeMs: { p50: quantile(0.5, writeMs), p99: quantile(0.99, writeMs), max: writeMs.at(-1) ?? 0 },
       refusedStarts: reports.reduce((sum, r) => sum + r.refused, 0),
       events,
       delivered,
@@ -287,7 +291,8 @@ async function runRound(plan: ReplicaFanoutPlan, context: Context, system: strin
       generatorCpuUsPerEvent: Math.round((generatorMs * 1000 * 100) / delivered) / 100,
     }
     context.log(
-      `  ${events} events to ${plan.watchers} watchers: delivery p50 ${round.deliveryMs.p50} ms, p99 ${round.deliveryMs.p99} ms; ` +
+      `  write p50 ${round.writeMs.p50} ms, p99 ${round.writeMs.p99} ms, max ${round.writeMs.max} ms; ` +
+        `${events} events to ${plan.watchers} watchers: delivery p50 ${round.deliveryMs.p50} ms, p99 ${round.deliveryMs.p99} ms; ` +
         `CPU per delivered event per replica ${cpuUsPerEvent.join(', ')} us (generators ${round.generatorCpuUsPerEvent} us)`,
     )
     return round
@@ -306,6 +311,13 @@ async function writeSteadily(plan: ReplicaFanoutPlan, servers: Started[], writes
   const intervalMs = (1000 * plan.burst) / plan.rate
   const begin = performance.now()
   const pending: Promise<number>[] = []
+  const writeMs: number[] = []
+  const answered =
+    <T>(sent: number) =>
+    (result: T) => {
+      writeMs.push(Math.round(performance.now() - sent))
+      return result
+    }
   // A failure is reported once all were sent (not as an unhandled rejection meanwhile).
   const failures: string[] = []
   const chains: Promise<void>[] = []
@@ -332,13 +344,15 @@ async function writeSteadily(plan: ReplicaFanoutPlan, servers: Started[], writes
         return next
       })
       pending.push(
-        Promise.all(published).then(
-          () => revision,
-          (error) => {
-            failures.push(String(error))
-            return 0
-          },
-        ),
+        Promise.all(published)
+          .then(answered(performance.now()))
+          .then(
+            () => revision,
+            (error) => {
+              failures.push(String(error))
+              return 0
+            },
+          ),
       )
       continue
     }
@@ -349,6 +363,7 @@ async function writeSteadily(plan: ReplicaFanoutPlan, servers: Started[], writes
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ metadata }),
       })
+        .then(answered(performance.now()))
         .then(async (response) => {
           const body = await response.text()
           if (response.status >= 300) throw new Error(`PUT answered ${response.status}: ${body}`)
@@ -362,7 +377,7 @@ async function writeSteadily(plan: ReplicaFanoutPlan, servers: Started[], writes
   }
   const revisions = (await Promise.all(pending)).filter((r) => r > 0)
   if (revisions.length === 0) throw new Error(`all ${writes} writes failed; first: ${failures[0]}`)
-  return { last: Math.max(...revisions), failures }
+  return { last: Math.max(...revisions), failures, writeMs }
 }
 
 if (import.meta.main) {

@@ -22,10 +22,13 @@ $(TOOLS_BUN):
 
 # bun runs no dependency's lifecycle script it does not trust, and says so ("Blocked 1
 # postinstall"): deno's, which only swaps its Node.js launcher for the binary (both work). The
-# line looks like a failure and is none, so it is left out; `bun pm untrusted` lists it.
+# line looks like a failure and is none, so it is left out; `bun pm untrusted` lists it. So is
+# "warn: Slow filesystem detected", which bun prints when copying from its cache took long: on
+# a busy machine's local disk too, where it is no fault of the install.
 node_modules/.installed: package.json bun.lock | $(BUN)
 	@echo '$(BUN) install --frozen-lockfile'
-	@set -o pipefail; $(BUN) install --frozen-lockfile 2>&1 | { grep -v '^Blocked [0-9]* postinstall' || true; }
+	@set -o pipefail; $(BUN) install --frozen-lockfile 2>&1 | \
+	  { grep -v -e '^Blocked [0-9]* postinstall' -e '^warn: Slow filesystem detected' || true; }
 	@touch $@
 
 install: node_modules/.installed ## Install Bun (if missing) and the locked dependencies

@@ -54,26 +54,26 @@ describe('WatchHub', () => {
     const before = await store.create(config('before'), author)
     // SQLite answers at once; a networked store does not. Writes land before and after the
     // history read, while the watcher is already subscribed: they must neither go missing
-    // (subscribed too late) nor come twice (in the history and in the live buffer).
-    // The buffer must hold everything written while the start is held up (a quiet machine with
-    // group commit writes hundreds in 30 ms); the loop is bounded for the same reason.
-    const slow = new WatchHub(slowHistory(store, 30), {
-      heartbeatMs: 60_000,
-      bufferEvents: 10_000,
-      bufferBytes: 64 << 20,
-    })
-    let opened = false
-    const opening = slow.open({ since: before.revision, filters: [] }).finally(() => {
-      opened = true
-    })
+    // (subscribed too late) nor come twice (in the history and in the live buffer). The read is
+    // held at both ends until the test has written, whatever the machine's speed.
+    const held = heldHistory(store)
+    const slow = new WatchHub(held.store, { heartbeatMs: 60_000, bufferEvents: 10_000, bufferBytes: 64 << 20 })
+    const opening = slow.open({ since: before.revision, filters: [] })
     const written: number[] = []
-    let i = 0
-    while (!opened && i < 2_000) written.push((await store.create(config(`during-${i++}`), author)).revision)
+    const write = async (name: string) => written.push((await store.create(config(name), author)).revision)
+    await held.entered
+    await write('before-read-1')
+    await write('before-read-2')
+    held.read()
+    await held.done
+    await write('after-read-1')
+    await write('after-read-2')
+    held.answer()
     const stream = new SseStream(await opening)
     streams.push(stream)
-    written.push((await store.create(config('after'), author)).revision)
+    await write('after')
 
-    expect(written.length).toBeGreaterThan(4)
+    expect(written.length).toBe(5)
     const events = await stream.events(written.length)
     expect(events.map((e) => e.revision)).toEqual(written)
     // Nothing came twice: the next event is a later write's.
@@ -192,14 +192,27 @@ describe('WatchHub', () => {
 })
 
 /** The same store, with history pages that take `ms` before and after each read, as over a network. */
-function slowHistory(store: ConfigStore, ms: number): ConfigStore {
-  return new Proxy(store, {
+/**
+ * The same store, whose first history read waits for `read()` before it reads and for `answer()`
+ * before it answers; `entered` and `done` say when it got there.
+ */
+function heldHistory(store: ConfigStore) {
+  const entered = Promise.withResolvers<void>()
+  const done = Promise.withResolvers<void>()
+  const reading = Promise.withResolvers<void>()
+  const answering = Promise.withResolvers<void>()
+  let first = true
+  const proxy = new Proxy(store, {
     get(target, property) {
       if (property === 'changesAfter') {
         return async (query: ChangePageQuery) => {
-          await Bun.sleep(ms)
+          if (!first) return target.changesAfter(query)
+          first = false
+          entered.resolve()
+          await reading.promise
           const page = await target.changesAfter(query)
-          await Bun.sleep(ms)
+          done.resolve()
+          await answering.promise
           return page
         }
       }
@@ -207,6 +220,13 @@ function slowHistory(store: ConfigStore, ms: number): ConfigStore {
       return typeof value === 'function' ? value.bind(target) : value
     },
   })
+  return {
+    store: proxy,
+    entered: entered.promise,
+    done: done.promise,
+    read: () => reading.resolve(),
+    answer: () => answering.resolve(),
+  }
 }
 
 /** The same store, whose changes reach the subscriber only on `release`, all in one go. */

@@ -1,8 +1,8 @@
 /**
  * The console in a real browser: Debian's headless Chromium driven by playwright-core (as the
  * Swagger UI test does), with every request to another origin recorded (and failing: no host
- * name resolves), so a test can assert that the console needed nothing but the service. Also: axe-core's accessibility
- * check and screenshots at the two widths the console is made for.
+ * name resolves), so a test can assert that the console needed nothing but the service. Also:
+ * axe-core's accessibility check and screenshots at the two widths the console is made for.
  */
 import { join } from 'node:path'
 import AxeBuilder from '@axe-core/playwright'

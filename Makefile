@@ -101,20 +101,22 @@ test-bun: install test-tools ## Every file under test/ on Bun, in one run
 # make test runs the Bun suites as three runs side by side: one run alone leaves a core idle
 # while its tests wait for processes to start and answer. Each folder or file under test/ is in
 # exactly one shard, and the suites that build the same file under dist/ are in the same one
-# (test/layout/test-shards.test.ts checks both). Shard 1 is the browser, shard 2 what builds.
-# bun test takes each as a part of a path, so folders end with a slash (test/cli/ is not test/client/).
-BUN_SHARD_1 := test/console/ test/docs/
-BUN_SHARD_2 := test/startup.test.ts test/cli/ test/first-run/ test/deploy/ test/rollouts/ test/store/
-BUN_SHARD_3 := test/http/ test/access/ test/observability/ test/monitoring/ test/replicas/ test/layout/ \
+# (test/layout/test-shards.test.ts checks both). Shard 1 is the browser and the store contracts,
+# shard 2 what builds; they are balanced so that the three end together (CONTRIBUTING, "How long
+# the tests take"). bun test takes each as a part of a path, so folders end with a slash
+# (test/cli/ is not test/client/).
+BUN_SHARD_1 := test/console/ test/docs/ test/store/
+BUN_SHARD_2 := test/startup.test.ts test/cli/ test/first-run/ test/deploy/ test/rollouts/ test/monitoring/
+BUN_SHARD_3 := test/http/ test/access/ test/observability/ test/replicas/ test/layout/ \
   test/client/ test/configs/ test/lifecycle/ test/app/ test/smoke/ test/bench/ test/support/ \
   test/settings.test.ts
 BUN_SHARDS := test-bun-1 test-bun-2 test-bun-3
 .PHONY: test-bun-1 test-bun-2 test-bun-3
 
-test-bun-1: install test-tools ## Part of test-bun: the browser suites (BUN_SHARD_1)
+test-bun-1: install test-tools ## Part of test-bun: the browser suites and the store contracts (BUN_SHARD_1)
 	$(BUN_TEST) $(BUN_SHARD_1)
 
-test-bun-2: install test-tools ## Part of test-bun: the suites that build under dist/, and the stores (BUN_SHARD_2)
+test-bun-2: install test-tools ## Part of test-bun: the suites that build under dist/, and monitoring (BUN_SHARD_2)
 	$(BUN_TEST) $(BUN_SHARD_2)
 
 test-bun-3: install test-tools ## Part of test-bun: the rest (BUN_SHARD_3)

@@ -191,7 +191,6 @@ describe('WatchHub', () => {
   })
 })
 
-/** The same store, with history pages that take `ms` before and after each read, as over a network. */
 /**
  * The same store, whose first history read waits for `read()` before it reads and for `answer()`
  * before it answers; `entered` and `done` say when it got there.

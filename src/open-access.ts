@@ -8,9 +8,9 @@
  */
 import { Authenticator } from './access/authenticator.ts'
 import { type JwtTuning, JwtVerifier } from './access/jwt-verifier.ts'
-import { TokenFileError, type TokenTable } from './access/token-file.ts'
 import { nestedPrefixes } from './access/token-file-prefixes.ts'
-import { TokenFileSource } from './access/token-file-source.ts'
+import type { TokenFileSource } from './access/token-file-source.ts'
+import { TokenFileError, type TokenTable } from './access/token-table.ts'
 import type { AccessRules, Principal } from './configs/access.ts'
 import type { Logger } from './observability/logger.ts'
 import type { Metrics } from './observability/metrics.ts'
@@ -32,13 +32,13 @@ export interface AccessOptions {
 
 type AccessSettings = Pick<Settings, 'apiToken' | 'tokensFile' | 'anonymousRead' | 'oidc'>
 
-export function openAccess(
+export async function openAccess(
   settings: AccessSettings,
   logger: Logger,
   metrics: Pick<Metrics, 'tokenFileReload'>,
   options: AccessOptions = {},
-): Access {
-  const file = settings.tokensFile === undefined ? undefined : openTokenFile(settings.tokensFile, logger, metrics)
+): Promise<Access> {
+  const file = settings.tokensFile === undefined ? undefined : await openTokenFile(settings.tokensFile, logger, metrics)
   file?.start(options.pollMs)
   const { issuerUrl, jwksUrl, audience } = settings.oidc
   const jwt =
@@ -80,7 +80,13 @@ export function openAccess(
   }
 }
 
-function openTokenFile(path: string, logger: Logger, metrics: Pick<Metrics, 'tokenFileReload'>): TokenFileSource {
+async function openTokenFile(
+  path: string,
+  logger: Logger,
+  metrics: Pick<Metrics, 'tokenFileReload'>,
+): Promise<TokenFileSource> {
+  // Loaded only for a tokens file: its parser (YAML) was about 15 ms of every start.
+  const { TokenFileSource } = await import('./access/token-file-source.ts')
   try {
     const source = new TokenFileSource(path, {
       onReloaded: (table) => {

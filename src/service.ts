@@ -77,7 +77,7 @@ export async function buildService(settings: Settings, runtime: StoreRuntime, op
     settings.consumers,
   )
   const store = instrumentStore(cache, { metrics, tracing, logger })
-  const access = openAccess(settings, logger, metrics, options.access)
+  const access = await openAccess(settings, logger, metrics, options.access)
   if (settings.seed && (await store.seed(SEED_CONFIGS, { actor: SEED_ACTOR, requestId: '' }))) {
     logger.info({ configs: SEED_CONFIGS.map((c) => c.dcname) }, 'seeded an empty store')
   }

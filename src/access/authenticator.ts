@@ -6,7 +6,7 @@
  */
 import { API_TOKEN_ACTOR, ForbiddenError, type Principal, UnauthenticatedError } from '../configs/access.ts'
 import type { JwtVerifier } from './jwt-verifier.ts'
-import { digestOf, EMPTY_TABLE, findToken, type TokenEntry, type TokenTable } from './token-file.ts'
+import { digestOf, EMPTY_TABLE, findToken, type TokenEntry, type TokenTable } from './token-table.ts'
 
 export interface AuthenticatorSources {
   apiToken?: string

@@ -5,7 +5,7 @@
  * still taken, as it was before, so that a reload never locks anyone out for a warning).
  */
 import type { Principal } from '../configs/access.ts'
-import type { TokenTable } from './token-file.ts'
+import type { TokenTable } from './token-table.ts'
 
 /**
  * A prefix ending in one of these stops at a word: `team-a-` does not cover `team-ab`. (`/`

@@ -13,7 +13,8 @@
 import { createHash } from 'node:crypto'
 import { realpathSync, statSync } from 'node:fs'
 import { setInterval } from 'node:timers'
-import { readTokenFile, TokenFileError, type TokenTable } from './token-file.ts'
+import { readTokenFile } from './token-file.ts'
+import { TokenFileError, type TokenTable } from './token-table.ts'
 
 export interface TokenFileEvents {
   /** A changed file was loaded and is in force now. */

@@ -6,36 +6,11 @@
  * Error messages name the place in the file (a JSON Pointer, or a line and column) and never
  * echo a value from it: an operator may have pasted a secret where its hash belongs.
  */
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { getSchemaValidator, t } from 'elysia'
 import { parseDocument } from 'yaml'
 import { type Principal, RESERVED_ACTORS, ROLES, type Role } from '../configs/access.ts'
-
-/** One named token: the hash of its secret and what it may do. */
-export interface TokenEntry {
-  principal: Principal
-  digest: Buffer
-}
-
-export interface TokenTable {
-  tokens: TokenEntry[]
-  /** JWT `sub` -> what it may do. A `sub` is an identity, not a secret: a Map is fine. */
-  subjects: Map<string, Principal>
-}
-
-export const EMPTY_TABLE: TokenTable = { tokens: [], subjects: new Map() }
-
-/** Why a tokens file cannot be used: `unreadable` (missing, no permission) or `invalid` (its content). */
-export class TokenFileError extends Error {
-  constructor(
-    readonly reason: 'unreadable' | 'invalid',
-    message: string,
-  ) {
-    super(message)
-    this.name = 'TokenFileError'
-  }
-}
+import { TokenFileError, type TokenTable } from './token-table.ts'
 
 const roleSchema = t.Union(
   ROLES.map((role) => t.Literal(role)),
@@ -78,10 +53,6 @@ type FileContent = typeof fileSchema.static
 const validator = getSchemaValidator(fileSchema, { normalize: false, additionalProperties: false })
 
 const RESERVED_NAMES = new Set(RESERVED_ACTORS)
-
-export function digestOf(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest()
-}
 
 /** Reads and checks the file; throws a TokenFileError whose message starts with the path. */
 export function readTokenFile(path: string): { table: TokenTable; text: string } {
@@ -177,17 +148,4 @@ function toTable(content: FileContent): TokenTable {
 
 function invalid(message: string): TokenFileError {
   return new TokenFileError('invalid', message)
-}
-
-/**
- * The entry whose hash equals `digest`. Every entry is compared, each in constant time, and the
- * loop never stops early: the time taken tells only how many tokens there are, not how much of
- * a hash matched or which entry did.
- */
-export function findToken(entries: readonly TokenEntry[], digest: Buffer): Principal | undefined {
-  let found: Principal | undefined
-  for (const entry of entries) {
-    if (timingSafeEqual(entry.digest, digest) && found === undefined) found = entry.principal
-  }
-  return found
 }

@@ -104,11 +104,15 @@ function missingProperty(error: ErrorObject): string {
  */
 export class SchemaValidators {
   private readonly compiled = new Map<number, { source: string; validate: ValidateFunction }>()
-  /** One instance: its first compilation compiles the meta-schema, which takes long. */
-  private readonly ajv = newAjv()
+  /**
+   * One instance: its first compilation compiles the meta-schema, which takes long. Made on first
+   * use: setting Ajv up with its formats was about 15 ms of every start, schemas or none.
+   */
+  private ajv: Ajv2020 | undefined
 
   /** Compiles a schema not yet stored, or throws InvalidSchemaError. */
   compile(schema: unknown): ValidateFunction {
+    this.ajv ??= newAjv()
     return compileSchema(this.ajv, schema)
   }
 

@@ -13,7 +13,7 @@
  * and no internet access (the plugin would load them from a CDN).
  * /metrics is left out of the document: it speaks Prometheus' format, not this API's.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFile } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { openapi } from '@elysiajs/openapi'
@@ -62,9 +62,10 @@ const PAGE = `<!doctype html>
 
 /** The page's files, served under ASSETS_PATH. */
 const ASSET_NAMES = ['swagger-ui-bundle.js', 'swagger-ui.css', 'swagger-initializer.js'] as const
+const CACHED = 'public, max-age=86400'
 
 interface Asset {
-  body: string
+  path: string
   contentType: string
 }
 
@@ -79,20 +80,36 @@ function assetPath(name: string): string {
   return `${ASSETS_PATH}/${name}`
 }
 
-/** The files, read once: a missing package stops start-up instead of breaking the page later. */
-let assets: Record<string, Asset> | undefined
-function loadAssets(): Record<string, Asset> {
-  if (assets) return assets
+/**
+ * Where the files are, found at start-up: a missing package stops start-up instead of breaking
+ * the page later. Their content is read on first request (`bodyOf`): reading and decoding Swagger
+ * UI's 1.9 MB at start cost about 30 ms of start to ready (bench/README.md), for a page most
+ * starts never serve.
+ */
+function locateAssets(): Record<string, Asset> {
   const dist = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
-  assets = {
-    'swagger-ui-bundle.js': { body: readFileSync(join(dist, 'swagger-ui-bundle.js'), 'utf8'), contentType: JS },
-    'swagger-ui.css': {
-      body: readFileSync(join(dist, 'swagger-ui.css'), 'utf8'),
-      contentType: 'text/css; charset=utf-8',
-    },
-    'swagger-initializer.js': { body: INITIALIZER, contentType: JS },
+  const located: Record<string, Asset> = {
+    'swagger-ui-bundle.js': { path: join(dist, 'swagger-ui-bundle.js'), contentType: JS },
+    'swagger-ui.css': { path: join(dist, 'swagger-ui.css'), contentType: 'text/css; charset=utf-8' },
   }
-  return assets
+  for (const { path } of Object.values(located)) {
+    if (!existsSync(path)) throw new Error(`the API docs cannot be served: ${path} is missing`)
+  }
+  return located
+}
+
+/** Each file's bytes, read once (not decoded: they are sent as they are); a failed read is tried again. */
+const bodies = new Map<string, Promise<Uint8Array<ArrayBuffer>>>()
+function bodyOf(path: string): Promise<Uint8Array<ArrayBuffer>> {
+  let body = bodies.get(path)
+  if (!body) {
+    body = new Promise((resolve, reject) =>
+      readFile(path, (error, bytes) => (error ? reject(error) : resolve(new Uint8Array(bytes)))),
+    )
+    bodies.set(path, body)
+    body.catch(() => bodies.delete(path))
+  }
+  return body
 }
 
 export interface ApiDocsOptions {
@@ -101,10 +118,7 @@ export interface ApiDocsOptions {
 }
 
 export function apiDocs(options: ApiDocsOptions) {
-  const files = loadAssets()
-  const components = Object.fromEntries(
-    Object.entries(COMPONENT_SCHEMAS).map(([name, schema]) => [name, standardSchema(schema)]),
-  )
+  const files = locateAssets()
   // Which operations need the token follows from what each route declares, as the gate reads it:
   // open routes never, writes always; reads may send one (`{}`: or none), which narrows them to
   // the token's prefixes and is needed with ANONYMOUS_READ=false. So Swagger UI sends an
@@ -115,15 +129,28 @@ export function apiDocs(options: ApiDocsOptions) {
     const needsToken = writes(access) || access.action === REPORT_ACTION
     return needsToken ? [{ [BEARER_AUTH]: [] }] : [{}, { [BEARER_AUTH]: [] }]
   }
+  let paths: ReturnType<typeof openApiPaths> | undefined
+  let components:
+    | {
+        schemas: Record<string, TSchema>
+        securitySchemes: Record<string, { type: 'http'; scheme: string; description: string }>
+      }
+    | undefined
   const hidden = { detail: { hide: true } }
   const docs = new Elysia({ name: 'api-docs' })
-  for (const [name, { body, contentType }] of Object.entries(files)) {
+  for (const [name, { path, contentType }] of Object.entries(files)) {
     docs.get(
       assetPath(name),
-      () => new Response(body, { headers: { 'content-type': contentType, 'cache-control': 'public, max-age=86400' } }),
+      async () =>
+        new Response(await bodyOf(path), { headers: { 'content-type': contentType, 'cache-control': CACHED } }),
       hidden,
     )
   }
+  docs.get(
+    assetPath('swagger-initializer.js'),
+    () => new Response(INITIALIZER, { headers: { 'content-type': JS, 'cache-control': CACHED } }),
+    hidden,
+  )
   const policy = pagePolicy()
   return docs
     .onBeforeHandle(({ path }) => (path === `${DOCS_PATH}/` ? redirectToPage() : undefined))
@@ -157,10 +184,20 @@ export function apiDocs(options: ApiDocsOptions) {
             { name: 'consumers', description: 'What the programs using a config applied or rejected' },
             { name: 'operations', description: 'Probes for Kubernetes and load balancers' },
           ],
-          paths: openApiPaths(options.contracts, COMPONENT_SCHEMAS, security),
-          components: {
-            schemas: components as Record<string, TSchema>,
-            securitySchemes: { [BEARER_AUTH]: { type: 'http', scheme: 'bearer', description: BEARER_DESCRIPTION } },
+          // Made when first asked for (the plugin reads them as it serves the document), not at
+          // start: walking every contract's schemas was part of every start.
+          get paths() {
+            paths ??= openApiPaths(options.contracts, COMPONENT_SCHEMAS, security)
+            return paths
+          },
+          get components() {
+            components ??= {
+              schemas: Object.fromEntries(
+                Object.entries(COMPONENT_SCHEMAS).map(([name, schema]) => [name, standardSchema(schema)]),
+              ) as Record<string, TSchema>,
+              securitySchemes: { [BEARER_AUTH]: { type: 'http', scheme: 'bearer', description: BEARER_DESCRIPTION } },
+            }
+            return components
           },
         },
       }),

@@ -95,8 +95,11 @@ type BodyCheck = (context: { body: unknown; request: Request }) => void
  * memory. The same compiled validator; each error is named by its JSON Pointer (errors.ts).
  */
 function bodyCheck(schema: TSchema): BodyCheck {
-  const validator = getSchemaValidator(schema, { normalize: false, additionalProperties: false })
+  // Compiled on the route's first body rather than at start, where compiling every route's was
+  // a noticeable part of start to ready (bench/README.md).
+  let validator: ReturnType<typeof getSchemaValidator> | null = null
   return ({ body, request }) => {
+    validator ??= getSchemaValidator(schema, { normalize: false, additionalProperties: false })
     if (validator && !validator.Check(body)) throw invalidBody(request, fieldErrors(validator.Errors(body)))
   }
 }

@@ -6,8 +6,9 @@
 import { describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { digestOf, findToken, parseTokenFile, TokenFileError } from '../../src/access/token-file.ts'
+import { parseTokenFile } from '../../src/access/token-file.ts'
 import { nestedPrefixes } from '../../src/access/token-file-prefixes.ts'
+import { digestOf, findToken, TokenFileError } from '../../src/access/token-table.ts'
 import { runUntilExit, tempDir } from '../support/server.ts'
 import { sha256 } from './support.ts'
 

@@ -37,6 +37,7 @@ interface Result {
     rssSettledMiB: number
   }
   startup: { configs: number; readyMs: number; sources: { readyMs: number } }
+  startupAfterScenarios: { readyMs: number; sources: { readyMs: number }; sqliteFileMiB?: number }
   watchFanout: { watchers: number; delivered: number; cpuUsPerDeliveredEvent: number; deliveryMs: { p99: number } }
   replicaFanout: {
     plan: { replicas: number; watchers: number }
@@ -122,6 +123,11 @@ it('when the smoke benchmark runs, then it records the machine, versions, baseli
   expect(result.resident.rssSettledMiB).toBeLessThanOrEqual(result.resident.rssAfterReadingAllMiB)
   expect(result.startup.readyMs).toBeGreaterThan(0)
   expect(result.startup.sources.readyMs).toBeGreaterThan(0)
+  // Once on the seeded database the target names, once as the scenarios left it (larger).
+  expect(result.startup.configs).toBeGreaterThan(0)
+  expect(result.startupAfterScenarios.readyMs).toBeGreaterThan(0)
+  expect(result.startupAfterScenarios.sources.readyMs).toBeGreaterThan(0)
+  if (result.store === 'sqlite') expect(result.startupAfterScenarios.sqliteFileMiB).toBeGreaterThan(0)
   // Every watcher got every write's event.
   expect(result.watchFanout.delivered).toBe(result.watchFanout.watchers * 5)
   expect(result.watchFanout.cpuUsPerDeliveredEvent).toBeGreaterThan(0)

@@ -105,7 +105,9 @@ async function main() {
   await etcd.fillPool('pool', WRITE_METADATA)
 
   const serviceLog = join(work, 'service.log')
-  const seeding = await startService(await databaseUrl('bench_load'), serviceLog)
+  // Named once: on PostgreSQL each call creates a database of its own.
+  const loadUrl = await databaseUrl('bench_load')
+  const seeding = await startService(loadUrl, serviceLog)
   cleanups.push(() => seeding.stop())
   log(`service ready on ${seeding.url} (ready check ${seeding.readyPath}); seeding ${plan.configs} configs`)
   await seed(seeding.url, 0, plan.configs, datasetName)
@@ -113,8 +115,8 @@ async function main() {
   await seeding.stop()
   // Start to ready on the database the target names (the seeded configs and the write pool),
   // before the scenarios add to it; once more after them, below.
-  const seededReady = await startupOn(await databaseUrl('bench_load'), plan.configs + WRITE_POOL)
-  const service = await startService(await databaseUrl('bench_load'), serviceLog)
+  const seededReady = await startupOn(loadUrl, plan.configs + WRITE_POOL)
+  const service = await startService(loadUrl, serviceLog)
   cleanups.push(() => service.stop())
   const observability = await observabilityCheck(service.url)
 
@@ -178,7 +180,7 @@ async function main() {
   // The same database as the scenarios left it: POST adds a config per request, so this one
   // holds many more configs (and history) than the target's, and its size is reported.
   const grownReady = {
-    ...(await startupOn(await databaseUrl('bench_load'), undefined)),
+    ...(await startupOn(loadUrl, undefined)),
     sqliteFileMiB: pg ? undefined : sqliteFileMiB(join(work, 'bench_load.db')),
   }
   const fanout =

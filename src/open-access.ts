@@ -85,7 +85,7 @@ async function openTokenFile(
   logger: Logger,
   metrics: Pick<Metrics, 'tokenFileReload'>,
 ): Promise<TokenFileSource> {
-  // Loaded only for a tokens file: its parser (YAML) was about 15 ms of every start.
+  // Loaded only for a tokens file: its parser (YAML) was part of every start (bench/README.md).
   const { TokenFileSource } = await import('./access/token-file-source.ts')
   try {
     const source = new TokenFileSource(path, {

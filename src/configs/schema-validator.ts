@@ -106,7 +106,8 @@ export class SchemaValidators {
   private readonly compiled = new Map<number, { source: string; validate: ValidateFunction }>()
   /**
    * One instance: its first compilation compiles the meta-schema, which takes long. Made on first
-   * use: setting Ajv up with its formats was about 15 ms of every start, schemas or none.
+   * use, so that a start without schemas does not set Ajv up with its formats (start to ready,
+   * bench/README.md).
    */
   private ajv: Ajv2020 | undefined
 

@@ -83,8 +83,8 @@ function assetPath(name: string): string {
 /**
  * Where the files are, found at start-up: a missing package stops start-up instead of breaking
  * the page later. Their content is read on first request (`bodyOf`): reading and decoding Swagger
- * UI's 1.9 MB at start cost about 30 ms of start to ready (bench/README.md), for a page most
- * starts never serve.
+ * UI's 1.9 MB at start was a measurable part of start to ready (bench/README.md), for a page
+ * most starts never serve.
  */
 function locateAssets(): Record<string, Asset> {
   const dist = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))

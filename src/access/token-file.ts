@@ -12,6 +12,10 @@ import { parseDocument } from 'yaml'
 import { type Principal, RESERVED_ACTORS, ROLES, type Role } from '../configs/access.ts'
 import { TokenFileError, type TokenTable } from './token-table.ts'
 
+// What a tokens file becomes, kept importable from here as well as from token-table.ts (which
+// the service loads without this module's parser).
+export { digestOf, EMPTY_TABLE, findToken, type TokenEntry, TokenFileError, type TokenTable } from './token-table.ts'
+
 const roleSchema = t.Union(
   ROLES.map((role) => t.Literal(role)),
   { error: `expected one of ${ROLES.join(', ')}` },

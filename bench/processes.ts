@@ -77,3 +77,14 @@ export function rssMiB(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN)
   return kb / 1024
 }
+
+/** USER_HZ: /proc reports CPU time in 10 ms ticks. */
+const TICK_MS = 1000 / 100
+
+/** CPU time (user + system) of a process so far, in ms, to the 10 ms tick. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the command name, which may hold spaces: its closing parenthesis ends it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS
+}

@@ -15,14 +15,12 @@
  *   bun bench/replica-fanout.ts [watchers=20000] [replicas=4] [rate=5] [seconds=10]
  * FANOUT_ENTRIES=after=src/main.ts,before=/other/checkout/src/main.ts compares service builds.
  */
-import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Subprocess } from 'bun'
-import { freePort, type Started, startPinned } from './processes.ts'
+import { cpuMs, freePort, type Started, startPinned } from './processes.ts'
 import { median, num, type Target } from './report.ts'
 
 const CLIENT_CORE = 1
-const TICK_MS = 1000 / 100 // USER_HZ: /proc reports CPU time in 10 ms ticks
 const ROOT = resolve(import.meta.dir, '..')
 
 export interface ReplicaFanoutPlan {
@@ -74,12 +72,6 @@ interface Context {
 }
 
 const now = () => performance.timeOrigin + performance.now()
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS
-}
 
 export async function replicaFanout(plan: ReplicaFanoutPlan, context: Context): Promise<ReplicaFanoutResult> {
   const systems = [...Object.keys(plan.entries), 'baseline']

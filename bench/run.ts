@@ -115,7 +115,7 @@ async function main() {
   await seeding.stop()
   // Start to ready on the database the target names (the seeded configs and the write pool),
   // before the scenarios add to it; once more after them, below.
-  const seededReady = await startupOn(loadUrl, plan.configs + WRITE_POOL)
+  const seededReady = { configs: plan.configs + WRITE_POOL, ...(await startupOn(loadUrl)) }
   const service = await startService(loadUrl, serviceLog)
   cleanups.push(() => service.stop())
   const observability = await observabilityCheck(service.url)
@@ -180,7 +180,7 @@ async function main() {
   // The same database as the scenarios left it: POST adds a config per request, so this one
   // holds many more configs (and history) than the target's, and its size is reported.
   const grownReady = {
-    ...(await startupOn(loadUrl, undefined)),
+    ...(await startupOn(loadUrl)),
     sqliteFileMiB: pg ? undefined : sqliteFileMiB(join(work, 'bench_load.db')),
   }
   const fanout =
@@ -239,7 +239,7 @@ async function main() {
   console.log(table(results))
   console.log(`\ndisk fsync (pg_test_fsync, one 8 kB write): ${fsyncLine}`)
   console.log(
-    `start to ready with ${num(seededReady.configs ?? 0)} configs: bundle (the image's entry) ${num(seededReady.readyMs, 1)} ms, ` +
+    `start to ready with ${num(seededReady.configs)} configs: bundle (the image's entry) ${num(seededReady.readyMs, 1)} ms, ` +
       `sources ${num(seededReady.sources.readyMs, 1)} ms (medians of ${seededReady.readyRunsMs.length} starts each, in turn); ` +
       `after the scenarios${grownReady.sqliteFileMiB === undefined ? '' : ` (${num(grownReady.sqliteFileMiB, 1)} MiB)`}: ` +
       `bundle ${num(grownReady.readyMs, 1)} ms, sources ${num(grownReady.sources.readyMs, 1)} ms`,
@@ -312,9 +312,8 @@ async function observabilityCheck(url: string) {
 /**
  * Start to ready on an existing database, median of `readyRuns` starts of each entry, bundle and
  * sources in turn (so that both see the same load). `readyMs` is the bundle's: what production runs.
- * `configs`: how many the database holds, when known.
  */
-async function startupOn(databaseUrl: string, configs: number | undefined) {
+async function startupOn(databaseUrl: string) {
   const runs: Record<Entry, number[]> = { bundle: [], sources: [] }
   for (let i = 0; i < plan.readyRuns; i++) {
     for (const entry of ['bundle', 'sources'] as const) {
@@ -325,13 +324,14 @@ async function startupOn(databaseUrl: string, configs: number | undefined) {
   }
   const relative = (path: string) => path.slice(ROOT.length + 1)
   return {
-    configs,
     entry: relative(ENTRIES.bundle),
     readyMs: median(runs.bundle),
     readyRunsMs: runs.bundle,
     sources: { entry: relative(ENTRIES.sources), readyMs: median(runs.sources), readyRunsMs: runs.sources },
   }
 }
+
+type StartupResult = Awaited<ReturnType<typeof startupOn>>
 
 /** A SQLite store's size: the file and its write-ahead log (what a start's check reads). */
 function sqliteFileMiB(path: string): number {
@@ -461,8 +461,8 @@ async function residentAndStartup(databaseUrl: string) {
 function evaluate(
   results: ScenarioResult[],
   resident: Awaited<ReturnType<typeof residentAndStartup>>,
-  startup: Awaited<ReturnType<typeof startupOn>>,
-  grown: Awaited<ReturnType<typeof startupOn>> & { sqliteFileMiB?: number },
+  startup: StartupResult & { configs: number },
+  grown: StartupResult & { sqliteFileMiB?: number },
   fanout: FanoutResult | undefined,
 ): Target[] {
   const at = (id: string, connections: number) =>
@@ -505,7 +505,7 @@ function evaluate(
       met: resident.rssAfterReadingAllMiB * 1.048576 < 300,
     },
     {
-      name: `start to ready, ${num(startup.configs ?? 0)} configs`,
+      name: `start to ready, ${num(startup.configs)} configs`,
       goal: '<= 150 ms',
       measured:
         `${num(startup.readyMs, 1)} ms, bundle (sources ${num(startup.sources.readyMs, 1)} ms; ` +

@@ -12,15 +12,14 @@
  * which is then kept.
  * Prints one JSON object; servers on core 0 as in bench/run.ts.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { datasetName, poolName, seed, WRITE_POOL } from './dataset.ts'
-import { freePort, startPinned } from './processes.ts'
+import { cpuMs, freePort, startPinned } from './processes.ts'
 import { median } from './report.ts'
 
 const ROOT = resolve(import.meta.dir, '..')
-const TICK_MS = 1000 / 100 // USER_HZ: /proc reports CPU time in 10 ms ticks
 const runs = Number(process.env.STARTUP_RUNS ?? 5)
 const profile = process.env.STARTUP_PROFILE === '1'
 const work = mkdtempSync(join(tmpdir(), 'config-service-startup-'))
@@ -33,12 +32,6 @@ const SYSTEMS = {
   sources: { command: [join(ROOT, 'src/main.ts')], env: {} },
 } as const
 type System = keyof typeof SYSTEMS
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS
-}
 
 async function start(system: System, databaseUrl: string, flags: string[] = []) {
   const port = freePort()

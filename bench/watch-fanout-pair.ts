@@ -9,17 +9,16 @@
  * (a tree is a directory with src/ and a node_modules link, e.g. from `git archive <commit>`).
  * The tree started second came out a few percent ahead in every run here: run both orders.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Socket } from 'bun'
-import { freePort, type Started, startPinned } from './processes.ts'
+import { cpuMs, freePort, type Started, startPinned } from './processes.ts'
 
 const [treeA, treeB, watchersArg = '3000', writesArg = '60'] = process.argv.slice(2)
 if (!treeA || !treeB) throw new Error('usage: bun bench/watch-fanout-pair.ts <tree A> <tree B> [watchers] [writes]')
 const watcherCount = Number(watchersArg)
 const writeCount = Number(writesArg)
-const TICK_MS = 1000 / 100 // USER_HZ: /proc reports CPU time in 10 ms ticks
 const ID = /\nid: (\d+)\n/g
 const decoder = new TextDecoder('latin1')
 
@@ -30,12 +29,6 @@ interface Side {
   /** Per revision, how many watchers have it. */
   arrived: Map<number, number>
   cpuMs: number
-}
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS
 }
 
 async function start(tree: string): Promise<Side> {

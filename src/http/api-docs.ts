@@ -13,7 +13,8 @@
  * and no internet access (the plugin would load them from a CDN).
  * /metrics is left out of the document: it speaks Prometheus' format, not this API's.
  */
-import { existsSync, readFile } from 'node:fs'
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { openapi } from '@elysiajs/openapi'
@@ -103,9 +104,7 @@ const bodies = new Map<string, Promise<Uint8Array<ArrayBuffer>>>()
 function bodyOf(path: string): Promise<Uint8Array<ArrayBuffer>> {
   let body = bodies.get(path)
   if (!body) {
-    body = new Promise((resolve, reject) =>
-      readFile(path, (error, bytes) => (error ? reject(error) : resolve(new Uint8Array(bytes)))),
-    )
+    body = readFile(path).then((bytes) => new Uint8Array(bytes))
     bodies.set(path, body)
     body.catch(() => bodies.delete(path))
   }

@@ -1,6 +1,6 @@
 /** The console's entry: the header, the token dialog, and the page the URL names. */
 import { render } from 'preact'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { getToken, onUnauthorized, tokenAnswered, UNAUTHORIZED } from './api.js'
 import { resetBanner } from './banner.js'
 import { ConfigPage } from './config-page.js'
@@ -26,8 +26,10 @@ function App() {
     return () => void stop()
   }, [])
   // After a move within the console, focus goes to the new page's heading, as a page load would;
-  // the last page's error banner is not the new one's.
-  useEffect(() => {
+  // the last page's error banner is not the new one's. A layout effect, so that focus moves in the
+  // same commit that removed the link it was on: a plain effect waits for a frame, and until then
+  // focus is on the body.
+  useLayoutEffect(() => {
     resetBanner()
     if (firstPage.current) {
       firstPage.current = false
